@@ -1,0 +1,68 @@
+//! The fully validated description of one container: what `run` is asked to start.
+//! Everything in here has been checked (sizes, paths, names) before anything is created.
+
+use std::path::PathBuf;
+
+/// Resource limits, in the units the kernel takes.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Limits {
+    /// memory.limit_in_bytes / memory.max, in bytes.
+    pub memory: Option<u64>,
+    /// Memory plus swap, in bytes; `Some(-1)` means unlimited swap (docker's `--memory-swap -1`).
+    pub memory_swap: Option<i64>,
+    /// CPU bandwidth: quota in microseconds per `cpu_period` (from `--cpus`).
+    pub cpu_quota: Option<i64>,
+    /// CFS period in microseconds (100000 unless the user says otherwise).
+    pub cpu_period: Option<u64>,
+    /// Relative weight, v1 cpu.shares scale (2..=262144); v2 converts it to cpu.weight.
+    pub cpu_shares: Option<u64>,
+    /// cpuset.cpus list, as given (`0`, `0-1`, `0,2`).
+    pub cpuset_cpus: Option<String>,
+    /// pids.max; `Some(-1)` or `None` means unlimited.
+    pub pids_limit: Option<i64>,
+}
+
+impl Limits {
+    pub fn is_empty(&self) -> bool {
+        *self == Limits::default()
+    }
+}
+
+/// Where a volume's data lives on the host.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub enum VolumeSource {
+    /// `-v /host/dir:/path`: an absolute host directory (created when missing).
+    Host(PathBuf),
+    /// `-v name:/path`: a named volume under `<root>/volumes/<name>`.
+    Named(String),
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct VolumeSpec {
+    pub source: VolumeSource,
+    /// Absolute, normalised path inside the container (no `.` or `..` components).
+    pub target: PathBuf,
+    pub read_only: bool,
+}
+
+/// Everything `run` needs, merged from the command line, `--config FILE` and defaults.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct ContainerSpec {
+    /// Image reference as the user wrote it (`busybox`, `busybox:latest`, an id prefix).
+    pub image: String,
+    /// Command and arguments; empty means the image's default command.
+    pub command: Vec<String>,
+    /// `KEY=VALUE` pairs in the order given; later ones win.
+    pub env: Vec<(String, String)>,
+    pub workdir: Option<PathBuf>,
+    pub hostname: Option<String>,
+    pub name: Option<String>,
+    pub volumes: Vec<VolumeSpec>,
+    pub limits: Limits,
+    pub tty: bool,
+    pub interactive: bool,
+    pub remove: bool,
+    pub detach: bool,
+    /// Cgroup parent (relative to the hierarchy root); None means under mdrun's own cgroup.
+    pub cgroup_parent: Option<String>,
+}

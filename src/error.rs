@@ -15,6 +15,10 @@ pub enum Error {
     Cgroup(#[from] crate::cgroups::CgroupError),
     #[error(transparent)]
     Launch(#[from] crate::launch::LaunchError),
+    #[error(transparent)]
+    State(#[from] crate::state::StateError),
+    #[error(transparent)]
+    Rootfs(#[from] crate::rootfs::RootfsError),
     #[error("{step} {path}: {source}")]
     Io { step: &'static str, path: PathBuf, source: std::io::Error },
     #[error("{0}")]

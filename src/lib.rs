@@ -18,3 +18,4 @@ pub mod parse;
 pub mod paths;
 pub mod rootfs;
 pub mod spec;
+pub mod state;

@@ -1,1 +1,32 @@
-fn main(){}
+//! The `mdrun` binary: parse the command line, run the verb, turn errors into one line on
+//! stderr and docker's exit codes (125 runtime error, 126 cannot execute, 127 not found).
+
+use clap::Parser;
+use mdrun::cli::{self, Cli, Command};
+use mdrun::commands;
+
+fn main() {
+    let args = cli::with_default_verb(std::env::args_os().collect());
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 125 } else { 0 };
+            let _ = e.print();
+            std::process::exit(code);
+        }
+    };
+    let result = match &cli.command {
+        Command::Run(a) => commands::run::run(a),
+        Command::Import(a) => commands::import::run(a),
+        Command::Images(a) => commands::images::run(a),
+        Command::Rmi(a) => commands::rmi::run(a),
+    };
+    let code = match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("mdrun: {e}");
+            e.exit_code()
+        }
+    };
+    std::process::exit(code);
+}

@@ -1,32 +1,140 @@
-//! Cgroups: a trait in front of a v1 and a v2 backend, both built on cgroups-rs.
-//! (STUB: to be filled in; signatures are the contract.)
+//! Cgroups: where a container's processes go and what limits them.
+//!
+//! One trait, [`Backend`], in front of two implementations chosen at run time by [`detect`]:
+//! [`v2::V2Backend`] on a pure cgroup2 host, [`v1::V1Backend`] otherwise, hybrid hosts
+//! included (their cgroup2 mount usually carries no controller that matters).
+//!
+//! Both write the limits through cgroups-rs's controllers but do the directory work
+//! themselves: cgroups-rs's `create` is a `create_dir_all` that cannot say which parents it
+//! made, its `delete` leaves processes running, and on v2 it enables controllers and
+//! ignores the errors. Here, `create` remembers the parents it made, `destroy` kills what is
+//! left and removes them again, and `create` undoes itself on any error.
+//!
+//! Callers keep the cgroup in a [`CgroupGuard`] until the container runs, so that every early
+//! return removes it.
 
 use crate::spec::Limits;
+use std::io;
 use std::path::PathBuf;
+
+mod dirs;
+mod guard;
+mod limits;
+mod own;
+pub mod v1;
+#[cfg(test)]
+mod v1_tests;
+pub mod v2;
+
+pub use guard::CgroupGuard;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CgroupError {
-    #[error("{0}")]
-    Todo(String),
+    /// A file-system step on a cgroup path failed:
+    /// "rmdir /sys/fs/cgroup/memory/x: Device or resource busy (os error 16)".
+    #[error("{step} {path}: {source}")]
+    Io {
+        step: &'static str,
+        path: PathBuf,
+        source: io::Error,
+    },
+    /// The kernel refused a value in a control file (an invalid limit gives EINVAL).
+    #[error("write {value:?} to {path}: {source}")]
+    Write {
+        path: PathBuf,
+        value: String,
+        source: io::Error,
+    },
+    #[error("cgroup {path} already exists")]
+    AlreadyExists { path: PathBuf },
+    #[error("invalid cgroup {what} {value:?}: {reason}")]
+    InvalidPath {
+        what: &'static str,
+        value: String,
+        reason: &'static str,
+    },
+    #[error("invalid limits: {reason}")]
+    InvalidLimits { reason: &'static str },
+    #[error(
+        "mdrun's own cgroup in the {controller} hierarchy is unknown \
+         (no usable line in /proc/self/cgroup); set cgroup_parent"
+    )]
+    OwnCgroupUnknown { controller: String },
+    #[error("cgroup {path} is outside {mount}, which shows only {root} of its hierarchy")]
+    OutsideMount {
+        path: String,
+        mount: PathBuf,
+        root: PathBuf,
+    },
+    #[error("no cgroup v1 hierarchy for the {controller} controller is mounted")]
+    NoHierarchy { controller: &'static str },
+    #[error("the {controller} controller is not available in {path} (see its cgroup.controllers)")]
+    ControllerUnavailable {
+        controller: &'static str,
+        path: PathBuf,
+    },
+    #[error(
+        "cannot enable the {controller} controller in {path}/cgroup.subtree_control: that \
+         cgroup has processes in it, and cgroup v2 puts no controller on a cgroup whose parent \
+         has processes (the no-internal-process rule); set cgroup_parent to a cgroup without \
+         processes, for example a slice"
+    )]
+    InternalProcess {
+        controller: &'static str,
+        path: PathBuf,
+    },
+    #[error("kill -9 {pid}: {source}")]
+    Kill { pid: i32, source: nix::Error },
+    #[error("processes {pids:?} are still in {path} {secs} s after SIGKILL")]
+    KillTimeout {
+        path: PathBuf,
+        pids: Vec<i32>,
+        secs: u64,
+    },
+    #[error("parse {path}: {reason}")]
+    Parse { path: PathBuf, reason: &'static str },
+    #[error("the cgroup of {name:?} has no valid path ({reason})")]
+    Unplaced { name: String, reason: String },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub enum Version { V1, V2 }
+pub enum Version {
+    V1,
+    V2,
+}
 
 /// Chooses where a container's cgroup goes and makes it.
 pub trait Backend {
     fn version(&self) -> Version;
     /// Create `<parent>/<name>` (parent None = the cgroup mdrun itself runs in, per hierarchy)
     /// and apply `limits`. Nothing is left behind on error.
-    fn create(&self, parent: Option<&str>, name: &str, limits: &Limits) -> Result<Box<dyn ContainerCgroup>, CgroupError>;
+    fn create(
+        &self,
+        parent: Option<&str>,
+        name: &str,
+        limits: &Limits,
+    ) -> Result<Box<dyn ContainerCgroup>, CgroupError>;
     /// A handle on an existing container cgroup (for cleanup by later commands).
     fn load(&self, parent: Option<&str>, name: &str) -> Box<dyn ContainerCgroup>;
+    /// Like `load`, plus the parent directories `create` made for it (as returned by
+    /// [`ContainerCgroup::created_parents`] and kept in the container's state), so that
+    /// `destroy` removes them too when they are empty.
+    fn load_with_parents(
+        &self,
+        parent: Option<&str>,
+        name: &str,
+        created_parents: &[PathBuf],
+    ) -> Box<dyn ContainerCgroup> {
+        let _ = created_parents;
+        self.load(parent, name)
+    }
 }
 
 /// One container's cgroup.
 pub trait ContainerCgroup {
     /// Move a process (all its threads) in: cgroup.procs.
     fn add_process(&self, pid: i32) -> Result<(), CgroupError>;
+    /// Every process in the cgroup or in a cgroup below it, sorted.
     fn procs(&self) -> Vec<i32>;
     /// Was anything in it killed by the OOM killer?
     fn oom_killed(&self) -> bool;
@@ -36,7 +144,63 @@ pub trait ContainerCgroup {
     fn paths(&self) -> Vec<PathBuf>;
     /// Kill what is left, wait for it to go, remove every directory. Idempotent.
     fn destroy(&self) -> Result<(), CgroupError>;
+    /// Parent directories that `create` made and `destroy` removes when they are empty.
+    fn created_parents(&self) -> Vec<PathBuf> {
+        Vec::new()
+    }
 }
 
-pub fn detect() -> Version { todo!() }
-pub fn backend() -> Box<dyn Backend> { todo!() }
+/// Which cgroup version to drive: v2 only when /sys/fs/cgroup itself is a cgroup2 mount.
+pub fn detect() -> Version {
+    if cgroups_rs::fs::hierarchies::is_cgroup2_unified_mode() {
+        Version::V2
+    } else {
+        Version::V1
+    }
+}
+
+/// The backend for this host. Reads /proc/self/cgroup (and on v1 /proc/self/mountinfo) once.
+pub fn backend() -> Box<dyn Backend> {
+    match detect() {
+        Version::V2 => Box::new(v2::V2Backend::new()),
+        Version::V1 => Box::new(v1::V1Backend::new()),
+    }
+}
+
+/// The handle `load` gives for a name or parent that cannot be a cgroup path: nothing can
+/// exist there (`create` refuses the same input), so there is nothing to clean up either.
+#[derive(Debug)]
+pub(crate) struct Unplaced {
+    pub name: String,
+    pub reason: String,
+}
+
+impl Unplaced {
+    fn error(&self) -> CgroupError {
+        CgroupError::Unplaced {
+            name: self.name.clone(),
+            reason: self.reason.clone(),
+        }
+    }
+}
+
+impl ContainerCgroup for Unplaced {
+    fn add_process(&self, _pid: i32) -> Result<(), CgroupError> {
+        Err(self.error())
+    }
+    fn procs(&self) -> Vec<i32> {
+        Vec::new()
+    }
+    fn oom_killed(&self) -> bool {
+        false
+    }
+    fn cpu_usage_usec(&self) -> Result<u64, CgroupError> {
+        Err(self.error())
+    }
+    fn paths(&self) -> Vec<PathBuf> {
+        Vec::new()
+    }
+    fn destroy(&self) -> Result<(), CgroupError> {
+        Ok(())
+    }
+}

@@ -1,1 +1,116 @@
+//! Command-line arguments, apart from the logic (youki's layout): `commands::*` take these
+//! structs and do the work. `run` is the default verb, so `mdrun --memory 100m busybox sh`
+//! means `mdrun run --memory 100m busybox sh`.
 
+mod run_args;
+
+pub use run_args::RunArgs;
+
+use clap::{Parser, Subcommand};
+use std::ffi::OsString;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "mdrun",
+    version,
+    about = "A small container runtime native to systemd",
+    long_about = "A small container runtime native to systemd.\n\n\
+                  `mdrun [OPTIONS] IMAGE [COMMAND...]` is short for `mdrun run ...`."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a command in a new container (the default verb)
+    Run(RunArgs),
+    /// Import a root filesystem tarball (plain, gzip or zstd) as an image
+    Import(ImportArgs),
+    /// List images
+    Images(ImagesArgs),
+    /// Remove images
+    Rmi(RmiArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ImportArgs {
+    /// Tarball to import, or `-` for standard input
+    pub file: String,
+    /// NAME[:TAG] for the new image
+    pub reference: String,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ImagesArgs {
+    /// Only show image ids
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Output format: `table` or `json`
+    #[arg(long, default_value = "table")]
+    pub format: String,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RmiArgs {
+    /// Images to remove (NAME[:TAG], id or id prefix)
+    #[arg(required = true)]
+    pub images: Vec<String>,
+}
+
+/// The verbs that are not `run`; anything else in first position is an argument of `run`.
+const VERBS: &[&str] = &["run", "import", "images", "rmi", "help"];
+
+/// Insert the implicit `run` verb: `mdrun --memory 100m busybox sh` -> `mdrun run --memory ...`.
+pub fn with_default_verb(mut args: Vec<OsString>) -> Vec<OsString> {
+    let first = args.get(1).and_then(|a| a.to_str()).unwrap_or("");
+    let keep = first.is_empty()
+        || VERBS.contains(&first)
+        || matches!(first, "--help" | "-V" | "--version")
+        || (first == "-h" && args.len() == 2);
+    if !keep {
+        args.insert(1, OsString::from("run"));
+    }
+    args
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(line: &str) -> Cli {
+        let args = line.split_whitespace().map(OsString::from).collect();
+        Cli::try_parse_from(with_default_verb(args)).unwrap()
+    }
+
+    #[test]
+    fn run_is_the_default_verb() {
+        let cli = parse("mdrun --memory 100m busybox sh");
+        let Command::Run(r) = cli.command else { panic!("not run") };
+        assert_eq!(r.memory.as_deref(), Some("100m"));
+        assert_eq!(r.image.as_deref(), Some("busybox"));
+        assert_eq!(r.command, vec!["sh"]);
+    }
+
+    #[test]
+    fn options_after_the_image_belong_to_the_command() {
+        let cli = parse("mdrun run -it --rm busybox ls -l /");
+        let Command::Run(r) = cli.command else { panic!("not run") };
+        assert!(r.tty && r.interactive && r.rm);
+        assert_eq!(r.command, vec!["ls", "-l", "/"]);
+    }
+
+    #[test]
+    fn dash_h_is_hostname_for_run() {
+        let cli = parse("mdrun -h box busybox hostname");
+        let Command::Run(r) = cli.command else { panic!("not run") };
+        assert_eq!(r.hostname.as_deref(), Some("box"));
+    }
+
+    #[test]
+    fn verbs_are_kept() {
+        assert!(matches!(parse("mdrun images").command, Command::Images(_)));
+        assert!(matches!(parse("mdrun import x.tar busybox").command, Command::Import(_)));
+    }
+}

@@ -1,1 +1,10 @@
+//! One file per verb; each takes its argument struct from `cli` and returns the exit code.
 
+pub mod images;
+pub mod import;
+pub mod rmi;
+pub mod run;
+mod run_prepare;
+mod run_spec;
+
+pub use run_spec::host_cpus;

@@ -1,41 +1,101 @@
 //! TOML configuration: the global `mdrun.toml` and per-container files (`run --config`).
-//! (STUB: to be filled in; signatures are the contract.)
+//!
+//! Files are read through toml's spanned document (`DeTable`) rather than serde structs, so
+//! every error can name the file, the line and the dotted key, in one line:
+//! `web.toml:7: limits.memory: invalid memory size "12q": unknown unit "q" (use b, k, m, g)`.
+//! Values are validated with `crate::parse`, the same functions the command line uses.
+
+mod container;
+mod field;
+mod global;
+mod limits;
 
 use std::path::PathBuf;
 
+pub use container::{load_container, parse_container, ContainerConfig};
+pub use global::{CgroupManager, GlobalConfig, LogDriver, DEFAULT_PATH, ENV_VAR};
+
+use crate::parse::ParseError;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("{0}")]
-    Todo(String),
+    /// `$MDRUN_CONFIG` names a file that is not there (the default path may be absent).
+    #[error("config file {} (from ${ENV_VAR}) does not exist", path.display())]
+    Missing { path: PathBuf },
+    #[error("read {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// Not TOML at all; `message` is toml's description of what it expected.
+    #[error("{}:{line}: {message}", file.display())]
+    Syntax {
+        file: PathBuf,
+        line: usize,
+        message: String,
+    },
+    #[error(
+        "{}:{line}: unknown key {key:?} (expected one of {})",
+        file.display(),
+        expected.join(", ")
+    )]
+    UnknownKey {
+        file: PathBuf,
+        line: usize,
+        key: String,
+        expected: &'static [&'static str],
+    },
+    #[error("{}:{line}: {key}: expected {expected}, found {found}", file.display())]
+    WrongType {
+        file: PathBuf,
+        line: usize,
+        key: String,
+        expected: &'static str,
+        found: &'static str,
+    },
+    /// A value `crate::parse` refused.
+    #[error("{}:{line}: {key}: {source}", file.display())]
+    Invalid {
+        file: PathBuf,
+        line: usize,
+        key: String,
+        source: ParseError,
+    },
+    /// A value of the right type that is still wrong for other reasons.
+    #[error("{}:{line}: {key}: {problem}", file.display())]
+    Value {
+        file: PathBuf,
+        line: usize,
+        key: String,
+        problem: ValueProblem,
+    },
 }
 
-/// The runtime's own settings: `/etc/mdrun/mdrun.toml`, or the file named by `$MDRUN_CONFIG`.
-#[derive(Debug, Clone)]
-pub struct GlobalConfig {
-    /// Data: images, layers, write layers, volumes (default /var/lib/mdrun).
-    pub root: PathBuf,
-    /// Runtime state (default /run/mdrun).
-    pub run_root: PathBuf,
-    /// Where container cgroups go; None = under the cgroup of the process running mdrun.
-    pub cgroup_parent: Option<String>,
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ValueProblem {
+    #[error("{0:?} is not an absolute path")]
+    NotAbsolute(PathBuf),
+    #[error("unknown value {value:?} (expected one of {})", expected.join(", "))]
+    UnknownChoice {
+        value: String,
+        expected: &'static [&'static str],
+    },
+    #[error("{value} is out of range ({min} to {max})")]
+    OutOfRange { value: i64, min: i64, max: i64 },
+    #[error("{0} is neither a positive number nor -1 (no limit)")]
+    NotALimit(i64),
+    #[error("integer does not fit in 64 bits")]
+    TooLarge,
+    #[error("must not be empty")]
+    Empty,
+    #[error("contains a NUL byte")]
+    Nul,
+    #[error("contains a '..' component")]
+    DotDot,
+    #[error("{0:?} is not a slice name (it must end in \".slice\")")]
+    NotASlice(String),
+    #[error("the variable name {0:?} contains '='")]
+    KeyWithEquals(String),
+    #[error("{swap} is less than limits.memory ({memory}); memory_swap counts memory plus swap")]
+    SwapBelowMemory { swap: i64, memory: u64 },
 }
-
-impl GlobalConfig {
-    pub fn load() -> Result<GlobalConfig, ConfigError> { todo!() }
-}
-
-/// A container described in TOML (`mdrun run --config web.toml`). Every field optional;
-/// command-line flags override it. Values are already validated by `crate::parse`.
-#[derive(Debug, Clone, Default)]
-pub struct ContainerConfig {
-    pub image: Option<String>,
-    pub command: Option<Vec<String>>,
-    pub env: Vec<(String, String)>,
-    pub volumes: Vec<crate::spec::VolumeSpec>,
-    pub limits: crate::spec::Limits,
-    pub hostname: Option<String>,
-    pub name: Option<String>,
-    pub workdir: Option<PathBuf>,
-}
-
-pub fn load_container(_path: &std::path::Path) -> Result<ContainerConfig, ConfigError> { todo!() }

@@ -1,5 +1,37 @@
 //! The image store: imported root filesystems as read-only layers shared by containers.
-//! (STUB: to be filled in; signatures are the contract.)
+//!
+//! On disk, under `<root>` (see [`crate::paths::Paths`]):
+//! - `layers/<layer-id>/`: one unpacked, read-only layer; the id is the sha256 of the
+//!   uncompressed tar stream it came from, so importing the same content twice reuses it.
+//! - `images/<image-id>.json`: one image (its layers, size, creation time and config); the id
+//!   is the sha256 of its layers and config.
+//! - `images/tags.json`: every `name:tag` and the image id it points at, changed only under
+//!   an exclusive `flock` on `images/.lock` and replaced atomically (write + rename).
+//! - `tmp/`: imports unpack here first, then a rename publishes the layer.
+//!
+//! The steps live in their own files: `reference` (parse `NAME[:TAG]`), `stream` and `zstd`
+//! (decompress and hash the input), `unpack` + `fsops` (write the tar entries without ever
+//! leaving the layer), `import`, `store` (look up, list), `remove`, `tags` and `files`.
+
+mod files;
+mod fsops;
+mod import;
+mod reference;
+mod remove;
+mod store;
+mod stream;
+mod tags;
+mod unpack;
+mod zstd;
+
+#[cfg(test)]
+mod tests;
+
+pub use import::Imported;
+pub use reference::Reference;
+pub use remove::Removed;
+pub use store::Store;
+pub use unpack::Whiteouts;
 
 use std::path::PathBuf;
 
@@ -7,38 +39,66 @@ use std::path::PathBuf;
 pub enum ImageError {
     #[error("unknown image {0:?}")]
     Unknown(String),
+    #[error("image reference {reference:?} is ambiguous, it matches: {}", .matches.join(", "))]
+    Ambiguous { reference: String, matches: Vec<String> },
+    #[error("invalid image reference {reference:?}: {reason}")]
+    InvalidReference { reference: String, reason: &'static str },
+    #[error("image {reference:?} is in use by container {container:?} (id {container_id})")]
+    InUse { reference: String, container: String, container_id: String },
+    /// A tar entry that would write outside the layer. Nothing outside is touched.
+    #[error("refusing tar entry {entry:?}: {reason}")]
+    UnsafeEntry { entry: String, reason: &'static str },
+    /// Writing one entry of the archive into the layer failed.
+    #[error("unpack {entry:?}: {step}: {source}")]
+    Entry { entry: String, step: &'static str, source: std::io::Error },
+    /// The input is not a readable tar stream (bad header, corrupt gzip or zstd data...).
+    #[error("read archive: {0}")]
+    Archive(#[source] std::io::Error),
+    #[error("archive is truncated: entry {entry:?} ends early")]
+    TruncatedEntry { entry: String },
+    #[error("archive is empty or truncated: no end-of-archive marker")]
+    Truncated,
+    #[error("{0}-compressed archives are not supported: use plain tar, gzip or zstd")]
+    UnsupportedCompression(&'static str),
+    #[error("{step} {path}: {source}")]
+    Io { step: &'static str, path: PathBuf, source: std::io::Error },
+    #[error("parse {path}: {source}")]
+    Json { path: PathBuf, source: serde_json::Error },
 }
 
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+/// How to run a container of this image when the user gives no command.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ImageConfig {
     pub cmd: Vec<String>,
     pub env: Vec<String>,
     pub workdir: Option<String>,
 }
 
+impl ImageConfig {
+    /// What `docker import` gives a bare root filesystem, plus a shell as the command.
+    pub fn for_rootfs() -> ImageConfig {
+        ImageConfig {
+            cmd: vec!["sh".to_string()],
+            env: vec![
+                "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".to_string(),
+            ],
+            workdir: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Image {
     /// 64 hex digits.
     pub id: String,
-    /// `name:tag` references pointing at it.
+    /// `name:tag` references pointing at it, sorted; filled from `tags.json` when loaded
+    /// (the image file itself does not store them, so they cannot disagree).
     pub names: Vec<String>,
     /// Layer ids, bottom first.
     pub layers: Vec<String>,
     /// Seconds since the epoch.
     pub created: u64,
-    /// Bytes on disk of its layers.
+    /// Bytes of file content in its layers (regular files, each hard-linked file once).
     pub size: u64,
     pub config: ImageConfig,
-}
-
-pub struct Store {
-    pub paths: crate::paths::Paths,
-}
-
-impl Store {
-    pub fn new(paths: crate::paths::Paths) -> Store { Store { paths } }
-    /// `NAME[:TAG]`, a full id or a unique id prefix.
-    pub fn resolve(&self, _reference: &str) -> Result<Image, ImageError> { todo!() }
-    /// Layer directories for overlayfs `lowerdir=`, topmost first.
-    pub fn lower_dirs(&self, _image: &Image) -> Vec<PathBuf> { todo!() }
 }

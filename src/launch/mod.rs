@@ -1,6 +1,112 @@
-//! (launch: mine)
+//! Starting a container's init and supervising it.
+//!
+//! `spawn` clones a child into new mount, PID, UTS, IPC and network namespaces; the child
+//! (see `init`) builds the root filesystem while the parent places it in its cgroup, then
+//! waits for the parent's go-ahead before it enters its cgroup namespace and execs the
+//! command. The command therefore never runs before its cgroup and limits are in place.
+
+mod clone;
+mod exec;
+mod init;
+mod net;
+pub mod pty;
+pub mod signals;
+mod supervise;
+mod sync;
+
+pub use init::ProcessPlan;
+pub use supervise::{supervise, ExitStatus};
+
+use crate::rootfs::RootfsPlan;
+use nix::sys::signal::{kill, Signal};
+use nix::sys::wait::waitpid;
+use nix::unistd::Pid;
+use std::os::fd::OwnedFd;
+
 #[derive(Debug, thiserror::Error)]
 pub enum LaunchError {
+    /// The command could not be started (126 cannot execute, 127 not found, 125 setup).
     #[error("{message}")]
     Exec { code: i32, message: String },
+    #[error("{step}: {source}")]
+    Sys { step: &'static str, source: nix::Error },
+}
+
+pub(crate) fn sys(step: &'static str) -> impl FnOnce(nix::Error) -> LaunchError {
+    move |source| LaunchError::Sys { step, source }
+}
+
+/// What the init needs: how to build the root, and what to run in it.
+#[derive(Debug)]
+pub struct LaunchPlan {
+    pub rootfs: RootfsPlan,
+    pub process: ProcessPlan,
+}
+
+/// A cloned init that is building its root and waits for `release`. Dropping it without
+/// releasing kills the child, so an error on the way leaves no process behind.
+pub struct Spawned {
+    pub pid: Pid,
+    sync: sync::ParentEnd,
+    /// With `-t`: where the init sends its terminal's master.
+    tty_sock: Option<OwnedFd>,
+    released: bool,
+}
+
+/// A running container: the command has been exec'd.
+pub struct Running {
+    pub pid: Pid,
+    pub pty_master: Option<OwnedFd>,
+}
+
+/// Clone the container's init. The caller must have blocked the signals it wants to handle
+/// (`signals::block`) before this, and must be single-threaded.
+pub fn spawn(plan: &LaunchPlan) -> Result<Spawned, LaunchError> {
+    let (parent_end, child_end) = sync::channel()?;
+    let tty = if plan.process.tty { Some(pty::channel()?) } else { None };
+    let pid = clone::clone_namespaces()?;
+    match pid {
+        None => {
+            drop(parent_end);
+            let tty_sock = tty.map(|(parent, child)| {
+                drop(parent);
+                child
+            });
+            init::run(plan, child_end, tty_sock)
+        }
+        Some(pid) => {
+            drop(child_end);
+            let tty_sock = tty.map(|(parent, _child)| parent);
+            Ok(Spawned { pid, sync: parent_end, tty_sock, released: false })
+        }
+    }
+}
+
+impl Spawned {
+    /// Let the init exec the command, and wait until it has (or failed to).
+    pub fn release(mut self) -> Result<Running, LaunchError> {
+        self.released = true;
+        let pid = self.pid;
+        // The init sends its terminal before it waits for go; a failed init sends nothing.
+        let pty_master = self.tty_sock.take().and_then(|s| pty::recv_fd(&s));
+        // Size it before the command can ask (`stty size` right at start).
+        if let (Some(m), Some(ws)) = (&pty_master, pty::window_size(0)) {
+            pty::set_window_size(m, &ws);
+        }
+        let result = self.sync.go_and_wait();
+        if let Err(e) = result {
+            let _ = waitpid(pid, None);
+            return Err(e);
+        }
+        Ok(Running { pid, pty_master })
+    }
+}
+
+impl Drop for Spawned {
+    fn drop(&mut self) {
+        if !self.released {
+            let _ = kill(self.pid, Signal::SIGKILL);
+            let _ = waitpid(self.pid, None);
+        }
+    }
 }

@@ -1,31 +1,65 @@
 //! Parsers for what users type: sizes, cpus, volume specs, names, env, image references.
-//! Pure functions, unit-tested and fuzzed; each error says what was wrong with which input.
-//! (STUB: to be filled in; signatures are the contract.)
+//! Pure functions (except [`host_cpus`] and [`env_file`]), with docker's semantics; each
+//! error is one line that quotes the input and says what was wrong with it.
 
-use crate::spec::VolumeSpec;
+mod cpu;
+mod env;
+mod names;
+mod size;
+mod volume;
+
+use std::path::PathBuf;
+
+pub use cpu::{cpus, cpuset, host_cpus, CpuProblem, CPU_PERIOD_US};
+pub use env::{env_file, env_pair, EnvProblem};
+pub use names::{hostname, image_ref, name, ImageRefProblem, NameProblem};
+pub use size::{memory_swap, size, SizeProblem};
+pub use volume::{volume, VolumeProblem};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ParseError {
-    #[error("invalid size {0:?}: {1}")]
-    Size(String, &'static str),
+    #[error("invalid memory size {input:?}: {problem}")]
+    Size { input: String, problem: SizeProblem },
+    #[error("invalid --cpus {input:?}: {problem}")]
+    Cpus { input: String, problem: CpuProblem },
+    #[error("--cpus {input}: the host has only {host} CPU{}", plural(*host))]
+    CpusOverHost { input: String, host: usize },
+    #[error("invalid --cpuset-cpus {input:?}: {problem}")]
+    Cpuset { input: String, problem: CpuProblem },
+    #[error("invalid volume {input:?}: {problem}")]
+    Volume {
+        input: String,
+        problem: VolumeProblem,
+    },
+    #[error("invalid container name {input:?}: {problem}")]
+    Name { input: String, problem: NameProblem },
+    #[error("invalid hostname {input:?}: {problem}")]
+    Hostname { input: String, problem: NameProblem },
+    #[error("invalid environment variable {input:?}: {problem}")]
+    Env { input: String, problem: EnvProblem },
+    /// A bad line in an `--env-file`; `line` counts from 1.
+    #[error("{}:{line}: {problem}", path.display())]
+    EnvFileLine {
+        path: PathBuf,
+        line: usize,
+        problem: EnvProblem,
+    },
+    #[error("read {}: {source}", path.display())]
+    EnvFileRead {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("invalid image reference {input:?}: {problem}")]
+    ImageRef {
+        input: String,
+        problem: ImageRefProblem,
+    },
 }
 
-/// `100m`, `1g`, `512k`, `1024` (bytes), `1.5g`; case-insensitive, optional `b`/`ib` suffix.
-/// Rejects zero, negative, empty, unknown units, overflow.
-pub fn size(_s: &str) -> Result<u64, ParseError> { todo!() }
-/// `--memory-swap`: a size, or `-1` for unlimited.
-pub fn memory_swap(_s: &str) -> Result<i64, ParseError> { todo!() }
-/// `--cpus 0.5` -> (quota_us, period_us) with period 100000; must be > 0 and <= host_cpus.
-pub fn cpus(_s: &str, _host_cpus: usize) -> Result<(i64, u64), ParseError> { todo!() }
-/// `--cpuset-cpus 0-1,3`: every cpu must be < host_cpus; returns the list normalised.
-pub fn cpuset(_s: &str, _host_cpus: usize) -> Result<String, ParseError> { todo!() }
-/// `-v SRC:DST[:ro|rw]`.
-pub fn volume(_s: &str) -> Result<VolumeSpec, ParseError> { todo!() }
-/// Container names: `[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}`.
-pub fn name(_s: &str) -> Result<(), ParseError> { todo!() }
-/// `-e K=V`, or `-e K` (value taken from mdrun's own environment, skipped when unset).
-pub fn env_pair(_s: &str) -> Result<Option<(String, String)>, ParseError> { todo!() }
-/// `--env-file FILE`: K=V lines, `#` comments and blank lines skipped.
-pub fn env_file(_p: &std::path::Path) -> Result<Vec<(String, String)>, ParseError> { todo!() }
-/// `NAME[:TAG]` -> (name, tag), tag defaults to `latest`.
-pub fn image_ref(_s: &str) -> Result<(String, String), ParseError> { todo!() }
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}

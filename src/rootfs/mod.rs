@@ -1,1 +1,66 @@
+//! What mdrun's init does to build the container's filesystem, inside the container's new
+//! mount namespace (so nothing here is ever visible on the host, and a dying container takes
+//! every mount with it): overlay of the image layers and the write layer, volumes, the
+//! seeds' pivot_root, then /proc, /dev and a read-only /sys.
 
+mod dev;
+mod inroot;
+mod kernfs;
+mod overlay;
+mod pivot;
+mod volumes;
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+#[error("{step} {path}: {source}")]
+pub struct RootfsError {
+    pub step: &'static str,
+    pub path: PathBuf,
+    #[source]
+    pub source: nix::Error,
+}
+
+pub(crate) trait NixContext<T> {
+    fn at(self, step: &'static str, path: impl Into<PathBuf>) -> Result<T, RootfsError>;
+}
+
+impl<T> NixContext<T> for nix::Result<T> {
+    fn at(self, step: &'static str, path: impl Into<PathBuf>) -> Result<T, RootfsError> {
+        self.map_err(|source| RootfsError { step, path: path.into(), source })
+    }
+}
+
+/// A volume as the init mounts it: a host directory (already created and canonical).
+#[derive(Debug, Clone)]
+pub struct Mount {
+    pub source: PathBuf,
+    pub target: PathBuf,
+    pub read_only: bool,
+}
+
+/// Everything the init needs to build the root filesystem.
+#[derive(Debug, Clone)]
+pub struct RootfsPlan {
+    /// Image layers, topmost first.
+    pub lower_dirs: Vec<PathBuf>,
+    pub upper_dir: PathBuf,
+    pub work_dir: PathBuf,
+    /// Where the overlay is mounted (in the container's mount namespace only).
+    pub mountpoint: PathBuf,
+    pub volumes: Vec<Mount>,
+}
+
+/// Build the container's root and enter it. Runs in the init, as root, in a fresh mount
+/// namespace; on return the process's `/` is the container's root.
+pub fn setup(plan: &RootfsPlan) -> Result<(), RootfsError> {
+    pivot::make_private()?;
+    overlay::mount(plan)?;
+    volumes::mount_all(&plan.mountpoint, &plan.volumes)?;
+    pivot::enter(&plan.mountpoint)?;
+    kernfs::mount_proc()?;
+    dev::populate()?;
+    kernfs::mount_sys()?;
+    pivot::drop_old_root()?;
+    Ok(())
+}

@@ -1,0 +1,33 @@
+#!/bin/bash
+# Set mdrun up on a Debian 12 machine, as root: system packages, a release build installed as
+# /usr/local/bin/mdrun, the global config in /etc/mdrun, and a `busybox` image made from
+# Debian's busybox-static. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+[ "$(id -u)" = 0 ] || { echo "install.sh: run as root" >&2; exit 1; }
+command -v cargo >/dev/null || { echo "install.sh: needs a Rust toolchain (cargo) on PATH" >&2; exit 1; }
+
+pkgs=(busybox-static zstd util-linux iproute2)
+missing=()
+for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install.sh: installing ${missing[*]}" >&2
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+echo "install.sh: building mdrun (release)" >&2
+cargo build --release --quiet
+install -m 0755 target/release/mdrun /usr/local/bin/mdrun
+install -d -m 0755 /etc/mdrun /etc/mdrun/containers
+[ -e /etc/mdrun/mdrun.toml ] || install -m 0644 config/mdrun.toml /etc/mdrun/mdrun.toml
+
+if ! /usr/local/bin/mdrun images --format json | grep -q '"busybox:latest"'; then
+  tar=$(mktemp /tmp/mdrun-busybox.XXXXXX.tar)
+  trap 'rm -f "$tar"' EXIT
+  bash tests/fixtures/busybox-rootfs.sh "$tar"
+  /usr/local/bin/mdrun import "$tar" busybox >/dev/null
+  echo "install.sh: imported image busybox" >&2
+fi
+echo "install.sh: done; try: mdrun --memory 100m busybox sh" >&2

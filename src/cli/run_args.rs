@@ -1,0 +1,70 @@
+//! `mdrun run` options, with docker's names and meanings.
+
+use std::path::PathBuf;
+
+#[derive(Debug, Default, clap::Args)]
+#[command(disable_help_flag = true)]
+pub struct RunArgs {
+    /// Memory limit (e.g. 100m, 1g, 512k, bytes)
+    #[arg(short = 'm', long)]
+    pub memory: Option<String>,
+    /// Memory plus swap limit, or -1 for unlimited swap
+    #[arg(long, allow_hyphen_values = true)]
+    pub memory_swap: Option<String>,
+    /// Number of CPUs (fractional; becomes a CFS quota per 100ms period)
+    #[arg(long)]
+    pub cpus: Option<String>,
+    /// CPU shares (relative weight)
+    #[arg(short = 'c', long)]
+    pub cpu_shares: Option<u64>,
+    /// CPUs in which to allow execution (0-3, 0,1)
+    #[arg(long)]
+    pub cpuset_cpus: Option<String>,
+    /// Tune container pids limit (-1 for unlimited)
+    #[arg(long, allow_hyphen_values = true)]
+    pub pids_limit: Option<i64>,
+    /// Bind mount a volume: /host/dir:/path[:ro] or name:/path[:ro]
+    #[arg(short = 'v', long = "volume")]
+    pub volumes: Vec<String>,
+    /// Set environment variables (KEY=VALUE, or KEY to copy mdrun's own)
+    #[arg(short = 'e', long = "env")]
+    pub env: Vec<String>,
+    /// Read in a file of environment variables
+    #[arg(long)]
+    pub env_file: Vec<PathBuf>,
+    /// Working directory inside the container
+    #[arg(short = 'w', long)]
+    pub workdir: Option<String>,
+    /// Container host name
+    #[arg(short = 'h', long)]
+    pub hostname: Option<String>,
+    /// Assign a name to the container
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Allocate a pseudo-TTY
+    #[arg(short = 't', long)]
+    pub tty: bool,
+    /// Keep STDIN open
+    #[arg(short = 'i', long)]
+    pub interactive: bool,
+    /// Run in the background and print the container id
+    #[arg(short = 'd', long)]
+    pub detach: bool,
+    /// Remove the container when it exits
+    #[arg(long)]
+    pub rm: bool,
+    /// TOML file describing the container; flags override it
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Parent cgroup for the container (absolute path in each hierarchy)
+    #[arg(long)]
+    pub cgroup_parent: Option<String>,
+    /// Print help
+    #[arg(long, action = clap::ArgAction::Help)]
+    pub help: Option<bool>,
+    /// Image (NAME[:TAG], id or id prefix)
+    pub image: Option<String>,
+    /// Command and arguments (default: the image's command)
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub command: Vec<String>,
+}

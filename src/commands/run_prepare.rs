@@ -1,0 +1,119 @@
+//! The host side of a container before it starts: its directories (write layer, work dir,
+//! overlay mount point) and its volumes' host directories, and the plan handed to the init.
+
+use crate::error::{IoContext, Result};
+use crate::image::{Image, Store};
+use crate::launch::{LaunchPlan, ProcessPlan};
+use crate::paths::Paths;
+use crate::rootfs::{Mount, RootfsPlan};
+use crate::spec::{ContainerSpec, VolumeSource};
+use std::path::PathBuf;
+
+/// A container's directories; removed on drop unless `keep` was called.
+pub struct ContainerDirs {
+    pub data: PathBuf,
+    pub runtime: PathBuf,
+    keep: bool,
+}
+
+impl ContainerDirs {
+    pub fn create(paths: &Paths, id: &str) -> Result<ContainerDirs> {
+        let dirs = ContainerDirs { data: paths.container(id), runtime: paths.runtime(id), keep: false };
+        for d in [dirs.data.join("upper"), dirs.data.join("work"), dirs.runtime.join("rootfs")] {
+            std::fs::create_dir_all(&d).ctx("mkdir", &d)?;
+        }
+        Ok(dirs)
+    }
+
+    pub fn keep(&mut self) {
+        self.keep = true;
+    }
+
+    /// Remove everything of the container but what the user keeps (volumes live elsewhere).
+    pub fn remove(&mut self) {
+        self.keep = false;
+        let _ = std::fs::remove_dir_all(&self.runtime);
+        let _ = std::fs::remove_dir_all(&self.data);
+    }
+
+    /// After the container ended: its overlay mount point is not needed any more.
+    pub fn remove_runtime(&self) {
+        let _ = std::fs::remove_dir_all(&self.runtime);
+    }
+}
+
+impl Drop for ContainerDirs {
+    fn drop(&mut self) {
+        if !self.keep {
+            self.remove();
+        }
+    }
+}
+
+/// Host directories of the volumes: created when missing, resolved to their real path (a
+/// symlinked host path is followed on the host, as docker does).
+pub fn volume_mounts(paths: &Paths, spec: &ContainerSpec) -> Result<Vec<Mount>> {
+    let mut mounts = Vec::with_capacity(spec.volumes.len());
+    for v in &spec.volumes {
+        let source = match &v.source {
+            VolumeSource::Host(p) => p.clone(),
+            VolumeSource::Named(n) => paths.volume(n),
+        };
+        std::fs::create_dir_all(&source).ctx("create volume directory", &source)?;
+        let source = std::fs::canonicalize(&source).ctx("resolve volume directory", &source)?;
+        mounts.push(Mount { source, target: v.target.clone(), read_only: v.read_only });
+    }
+    Ok(mounts)
+}
+
+pub fn plan(
+    spec: &ContainerSpec,
+    store: &Store,
+    image: &Image,
+    dirs: &ContainerDirs,
+    volumes: Vec<Mount>,
+    hostname: String,
+) -> LaunchPlan {
+    let args = if spec.command.is_empty() { image.config.cmd.clone() } else { spec.command.clone() };
+    LaunchPlan {
+        rootfs: RootfsPlan {
+            lower_dirs: store.lower_dirs(image),
+            upper_dir: dirs.data.join("upper"),
+            work_dir: dirs.data.join("work"),
+            mountpoint: dirs.runtime.join("rootfs"),
+            volumes,
+        },
+        process: ProcessPlan {
+            args,
+            env: environment(spec, image, &hostname),
+            cwd: spec
+                .workdir
+                .clone()
+                .or(image.config.workdir.as_ref().map(PathBuf::from))
+                .unwrap_or_else(|| PathBuf::from("/")),
+            hostname,
+            tty: spec.tty,
+            stdin_null: !spec.interactive,
+        },
+    }
+}
+
+/// PATH and HOSTNAME first, then the image's, then the user's (later entries win), as docker.
+fn environment(spec: &ContainerSpec, image: &Image, hostname: &str) -> Vec<String> {
+    let mut env: Vec<(String, String)> = vec![
+        ("PATH".into(), "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into()),
+        ("HOSTNAME".into(), hostname.into()),
+        ("HOME".into(), "/root".into()),
+    ];
+    if spec.tty {
+        env.push(("TERM".into(), "xterm".into()));
+    }
+    let image_env = image.config.env.iter().filter_map(|kv| kv.split_once('=')).map(|(k, v)| (k.to_string(), v.to_string()));
+    for (k, v) in image_env.chain(spec.env.iter().cloned()) {
+        match env.iter_mut().find(|(ek, _)| *ek == k) {
+            Some(slot) => slot.1 = v,
+            None => env.push((k, v)),
+        }
+    }
+    env.into_iter().map(|(k, v)| format!("{k}={v}")).collect()
+}

@@ -1,0 +1,140 @@
+//! Turn `run`'s flags, its `--config FILE` and the global defaults into one validated
+//! ContainerSpec. Nothing is created here: bad input fails before any side effect.
+
+use crate::cli::RunArgs;
+use crate::config::{self, GlobalConfig};
+use crate::error::{Error, Result};
+use crate::parse;
+use crate::spec::{ContainerSpec, Limits};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+pub fn host_cpus() -> usize {
+    // SAFETY: sysconf has no preconditions.
+    let n = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) };
+    if n > 0 { n as usize } else { 1 }
+}
+
+pub fn build(args: &RunArgs, global: &GlobalConfig) -> Result<ContainerSpec> {
+    let file = match &args.config {
+        Some(p) => config::load_container(p)?,
+        None => config::ContainerConfig::default(),
+    };
+    let image = args
+        .image
+        .clone()
+        .or(file.image.clone())
+        .ok_or_else(|| Error::Usage("no image given (mdrun run [OPTIONS] IMAGE [COMMAND...])".into()))?;
+    let command = if args.command.is_empty() { file.command.clone().unwrap_or_default() } else { args.command.clone() };
+
+    let mut env = file.env.clone();
+    for f in &args.env_file {
+        env.extend(parse::env_file(f)?);
+    }
+    for e in &args.env {
+        if let Some(kv) = parse::env_pair(e)? {
+            env.push(kv);
+        }
+    }
+
+    let mut volumes = file.volumes.clone();
+    for v in &args.volumes {
+        volumes.push(parse::volume(v)?);
+    }
+
+    let name = args.name.clone().or(file.name.clone());
+    if let Some(n) = &name {
+        parse::name(n)?;
+    }
+    let hostname = args.hostname.clone().or(file.hostname.clone());
+    if let Some(h) = &hostname {
+        if h.is_empty() || h.len() > 64 || !h.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.') {
+            return Err(Error::Usage(format!("invalid hostname {h:?}: letters, digits, '-' and '.', at most 64")));
+        }
+    }
+    let workdir = args.workdir.clone().map(PathBuf::from).or(file.workdir.clone());
+    if let Some(w) = &workdir {
+        if !w.is_absolute() {
+            return Err(Error::Usage(format!("the working directory {:?} is not an absolute path", w.display())));
+        }
+    }
+
+    let limits = limits(args, &file.limits, &global.default_limits)?;
+
+    // Docker's defaults for a terminal: with neither -t nor -i, a terminal on stdin means -it;
+    // otherwise stdin is passed through (so `echo hi | mdrun busybox cat` works).
+    let (tty, interactive) = if !args.tty && !args.interactive {
+        let term = std::io::stdin().is_terminal();
+        (term && std::io::stdout().is_terminal(), true)
+    } else {
+        (args.tty, args.interactive)
+    };
+    if args.detach {
+        return Err(Error::Usage("-d (detached containers) is not supported yet".into()));
+    }
+
+    Ok(ContainerSpec {
+        image,
+        command,
+        env,
+        workdir,
+        hostname,
+        name,
+        volumes,
+        limits,
+        tty,
+        interactive,
+        remove: args.rm,
+        detach: args.detach,
+        cgroup_parent: args.cgroup_parent.clone().or(global.cgroup_parent.clone()),
+    })
+}
+
+/// Flags over the file over the global defaults, each validated.
+fn limits(args: &RunArgs, file: &Limits, defaults: &Limits) -> Result<Limits> {
+    let cpus = host_cpus();
+    let mut l = defaults.clone();
+    merge(&mut l, file);
+    if let Some(m) = &args.memory {
+        l.memory = Some(parse::size(m)?);
+    }
+    if let Some(s) = &args.memory_swap {
+        l.memory_swap = Some(parse::memory_swap(s)?);
+    }
+    if let Some(c) = &args.cpus {
+        let (quota, period) = parse::cpus(c, cpus)?;
+        l.cpu_quota = Some(quota);
+        l.cpu_period = Some(period);
+    }
+    if let Some(s) = args.cpu_shares {
+        if !(2..=262144).contains(&s) {
+            return Err(Error::Usage(format!("--cpu-shares {s}: must be between 2 and 262144")));
+        }
+        l.cpu_shares = Some(s);
+    }
+    if let Some(c) = &args.cpuset_cpus {
+        l.cpuset_cpus = Some(parse::cpuset(c, cpus)?);
+    }
+    if let Some(p) = args.pids_limit {
+        if p == 0 || p < -1 {
+            return Err(Error::Usage(format!("--pids-limit {p}: must be positive, or -1 for unlimited")));
+        }
+        l.pids_limit = Some(p);
+    }
+    if let (Some(mem), Some(swap)) = (l.memory, l.memory_swap) {
+        if swap != -1 && (swap as u64) < mem {
+            return Err(Error::Usage("--memory-swap must be at least --memory (or -1 for unlimited)".into()));
+        }
+    }
+    if l.memory_swap.is_some() && l.memory.is_none() {
+        return Err(Error::Usage("--memory-swap needs --memory as well".into()));
+    }
+    Ok(l)
+}
+
+fn merge(into: &mut Limits, over: &Limits) {
+    macro_rules! take {
+        ($($f:ident),*) => { $( if over.$f.is_some() { into.$f = over.$f.clone(); } )* };
+    }
+    take!(memory, memory_swap, cpu_quota, cpu_period, cpu_shares, cpuset_cpus, pids_limit);
+}

@@ -1,0 +1,110 @@
+//! `rmi`: untag, and when no name is left, delete the image and the layers nobody else uses.
+//! As with docker, dropping one of several tags is always allowed; deleting an image a
+//! container was created from is refused.
+
+use super::files::{io_err, StoreLock, TmpDir};
+use super::reference::{id_prefix, Reference};
+use super::tags::Tags;
+use super::{ImageError, Store};
+use std::collections::HashSet;
+use std::fs;
+
+/// What an `rmi` did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Removed {
+    /// `name:tag`s taken away.
+    pub untagged: Vec<String>,
+    /// The image id, when the image itself was deleted.
+    pub deleted: Option<String>,
+    /// Layer ids deleted with it.
+    pub layers: Vec<String>,
+}
+
+impl Store {
+    /// Removes `reference`: a tag, or (by id) the image with all its tags.
+    pub fn remove(&self, reference: &str) -> Result<Removed, ImageError> {
+        let images_dir = self.images_dir();
+        let _lock = StoreLock::exclusive(&images_dir)?;
+        let mut tags = Tags::load(&images_dir)?;
+        let id = self.resolve_id(reference, &tags)?;
+        let names = tags.names_of(&id);
+        // Named by tag (not by id): only that tag goes, unless it was the last one.
+        let tag = Reference::parse(reference).ok().map(|r| r.to_string()).filter(|t| names.contains(t));
+        if let Some(tag) = &tag {
+            if names.len() > 1 {
+                tags.remove(tag);
+                tags.save(&images_dir)?;
+                return Ok(Removed { untagged: vec![tag.clone()], ..Removed::default() });
+            }
+        }
+        let Some(record) = self.load_record(&id)? else {
+            // A tag left pointing at a missing image: dropping the names is all there is.
+            for name in &names {
+                tags.remove(name);
+            }
+            tags.save(&images_dir)?;
+            return Ok(Removed { untagged: names, ..Removed::default() });
+        };
+        if let Some((container, container_id)) = self.container_using(&id)? {
+            let reference = reference.to_string();
+            return Err(ImageError::InUse { reference, container, container_id });
+        }
+        for name in &names {
+            tags.remove(name);
+        }
+        tags.save(&images_dir)?;
+        let path = self.image_path(&id);
+        fs::remove_file(&path).map_err(io_err("remove", &path))?;
+        let mut still_used = HashSet::new();
+        for other in self.image_ids()? {
+            if let Some(r) = self.load_record(&other)? {
+                still_used.extend(r.layers);
+            }
+        }
+        let mut removed_layers = Vec::new();
+        for layer in record.layers.iter().filter(|l| !still_used.contains(*l)) {
+            self.remove_layer(layer)?;
+            removed_layers.push(layer.clone());
+        }
+        Ok(Removed { untagged: names, deleted: Some(id), layers: removed_layers })
+    }
+
+    /// First moves the layer into `tmp/` (one rename: no half-deleted layer is ever seen
+    /// at its name), then deletes it there.
+    fn remove_layer(&self, layer: &str) -> Result<(), ImageError> {
+        let dir = self.layer_dir(layer);
+        if !super::store::exists(&dir) {
+            return Ok(());
+        }
+        super::files::sweep_stale(&self.paths.tmp(), "rmi");
+        let trash = TmpDir::create(&self.paths.tmp(), "rmi")?;
+        let target = trash.path().join(layer);
+        fs::rename(&dir, &target).map_err(io_err("move away", &dir))?;
+        drop(trash); // removes it, with the layer inside
+        Ok(())
+    }
+
+    /// A container created from image `id`, as (name, short id). Reads only `image_id`,
+    /// `name` and `id` of `<root>/containers/*/container.json`; records that cannot be read
+    /// are skipped (a container being created or removed right now).
+    fn container_using(&self, id: &str) -> Result<Option<(String, String)>, ImageError> {
+        let dir = self.paths.containers();
+        let entries = match fs::read_dir(&dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io_err("read directory", &dir)(e)),
+        };
+        for entry in entries.flatten() {
+            let Ok(bytes) = fs::read(entry.path().join("container.json")) else { continue };
+            let Ok(record) = serde_json::from_slice::<serde_json::Value>(&bytes) else { continue };
+            let field = |k: &str| record.get(k).and_then(|v| v.as_str()).map(str::to_string);
+            let image = field("image_id").unwrap_or_default();
+            if id_prefix(&image) == Some(id) {
+                let container_id = field("id").unwrap_or_else(|| entry.file_name().to_string_lossy().into_owned());
+                let name = field("name").unwrap_or_default();
+                return Ok(Some((name, crate::ids::short(&container_id).to_string())));
+            }
+        }
+        Ok(None)
+    }
+}

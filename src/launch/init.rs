@@ -1,0 +1,85 @@
+//! The container's init: the cloned child, PID 1 of the new PID namespace. It builds the
+//! root filesystem, waits until mdrun has put it into its cgroup, and execs the command.
+//! Every failure is reported to mdrun over the status pipe and ends the child.
+
+use super::exec;
+use super::sync::ChildEnd;
+use crate::rootfs;
+use nix::sys::signal::{sigprocmask, SigSet, SigmaskHow, Signal, SigHandler, signal};
+use std::ffi::CString;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::path::PathBuf;
+
+/// What to run, and how.
+#[derive(Debug, Clone)]
+pub struct ProcessPlan {
+    /// argv; argv[0] is looked up in the container's PATH unless it contains a `/`.
+    pub args: Vec<String>,
+    /// The complete environment, `KEY=VALUE`.
+    pub env: Vec<String>,
+    pub cwd: PathBuf,
+    pub hostname: String,
+    pub tty: bool,
+    /// Give the command /dev/null as stdin (docker without `-i`).
+    pub stdin_null: bool,
+}
+
+pub fn run(plan: &super::LaunchPlan, sync: ChildEnd, tty_sock: Option<OwnedFd>) -> ! {
+    match prepare(plan, &sync, tty_sock) {
+        Ok(()) => {}
+        Err(msg) => sync.fail(125, &msg),
+    }
+    if !sync.wait_for_go() {
+        // mdrun went away or gave up (it cleans up after us); say nothing.
+        // SAFETY: _exit is always safe.
+        unsafe { libc::_exit(125) }
+    }
+    // The parent has moved us into the container's cgroup: make it our cgroup root.
+    if let Err(e) = nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWCGROUP) {
+        sync.fail(125, &format!("unshare cgroup namespace: {e}"));
+    }
+    let (code, msg) = exec::exec(&plan.process);
+    sync.fail(code, &msg)
+}
+
+fn prepare(plan: &super::LaunchPlan, sync: &ChildEnd, tty_sock: Option<OwnedFd>) -> Result<(), String> {
+    let _ = sync;
+    // Die with mdrun: an attached container must not outlive the runtime that owns it.
+    // SAFETY: prctl(PR_SET_PDEATHSIG) takes a signal number and changes only this process.
+    unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong) };
+    // mdrun blocked the signals it relays; Rust ignores SIGPIPE. Neither may leak into the
+    // container: blocked masks and ignored dispositions survive execve.
+    let _ = sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None);
+    // SAFETY: restoring the default disposition installs no handler.
+    let _ = unsafe { signal(Signal::SIGPIPE, SigHandler::SigDfl) };
+
+    nix::unistd::setsid().map_err(|e| format!("setsid: {e}"))?;
+    if tty_sock.is_none() && plan.process.stdin_null {
+        let null = std::fs::File::open("/dev/null").map_err(|e| format!("open /dev/null: {e}"))?;
+        dup_onto(&OwnedFd::from(null), 0).map_err(|e| format!("dup2 /dev/null: {e}"))?;
+    }
+
+    rootfs::setup(&plan.rootfs).map_err(|e| e.to_string())?;
+    if let Some(sock) = tty_sock {
+        let master = super::pty::open_in_container().map_err(|e| format!("allocate terminal in /dev/pts: {e}"))?;
+        super::pty::send_fd(&sock, &master).map_err(|e| format!("send terminal to mdrun: {e}"))?;
+    }
+    nix::unistd::sethostname(&plan.process.hostname).map_err(|e| format!("sethostname: {e}"))?;
+    super::net::loopback_up().map_err(|e| format!("bring up loopback: {e}"))?;
+    Ok(())
+}
+
+fn dup_onto(fd: &OwnedFd, target: i32) -> nix::Result<()> {
+    // SAFETY: dup2 onto a standard descriptor number; both are valid.
+    if unsafe { libc::dup2(fd.as_raw_fd(), target) } < 0 {
+        return Err(nix::Error::last());
+    }
+    Ok(())
+}
+
+pub(crate) fn cstrings(items: &[String]) -> Result<Vec<CString>, String> {
+    items
+        .iter()
+        .map(|s| CString::new(s.as_bytes()).map_err(|_| format!("argument contains a NUL byte: {s:?}")))
+        .collect()
+}

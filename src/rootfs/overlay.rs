@@ -1,0 +1,59 @@
+//! The union mount: read-only image layers below, the container's write layer on top.
+
+use super::{NixContext, RootfsError, RootfsPlan};
+use nix::mount::{mount as sys_mount, MsFlags};
+use std::fmt::Write;
+
+pub fn options(plan: &RootfsPlan) -> String {
+    let mut opts = String::from("lowerdir=");
+    for (i, dir) in plan.lower_dirs.iter().enumerate() {
+        if i > 0 {
+            opts.push(':');
+        }
+        opts.push_str(&escape(&dir.to_string_lossy()));
+    }
+    let _ = write!(
+        opts,
+        ",upperdir={},workdir={}",
+        escape(&plan.upper_dir.to_string_lossy()),
+        escape(&plan.work_dir.to_string_lossy())
+    );
+    opts
+}
+
+/// overlayfs splits its options on `,` and lowerdir on `:`; both need a backslash escape.
+fn escape(path: &str) -> String {
+    path.replace('\\', "\\\\").replace(',', "\\,").replace(':', "\\:")
+}
+
+pub fn mount(plan: &RootfsPlan) -> Result<(), RootfsError> {
+    sys_mount(
+        Some("overlay"),
+        &plan.mountpoint,
+        Some("overlay"),
+        MsFlags::empty(),
+        Some(options(plan).as_str()),
+    )
+    .at("mount overlay on", &plan.mountpoint)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    #[test]
+    fn options_list_layers_topmost_first_and_escape_separators() {
+        let plan = RootfsPlan {
+            lower_dirs: vec![PathBuf::from("/l/top"), PathBuf::from("/l/b,ase")],
+            upper_dir: PathBuf::from("/c/up:per"),
+            work_dir: PathBuf::from("/c/work"),
+            mountpoint: PathBuf::from("/m"),
+            volumes: vec![],
+        };
+        assert_eq!(
+            options(&plan),
+            "lowerdir=/l/top:/l/b\\,ase,upperdir=/c/up\\:per,workdir=/c/work"
+        );
+    }
+}

@@ -1,0 +1,88 @@
+//! The container record.
+
+use super::{io, StateError};
+use crate::launch::ExitStatus;
+use crate::spec::{Limits, VolumeSpec};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Created,
+    Running,
+    Exited,
+}
+
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Record {
+    pub id: String,
+    pub name: String,
+    /// The image reference as given, and the id it resolved to.
+    pub image: String,
+    pub image_id: String,
+    pub command: Vec<String>,
+    /// Unix times in seconds.
+    pub created: f64,
+    pub started: Option<f64>,
+    pub finished: Option<f64>,
+    pub pid: Option<i32>,
+    pub status: Status,
+    pub exit: Option<ExitStatus>,
+    pub oom_killed: bool,
+    pub limits: Limits,
+    pub volumes: Vec<VolumeSpec>,
+    pub hostname: String,
+    pub tty: bool,
+    pub auto_remove: bool,
+    /// Cgroup directories (one per v1 hierarchy, one on v2).
+    pub cgroup_paths: Vec<PathBuf>,
+    pub cgroup_parent: Option<String>,
+}
+
+pub fn now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}
+
+impl Record {
+    pub fn file(dir: &Path) -> PathBuf {
+        dir.join("container.json")
+    }
+
+    /// Write atomically: a reader sees the old record or the new one, never a torn one.
+    pub fn save(&self, dir: &Path) -> Result<(), StateError> {
+        let path = Self::file(dir);
+        let tmp = dir.join(".container.json.tmp");
+        let data = serde_json::to_vec_pretty(self)
+            .map_err(|source| StateError::Json { path: path.clone(), source })?;
+        std::fs::write(&tmp, data).map_err(io("write", &tmp))?;
+        std::fs::rename(&tmp, &path).map_err(io("rename", &path))
+    }
+
+    pub fn load(dir: &Path) -> Result<Record, StateError> {
+        let path = Self::file(dir);
+        let data = std::fs::read(&path).map_err(io("read", &path))?;
+        serde_json::from_slice(&data).map_err(|source| StateError::Json { path, source })
+    }
+
+    /// Every record under `containers_dir` (directories without a readable record are skipped:
+    /// they belong to a `run` that is still starting or was killed half-way).
+    pub fn list(containers_dir: &Path) -> Vec<Record> {
+        let Ok(entries) = std::fs::read_dir(containers_dir) else { return Vec::new() };
+        entries
+            .flatten()
+            .filter(|e| e.file_type().map(|t| t.is_dir()).unwrap_or(false))
+            .filter_map(|e| Record::load(&e.path()).ok())
+            .collect()
+    }
+
+    /// Under the store lock: fail when another container has this name.
+    pub fn check_name_free(containers_dir: &Path, name: &str) -> Result<(), StateError> {
+        match Record::list(containers_dir).into_iter().find(|r| r.name == name) {
+            Some(r) => Err(StateError::NameInUse { name: name.into(), id: r.id[..12].into() }),
+            None => Ok(()),
+        }
+    }
+}

@@ -36,16 +36,33 @@ fn command_not_found_leaves_nothing() {
 #[test]
 fn bad_memory_sizes_are_refused() {
     let env = TestEnv::new();
-    for size in ["12q", "-5m", "0", "", "1.5.5m", "m", "99999999999999999999g"] {
+    for size in [
+        "12q",
+        "-5m",
+        "0",
+        "",
+        "1.5.5m",
+        "m",
+        "99999999999999999999g",
+    ] {
         let out = refused(&env, &[&format!("--memory={size}"), "busybox", "true"]);
-        assert!(out.stderr.contains(size), "the message does not quote {size:?}:\n{out}");
+        assert!(
+            out.stderr.contains(size),
+            "the message does not quote {size:?}:\n{out}"
+        );
     }
     // As separate arguments too (a leading '-' must not turn it into an option).
     refused(&env, &["--memory", "-5m", "busybox", "true"]);
     refused(&env, &["-m", "12q", "busybox", "true"]);
-    refused(&env, &["--memory-swap", "12q", "-m", "10m", "busybox", "true"]);
+    refused(
+        &env,
+        &["--memory-swap", "12q", "-m", "10m", "busybox", "true"],
+    );
     // memory+swap below memory
-    refused(&env, &["--memory-swap", "10m", "-m", "20m", "busybox", "true"]);
+    refused(
+        &env,
+        &["--memory-swap", "10m", "-m", "20m", "busybox", "true"],
+    );
 }
 
 #[test]
@@ -67,22 +84,29 @@ fn bad_volumes_are_refused() {
     let host = env.path("vol");
     let h = host.to_str().unwrap();
     let cases = [
-        "/data".to_string(),                // no colon
-        format!("{h}:data"),                // relative container path
-        format!("{h}:/a/../../etc"),        // .. escape
-        format!("{h}:/../x"),               // .. escape at the root
-        format!("{h}:/data:rx"),            // unknown mode
-        format!("{h}:/data:ro:rw"),         // too many parts
-        format!(":/data"),                  // empty source
-        format!("{h}:"),                    // empty target
-        "rel/dir:/data".to_string(),        // relative host path, not a volume name
-        format!("{h}:/"),                   // over the whole root
+        "/data".to_string(),         // no colon
+        format!("{h}:data"),         // relative container path
+        format!("{h}:/a/../../etc"), // .. escape
+        format!("{h}:/../x"),        // .. escape at the root
+        format!("{h}:/data:rx"),     // unknown mode
+        format!("{h}:/data:ro:rw"),  // too many parts
+        ":/data".to_string(),        // empty source
+        format!("{h}:"),             // empty target
+        "rel/dir:/data".to_string(), // relative host path, not a volume name
+        format!("{h}:/"),            // over the whole root
     ];
     for volume in &cases {
         refused(&env, &["-v", volume, "busybox", "true"]);
     }
-    assert!(!host.exists(), "a refused volume still created {}", host.display());
-    assert_eq!(files::names(&env.root.join("volumes")), Vec::<String>::new());
+    assert!(
+        !host.exists(),
+        "a refused volume still created {}",
+        host.display()
+    );
+    assert_eq!(
+        files::names(&env.root.join("volumes")),
+        Vec::<String>::new()
+    );
 }
 
 #[test]
@@ -93,8 +117,10 @@ fn bad_names_are_refused() {
         assert!(!out.stderr.is_empty());
     }
     // The longest name that is allowed, and the other allowed characters.
-    env.run(&["--name", &"a".repeat(64), "busybox", "true"]).assert_ok();
-    env.run(&["--name", "web_1.a-b", "busybox", "true"]).assert_ok();
+    env.run(&["--name", &"a".repeat(64), "busybox", "true"])
+        .assert_ok();
+    env.run(&["--name", "web_1.a-b", "busybox", "true"])
+        .assert_ok();
     env.assert_clean();
 }
 
@@ -106,7 +132,10 @@ fn other_bad_flags_are_refused() {
     refused(&env, &["-e", "A B=1", "busybox", "true"]);
     refused(&env, &["-e", "=1", "busybox", "true"]);
     refused(&env, &["--env-file", "/nonexistent/env", "busybox", "true"]);
-    refused(&env, &["--config", "/nonexistent/web.toml", "busybox", "true"]);
+    refused(
+        &env,
+        &["--config", "/nonexistent/web.toml", "busybox", "true"],
+    );
     refused(&env, &["--frobnicate", "busybox", "true"]);
     refused(&env, &["--memory"]);
     // No image at all.
@@ -117,7 +146,11 @@ fn other_bad_flags_are_refused() {
 /// What an import may change: the layer store, the image records and the scratch space.
 fn store(env: &TestEnv) -> BTreeMap<PathBuf, String> {
     let mut all = files::snapshot(&env.root.join("layers"));
-    all.extend(files::snapshot(&env.root.join("images")).into_iter().map(|(p, d)| (PathBuf::from("images").join(p), d)));
+    all.extend(
+        files::snapshot(&env.root.join("images"))
+            .into_iter()
+            .map(|(p, d)| (PathBuf::from("images").join(p), d)),
+    );
     all
 }
 
@@ -130,7 +163,11 @@ fn import_refused(env: &TestEnv, tarball: &[u8], what: &str) -> Out {
     let out = env.mdrun(&["import", file.to_str().unwrap(), what]);
     out.assert_mdrun_error();
     let changes = files::diff(&before, &store(env));
-    assert!(changes.is_empty(), "a refused import ({what}) changed the store:\n  {}", changes.join("\n  "));
+    assert!(
+        changes.is_empty(),
+        "a refused import ({what}) changed the store:\n  {}",
+        changes.join("\n  ")
+    );
     assert_eq!(images_before.stdout, env.mdrun(&["images"]).stdout);
     env.assert_clean();
     out
@@ -139,7 +176,9 @@ fn import_refused(env: &TestEnv, tarball: &[u8], what: &str) -> Out {
 #[test]
 fn corrupt_tarball_import_is_refused_whole() {
     let env = TestEnv::new();
-    let garbage: Vec<u8> = (0..200_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let garbage: Vec<u8> = (0..200_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
     import_refused(&env, &garbage, "garbage");
     import_refused(&env, b"", "empty");
     // A gzip stream whose content is corrupt.
@@ -173,19 +212,31 @@ fn gzip(data: &[u8]) -> Vec<u8> {
 
 /// A tarball with a working shell, so that an accepted import can still be run.
 fn with_shell(tar: Tar) -> Tar {
-    tar.entry("bin/", Kind::Dir).entry("bin/sh", Kind::Symlink("/bin/busybox"))
+    tar.entry("bin/", Kind::Dir)
+        .entry("bin/sh", Kind::Symlink("/bin/busybox"))
 }
 
 #[test]
 fn tarball_with_dotdot_entry_is_refused() {
     let env = TestEnv::new();
-    let rel = env.dir.strip_prefix("/").unwrap().to_str().unwrap().to_string();
+    let rel = env
+        .dir
+        .strip_prefix("/")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
     let deep = format!("{}{rel}/evil-deep", "../".repeat(20));
-    let tar = Tar::new().entry("etc/", Kind::Dir).entry("../evil", Kind::File(b"evil")).finish();
+    let tar = Tar::new()
+        .entry("etc/", Kind::Dir)
+        .entry("../evil", Kind::File(b"evil"))
+        .finish();
     import_refused(&env, &tar, "dotdot");
     let tar = Tar::new().entry(&deep, Kind::File(b"evil")).finish();
     import_refused(&env, &tar, "dotdot-deep");
-    let tar = Tar::new().entry("etc/../../evil-mid", Kind::File(b"evil")).finish();
+    let tar = Tar::new()
+        .entry("etc/../../evil-mid", Kind::File(b"evil"))
+        .finish();
     import_refused(&env, &tar, "dotdot-mid");
     for name in ["evil", "evil-deep", "evil-mid"] {
         let found = files::find_named(&env.dir, name);
@@ -223,7 +274,10 @@ fn tarball_with_absolute_symlink_cannot_write_outside() {
     // A relative symlink climbing out, then a file through it.
     let up = "../".repeat(20);
     let rel = format!("up/{}/pwned-rel", o.trim_start_matches('/'));
-    let tar = with_shell(Tar::new()).entry("up", Kind::Symlink(&up)).entry(&rel, Kind::File(b"pwned")).finish();
+    let tar = with_shell(Tar::new())
+        .entry("up", Kind::Symlink(&up))
+        .entry(&rel, Kind::File(b"pwned"))
+        .finish();
     import_contained(&env, &tar, "rel-symlink");
     // A symlink, then a directory entry and a file below it.
     let tar = Tar::new()
@@ -233,9 +287,15 @@ fn tarball_with_absolute_symlink_cannot_write_outside() {
         .finish();
     import_contained(&env, &tar, "symlink-dir");
     // An absolute entry name.
-    let tar = with_shell(Tar::new()).entry(&format!("{o}/pwned-abs"), Kind::File(b"pwned")).finish();
+    let tar = with_shell(Tar::new())
+        .entry(&format!("{o}/pwned-abs"), Kind::File(b"pwned"))
+        .finish();
     import_contained(&env, &tar, "abs-name");
-    assert_eq!(files::names(&outside), Vec::<String>::new(), "an import wrote outside its layer");
+    assert_eq!(
+        files::names(&outside),
+        Vec::<String>::new(),
+        "an import wrote outside its layer"
+    );
 }
 
 #[test]
@@ -244,14 +304,24 @@ fn tarball_with_hardlink_to_a_host_file_cannot_touch_it() {
     let target = env.path("host-file");
     fs::write(&target, "original").unwrap();
     let t = target.to_str().unwrap();
-    let tar = Tar::new().entry("hl", Kind::Hardlink(t)).entry("hl", Kind::File(b"pwned")).finish();
+    let tar = Tar::new()
+        .entry("hl", Kind::Hardlink(t))
+        .entry("hl", Kind::File(b"pwned"))
+        .finish();
     import_contained(&env, &tar, "hardlink-abs");
     let up = format!("{}{}", "../".repeat(20), t.trim_start_matches('/'));
-    let tar = Tar::new().entry("hl2", Kind::Hardlink(&up)).entry("hl2", Kind::File(b"pwned")).finish();
+    let tar = Tar::new()
+        .entry("hl2", Kind::Hardlink(&up))
+        .entry("hl2", Kind::File(b"pwned"))
+        .finish();
     import_contained(&env, &tar, "hardlink-rel");
     assert_eq!(fs::read_to_string(&target).unwrap(), "original");
     use std::os::unix::fs::MetadataExt;
-    assert_eq!(fs::metadata(&target).unwrap().nlink(), 1, "the host file got a hard link into a layer");
+    assert_eq!(
+        fs::metadata(&target).unwrap().nlink(),
+        1,
+        "the host file got a hard link into a layer"
+    );
 }
 
 #[test]
@@ -261,7 +331,8 @@ fn import_of_a_missing_file_is_refused() {
     out.assert_mdrun_error();
     assert!(out.stderr.contains("/nonexistent/rootfs.tar"), "{out}");
     let tarball = busybox_tarball().to_str().unwrap();
-    env.mdrun(&["import", tarball, "bad name!"]).assert_mdrun_error();
+    env.mdrun(&["import", tarball, "bad name!"])
+        .assert_mdrun_error();
     env.assert_clean();
     assert_eq!(files::names(&env.root.join("layers")), Vec::<String>::new());
 }

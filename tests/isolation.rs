@@ -28,7 +28,14 @@ fn hostname_defaults_to_the_short_id() {
 fn hostname_flag_sets_it() {
     let env = TestEnv::new();
     let host_before = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
-    let out = env.run(&["-h", "web1", "busybox", "sh", "-c", "hostname; echo $HOSTNAME"]);
+    let out = env.run(&[
+        "-h",
+        "web1",
+        "busybox",
+        "sh",
+        "-c",
+        "hostname; echo $HOSTNAME",
+    ]);
     out.assert_ok();
     assert_eq!(out.stdout, "web1\nweb1\n", "{out}");
     let out = env.run(&["--hostname", "db.example", "busybox", "hostname"]);
@@ -77,7 +84,12 @@ fn sys_is_read_only() {
 #[test]
 fn loopback_is_up_and_alone() {
     let env = TestEnv::new();
-    let out = env.run(&["busybox", "sh", "-c", "ip link show lo; echo ---; ls /sys/class/net"]);
+    let out = env.run(&[
+        "busybox",
+        "sh",
+        "-c",
+        "ip link show lo; echo ---; ls /sys/class/net",
+    ]);
     out.assert_ok();
     let (link, devices) = out.stdout.split_once("---\n").unwrap();
     let flags = link.split(['<', '>']).nth(1).unwrap_or("");
@@ -85,7 +97,12 @@ fn loopback_is_up_and_alone() {
     // Its own network namespace: none of the host's interfaces.
     assert_eq!(devices.trim(), "lo", "{out}");
     // And it works: something listens on 127.0.0.1 and answers.
-    let out = env.run(&["busybox", "sh", "-c", "ping -c 1 -W 2 127.0.0.1 >/dev/null && echo pong"]);
+    let out = env.run(&[
+        "busybox",
+        "sh",
+        "-c",
+        "ping -c 1 -W 2 127.0.0.1 >/dev/null && echo pong",
+    ]);
     assert_eq!(out.out(), "pong", "{out}");
 }
 
@@ -94,7 +111,12 @@ fn host_processes_are_not_visible() {
     let env = TestEnv::new();
     let out = env.run(&["busybox", "ps", "-o", "pid,comm"]);
     out.assert_ok();
-    let rows: Vec<Vec<&str>> = out.stdout.lines().skip(1).map(|l| l.split_whitespace().collect()).collect();
+    let rows: Vec<Vec<&str>> = out
+        .stdout
+        .lines()
+        .skip(1)
+        .map(|l| l.split_whitespace().collect())
+        .collect();
     assert_eq!(rows, vec![vec!["1", "ps"]], "{out}");
 }
 
@@ -141,11 +163,20 @@ fn host_mount_table_is_unchanged() {
 fn container_has_its_own_namespaces() {
     let env = TestEnv::new();
     let ns = |pid: &str, kind: &str| std::fs::read_link(format!("/proc/{pid}/ns/{kind}")).unwrap();
-    let out = env.run(&["busybox", "sh", "-c", "for n in mnt uts ipc net pid; do readlink /proc/self/ns/$n; done"]);
+    let out = env.run(&[
+        "busybox",
+        "sh",
+        "-c",
+        "for n in mnt uts ipc net pid; do readlink /proc/self/ns/$n; done",
+    ]);
     out.assert_ok();
     let inside: Vec<&str> = out.stdout.lines().collect();
     for (i, kind) in ["mnt", "uts", "ipc", "net", "pid"].iter().enumerate() {
         let host = ns("self", kind);
-        assert_ne!(inside[i], host.to_str().unwrap(), "the container shares the host's {kind} namespace");
+        assert_ne!(
+            inside[i],
+            host.to_str().unwrap(),
+            "the container shares the host's {kind} namespace"
+        );
     }
 }

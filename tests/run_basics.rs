@@ -21,9 +21,17 @@ fn stdin_is_piped_through_to_the_command() {
 fn large_input_passes_through_unchanged() {
     let env = TestEnv::new();
     let input: String = (0..20_000).map(|i| format!("line {i}\n")).collect();
-    let out = env.cmd(&["run", "--rm", "busybox", "cat"]).stdin(input.as_bytes()).run();
+    let out = env
+        .cmd(&["run", "--rm", "busybox", "cat"])
+        .stdin(input.as_bytes())
+        .run();
     out.assert_ok();
-    assert!(out.stdout == input, "cat returned {} bytes of {}", out.stdout.len(), input.len());
+    assert!(
+        out.stdout == input,
+        "cat returned {} bytes of {}",
+        out.stdout.len(),
+        input.len()
+    );
 }
 
 #[test]
@@ -40,7 +48,8 @@ fn exit_code_of_the_command_is_mdruns() {
     let env = TestEnv::new();
     env.run(&["busybox", "sh", "-c", "exit 3"]).assert_code(3);
     env.run(&["busybox", "false"]).assert_code(1);
-    env.run(&["busybox", "sh", "-c", "exit 255"]).assert_code(255);
+    env.run(&["busybox", "sh", "-c", "exit 255"])
+        .assert_code(255);
     env.run(&["busybox", "true"]).assert_code(0);
     env.assert_clean();
 }
@@ -50,7 +59,8 @@ fn a_process_killed_by_sigkill_gives_137() {
     let env = TestEnv::new();
     // The command is PID 1, which the kernel shields from its own SIGKILL (as under docker),
     // so the process killed here is a child whose status the shell passes on.
-    env.run(&["busybox", "sh", "-c", "sh -c 'kill -9 $$'"]).assert_code(137);
+    env.run(&["busybox", "sh", "-c", "sh -c 'kill -9 $$'"])
+        .assert_code(137);
 }
 
 #[test]
@@ -96,7 +106,20 @@ fn a_file_that_cannot_be_executed_gives_126() {
 fn env_flags_set_variables() {
     let env = TestEnv::new();
     let out = env
-        .cmd(&["run", "--rm", "-e", "FOO=bar baz", "-e", "EMPTY=", "-e", "FROM_HOST", "-e", "UNSET_ON_HOST_7c1", "busybox", "env"])
+        .cmd(&[
+            "run",
+            "--rm",
+            "-e",
+            "FOO=bar baz",
+            "-e",
+            "EMPTY=",
+            "-e",
+            "FROM_HOST",
+            "-e",
+            "UNSET_ON_HOST_7c1",
+            "busybox",
+            "env",
+        ])
         .env("FROM_HOST", "host value")
         .run();
     out.assert_ok();
@@ -105,7 +128,11 @@ fn env_flags_set_variables() {
         assert!(vars.contains(&expected), "{expected} missing:\n{out}");
     }
     assert!(!out.stdout.contains("UNSET_ON_HOST_7c1"), "{out}");
-    assert!(vars.iter().any(|v| v.starts_with("PATH=") && v.contains("/bin")), "{out}");
+    assert!(
+        vars.iter()
+            .any(|v| v.starts_with("PATH=") && v.contains("/bin")),
+        "{out}"
+    );
     assert!(vars.iter().any(|v| v.starts_with("HOSTNAME=")), "{out}");
     // Nothing of mdrun's own environment leaks in.
     assert!(!out.stdout.contains("MDRUN_CONFIG"), "{out}");
@@ -124,7 +151,14 @@ fn env_file_is_read() {
     let env = TestEnv::new();
     let file = env.path("vars.env");
     fs::write(&file, "# a comment\n\nA=1\nB=two words\nC=\n").unwrap();
-    let out = env.run(&["--env-file", file.to_str().unwrap(), "-e", "A=override", "busybox", "env"]);
+    let out = env.run(&[
+        "--env-file",
+        file.to_str().unwrap(),
+        "-e",
+        "A=override",
+        "busybox",
+        "env",
+    ]);
     out.assert_ok();
     let vars: Vec<&str> = out.stdout.lines().collect();
     for expected in ["A=override", "B=two words", "C="] {
@@ -155,7 +189,13 @@ fn default_command_of_the_image_is_sh() {
 #[test]
 fn rm_leaves_nothing_behind() {
     let env = TestEnv::new();
-    env.run(&["busybox", "sh", "-c", "echo data > /tmp/file; mkdir -p /a/b"]).assert_ok();
+    env.run(&[
+        "busybox",
+        "sh",
+        "-c",
+        "echo data > /tmp/file; mkdir -p /a/b",
+    ])
+    .assert_ok();
     assert_eq!(env.containers(), Vec::<String>::new());
     env.assert_clean();
     // Also after a failing command.
@@ -185,8 +225,12 @@ fn without_rm_the_container_record_stays() {
 #[test]
 fn two_quick_containers_in_parallel_both_work() {
     let env = TestEnv::new();
-    let a = env.cmd(&["run", "--rm", "busybox", "sh", "-c", "sleep 1; echo a"]).spawn();
-    let b = env.cmd(&["run", "--rm", "busybox", "sh", "-c", "sleep 1; echo b"]).spawn();
+    let a = env
+        .cmd(&["run", "--rm", "busybox", "sh", "-c", "sleep 1; echo a"])
+        .spawn();
+    let b = env
+        .cmd(&["run", "--rm", "busybox", "sh", "-c", "sleep 1; echo b"])
+        .spawn();
     let (a, b) = (a.wait(), b.wait());
     a.assert_ok();
     b.assert_ok();
@@ -199,8 +243,14 @@ fn a_quick_container_is_quick() {
     let env = TestEnv::new();
     env.run(&["busybox", "true"]).assert_ok(); // warm the page cache
     let start = std::time::Instant::now();
-    env.cmd(&["run", "--rm", "busybox", "true"]).timeout(Duration::from_secs(10)).run().assert_ok();
+    env.cmd(&["run", "--rm", "busybox", "true"])
+        .timeout(Duration::from_secs(10))
+        .run()
+        .assert_ok();
     let took = start.elapsed();
     // crun takes 8 ms here; a debug build of mdrun should stay well under a second.
-    assert!(took < Duration::from_secs(1), "mdrun run --rm busybox true took {took:?}");
+    assert!(
+        took < Duration::from_secs(1),
+        "mdrun run --rm busybox true took {took:?}"
+    );
 }

@@ -12,10 +12,20 @@ fn host_directory_volume_write_is_visible_on_the_host() {
     fs::create_dir(&data).unwrap();
     fs::write(data.join("from-host"), "host\n").unwrap();
     let volume = format!("{}:/data", data.display());
-    let out = env.run(&["-v", &volume, "busybox", "sh", "-c", "cat /data/from-host; echo hello > /data/from-container"]);
+    let out = env.run(&[
+        "-v",
+        &volume,
+        "busybox",
+        "sh",
+        "-c",
+        "cat /data/from-host; echo hello > /data/from-container",
+    ]);
     out.assert_ok();
     assert_eq!(out.stdout, "host\n");
-    assert_eq!(fs::read_to_string(data.join("from-container")).unwrap(), "hello\n");
+    assert_eq!(
+        fs::read_to_string(data.join("from-container")).unwrap(),
+        "hello\n"
+    );
     env.assert_clean();
 }
 
@@ -24,7 +34,8 @@ fn missing_host_directory_is_created() {
     let env = TestEnv::new();
     let data = env.path("new/nested/dir");
     let volume = format!("{}:/data", data.display());
-    env.run(&["-v", &volume, "busybox", "sh", "-c", "echo x > /data/f"]).assert_ok();
+    env.run(&["-v", &volume, "busybox", "sh", "-c", "echo x > /data/f"])
+        .assert_ok();
     assert!(data.is_dir(), "{} was not created", data.display());
     assert_eq!(fs::read_to_string(data.join("f")).unwrap(), "x\n");
 }
@@ -36,7 +47,8 @@ fn read_only_volume_refuses_writes() {
     fs::create_dir(&data).unwrap();
     fs::write(data.join("file"), "original\n").unwrap();
     let volume = format!("{}:/data:ro", data.display());
-    let script = "cat /data/file; echo changed > /data/file; echo write=$?; touch /data/new; echo touch=$?";
+    let script =
+        "cat /data/file; echo changed > /data/file; echo write=$?; touch /data/new; echo touch=$?";
     let out = env.run(&["-v", &volume, "busybox", "sh", "-c", script]);
     out.assert_ok();
     assert_eq!(out.stdout, "original\nwrite=1\ntouch=1\n", "{out}");
@@ -52,16 +64,30 @@ fn explicit_rw_volume_is_writable() {
     let env = TestEnv::new();
     let data = env.path("rw");
     let volume = format!("{}:/data:rw", data.display());
-    env.run(&["-v", &volume, "busybox", "touch", "/data/ok"]).assert_ok();
+    env.run(&["-v", &volume, "busybox", "touch", "/data/ok"])
+        .assert_ok();
     assert!(data.join("ok").exists());
 }
 
 #[test]
 fn named_volume_persists_across_containers() {
     let env = TestEnv::new();
-    env.run(&["-v", "vol1:/v", "busybox", "sh", "-c", "echo kept > /v/note"]).assert_ok();
+    env.run(&[
+        "-v",
+        "vol1:/v",
+        "busybox",
+        "sh",
+        "-c",
+        "echo kept > /v/note",
+    ])
+    .assert_ok();
     let on_host = env.root.join("volumes/vol1/note");
-    assert_eq!(fs::read_to_string(&on_host).unwrap(), "kept\n", "{} not written", on_host.display());
+    assert_eq!(
+        fs::read_to_string(&on_host).unwrap(),
+        "kept\n",
+        "{} not written",
+        on_host.display()
+    );
     let out = env.run(&["-v", "vol1:/elsewhere", "busybox", "cat", "/elsewhere/note"]);
     out.assert_ok();
     assert_eq!(out.stdout, "kept\n");
@@ -75,13 +101,30 @@ fn volume_mount_point_is_made_in_the_write_layer_not_the_image() {
     let layers_before = files::snapshot(&env.root.join("layers"));
     let data = env.path("d");
     let volume = format!("{}:/brand/new/point", data.display());
-    env.mdrun(&["run", "-v", &volume, "busybox", "sh", "-c", "touch /brand/new/point/x"]).assert_ok();
+    env.mdrun(&[
+        "run",
+        "-v",
+        &volume,
+        "busybox",
+        "sh",
+        "-c",
+        "touch /brand/new/point/x",
+    ])
+    .assert_ok();
     assert!(data.join("x").exists());
     let changes = files::diff(&layers_before, &files::snapshot(&env.root.join("layers")));
-    assert!(changes.is_empty(), "the image layer changed:\n  {}", changes.join("\n  "));
+    assert!(
+        changes.is_empty(),
+        "the image layer changed:\n  {}",
+        changes.join("\n  ")
+    );
     let id = env.only_container();
     let upper = env.root.join("containers").join(id).join("upper");
-    assert!(upper.join("brand/new/point").is_dir(), "no mount point in {}", upper.display());
+    assert!(
+        upper.join("brand/new/point").is_dir(),
+        "no mount point in {}",
+        upper.display()
+    );
     // The file went to the volume, not to the write layer.
     assert!(!upper.join("brand/new/point/x").exists());
     env.assert_clean();
@@ -91,8 +134,22 @@ fn volume_mount_point_is_made_in_the_write_layer_not_the_image() {
 fn several_volumes_at_once() {
     let env = TestEnv::new();
     let (a, b) = (env.path("a"), env.path("b"));
-    let (va, vb) = (format!("{}:/a", a.display()), format!("{}:/tmp/b:ro", b.display()));
-    let out = env.run(&["-v", &va, "-v", &vb, "-v", "named:/n", "busybox", "sh", "-c", "touch /a/1 /n/3; touch /tmp/b/2; echo $?"]);
+    let (va, vb) = (
+        format!("{}:/a", a.display()),
+        format!("{}:/tmp/b:ro", b.display()),
+    );
+    let out = env.run(&[
+        "-v",
+        &va,
+        "-v",
+        &vb,
+        "-v",
+        "named:/n",
+        "busybox",
+        "sh",
+        "-c",
+        "touch /a/1 /n/3; touch /tmp/b/2; echo $?",
+    ]);
     out.assert_ok();
     assert_eq!(out.out(), "1", "{out}");
     assert!(a.join("1").exists() && !b.join("2").exists());
@@ -117,17 +174,27 @@ fn volume_over_an_image_symlink_stays_inside_the_container() {
     std::os::unix::fs::symlink(&host_target, tar_dir.join("escape")).unwrap();
     let tarball = env.path("img.tar");
     let status = std::process::Command::new("tar")
-        .arg("-C").arg(&tar_dir).arg("-cf").arg(&tarball).arg(".")
-        .status().unwrap();
+        .arg("-C")
+        .arg(&tar_dir)
+        .arg("-cf")
+        .arg(&tarball)
+        .arg(".")
+        .status()
+        .unwrap();
     assert!(status.success());
-    env.mdrun(&["import", tarball.to_str().unwrap(), "linky"]).assert_ok();
+    env.mdrun(&["import", tarball.to_str().unwrap(), "linky"])
+        .assert_ok();
     let volume = format!("{}:/escape", data.display());
     let out = env.mdrun(&["run", "-v", &volume, "linky", "/bin/busybox", "true"]);
     // Either refused or mounted inside the container: never on the host's directory.
     if out.code != 0 {
         out.assert_mdrun_error();
     }
-    assert_eq!(files::names(&host_target), Vec::<String>::new(), "the volume was mounted on the host");
+    assert_eq!(
+        files::names(&host_target),
+        Vec::<String>::new(),
+        "the volume was mounted on the host"
+    );
     assert!(mounts::mounts_under(&host_target).is_empty());
     env.assert_clean();
 }

@@ -6,5 +6,6 @@ pub mod rmi;
 pub mod run;
 mod run_prepare;
 mod run_spec;
+mod run_start;
 
 pub use run_spec::host_cpus;

@@ -1,19 +1,20 @@
-//! `mdrun run`: start a container and stay attached to it until it ends.
+//! `mdrun run`: create a container and start it, attached (default) or detached (`-d`).
 //!
 //! Order matters for start-up cost and for leaving nothing behind: validate everything
-//! first; then create the container's directories, clone the init (which builds its root
-//! while we make its cgroup), move it into the cgroup, let it exec. Every step that creates
+//! first; then claim the name and create the container's directories; then (run_start)
+//! clone the init, which builds its root while we make its cgroup. Every step that creates
 //! something has a guard that undoes it on the way out of an error.
 
 use super::run_prepare::{plan, volume_mounts, ContainerDirs};
+use super::run_start::{self, Prepared};
 use super::run_spec;
-use crate::cgroups;
 use crate::cli::RunArgs;
 use crate::config::GlobalConfig;
 use crate::error::Result;
 use crate::image::Store;
-use crate::launch::{self, signals};
+use crate::logs;
 use crate::paths::Paths;
+use crate::placement;
 use crate::state::{self, Record, Status, StoreLock};
 use crate::{ids, parse};
 
@@ -25,20 +26,20 @@ pub fn run(args: &RunArgs) -> Result<i32> {
     let image = store.resolve(&spec.image)?;
     let id = ids::new_id();
     let hostname = spec.hostname.clone().unwrap_or_else(|| ids::short(&id).to_string());
+    let manager = placement::Manager::Cgroupfs;
+    let log_driver = log_driver(&spec);
 
-    // Claim the name and the directories under the lock, so a concurrent `run --name x` sees
-    // our claim (a record in state "created").
-    let mut dirs;
-    let mut record;
-    {
+    // Claim the name and the directories under the lock, so that a concurrent
+    // `run --name x` sees our claim (a record in state "created").
+    let (dirs, record) = {
         let _lock = StoreLock::acquire(&paths.containers())?;
         let name = spec.name.clone().unwrap_or_else(|| state::generate_name(&id));
         if spec.name.is_some() {
             parse::name(&name)?;
             Record::check_name_free(&paths.containers(), &name)?;
         }
-        dirs = ContainerDirs::create(&paths, &id)?;
-        record = Record {
+        let dirs = ContainerDirs::create(&paths, &id)?;
+        let record = Record {
             id: id.clone(),
             name,
             image: spec.image.clone(),
@@ -48,6 +49,7 @@ pub fn run(args: &RunArgs) -> Result<i32> {
             started: None,
             finished: None,
             pid: None,
+            supervisor_pid: None,
             status: Status::Created,
             exit: None,
             oom_killed: false,
@@ -58,50 +60,39 @@ pub fn run(args: &RunArgs) -> Result<i32> {
             auto_remove: spec.remove,
             cgroup_paths: Vec::new(),
             cgroup_parent: spec.cgroup_parent.clone(),
+            cgroup_created_parents: Vec::new(),
+            cgroup_manager: manager,
+            scope: None,
+            log_driver,
+            detached: spec.detach,
+            spec: Some(spec.clone()),
         };
+        // Unnamed containers are recorded once they run: nothing can collide with them.
         if spec.name.is_some() {
             record.save(&dirs.data)?;
         }
-    }
+        (dirs, record)
+    };
 
     let volumes = volume_mounts(&paths, &spec)?;
-    let launch_plan = plan(&spec, &store, &image, &dirs, volumes, hostname);
-
-    signals::block().map_err(launch::sys("block signals"))?;
-    let spawned = launch::spawn(&launch_plan)?;
-    // The init builds its root filesystem while we make its cgroup.
-    let backend = cgroups::backend();
-    let cgroup = cgroups::CgroupGuard::new(backend.create(
-        spec.cgroup_parent.as_deref(),
-        &format!("mdrun-{id}"),
-        &spec.limits,
-    )?);
-    cgroup.add_process(spawned.pid.as_raw())?;
-    let running = spawned.release()?;
-
-    record.pid = Some(running.pid.as_raw());
-    record.status = Status::Running;
-    record.started = Some(state::now());
-    record.cgroup_paths = cgroup.paths();
-    dirs.keep();
-    record.save(&dirs.data)?;
-
-    let status = launch::supervise(running, spec.interactive).map_err(launch::sys("wait for container"));
-    signals::unblock();
-    let status = status?;
-
-    record.oom_killed = cgroup.oom_killed();
-    record.status = Status::Exited;
-    record.finished = Some(state::now());
-    record.exit = Some(status);
-    record.pid = None;
-    let cgroup_result = cgroup.destroy();
-    dirs.remove_runtime();
-    if spec.remove {
-        dirs.remove();
+    let plan = plan(&spec, &store, &image, &dirs, volumes, hostname, log_driver != logs::Driver::None || spec.detach);
+    let prepared = Prepared { record, dirs, plan, manager, interactive: spec.interactive };
+    if spec.detach {
+        run_start::detached(prepared)?;
+        println!("{id}");
+        Ok(0)
     } else {
-        record.save(&dirs.data)?;
+        run_start::attached(prepared)
     }
-    cgroup_result?;
-    Ok(status.code())
+}
+
+/// Which log driver a new container gets. An attached `--rm` container's output is on the
+/// user's terminal and its record is gone when it ends: a log file would be written and
+/// removed, so it gets none (cheaper start). Everything else keeps its output.
+fn log_driver(spec: &crate::spec::ContainerSpec) -> logs::Driver {
+    if spec.remove && !spec.detach {
+        logs::Driver::None
+    } else {
+        logs::Driver::File
+    }
 }

@@ -66,6 +66,7 @@ pub fn volume_mounts(paths: &Paths, spec: &ContainerSpec) -> Result<Vec<Mount>> 
     Ok(mounts)
 }
 
+#[allow(clippy::too_many_arguments)]
 pub fn plan(
     spec: &ContainerSpec,
     store: &Store,
@@ -73,6 +74,7 @@ pub fn plan(
     dirs: &ContainerDirs,
     volumes: Vec<Mount>,
     hostname: String,
+    capture_output: bool,
 ) -> LaunchPlan {
     let args = if spec.command.is_empty() { image.config.cmd.clone() } else { spec.command.clone() };
     LaunchPlan {
@@ -94,12 +96,13 @@ pub fn plan(
             hostname,
             tty: spec.tty,
             stdin_null: !spec.interactive,
+            capture_output,
         },
     }
 }
 
 /// PATH and HOSTNAME first, then the image's, then the user's (later entries win), as docker.
-fn environment(spec: &ContainerSpec, image: &Image, hostname: &str) -> Vec<String> {
+pub fn environment(spec: &ContainerSpec, image: &Image, hostname: &str) -> Vec<String> {
     let mut env: Vec<(String, String)> = vec![
         ("PATH".into(), "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into()),
         ("HOSTNAME".into(), hostname.into()),

@@ -63,14 +63,19 @@ pub fn build(args: &RunArgs, global: &GlobalConfig) -> Result<ContainerSpec> {
 
     // Docker's defaults for a terminal: with neither -t nor -i, a terminal on stdin means -it;
     // otherwise stdin is passed through (so `echo hi | mdrun busybox cat` works).
-    let (tty, interactive) = if !args.tty && !args.interactive {
+    let (tty, interactive) = if args.detach {
+        (args.tty, false)
+    } else if !args.tty && !args.interactive {
         let term = std::io::stdin().is_terminal();
         (term && std::io::stdout().is_terminal(), true)
     } else {
         (args.tty, args.interactive)
     };
-    if args.detach {
-        return Err(Error::Usage("-d (detached containers) is not supported yet".into()));
+    if args.detach && args.interactive {
+        return Err(Error::Usage("-d and -i cannot be used together (a detached container has no stdin)".into()));
+    }
+    if args.detach && args.rm {
+        // As docker: allowed; the supervisor removes it when it exits.
     }
 
     Ok(ContainerSpec {

@@ -13,7 +13,7 @@ use nix::unistd::{fchown, fchownat, unlinkat, Gid, Uid, UnlinkatFlags};
 use nix::fcntl::AtFlags;
 use std::ffi::{OsStr, OsString};
 use std::fs::File;
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::Path;
 
 /// What a tar header says about an entry besides its content.
@@ -123,13 +123,4 @@ impl Applier {
             Err(e) => Err(("set xattr", e)),
         }
     }
-}
-
-/// A directory fd usable for `*at` calls and, for the final metadata pass, `fchown`.
-pub(crate) fn as_file(fd: OwnedFd) -> File {
-    File::from(fd)
-}
-
-pub(crate) fn same_fd(a: &OwnedFd, b: &OwnedFd) -> bool {
-    a.as_fd().as_raw_fd() == b.as_fd().as_raw_fd()
 }

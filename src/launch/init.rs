@@ -22,9 +22,19 @@ pub struct ProcessPlan {
     pub tty: bool,
     /// Give the command /dev/null as stdin (docker without `-i`).
     pub stdin_null: bool,
+    /// Without a tty: send stdout and stderr through pipes to mdrun (for a log driver or a
+    /// detached container) instead of letting the command inherit mdrun's own.
+    pub capture_output: bool,
 }
 
-pub fn run(plan: &super::LaunchPlan, sync: ChildEnd, tty_sock: Option<OwnedFd>) -> ! {
+pub fn run(plan: &super::LaunchPlan, sync: ChildEnd, tty_sock: Option<OwnedFd>, output: Option<[OwnedFd; 2]>) -> ! {
+    if let Some([out, err]) = output {
+        for (fd, target) in [(out, 1), (err, 2)] {
+            if let Err(e) = dup_onto(&fd, target) {
+                sync.fail(125, &format!("dup2 output pipe: {e}"));
+            }
+        }
+    }
     match prepare(plan, &sync, tty_sock) {
         Ok(()) => {}
         Err(msg) => sync.fail(125, &msg),

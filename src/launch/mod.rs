@@ -15,7 +15,7 @@ mod supervise;
 mod sync;
 
 pub use init::ProcessPlan;
-pub use supervise::{supervise, ExitStatus};
+pub use supervise::{supervise, Attach, ExitStatus};
 
 use crate::rootfs::RootfsPlan;
 use nix::sys::signal::{kill, Signal};
@@ -50,6 +50,8 @@ pub struct Spawned {
     sync: sync::ParentEnd,
     /// With `-t`: where the init sends its terminal's master.
     tty_sock: Option<OwnedFd>,
+    /// Read ends of the stdout and stderr pipes, when output is captured.
+    output: Option<[OwnedFd; 2]>,
     released: bool,
 }
 
@@ -57,6 +59,12 @@ pub struct Spawned {
 pub struct Running {
     pub pid: Pid,
     pub pty_master: Option<OwnedFd>,
+    /// Read ends of the command's stdout and stderr pipes, when output is captured.
+    pub output: Option<[OwnedFd; 2]>,
+}
+
+fn output_pipe() -> Result<(OwnedFd, OwnedFd), LaunchError> {
+    nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(sys("pipe"))
 }
 
 /// Clone the container's init. The caller must have blocked the signals it wants to handle
@@ -64,6 +72,11 @@ pub struct Running {
 pub fn spawn(plan: &LaunchPlan) -> Result<Spawned, LaunchError> {
     let (parent_end, child_end) = sync::channel()?;
     let tty = if plan.process.tty { Some(pty::channel()?) } else { None };
+    let pipes = if plan.process.capture_output && !plan.process.tty {
+        Some((output_pipe()?, output_pipe()?))
+    } else {
+        None
+    };
     let pid = clone::clone_namespaces()?;
     match pid {
         None => {
@@ -72,12 +85,14 @@ pub fn spawn(plan: &LaunchPlan) -> Result<Spawned, LaunchError> {
                 drop(parent);
                 child
             });
-            init::run(plan, child_end, tty_sock)
+            let output = pipes.map(|((_, out_w), (_, err_w))| [out_w, err_w]);
+            init::run(plan, child_end, tty_sock, output)
         }
         Some(pid) => {
             drop(child_end);
             let tty_sock = tty.map(|(parent, _child)| parent);
-            Ok(Spawned { pid, sync: parent_end, tty_sock, released: false })
+            let output = pipes.map(|((out_r, _), (err_r, _))| [out_r, err_r]);
+            Ok(Spawned { pid, sync: parent_end, tty_sock, output, released: false })
         }
     }
 }
@@ -98,7 +113,7 @@ impl Spawned {
             let _ = waitpid(pid, None);
             return Err(e);
         }
-        Ok(Running { pid, pty_master })
+        Ok(Running { pid, pty_master, output: self.output.take() })
     }
 }
 

@@ -1,7 +1,9 @@
-//! While the container runs attached: relay the terminal (with `-t`), pass window size
-//! changes and forwarded signals on, and collect the exit status.
+//! While the container runs: relay its terminal (with `-t`) or its output pipes to our own
+//! stdio (attached) and to the log sink, pass window size changes and forwarded signals on,
+//! and collect the exit status.
 
 use super::{pty, signals, Running};
+use crate::logs::{Sink, Stream};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::signal::{kill, Signal};
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
@@ -25,82 +27,120 @@ impl ExitStatus {
     }
 }
 
-/// Wait for the container to end, relaying its terminal if it has one.
-/// `interactive`: copy our stdin to its terminal.
-pub fn supervise(running: Running, interactive: bool) -> nix::Result<ExitStatus> {
+/// How the supervisor is connected to the user.
+pub struct Attach<'a> {
+    /// Copy our stdin to the container's terminal (`-it`).
+    pub stdin: bool,
+    /// Echo the container's output on our stdout/stderr (attached), or only log it (detached).
+    pub echo: bool,
+    pub sink: &'a mut dyn Sink,
+}
+
+/// A source of container output: the terminal's master, or one of the two pipes.
+struct Source {
+    fd: OwnedFd,
+    stream: Stream,
+    open: bool,
+}
+
+/// Wait for the container to end, relaying its output. Returns when the command has ended
+/// and all of its output has been read.
+pub fn supervise(running: Running, attach: Attach<'_>) -> nix::Result<ExitStatus> {
     let sigfd = signals::signalfd()?;
-    let master = running.pty_master;
-    let _raw = match (&master, interactive) {
+    let master_for_resize = running.pty_master.as_ref().map(|m| m.as_fd().try_clone_to_owned()).transpose().ok().flatten();
+    let mut sources: Vec<Source> = Vec::new();
+    if let Some(m) = running.pty_master {
+        sources.push(Source { fd: m, stream: Stream::Stdout, open: true });
+    }
+    if let Some([out, err]) = running.output {
+        sources.push(Source { fd: out, stream: Stream::Stdout, open: true });
+        sources.push(Source { fd: err, stream: Stream::Stderr, open: true });
+    }
+    let _raw = match (&master_for_resize, attach.stdin) {
         (Some(_), true) => pty::RawMode::enter(),
         _ => None,
     };
-    // SAFETY: fds 0 and 1 stay open for the life of the process.
-    let (stdin, stdout) = unsafe { (BorrowedFd::borrow_raw(0), BorrowedFd::borrow_raw(1)) };
-    let mut stdin_open = master.is_some() && interactive;
-    let mut master_open = master.is_some();
+    // SAFETY: fds 0, 1 and 2 stay open for the life of the process.
+    let (stdin, stdout, stderr) =
+        unsafe { (BorrowedFd::borrow_raw(0), BorrowedFd::borrow_raw(1), BorrowedFd::borrow_raw(2)) };
+    let mut stdin_open = master_for_resize.is_some() && attach.stdin;
     let mut status = None;
-    let mut buf = [0u8; 16 * 1024];
+    let mut buf = vec![0u8; 64 * 1024];
     loop {
         if status.is_none() {
             status = reap(running.pid)?;
         }
-        if status.is_some() && !master_open {
+        let any_open = sources.iter().any(|s| s.open);
+        if status.is_some() && !any_open {
             break;
         }
         let mut fds = vec![PollFd::new(sigfd.as_fd(), PollFlags::POLLIN)];
-        let master_idx = master_open.then(|| {
-            fds.push(PollFd::new(master.as_ref().unwrap().as_fd(), PollFlags::POLLIN));
-            fds.len() - 1
-        });
-        let stdin_idx = (stdin_open && status.is_none()).then(|| {
+        let mut idx = Vec::new();
+        for (i, s) in sources.iter().enumerate().filter(|(_, s)| s.open) {
+            fds.push(PollFd::new(s.fd.as_fd(), PollFlags::POLLIN));
+            idx.push(i);
+        }
+        let stdin_slot = (stdin_open && status.is_none()).then(|| {
             fds.push(PollFd::new(stdin, PollFlags::POLLIN));
             fds.len() - 1
         });
-        // Once the command has ended, only drain what its terminal still holds.
-        let timeout = if status.is_some() { PollTimeout::ZERO } else { PollTimeout::NONE };
+        // Once the command has ended, only drain what is still buffered.
+        let timeout = if status.is_some() { PollTimeout::from(100u16) } else { PollTimeout::NONE };
         match poll(&mut fds, timeout) {
             Ok(0) => break,
             Ok(_) => {}
             Err(nix::Error::EINTR) => continue,
             Err(e) => return Err(e),
         }
-        let ready = |i: usize| fds[i].revents().is_some_and(|r| !r.is_empty());
-        let sig_ready = ready(0);
-        let master_ready = master_idx.is_some_and(ready);
-        let stdin_ready = stdin_idx.is_some_and(ready);
+        let ready: Vec<bool> = fds.iter().map(|f| f.revents().is_some_and(|r| !r.is_empty())).collect();
         drop(fds);
-        if sig_ready {
+        if ready[0] {
             while let Ok(Some(info)) = sigfd.read_signal() {
-                handle_signal(info.ssi_signo as i32, running.pid, master.as_ref());
+                handle_signal(info.ssi_signo as i32, running.pid, master_for_resize.as_ref());
             }
         }
-        if master_ready {
-            let m = master.as_ref().unwrap();
-            match read(m, &mut buf) {
-                Ok(0) | Err(nix::Error::EIO) => master_open = false,
-                Ok(n) => write_all(stdout, &buf[..n]),
-                Err(nix::Error::EINTR | nix::Error::EAGAIN) => {}
-                Err(_) => master_open = false,
+        for (slot, &i) in idx.iter().enumerate() {
+            if !ready[slot + 1] {
+                continue;
             }
-        }
-        if stdin_ready {
-            match read(stdin, &mut buf) {
-                Ok(0) | Err(_) => {
-                    stdin_open = false;
-                    // Input ended: a terminal's end-of-file is ^D.
-                    if let Some(m) = &master {
-                        write_all(m.as_fd(), &[4]);
+            let src = &mut sources[i];
+            match read(&src.fd, &mut buf) {
+                // EIO: a terminal whose every slave is closed.
+                Ok(0) | Err(nix::Error::EIO) => src.open = false,
+                Ok(n) => {
+                    attach.sink.write(src.stream, &buf[..n]);
+                    if attach.echo {
+                        let out = if src.stream == Stream::Stderr { stderr } else { stdout };
+                        write_all(out, &buf[..n]);
                     }
                 }
-                Ok(n) => write_all(master.as_ref().unwrap().as_fd(), &buf[..n]),
+                Err(nix::Error::EINTR | nix::Error::EAGAIN) => {}
+                Err(_) => src.open = false,
+            }
+        }
+        if let Some(slot) = stdin_slot {
+            if ready[slot] {
+                let master = master_for_resize.as_ref().unwrap();
+                match read(stdin, &mut buf) {
+                    Ok(0) | Err(_) => {
+                        stdin_open = false;
+                        // Input ended: a terminal's end-of-file is ^D.
+                        write_all(master.as_fd(), &[4]);
+                    }
+                    Ok(n) => write_all(master.as_fd(), &buf[..n]),
+                }
             }
         }
     }
+    attach.sink.close();
     match status {
         Some(s) => Ok(s),
         None => loop {
-            if let Some(s) = reap(running.pid)? {
-                break Ok(s);
+            match waitpid(running.pid, None) {
+                Ok(WaitStatus::Exited(_, c)) => break Ok(ExitStatus::Exited(c)),
+                Ok(WaitStatus::Signaled(_, s, _)) => break Ok(ExitStatus::Signaled(s as i32)),
+                Ok(_) | Err(nix::Error::EINTR) => continue,
+                Err(e) => break Err(e),
             }
         },
     }

@@ -25,7 +25,12 @@ pub struct Record {
     pub created: f64,
     pub started: Option<f64>,
     pub finished: Option<f64>,
+    /// The container's init (its PID 1), as the host sees it, while it runs.
     pub pid: Option<i32>,
+    /// The mdrun process that waits for the init and records its end (the attached `mdrun`
+    /// itself, or the detached container's supervisor).
+    #[serde(default)]
+    pub supervisor_pid: Option<i32>,
     pub status: Status,
     pub exit: Option<ExitStatus>,
     pub oom_killed: bool,
@@ -37,6 +42,29 @@ pub struct Record {
     /// Cgroup directories (one per v1 hierarchy, one on v2).
     pub cgroup_paths: Vec<PathBuf>,
     pub cgroup_parent: Option<String>,
+    /// Parent cgroup directories `create` made and `rm` may remove when empty.
+    #[serde(default)]
+    pub cgroup_created_parents: Vec<PathBuf>,
+    #[serde(default = "default_manager")]
+    pub cgroup_manager: crate::placement::Manager,
+    /// `md-<id>.scope` with the systemd manager.
+    #[serde(default)]
+    pub scope: Option<String>,
+    #[serde(default = "default_log_driver")]
+    pub log_driver: crate::logs::Driver,
+    #[serde(default)]
+    pub detached: bool,
+    /// The whole request, so that `start` can run it again.
+    #[serde(default)]
+    pub spec: Option<crate::spec::ContainerSpec>,
+}
+
+fn default_manager() -> crate::placement::Manager {
+    crate::placement::Manager::Cgroupfs
+}
+
+fn default_log_driver() -> crate::logs::Driver {
+    crate::logs::Driver::None
 }
 
 pub fn now() -> f64 {

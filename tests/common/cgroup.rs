@@ -64,7 +64,8 @@ pub fn hierarchies() -> Vec<Hierarchy> {
             let _source = right.next()?;
             let opts: Vec<String> = right.next()?.split(',').map(str::to_string).collect();
             let mount = super::mounts::unescape(left.split(' ').nth(4)?);
-            (fstype == "cgroup" || fstype == "cgroup2").then(|| (PathBuf::from(mount), fstype, opts))
+            (fstype == "cgroup" || fstype == "cgroup2")
+                .then(|| (PathBuf::from(mount), fstype, opts))
         })
         .collect();
     let own = fs::read_to_string("/proc/self/cgroup").expect("read /proc/self/cgroup");
@@ -72,8 +73,11 @@ pub fn hierarchies() -> Vec<Hierarchy> {
         .filter_map(|line| {
             let mut parts = line.splitn(3, ':');
             let (_id, ctrls, path) = (parts.next()?, parts.next()?, parts.next()?);
-            let controllers: Vec<String> =
-                ctrls.split(',').filter(|c| !c.is_empty()).map(str::to_string).collect();
+            let controllers: Vec<String> = ctrls
+                .split(',')
+                .filter(|c| !c.is_empty())
+                .map(str::to_string)
+                .collect();
             let v2 = controllers.is_empty();
             let (mount, _, _) = mounts.iter().find(|(_, fstype, opts)| {
                 if v2 {
@@ -82,7 +86,12 @@ pub fn hierarchies() -> Vec<Hierarchy> {
                     fstype == "cgroup" && controllers.iter().all(|c| opts.contains(c))
                 }
             })?;
-            Some(Hierarchy { mount: mount.clone(), controllers, own: path.to_string(), v2 })
+            Some(Hierarchy {
+                mount: mount.clone(),
+                controllers,
+                own: path.to_string(),
+                v2,
+            })
         })
         .collect()
 }
@@ -92,13 +101,17 @@ pub fn hierarchy(controller: &str) -> Hierarchy {
     hierarchies()
         .into_iter()
         .find(|h| h.has(controller))
-        .unwrap_or_else(|| panic!("no cgroup v1 hierarchy with the {controller} controller is mounted"))
+        .unwrap_or_else(|| {
+            panic!("no cgroup v1 hierarchy with the {controller} controller is mounted")
+        })
 }
 
 fn is_under(path: &str, ancestor: &str) -> bool {
     ancestor == "/"
         || path == ancestor
-        || path.strip_prefix(ancestor).is_some_and(|rest| rest.starts_with('/'))
+        || path
+            .strip_prefix(ancestor)
+            .is_some_and(|rest| rest.starts_with('/'))
 }
 
 // Parallel scenarios share the intermediate levels: one must not remove a level another is
@@ -118,8 +131,15 @@ impl CgroupParent {
     pub fn create(leaf: &str) -> CgroupParent {
         let hierarchies = hierarchies();
         let managed: Vec<&Hierarchy> = hierarchies.iter().filter(|h| h.managed()).collect();
-        assert!(!managed.is_empty(), "no cgroup v1 hierarchy is mounted: mdrun's tests need them");
-        let deepest = managed.iter().map(|h| h.own.as_str()).max_by_key(|p| p.len()).unwrap();
+        assert!(
+            !managed.is_empty(),
+            "no cgroup v1 hierarchy is mounted: mdrun's tests need them"
+        );
+        let deepest = managed
+            .iter()
+            .map(|h| h.own.as_str())
+            .max_by_key(|p| p.len())
+            .unwrap();
         for h in &managed {
             assert!(
                 is_under(deepest, &h.own),
@@ -135,7 +155,9 @@ impl CgroupParent {
         for h in &managed {
             let mut dir = h.dir(&h.own);
             let leaf_dir = h.dir(&path);
-            let rest = path.strip_prefix(h.own.trim_end_matches('/')).unwrap_or(&path);
+            let rest = path
+                .strip_prefix(h.own.trim_end_matches('/'))
+                .unwrap_or(&path);
             for part in rest.split('/').filter(|p| !p.is_empty()) {
                 let parent = dir.clone();
                 dir.push(part);
@@ -187,16 +209,25 @@ impl CgroupParent {
     /// Processes whose cgroup, in any hierarchy, is the parent or under it.
     pub fn processes(&self) -> Vec<(i32, String)> {
         let mut found = Vec::new();
-        let Ok(entries) = fs::read_dir("/proc") else { return found };
+        let Ok(entries) = fs::read_dir("/proc") else {
+            return found;
+        };
         for entry in entries.flatten() {
-            let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
+            let Some(pid) = entry
+                .file_name()
+                .to_str()
+                .and_then(|s| s.parse::<i32>().ok())
+            else {
                 continue;
             };
-            let Ok(cgroups) = fs::read_to_string(entry.path().join("cgroup")) else { continue };
-            if let Some(line) = cgroups
-                .lines()
-                .find(|l| l.splitn(3, ':').nth(2).is_some_and(|p| is_under(p, &self.path)))
-            {
+            let Ok(cgroups) = fs::read_to_string(entry.path().join("cgroup")) else {
+                continue;
+            };
+            if let Some(line) = cgroups.lines().find(|l| {
+                l.splitn(3, ':')
+                    .nth(2)
+                    .is_some_and(|p| is_under(p, &self.path))
+            }) {
                 found.push((pid, line.to_string()));
             }
         }
@@ -263,7 +294,9 @@ impl CgroupParent {
 /// Every directory below `top`, deepest first.
 fn descendants(top: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
-    let Ok(entries) = fs::read_dir(top) else { return out };
+    let Ok(entries) = fs::read_dir(top) else {
+        return out;
+    };
     for entry in entries.flatten() {
         if entry.file_type().is_ok_and(|t| t.is_dir()) {
             out.extend(descendants(&entry.path()));

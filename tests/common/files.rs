@@ -10,7 +10,10 @@ use std::path::{Path, PathBuf};
 /// Names in `dir`, sorted; empty when it does not exist.
 pub fn names(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = match fs::read_dir(dir) {
-        Ok(entries) => entries.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect(),
+        Ok(entries) => entries
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect(),
         Err(_) => Vec::new(),
     };
     names.sort();
@@ -26,10 +29,14 @@ pub fn snapshot(dir: &Path) -> BTreeMap<PathBuf, String> {
 }
 
 fn walk(top: &Path, dir: &Path, out: &mut BTreeMap<PathBuf, String>) {
-    let Ok(entries) = fs::read_dir(dir) else { return };
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
     for entry in entries.flatten() {
         let path = entry.path();
-        let Ok(meta) = fs::symlink_metadata(&path) else { continue };
+        let Ok(meta) = fs::symlink_metadata(&path) else {
+            continue;
+        };
         let mut desc = format!(
             "mode={:o} uid={} gid={} size={} mtime={}.{}",
             meta.mode(),
@@ -40,7 +47,12 @@ fn walk(top: &Path, dir: &Path, out: &mut BTreeMap<PathBuf, String>) {
             meta.mtime_nsec()
         );
         if meta.file_type().is_symlink() {
-            desc += &format!(" -> {}", fs::read_link(&path).map(|t| t.display().to_string()).unwrap_or_default());
+            desc += &format!(
+                " -> {}",
+                fs::read_link(&path)
+                    .map(|t| t.display().to_string())
+                    .unwrap_or_default()
+            );
         } else if meta.is_file() {
             let mut h = DefaultHasher::new();
             fs::read(&path).unwrap_or_default().hash(&mut h);
@@ -56,7 +68,9 @@ fn walk(top: &Path, dir: &Path, out: &mut BTreeMap<PathBuf, String>) {
 /// Paths under `dir` (not following symlinks) whose file name is `name`.
 pub fn find_named(dir: &Path, name: &str) -> Vec<PathBuf> {
     let mut found = Vec::new();
-    let Ok(entries) = fs::read_dir(dir) else { return found };
+    let Ok(entries) = fs::read_dir(dir) else {
+        return found;
+    };
     for entry in entries.flatten() {
         let path = entry.path();
         if entry.file_name() == name {
@@ -75,7 +89,9 @@ pub fn diff(before: &BTreeMap<PathBuf, String>, after: &BTreeMap<PathBuf, String
     for (path, desc) in before {
         match after.get(path) {
             None => out.push(format!("removed {}", path.display())),
-            Some(now) if now != desc => out.push(format!("changed {}: {desc} => {now}", path.display())),
+            Some(now) if now != desc => {
+                out.push(format!("changed {}: {desc} => {now}", path.display()))
+            }
             _ => {}
         }
     }

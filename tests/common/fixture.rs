@@ -26,7 +26,11 @@ impl FileLock {
             .unwrap_or_else(|e| panic!("open {}: {e}", path.display()));
         // SAFETY: flock(2) on a descriptor we own; no memory is shared with the kernel.
         if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } != 0 {
-            panic!("flock {}: {}", path.display(), std::io::Error::last_os_error());
+            panic!(
+                "flock {}: {}",
+                path.display(),
+                std::io::Error::last_os_error()
+            );
         }
         FileLock(file)
     }
@@ -63,7 +67,12 @@ pub fn busybox_tarball() -> &'static Path {
                 .arg(&out)
                 .status()
                 .unwrap_or_else(|e| panic!("run {}: {e}", script.display()));
-            assert!(status.success(), "{} {} failed: {status}", script.display(), out.display());
+            assert!(
+                status.success(),
+                "{} {} failed: {status}",
+                script.display(),
+                out.display()
+            );
         }
         out
     })

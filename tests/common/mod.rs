@@ -32,13 +32,18 @@ pub const MDRUN: &str = env!("CARGO_BIN_EXE_mdrun");
 pub fn require_root() {
     // SAFETY: geteuid(2) cannot fail and touches no memory.
     let euid = unsafe { libc::geteuid() };
-    assert_eq!(euid, 0, "mdrun's integration tests must run as root (try: sudo bash tests/run)");
+    assert_eq!(
+        euid, 0,
+        "mdrun's integration tests must run as root (try: sudo bash tests/run)"
+    );
 }
 
 fn random_hex(len: usize) -> String {
     use rand::Rng;
     let mut rng = rand::rng();
-    (0..len).map(|_| format!("{:x}", rng.random_range(0..16u8))).collect()
+    (0..len)
+        .map(|_| format!("{:x}", rng.random_range(0..16u8)))
+        .collect()
 }
 
 /// Where scenarios make their directories: overlayfs cannot have its upperdir on another
@@ -93,13 +98,22 @@ impl TestEnv {
             quote(&cgroup.path),
         );
         fs::write(&config, text).unwrap_or_else(|e| panic!("write {}: {e}", config.display()));
-        TestEnv { dir, root, run_root, config, cgroup, keep_containers: Cell::new(false) }
+        TestEnv {
+            dir,
+            root,
+            run_root,
+            config,
+            cgroup,
+            keep_containers: Cell::new(false),
+        }
     }
 
     /// `mdrun ARGS` with this scenario's config, run from `self.dir`, stdin /dev/null.
     pub fn cmd<S: AsRef<str>>(&self, args: &[S]) -> Cmd {
         let args: Vec<String> = args.iter().map(|a| a.as_ref().to_string()).collect();
-        Cmd::new(MDRUN, &self.dir).args(&args).env("MDRUN_CONFIG", &self.config)
+        Cmd::new(MDRUN, &self.dir)
+            .args(&args)
+            .env("MDRUN_CONFIG", &self.config)
     }
 
     pub fn mdrun<S: AsRef<str>>(&self, args: &[S]) -> Out {
@@ -125,9 +139,11 @@ impl TestEnv {
         self.dir.join(rel)
     }
 
-    /// Entries of `<root>/containers`, sorted.
+    /// Container records: the directories in `<root>/containers`, sorted (mdrun's own
+    /// dot files there, such as its lock, are not records).
     pub fn containers(&self) -> Vec<String> {
-        files::names(&self.root.join("containers"))
+        let dir = self.root.join("containers");
+        files::names(&dir).into_iter().filter(|n| !n.starts_with('.') && dir.join(n).is_dir()).collect()
     }
 
     /// This scenario ran containers without `--rm`: their records are expected to remain.
@@ -138,7 +154,12 @@ impl TestEnv {
     /// The only container record; panics unless there is exactly one.
     pub fn only_container(&self) -> String {
         let containers = self.containers();
-        assert_eq!(containers.len(), 1, "expected one container in {}", self.root.display());
+        assert_eq!(
+            containers.len(),
+            1,
+            "expected one container in {}",
+            self.root.display()
+        );
         containers.into_iter().next().unwrap()
     }
 
@@ -182,22 +203,36 @@ impl TestEnv {
     pub fn leftovers(&self, containers: bool) -> Vec<String> {
         let mut found = Vec::new();
         for m in mounts::mounts_under(&self.dir) {
-            found.push(format!("mount {} ({} from {})", m.mount_point.display(), m.fstype, m.source));
+            found.push(format!(
+                "mount {} ({} from {})",
+                m.mount_point.display(),
+                m.fstype,
+                m.source
+            ));
         }
         found.extend(self.cgroup.leftovers());
         if containers {
             for c in self.containers() {
-                found.push(format!("container record {}", self.root.join("containers").join(c).display()));
+                found.push(format!(
+                    "container record {}",
+                    self.root.join("containers").join(c).display()
+                ));
             }
         }
         // Runtime state: a directory per container while it runs (`<run_root>/<id>`).
         for name in files::names(&self.run_root) {
             if self.run_root.join(&name).is_dir() {
-                found.push(format!("runtime state {}", self.run_root.join(name).display()));
+                found.push(format!(
+                    "runtime state {}",
+                    self.run_root.join(name).display()
+                ));
             }
         }
         for name in files::names(&self.root.join("tmp")) {
-            found.push(format!("scratch {}", self.root.join("tmp").join(name).display()));
+            found.push(format!(
+                "scratch {}",
+                self.root.join("tmp").join(name).display()
+            ));
         }
         found
     }
@@ -208,7 +243,11 @@ impl TestEnv {
     #[track_caller]
     pub fn assert_clean(&self) {
         let found = self.leftovers(!self.keep_containers.get());
-        assert!(found.is_empty(), "mdrun left behind:\n  {}", found.join("\n  "));
+        assert!(
+            found.is_empty(),
+            "mdrun left behind:\n  {}",
+            found.join("\n  ")
+        );
     }
 }
 
@@ -244,7 +283,10 @@ impl Drop for TestEnv {
             msg += &format!("mdrun left behind:\n  {}\n", found.join("\n  "));
         }
         if !cleanup_errors.is_empty() {
-            msg += &format!("the harness could not clean up:\n  {}\n", cleanup_errors.join("\n  "));
+            msg += &format!(
+                "the harness could not clean up:\n  {}\n",
+                cleanup_errors.join("\n  ")
+            );
         }
         if std::thread::panicking() {
             eprintln!("{msg}");
@@ -257,5 +299,9 @@ impl Drop for TestEnv {
 /// Asserts `path` does not exist (not even as a dangling symlink).
 #[track_caller]
 pub fn assert_absent(path: &Path) {
-    assert!(fs::symlink_metadata(path).is_err(), "{} exists but must not", path.display());
+    assert!(
+        fs::symlink_metadata(path).is_err(),
+        "{} exists but must not",
+        path.display()
+    );
 }

@@ -27,8 +27,9 @@ pub fn unescape(field: &str) -> String {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'\\' && i + 4 <= bytes.len() {
-            if let Some(n) =
-                std::str::from_utf8(&bytes[i + 1..i + 4]).ok().and_then(|o| u8::from_str_radix(o, 8).ok())
+            if let Some(n) = std::str::from_utf8(&bytes[i + 1..i + 4])
+                .ok()
+                .and_then(|o| u8::from_str_radix(o, 8).ok())
             {
                 out.push(n);
                 i += 4;
@@ -63,7 +64,10 @@ pub fn mounts() -> Vec<Mount> {
 
 /// Mounts at or below `dir`, deepest first.
 pub fn mounts_under(dir: &Path) -> Vec<Mount> {
-    let mut found: Vec<Mount> = mounts().into_iter().filter(|m| m.mount_point.starts_with(dir)).collect();
+    let mut found: Vec<Mount> = mounts()
+        .into_iter()
+        .filter(|m| m.mount_point.starts_with(dir))
+        .collect();
     found.sort_by_key(|m| std::cmp::Reverse(m.mount_point.as_os_str().len()));
     found
 }
@@ -89,7 +93,11 @@ pub fn is_overlayfs(path: &Path) -> bool {
     let mut st: libc::statfs = unsafe { std::mem::zeroed() };
     // SAFETY: c is a valid path and st a valid, writable statfs.
     if unsafe { libc::statfs(c.as_ptr(), &mut st) } != 0 {
-        panic!("statfs {}: {}", path.display(), std::io::Error::last_os_error());
+        panic!(
+            "statfs {}: {}",
+            path.display(),
+            std::io::Error::last_os_error()
+        );
     }
     st.f_type as i64 == OVERLAYFS_SUPER_MAGIC
 }

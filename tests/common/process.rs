@@ -123,14 +123,21 @@ impl Cmd {
         command
             .args(&self.args)
             .current_dir(&self.cwd)
-            .stdin(if self.stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+            .stdin(if self.stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         for (k, v) in &self.envs {
             command.env(k, v);
         }
-        let args: Vec<String> =
-            self.args.iter().map(|a| a.to_string_lossy().into_owned()).collect();
+        let args: Vec<String> = self
+            .args
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
         let mut child = command
             .spawn()
             .unwrap_or_else(|e| panic!("spawn {} {args:?}: {e}", self.program.display()));
@@ -194,24 +201,39 @@ impl Running {
             if Instant::now() > self.deadline {
                 let _ = self.child.kill();
                 let _ = self.child.wait();
-                panic!("mdrun {:?} still running after {:?}: killed it", self.args, self.timeout);
+                panic!(
+                    "mdrun {:?} still running after {:?}: killed it",
+                    self.args, self.timeout
+                );
             }
             std::thread::sleep(Duration::from_millis(5));
         }
         let status = self.status.expect("exited");
-        let code = status.code().unwrap_or_else(|| 128 + status.signal().unwrap_or(0));
+        let code = status
+            .code()
+            .unwrap_or_else(|| 128 + status.signal().unwrap_or(0));
         // mdrun is gone; a pipe can still be held open by something it left behind.
-        let grace = self.deadline.saturating_duration_since(Instant::now()).min(Duration::from_secs(10));
-        let collect = |rx: &Receiver<Vec<u8>>, name: &str| match rx.recv_timeout(grace) {
+        let grace = self
+            .deadline
+            .saturating_duration_since(Instant::now())
+            .min(Duration::from_secs(10));
+        let collect = |rx: &Receiver<Vec<u8>>, name: &str| {
+            match rx.recv_timeout(grace) {
             Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
             Err(_) => panic!(
                 "mdrun {:?} exited {code} but its {name} stayed open: something it started outlived it",
                 self.args
             ),
+        }
         };
         let stdout = collect(&self.stdout, "stdout");
         let stderr = collect(&self.stderr, "stderr");
-        Out { args: std::mem::take(&mut self.args), code, stdout, stderr }
+        Out {
+            args: std::mem::take(&mut self.args),
+            code,
+            stdout,
+            stderr,
+        }
     }
 }
 

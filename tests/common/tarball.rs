@@ -18,9 +18,14 @@ impl Tar {
 
     /// Append one entry; `name` is written as is (it may be absolute or hold `..`).
     pub fn entry(mut self, name: &str, kind: Kind<'_>) -> Tar {
-        assert!(name.len() < 100, "ustar names are at most 99 bytes here: {name}");
+        assert!(
+            name.len() < 100,
+            "ustar names are at most 99 bytes here: {name}"
+        );
         let mut h = [0u8; 512];
-        let put = |h: &mut [u8; 512], at: usize, bytes: &[u8]| h[at..at + bytes.len()].copy_from_slice(bytes);
+        let put = |h: &mut [u8; 512], at: usize, bytes: &[u8]| {
+            h[at..at + bytes.len()].copy_from_slice(bytes)
+        };
         put(&mut h, 0, name.as_bytes());
         let (mode, flag, size, link, data): (&str, u8, usize, &str, &[u8]) = match kind {
             Kind::File(data) => ("0000644", b'0', data.len(), "", data),

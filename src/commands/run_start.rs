@@ -1,0 +1,176 @@
+//! See a prepared container through: clone its init, place it (cgroup or scope), let it
+//! exec, record it running, relay its output, record how it ended, clean up. Shared by an
+//! attached `run`, the supervisor of `run -d`, and `start`.
+
+use super::run_prepare::ContainerDirs;
+use crate::error::{Error, Result};
+use crate::launch::{self, signals, Attach, ExitStatus, LaunchPlan};
+use crate::logs;
+use crate::placement;
+use crate::state::{self, Record, Status};
+use nix::unistd::{fork, ForkResult};
+use std::os::fd::OwnedFd;
+
+/// Everything decided before the container starts.
+pub struct Prepared {
+    pub record: Record,
+    pub dirs: ContainerDirs,
+    pub plan: LaunchPlan,
+    pub manager: placement::Manager,
+    pub interactive: bool,
+}
+
+/// Attached: we are the supervisor; returns the command's exit code.
+pub fn attached(p: Prepared) -> Result<i32> {
+    let status = launch_and_wait(p, true, |_| {})?;
+    Ok(status.code())
+}
+
+/// Detached (`run -d`, `start`): fork a supervisor that outlives us, return once the
+/// command runs (or failed to start, with its error).
+pub fn detached(p: Prepared) -> Result<()> {
+    // Forked before anything starts threads (no D-Bus yet): see launch::clone.
+    let (report_r, report_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
+        .map_err(launch::sys("pipe"))?;
+    // SAFETY: mdrun is single-threaded here; the child only runs mdrun's own code.
+    match unsafe { fork() }.map_err(launch::sys("fork supervisor"))? {
+        ForkResult::Child => {
+            drop(report_r);
+            supervisor(p, report_w)
+        }
+        ForkResult::Parent { child } => {
+            drop(report_w);
+            let mut p = p;
+            // The supervisor owns the container's directories now.
+            p.dirs.keep();
+            let report = read_report(&report_r);
+            match report {
+                Ok(()) => Ok(()),
+                Err(e) => {
+                    let _ = nix::sys::wait::waitpid(child, None);
+                    Err(e)
+                }
+            }
+        }
+    }
+}
+
+/// The detached container's supervisor: its own session, stdio on /dev/null, reports to the
+/// `run -d` that forked it once the command runs, then waits for it to end.
+fn supervisor(p: Prepared, report: OwnedFd) -> ! {
+    let _ = nix::unistd::setsid();
+    if let Ok(null) = std::fs::OpenOptions::new().read(true).write(true).open("/dev/null") {
+        use std::os::fd::AsRawFd;
+        for fd in 0..3 {
+            // SAFETY: dup2 onto standard descriptor numbers.
+            unsafe { libc::dup2(null.as_raw_fd(), fd) };
+        }
+    }
+    let mut report = Some(report);
+    let result = launch_and_wait(p, false, |_| {
+        if let Some(r) = report.take() {
+            let _ = nix::unistd::write(&r, &[0u8]);
+        }
+    });
+    let code = match result {
+        Ok(_) => 0,
+        Err(e) => {
+            if let Some(r) = report.take() {
+                let mut msg = vec![e.exit_code() as u8];
+                msg.extend_from_slice(e.to_string().as_bytes());
+                let _ = nix::unistd::write(&r, &msg);
+            }
+            e.exit_code()
+        }
+    };
+    std::process::exit(code)
+}
+
+fn read_report(fd: &OwnedFd) -> Result<()> {
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match nix::unistd::read(fd, &mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                out.extend_from_slice(&buf[..n]);
+                if out == [0u8] {
+                    return Ok(());
+                }
+            }
+            Err(nix::Error::EINTR) => continue,
+            Err(_) => break,
+        }
+    }
+    match out.split_first() {
+        Some((0, _)) => Ok(()),
+        Some((code, msg)) => Err(Error::Exec { code: *code as i32, message: String::from_utf8_lossy(msg).into_owned() }),
+        None => Err(Error::Usage("the container's supervisor died while starting it".into())),
+    }
+}
+
+fn launch_and_wait(mut p: Prepared, attached: bool, on_running: impl FnOnce(&Record)) -> Result<ExitStatus> {
+    let record = &mut p.record;
+    signals::block().map_err(launch::sys("block signals"))?;
+    let spawned = launch::spawn(&p.plan)?;
+    // The init builds its root filesystem while we make its cgroup.
+    let placed = placement::place(
+        p.manager,
+        &placement::Request {
+            id: &record.id,
+            name: &record.name,
+            command: &record.command,
+            limits: &record.limits,
+            cgroup_parent: record.cgroup_parent.as_deref(),
+            pid: spawned.pid.as_raw(),
+        },
+    )?;
+    let cgroup = placed.cgroup;
+    let running = spawned.release()?;
+
+    record.pid = Some(running.pid.as_raw());
+    record.supervisor_pid = Some(std::process::id() as i32);
+    record.status = Status::Running;
+    record.started = Some(state::now());
+    record.finished = None;
+    record.exit = None;
+    record.oom_killed = false;
+    record.cgroup_paths = cgroup.paths();
+    record.cgroup_created_parents = cgroup.created_parents();
+    record.scope = placed.scope.clone();
+    record.cgroup_manager = p.manager;
+    p.dirs.keep();
+    record.save(&p.dirs.data)?;
+    crate::systemd::notify_ready(running.pid.as_raw());
+    on_running(record);
+
+    let ctx = logs::Context {
+        id: record.id.clone(),
+        name: record.name.clone(),
+        unit: record.scope.clone(),
+        pid: running.pid.as_raw(),
+        dir: p.dirs.data.clone(),
+    };
+    let mut sink = logs::open(record.log_driver, &ctx).unwrap_or_else(|_| Box::new(logs::Discard));
+    let attach = Attach { stdin: attached && p.interactive, echo: attached, sink: sink.as_mut() };
+    let status = launch::supervise(running, attach).map_err(launch::sys("wait for container"));
+    signals::unblock();
+    let status = status?;
+    crate::systemd::notify_stopping();
+
+    record.oom_killed = cgroup.oom_killed();
+    record.status = Status::Exited;
+    record.finished = Some(state::now());
+    record.exit = Some(status);
+    record.pid = None;
+    record.supervisor_pid = None;
+    let cgroup_result = cgroup.destroy();
+    p.dirs.remove_runtime();
+    if record.auto_remove {
+        p.dirs.remove();
+    } else {
+        record.save(&p.dirs.data)?;
+    }
+    cgroup_result?;
+    Ok(status)
+}

@@ -20,6 +20,8 @@ fn main() {
         Command::Import(a) => commands::import::run(a),
         Command::Images(a) => commands::images::run(a),
         Command::Rmi(a) => commands::rmi::run(a),
+        Command::Exec(a) => commands::exec::run(a),
+        Command::Start(a) => commands::start::run(a),
     };
     let code = match result {
         Ok(code) => code,

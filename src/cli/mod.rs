@@ -2,8 +2,10 @@
 //! structs and do the work. `run` is the default verb, so `mdrun --memory 100m busybox sh`
 //! means `mdrun run --memory 100m busybox sh`.
 
+mod exec_args;
 mod run_args;
 
+pub use exec_args::{ExecArgs, StartArgs};
 pub use run_args::RunArgs;
 
 use clap::{Parser, Subcommand};
@@ -32,6 +34,10 @@ pub enum Command {
     Images(ImagesArgs),
     /// Remove images
     Rmi(RmiArgs),
+    /// Run a command in a running container
+    Exec(ExecArgs),
+    /// Start one or more stopped containers
+    Start(StartArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -60,7 +66,7 @@ pub struct RmiArgs {
 }
 
 /// The verbs that are not `run`; anything else in first position is an argument of `run`.
-const VERBS: &[&str] = &["run", "import", "images", "rmi", "help"];
+const VERBS: &[&str] = &["run", "import", "images", "rmi", "exec", "start", "help"];
 
 /// Insert the implicit `run` verb: `mdrun --memory 100m busybox sh` -> `mdrun run --memory ...`.
 pub fn with_default_verb(mut args: Vec<OsString>) -> Vec<OsString> {

@@ -9,16 +9,27 @@ use crate::rootfs::{Mount, RootfsPlan};
 use crate::spec::{ContainerSpec, VolumeSource};
 use std::path::PathBuf;
 
-/// A container's directories; removed on drop unless `keep` was called.
+/// A container's directories; removed on drop unless `keep` was called (for an existing
+/// container being started again, only the runtime part is removed).
 pub struct ContainerDirs {
     pub data: PathBuf,
     pub runtime: PathBuf,
     keep: bool,
+    existing: bool,
 }
 
 impl ContainerDirs {
     pub fn create(paths: &Paths, id: &str) -> Result<ContainerDirs> {
-        let dirs = ContainerDirs { data: paths.container(id), runtime: paths.runtime(id), keep: false };
+        let dirs = ContainerDirs { data: paths.container(id), runtime: paths.runtime(id), keep: false, existing: false };
+        for d in [dirs.data.join("upper"), dirs.data.join("work"), dirs.runtime.join("rootfs")] {
+            std::fs::create_dir_all(&d).ctx("mkdir", &d)?;
+        }
+        Ok(dirs)
+    }
+
+    /// An exited container's directories, for `start`: its write layer is kept whatever happens.
+    pub fn reopen(paths: &Paths, id: &str) -> Result<ContainerDirs> {
+        let dirs = ContainerDirs { data: paths.container(id), runtime: paths.runtime(id), keep: false, existing: true };
         for d in [dirs.data.join("upper"), dirs.data.join("work"), dirs.runtime.join("rootfs")] {
             std::fs::create_dir_all(&d).ctx("mkdir", &d)?;
         }
@@ -44,7 +55,10 @@ impl ContainerDirs {
 
 impl Drop for ContainerDirs {
     fn drop(&mut self) {
-        if !self.keep {
+        if self.keep {
+        } else if self.existing {
+            self.remove_runtime();
+        } else {
             self.remove();
         }
     }

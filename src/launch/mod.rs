@@ -8,6 +8,7 @@
 mod clone;
 mod exec;
 mod init;
+pub mod join;
 mod net;
 pub mod pty;
 pub mod signals;
@@ -30,6 +31,8 @@ pub enum LaunchError {
     Exec { code: i32, message: String },
     #[error("{step}: {source}")]
     Sys { step: &'static str, source: nix::Error },
+    #[error("open {path}: {source}")]
+    Open { path: String, source: nix::Error },
 }
 
 pub(crate) fn sys(step: &'static str) -> impl FnOnce(nix::Error) -> LaunchError {

@@ -1,13 +1,17 @@
 //! What mdrun records about each container: `<root>/containers/<id>/container.json`,
 //! written atomically (temp file + rename), plus the lock that keeps names unique.
 
+mod liveness;
 mod lock;
 mod names;
 mod record;
+mod resolve;
 
+pub use liveness::Liveness;
 pub use lock::StoreLock;
 pub use names::generate_name;
 pub use record::{now, Record, Status};
+pub use resolve::{is_full_id, pick, resolve};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
@@ -17,6 +21,22 @@ pub enum StateError {
     Json { path: std::path::PathBuf, source: serde_json::Error },
     #[error("the name {name:?} is already in use by container {id}")]
     NameInUse { name: String, id: String },
+    #[error("no such container {query:?}")]
+    NoSuchContainer { query: String },
+    #[error("container id prefix {query:?} is ambiguous, it matches: {}", .matches.join(", "))]
+    AmbiguousPrefix { query: String, matches: Vec<String> },
+    #[error("container {name:?} is running: stop it first, or use `mdrun rm -f`")]
+    Running { name: String },
+    #[error("container {name:?} is still being started: try again, or use `mdrun rm -f`")]
+    Starting { name: String },
+    #[error("container {name:?} is not running")]
+    NotRunning { name: String },
+    /// Its supervisor did not record the end of a container that has exited.
+    #[error("container {name:?} ended, but its supervisor (pid {pid}) did not record it within {secs} s")]
+    NotRecorded { name: String, pid: i32, secs: u64 },
+    /// Signalling the container's init failed.
+    #[error("{step} {pid} (init of container {name:?}): {source}")]
+    Signal { step: &'static str, name: String, pid: i32, source: std::io::Error },
 }
 
 pub(crate) fn io(step: &'static str, path: &std::path::Path) -> impl FnOnce(std::io::Error) -> StateError {

@@ -114,3 +114,39 @@ impl Record {
         }
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A running-looking record for unit tests; callers set what they need.
+    pub(crate) fn sample(id: &str, name: &str) -> Record {
+        Record {
+            id: id.to_string(),
+            name: name.to_string(),
+            image: "busybox".into(),
+            image_id: "f".repeat(64),
+            command: vec!["sleep".into(), "30".into()],
+            created: now(),
+            started: Some(now()),
+            finished: None,
+            pid: None,
+            supervisor_pid: None,
+            status: Status::Running,
+            exit: None,
+            oom_killed: false,
+            limits: Limits::default(),
+            volumes: Vec::new(),
+            hostname: id.chars().take(12).collect(),
+            tty: false,
+            auto_remove: false,
+            cgroup_paths: Vec::new(),
+            cgroup_parent: None,
+            cgroup_created_parents: Vec::new(),
+            cgroup_manager: crate::placement::Manager::Cgroupfs,
+            scope: None,
+            log_driver: crate::logs::Driver::None,
+            detached: false,
+        }
+    }
+}

@@ -1,8 +1,88 @@
-//! systemd integration: transient scopes over D-Bus, readiness notification.
-//! (STUB: the hooks below are called by `run`; to be filled in.)
+//! systemd integration: a transient scope `md-<id>.scope` per container, created over
+//! D-Bus (zbus, blocking API), and readiness notification for `Type=notify` units.
 
-/// Tell a supervising systemd (Type=notify, NOTIFY_SOCKET set) that the container runs.
-pub fn notify_ready(_main_pid: i32) {}
+pub mod bus;
+mod notify;
+pub mod properties;
+pub mod scope;
 
-/// Tell a supervising systemd that we are stopping.
-pub fn notify_stopping() {}
+pub use notify::{notify_ready, notify_stopping, NOTIFY_SOCKET};
+pub use properties::ScopeSpec;
+pub use scope::{connect, Scope};
+
+use std::path::Path;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SystemdError {
+    #[error("connect to the system bus: {source}")]
+    Connect { source: zbus::Error },
+    #[error("systemd: {step} {what}: {source}")]
+    Call { step: &'static str, what: String, source: zbus::Error },
+    #[error("systemd unit {unit} already exists (another container, or a leftover that is still running)")]
+    UnitExists { unit: String },
+    #[error("systemd refused to start {unit}: {source}")]
+    Rejected { unit: String, source: zbus::Error },
+    #[error("systemd slice {slice} does not exist (no unit file, not active); create it or set `slice` in mdrun.toml")]
+    NoSuchSlice { slice: String },
+    #[error("starting {unit}: systemd's job ended with {result:?}, not \"done\" (see journalctl -u {unit})")]
+    JobFailed { unit: String, result: String },
+    #[error("starting {unit}: systemd did not finish the job within {secs} s")]
+    JobTimeout { unit: String, secs: u64 },
+    #[error("starting {unit}: the system bus connection closed before the job ended")]
+    Disconnected { unit: String },
+    #[error("systemd started {unit} but reports no cgroup for it")]
+    NoCgroup { unit: String },
+}
+
+/// The name of a container's scope: `md-<id>.scope`, with the id as `mdrun ps` shows it.
+pub fn scope_name(id: &str) -> String {
+    format!("md-{}.scope", crate::ids::short(id))
+}
+
+/// Is systemd there to manage scopes: PID 1 is systemd (it made /run/systemd/system, as
+/// sd_booted(3) checks) and something listens on the system bus socket. Connecting is left
+/// to the caller, after the container's init is cloned (zbus starts threads).
+pub fn available() -> bool {
+    available_at(Path::new("/"))
+}
+
+fn available_at(root: &Path) -> bool {
+    let booted = root.join("run/systemd/system").is_dir();
+    booted && bus_socket_answers(&root.join("run/dbus/system_bus_socket"))
+}
+
+fn bus_socket_answers(path: &Path) -> bool {
+    // An explicit address may point elsewhere (tests, containers).
+    if let Some(addr) = std::env::var_os("DBUS_SYSTEM_BUS_ADDRESS") {
+        let addr = addr.to_string_lossy().into_owned();
+        return match addr.strip_prefix("unix:path=") {
+            Some(p) => std::os::unix::net::UnixStream::connect(p.split(',').next().unwrap_or(p)).is_ok(),
+            None => true,
+        };
+    }
+    std::os::unix::net::UnixStream::connect(path).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scope_names_use_the_short_id() {
+        let id = "0123456789abcdef".repeat(4);
+        assert_eq!(scope_name(&id), "md-0123456789ab.scope");
+    }
+
+    #[test]
+    fn not_available_without_run_systemd_system_or_a_listening_socket() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(!available_at(dir.path()));
+        std::fs::create_dir_all(dir.path().join("run/systemd/system")).unwrap();
+        std::fs::create_dir_all(dir.path().join("run/dbus")).unwrap();
+        if std::env::var_os("DBUS_SYSTEM_BUS_ADDRESS").is_none() {
+            assert!(!available_at(dir.path()), "no socket: not available");
+            let _listener = std::os::unix::net::UnixListener::bind(dir.path().join("run/dbus/system_bus_socket")).unwrap();
+            assert!(available_at(dir.path()));
+        }
+    }
+}

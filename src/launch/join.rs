@@ -1,0 +1,159 @@
+//! `exec`: start a process inside a running container. It joins the container's cgroup,
+//! then its cgroup, IPC, UTS, network, PID and mount namespaces and its root, so it sees
+//! exactly what the container's own processes see.
+
+use super::init::ProcessPlan;
+use super::sync::{self, ChildEnd};
+use super::{exec, pty, sys, LaunchError, Running};
+use nix::fcntl::OFlag;
+use nix::sched::{setns, CloneFlags};
+use nix::sys::signal::{sigprocmask, signal, SigHandler, SigSet, SigmaskHow, Signal};
+use nix::sys::stat::Mode;
+use nix::unistd::{fork, ForkResult, Gid, Uid};
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::path::PathBuf;
+
+pub struct JoinPlan {
+    /// The container's init, as the host sees it.
+    pub target: i32,
+    /// The container's cgroup directories: the new process is moved into each.
+    pub cgroups: Vec<PathBuf>,
+    pub process: ProcessPlan,
+    /// `-u`: as given (`uid[:gid]` or a name from the container's /etc/passwd).
+    pub user: Option<String>,
+}
+
+/// Order matters: the cgroup namespace last among those whose view depends on where we are
+/// (we join the cgroup first, while its path still resolves on the host), the mount
+/// namespace last of all (after it, the host's /proc/<pid> paths are gone).
+const NAMESPACES: &[(&str, CloneFlags)] = &[
+    ("cgroup", CloneFlags::CLONE_NEWCGROUP),
+    ("ipc", CloneFlags::CLONE_NEWIPC),
+    ("uts", CloneFlags::CLONE_NEWUTS),
+    ("net", CloneFlags::CLONE_NEWNET),
+    ("mnt", CloneFlags::CLONE_NEWNS),
+];
+
+fn open(path: &str, flags: OFlag) -> Result<OwnedFd, LaunchError> {
+    nix::fcntl::open(path, flags | OFlag::O_CLOEXEC, Mode::empty()).map_err(|source| LaunchError::Open { path: path.into(), source })
+}
+
+/// Start the process; returns it running (exec done) or the reason it could not start.
+pub fn spawn(plan: &JoinPlan) -> Result<Running, LaunchError> {
+    let pid = plan.target;
+    let ns: Vec<(OwnedFd, CloneFlags)> = NAMESPACES
+        .iter()
+        .map(|(name, flag)| open(&format!("/proc/{pid}/ns/{name}"), OFlag::O_RDONLY).map(|fd| (fd, *flag)))
+        .collect::<Result<_, _>>()?;
+    let root = open(&format!("/proc/{pid}/root"), OFlag::O_RDONLY | OFlag::O_DIRECTORY)?;
+    let procs: Vec<OwnedFd> = plan
+        .cgroups
+        .iter()
+        .map(|d| open(&d.join("cgroup.procs").to_string_lossy(), OFlag::O_WRONLY))
+        .collect::<Result<_, _>>()?;
+    // Joining a PID namespace only changes where our *children* go: fork after it.
+    let pidns = open(&format!("/proc/{pid}/ns/pid"), OFlag::O_RDONLY)?;
+    setns(&pidns, CloneFlags::CLONE_NEWPID).map_err(sys("setns pid"))?;
+
+    let (mut parent_end, child_end) = sync::channel()?;
+    let tty = if plan.process.tty { Some(pty::channel()?) } else { None };
+    // SAFETY: mdrun is single-threaded here (no D-Bus connection in exec).
+    match unsafe { fork() }.map_err(sys("fork"))? {
+        ForkResult::Child => {
+            drop(parent_end);
+            let tty_sock = tty.map(|(p, c)| {
+                drop(p);
+                c
+            });
+            child(plan, &child_end, &ns, &root, &procs, tty_sock)
+        }
+        ForkResult::Parent { child } => {
+            drop(child_end);
+            let pty_master = tty.and_then(|(p, _c)| pty::recv_fd(&p));
+            if let (Some(m), Some(ws)) = (&pty_master, pty::window_size(0)) {
+                pty::set_window_size(m, &ws);
+            }
+            if let Err(e) = parent_end.go_and_wait() {
+                let _ = nix::sys::wait::waitpid(child, None);
+                return Err(e);
+            }
+            Ok(Running { pid: child, pty_master, output: None })
+        }
+    }
+}
+
+fn child(
+    plan: &JoinPlan,
+    sync: &ChildEnd,
+    ns: &[(OwnedFd, CloneFlags)],
+    root: &OwnedFd,
+    procs: &[OwnedFd],
+    tty_sock: Option<OwnedFd>,
+) -> ! {
+    let fail = |msg: String| -> ! { sync.fail(125, &msg) };
+    let _ = sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None);
+    // SAFETY: restoring the default disposition installs no handler.
+    let _ = unsafe { signal(Signal::SIGPIPE, SigHandler::SigDfl) };
+    for fd in procs {
+        // "0" moves the writing process.
+        if let Err(e) = nix::unistd::write(fd, b"0") {
+            fail(format!("join the container's cgroup: {e}"));
+        }
+    }
+    for (fd, flag) in ns {
+        if let Err(e) = setns(fd, *flag) {
+            fail(format!("setns {flag:?}: {e}"));
+        }
+    }
+    // SAFETY: fchdir to a directory fd we own, then chroot to it: the container's root.
+    if unsafe { libc::fchdir(root.as_raw_fd()) } < 0 || nix::unistd::chroot(".").is_err() {
+        fail(format!("enter the container's root: {}", nix::Error::last()));
+    }
+    let _ = nix::unistd::setsid();
+    if let Some(sock) = tty_sock {
+        match pty::open_in_container() {
+            Ok(master) => {
+                if let Err(e) = pty::send_fd(&sock, &master) {
+                    fail(format!("send terminal to mdrun: {e}"));
+                }
+            }
+            Err(e) => fail(format!("allocate terminal in /dev/pts: {e}")),
+        }
+    } else if plan.process.stdin_null {
+        if let Ok(null) = std::fs::File::open("/dev/null") {
+            // SAFETY: dup2 onto stdin.
+            unsafe { libc::dup2(null.as_raw_fd(), 0) };
+        }
+    }
+    if let Some(user) = &plan.user {
+        if let Err(msg) = switch_user(user) {
+            fail(msg);
+        }
+    }
+    let (code, msg) = exec::exec(&plan.process);
+    sync.fail(code, &msg)
+}
+
+/// `uid[:gid]`, or a name looked up in the container's /etc/passwd (we are chrooted there).
+fn switch_user(user: &str) -> Result<(), String> {
+    let (u, g) = match user.split_once(':') {
+        Some((u, g)) => (u, Some(g)),
+        None => (user, None),
+    };
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+    let entry = passwd.lines().map(|l| l.split(':').collect::<Vec<_>>()).find(|f| f.len() >= 4 && (f[0] == u || f[2] == u));
+    let uid: u32 = match (u.parse(), &entry) {
+        (Ok(n), _) => n,
+        (Err(_), Some(f)) => f[2].parse().map_err(|_| format!("bad uid for user {u:?} in /etc/passwd"))?,
+        (Err(_), None) => return Err(format!("unable to find user {u}: no matching entries in passwd file")),
+    };
+    let gid: u32 = match g {
+        Some(g) => g.parse().map_err(|_| format!("invalid group {g:?}: use a number"))?,
+        None => entry.and_then(|f| f[3].parse().ok()).unwrap_or(uid),
+    };
+    nix::unistd::setgroups(&[]).map_err(|e| format!("setgroups: {e}"))?;
+    nix::unistd::setgid(Gid::from_raw(gid)).map_err(|e| format!("setgid {gid}: {e}"))?;
+    nix::unistd::setuid(Uid::from_raw(uid)).map_err(|e| format!("setuid {uid}: {e}"))?;
+    Ok(())
+}
+

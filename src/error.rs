@@ -19,6 +19,12 @@ pub enum Error {
     State(#[from] crate::state::StateError),
     #[error(transparent)]
     Rootfs(#[from] crate::rootfs::RootfsError),
+    #[error(transparent)]
+    Systemd(#[from] crate::systemd::SystemdError),
+    #[error(transparent)]
+    Log(#[from] crate::logs::LogError),
+    #[error(transparent)]
+    Security(#[from] crate::security::SecurityError),
     #[error("{step} {path}: {source}")]
     Io { step: &'static str, path: PathBuf, source: std::io::Error },
     #[error("{0}")]

@@ -20,6 +20,13 @@ fn main() {
         Command::Import(a) => commands::import::run(a),
         Command::Images(a) => commands::images::run(a),
         Command::Rmi(a) => commands::rmi::run(a),
+        Command::Ps(a) => commands::ps::run(a),
+        Command::Inspect(a) => commands::inspect::run(a),
+        Command::Stop(a) => commands::stop::run(a),
+        Command::Kill(a) => commands::kill::run(a),
+        Command::Wait(a) => commands::wait::run(a),
+        Command::Rm(a) => commands::rm::run(a),
+        Command::Prune(a) => commands::prune::run(a),
         Command::Exec(a) => commands::exec::run(a),
         Command::Start(a) => commands::start::run(a),
     };

@@ -65,4 +65,17 @@ pub struct ContainerSpec {
     pub detach: bool,
     /// Cgroup parent (relative to the hierarchy root); None means under mdrun's own cgroup.
     pub cgroup_parent: Option<String>,
+    /// `--cgroup-manager`; None means the global config's choice.
+    #[serde(skip)]
+    pub cgroup_manager: Option<crate::config::CgroupManager>,
+    /// `--log-driver`; None means the global config's choice.
+    #[serde(skip)]
+    pub log_driver: Option<crate::config::LogDriver>,
+    /// `--sdnotify container`: the container sends READY=1 itself (NOTIFY_SOCKET is passed
+    /// in); otherwise mdrun sends it once the command runs.
+    #[serde(default)]
+    pub sdnotify_container: bool,
+    /// Capabilities, seccomp, no-new-privileges, read-only root, tmpfs, user.
+    #[serde(default)]
+    pub security: crate::security::SecuritySpec,
 }

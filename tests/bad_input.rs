@@ -157,7 +157,7 @@ fn store(env: &TestEnv) -> BTreeMap<PathBuf, String> {
 #[track_caller]
 fn import_refused(env: &TestEnv, tarball: &[u8], what: &str) -> Out {
     let before = store(env);
-    let images_before = env.mdrun(&["images"]);
+    let images_before = env.mdrun(&["images", "--format", "json"]);
     let file = env.path(&format!("{what}.tar"));
     fs::write(&file, tarball).unwrap();
     let out = env.mdrun(&["import", file.to_str().unwrap(), what]);
@@ -168,7 +168,10 @@ fn import_refused(env: &TestEnv, tarball: &[u8], what: &str) -> Out {
         "a refused import ({what}) changed the store:\n  {}",
         changes.join("\n  ")
     );
-    assert_eq!(images_before.stdout, env.mdrun(&["images"]).stdout);
+    assert_eq!(
+        images_before.stdout,
+        env.mdrun(&["images", "--format", "json"]).stdout
+    );
     env.assert_clean();
     out
 }

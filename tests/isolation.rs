@@ -9,7 +9,12 @@ use std::collections::BTreeMap;
 #[test]
 fn the_command_is_pid_1() {
     let env = TestEnv::new();
-    let out = env.run(&["busybox", "sh", "-c", "echo $$ $PPID; cat /proc/1/comm; true"]);
+    let out = env.run(&[
+        "busybox",
+        "sh",
+        "-c",
+        "echo $$ $PPID; cat /proc/1/comm; true",
+    ]);
     out.assert_ok();
     assert_eq!(out.stdout, "1 0\nsh\n", "{out}");
 }

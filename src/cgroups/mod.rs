@@ -128,6 +128,25 @@ pub trait Backend {
         let _ = created_parents;
         self.load(parent, name)
     }
+    /// Create `<parent>/<name>`, move `pid` into it, and apply `limits`, for a parent that
+    /// holds `pid` itself: a systemd scope, which starts with the container's init in it.
+    /// On v2 a parent with processes cannot hand controllers down (the no-internal-process
+    /// rule), so the process must leave it before the limits go on; v1 has no such rule.
+    fn create_around(
+        &self,
+        parent: &str,
+        name: &str,
+        pid: i32,
+        limits: &Limits,
+    ) -> Result<Box<dyn ContainerCgroup>, CgroupError> {
+        let cg = self.create(Some(parent), name, limits)?;
+        if let Err(e) = cg.add_process(pid) {
+            // Best effort: the error that made us stop is the one to report.
+            let _ = cg.destroy();
+            return Err(e);
+        }
+        Ok(cg)
+    }
 }
 
 /// One container's cgroup.

@@ -87,6 +87,35 @@ impl Backend for V2Backend {
         self.load_with_parents(parent, name, &[])
     }
 
+    fn create_around(
+        &self,
+        parent: &str,
+        name: &str,
+        pid: i32,
+        limits: &Limits,
+    ) -> Result<Box<dyn ContainerCgroup>, CgroupError> {
+        limits::validate(limits)?;
+        let dir = self.place(Some(parent), name)?;
+        let mut made = dirs::make_path(&self.root, &dir, &mut |_| Ok(()))?;
+        made.pop(); // the leaf itself
+        let cg = V2Cgroup {
+            dir,
+            created_parents: made,
+        };
+        // First empty the parent of `pid`, then hand the controllers down to the leaf.
+        let required = limits::v2_required(limits);
+        let applied = cg
+            .add_process(pid)
+            .and_then(|()| enable_controllers(&self.root, &cg.dir, &required))
+            .and_then(|()| limits::apply_v2(&cg.dir, limits));
+        if let Err(e) = applied {
+            // Best effort: the error that made us stop is the one to report.
+            let _ = cg.destroy();
+            return Err(e);
+        }
+        Ok(Box::new(cg))
+    }
+
     fn load_with_parents(
         &self,
         parent: Option<&str>,

@@ -3,9 +3,11 @@
 //! means `mdrun run --memory 100m busybox sh`.
 
 mod exec_args;
+mod lifecycle_args;
 mod run_args;
 
 pub use exec_args::{ExecArgs, StartArgs};
+pub use lifecycle_args::{InspectArgs, KillArgs, PruneArgs, PsArgs, RmArgs, StopArgs, WaitArgs};
 pub use run_args::RunArgs;
 
 use clap::{Parser, Subcommand};
@@ -38,6 +40,20 @@ pub enum Command {
     Exec(ExecArgs),
     /// Start one or more stopped containers
     Start(StartArgs),
+    /// List containers
+    Ps(PsArgs),
+    /// Show containers or images as JSON
+    Inspect(InspectArgs),
+    /// Stop containers: SIGTERM, then SIGKILL after a timeout
+    Stop(StopArgs),
+    /// Send a signal to containers
+    Kill(KillArgs),
+    /// Wait until containers stop, then print their exit codes
+    Wait(WaitArgs),
+    /// Remove containers
+    Rm(RmArgs),
+    /// Remove all stopped containers and what killed commands left behind
+    Prune(PruneArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -66,7 +82,10 @@ pub struct RmiArgs {
 }
 
 /// The verbs that are not `run`; anything else in first position is an argument of `run`.
-const VERBS: &[&str] = &["run", "import", "images", "rmi", "exec", "start", "help"];
+const VERBS: &[&str] = &[
+    "run", "import", "images", "rmi", "exec", "start", "ps", "inspect", "stop", "kill", "wait", "rm",
+    "prune", "help",
+];
 
 /// Insert the implicit `run` verb: `mdrun --memory 100m busybox sh` -> `mdrun run --memory ...`.
 pub fn with_default_verb(mut args: Vec<OsString>) -> Vec<OsString> {

@@ -1,5 +1,6 @@
 //! `mdrun run` options, with docker's names and meanings.
 
+use crate::config::{CgroupManager, LogDriver};
 use std::path::PathBuf;
 
 #[derive(Debug, Default, clap::Args)]
@@ -59,6 +60,36 @@ pub struct RunArgs {
     /// Parent cgroup for the container (absolute path in each hierarchy)
     #[arg(long)]
     pub cgroup_parent: Option<String>,
+    /// Who makes the container's cgroup: systemd (a scope md-<id>.scope) or cgroupfs
+    #[arg(long, value_parser = cgroup_manager)]
+    pub cgroup_manager: Option<CgroupManager>,
+    /// Where the container's output goes: journald, file or none
+    #[arg(long, value_parser = log_driver)]
+    pub log_driver: Option<LogDriver>,
+    /// Who tells systemd the service is ready: mdrun (when the command runs) or container
+    #[arg(long, value_parser = ["mdrun", "container"])]
+    pub sdnotify: Option<String>,
+    /// Username or UID (format: <name|uid>[:<group|gid>])
+    #[arg(short = 'u', long)]
+    pub user: Option<String>,
+    /// Give extended privileges to this container (all capabilities, no seccomp, no masks)
+    #[arg(long)]
+    pub privileged: bool,
+    /// Add Linux capabilities (NAME, CAP_NAME or ALL)
+    #[arg(long = "cap-add")]
+    pub cap_add: Vec<String>,
+    /// Drop Linux capabilities (NAME, CAP_NAME or ALL)
+    #[arg(long = "cap-drop")]
+    pub cap_drop: Vec<String>,
+    /// Security options: no-new-privileges[=true|false], seccomp=unconfined
+    #[arg(long = "security-opt")]
+    pub security_opt: Vec<String>,
+    /// Mount the container's root filesystem as read only (/tmp and /run stay writable)
+    #[arg(long)]
+    pub read_only: bool,
+    /// Mount a tmpfs directory: PATH[:OPTIONS]
+    #[arg(long)]
+    pub tmpfs: Vec<String>,
     /// Print help
     #[arg(long, action = clap::ArgAction::Help)]
     pub help: Option<bool>,
@@ -67,4 +98,13 @@ pub struct RunArgs {
     /// Command and arguments (default: the image's command)
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     pub command: Vec<String>,
+}
+
+fn cgroup_manager(s: &str) -> Result<CgroupManager, String> {
+    CgroupManager::from_name(s)
+        .ok_or_else(|| format!("expected one of {}", CgroupManager::NAMES.join(", ")))
+}
+
+fn log_driver(s: &str) -> Result<LogDriver, String> {
+    LogDriver::from_name(s).ok_or_else(|| format!("expected one of {}", LogDriver::NAMES.join(", ")))
 }

@@ -30,12 +30,19 @@ pub fn release(paths: &Paths, record: &Record) -> Result<()> {
         // systemd module has it; the cgroupfs manager never sets `scope`.
     }
     let name = placement::cgroup_name(&record.id);
-    let cgroup = cgroups::backend().load_with_parents(record.cgroup_parent.as_deref(), &name, &record.cgroup_created_parents);
+    let cgroup = cgroups::backend().load_with_parents(
+        record.cgroup_parent.as_deref(),
+        &name,
+        &record.cgroup_created_parents,
+    );
     cgroup.destroy()?;
     // The recorded directories, in case mdrun's own cgroup (the default parent) differs
     // from the one `run` had: only ever a directory named after this container.
     for dir in &record.cgroup_paths {
-        if dir.file_name().is_some_and(|n| n.to_str() == Some(name.as_str())) {
+        if dir
+            .file_name()
+            .is_some_and(|n| n.to_str() == Some(name.as_str()))
+        {
             match std::fs::remove_dir(dir) {
                 Err(e) if e.kind() != ErrorKind::NotFound => return Err(e).ctx("rmdir", dir),
                 _ => {}
@@ -73,12 +80,16 @@ pub fn remove_data_dir(paths: &Paths, id: &str) -> Result<()> {
 pub fn reconcile(paths: &Paths, record: &Record) -> Result<Option<Record>> {
     let _lock = StoreLock::acquire(&paths.containers())?;
     let dir = paths.container(&record.id);
-    let Ok(mut r) = Record::load(&dir) else { return Ok(None) };
+    let Ok(mut r) = Record::load(&dir) else {
+        return Ok(None);
+    };
     if r.liveness() != Liveness::Stale {
         return Ok(Some(r));
     }
     let name = placement::cgroup_name(&r.id);
-    r.oom_killed |= cgroups::backend().load(r.cgroup_parent.as_deref(), &name).oom_killed();
+    r.oom_killed |= cgroups::backend()
+        .load(r.cgroup_parent.as_deref(), &name)
+        .oom_killed();
     release(paths, &r)?;
     if r.auto_remove {
         remove_data_dir(paths, &r.id)?;
@@ -110,7 +121,12 @@ pub fn refresh(paths: &Paths, record: Record) -> Result<Option<(Record, Liveness
 /// The container `query` names, as it really is (see `refresh`).
 pub fn lookup(paths: &Paths, query: &str) -> Result<(Record, Liveness)> {
     let record = state::resolve(paths, query)?;
-    refresh(paths, record)?.ok_or_else(|| state::StateError::NoSuchContainer { query: query.to_string() }.into())
+    refresh(paths, record)?.ok_or_else(|| {
+        state::StateError::NoSuchContainer {
+            query: query.to_string(),
+        }
+        .into()
+    })
 }
 
 /// Delete a directory tree that is ours, without ever following a mount point into another
@@ -133,9 +149,15 @@ pub fn remove_tree(dir: &Path) -> Result<()> {
 
 /// Mount points at or below `dir` in our mount namespace, deepest first.
 fn mounts_under(dir: &Path) -> Vec<PathBuf> {
-    let Ok(text) = std::fs::read_to_string("/proc/self/mountinfo") else { return Vec::new() };
-    let mut found: Vec<PathBuf> =
-        text.lines().filter_map(|l| l.split(' ').nth(4)).map(|f| PathBuf::from(unescape(f))).filter(|m| m.starts_with(dir)).collect();
+    let Ok(text) = std::fs::read_to_string("/proc/self/mountinfo") else {
+        return Vec::new();
+    };
+    let mut found: Vec<PathBuf> = text
+        .lines()
+        .filter_map(|l| l.split(' ').nth(4))
+        .map(|f| PathBuf::from(unescape(f)))
+        .filter(|m| m.starts_with(dir))
+        .collect();
     found.sort_by_key(|m| std::cmp::Reverse(m.components().count()));
     found.dedup();
     found
@@ -147,7 +169,10 @@ fn unescape(field: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        let octal = bytes.get(i + 1..i + 4).and_then(|o| std::str::from_utf8(o).ok()).and_then(|o| u8::from_str_radix(o, 8).ok());
+        let octal = bytes
+            .get(i + 1..i + 4)
+            .and_then(|o| std::str::from_utf8(o).ok())
+            .and_then(|o| u8::from_str_radix(o, 8).ok());
         match (bytes[i], octal) {
             (b'\\', Some(b)) => {
                 out.push(b);

@@ -53,6 +53,7 @@ pub fn run(args: &ExecArgs) -> Result<i32> {
             tty,
             stdin_null: !args.interactive,
             capture_output: false,
+            security: crate::security::plan(&spec.security),
         },
         user: args.user.clone(),
     };

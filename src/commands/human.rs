@@ -33,7 +33,14 @@ pub fn elapsed(now: f64, then: f64) -> u64 {
 pub fn table<R: AsRef<[String]>>(rows: &[R]) -> String {
     let columns = rows.iter().map(|r| r.as_ref().len()).max().unwrap_or(0);
     let widths: Vec<usize> = (0..columns)
-        .map(|c| rows.iter().filter_map(|r| r.as_ref().get(c)).map(|s| s.chars().count() + 3).max().unwrap_or(0).max(10))
+        .map(|c| {
+            rows.iter()
+                .filter_map(|r| r.as_ref().get(c))
+                .map(|s| s.chars().count() + 3)
+                .max()
+                .unwrap_or(0)
+                .max(10)
+        })
         .collect();
     let mut text = String::new();
     for row in rows {
@@ -42,7 +49,7 @@ pub fn table<R: AsRef<[String]>>(rows: &[R]) -> String {
         for (c, cell) in row.iter().enumerate() {
             line.push_str(cell);
             if c + 1 < row.len() {
-                line.extend(std::iter::repeat_n(' ', widths[c] - cell.chars().count()));
+                line.push_str(&" ".repeat(widths[c] - cell.chars().count()));
             }
         }
         text.push_str(line.trim_end());
@@ -73,10 +80,14 @@ mod tests {
     #[test]
     fn tables_pad_to_ten_or_three_past_the_widest() {
         let rows = vec![
-            vec!["A".to_string(), "LONGER HEADER".to_string(), "Z".to_string()],
+            vec![
+                "A".to_string(),
+                "LONGER HEADER".to_string(),
+                "Z".to_string(),
+            ],
             vec!["aaaaaaaaaaaa".to_string(), "b".to_string(), String::new()],
         ];
         let text = table(&rows);
-        assert_eq!(text, "A               LONGER HEADER   Z\naaaaaaaaaaaa    b\n");
+        assert_eq!(text, "A              LONGER HEADER   Z\naaaaaaaaaaaa   b\n");
     }
 }

@@ -1,5 +1,6 @@
 //! `mdrun images [-q] [--format table|json]`: the image list, laid out like docker's.
 
+use super::human::{human_duration, table};
 use crate::cli::ImagesArgs;
 use crate::config::GlobalConfig;
 use crate::error::{Error, IoContext, Result};
@@ -10,35 +11,51 @@ use std::io::Write;
 pub fn run(args: &ImagesArgs) -> Result<i32> {
     let global = GlobalConfig::load()?;
     let paths = Paths::new(&global.root, &global.run_root);
-    list(&paths, args.quiet, &args.format, &mut std::io::stdout().lock())
+    list(
+        &paths,
+        args.quiet,
+        &args.format,
+        &mut std::io::stdout().lock(),
+    )
 }
 
 /// `format` is `table` or `json`; `quiet` prints only short ids, one per image.
 pub fn list(paths: &Paths, quiet: bool, format: &str, out: &mut dyn Write) -> Result<i32> {
     if !matches!(format, "table" | "json") {
-        return Err(Error::Usage(format!("unknown --format {format:?}: use table or json")));
+        return Err(Error::Usage(format!(
+            "unknown --format {format:?}: use table or json"
+        )));
     }
     let images = Store::new(paths.clone()).list()?;
     let text = if quiet {
-        images.iter().map(|i| format!("{}\n", crate::ids::short(&i.id))).collect()
+        images
+            .iter()
+            .map(|i| format!("{}\n", crate::ids::short(&i.id)))
+            .collect()
     } else if format == "json" {
         serde_json::to_string_pretty(&images).expect("images serialize") + "\n"
     } else {
-        table(&images, now())
+        image_table(&images, now())
     };
-    out.write_all(text.as_bytes()).ctx("write", "standard output")?;
+    out.write_all(text.as_bytes())
+        .ctx("write", "standard output")?;
     Ok(0)
 }
 
-/// One row per tag (`<none>` for an untagged image); columns as docker's tabwriter lays
-/// them out: at least 10 wide, 3 spaces apart.
-fn table(images: &[Image], now: u64) -> String {
+/// The table: one row per tag, `<none>` for an untagged image.
+fn image_table(images: &[Image], now: u64) -> String {
     let mut rows = vec![["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"].map(String::from)];
     for image in images {
         let created = format!("{} ago", human_duration(now.saturating_sub(image.created)));
         let mut row = |repo: &str, tag: &str| {
             let short = crate::ids::short(&image.id).to_string();
-            rows.push([repo.to_string(), tag.to_string(), short, created.clone(), human_size(image.size)]);
+            rows.push([
+                repo.to_string(),
+                tag.to_string(),
+                short,
+                created.clone(),
+                human_size(image.size),
+            ]);
         };
         if image.names.is_empty() {
             row("<none>", "<none>");
@@ -48,21 +65,7 @@ fn table(images: &[Image], now: u64) -> String {
             row(repo, tag);
         }
     }
-    let widths: Vec<usize> =
-        (0..5).map(|c| rows.iter().map(|r| r[c].chars().count() + 3).max().unwrap_or(0).max(10)).collect();
-    let mut text = String::new();
-    for row in &rows {
-        let mut line = String::new();
-        for (c, cell) in row.iter().enumerate() {
-            line.push_str(cell);
-            if c < 4 {
-                line.extend(std::iter::repeat_n(' ', widths[c] - cell.chars().count()));
-            }
-        }
-        text.push_str(line.trim_end());
-        text.push('\n');
-    }
-    text
+    table(&rows)
 }
 
 /// docker's `units.HumanSizeWithPrecision(size, 3)`: decimal units, 3 significant digits.
@@ -74,36 +77,26 @@ fn human_size(bytes: u64) -> String {
         size /= 1000.0;
         unit += 1;
     }
-    let int_digits = if size < 1.0 { 1 } else { size.log10().floor() as usize + 1 };
+    let int_digits = if size < 1.0 {
+        1
+    } else {
+        size.log10().floor() as usize + 1
+    };
     let decimals = 3usize.saturating_sub(int_digits);
     let mut number = format!("{size:.decimals$}");
     if number.contains('.') {
-        number = number.trim_end_matches('0').trim_end_matches('.').to_string();
+        number = number
+            .trim_end_matches('0')
+            .trim_end_matches('.')
+            .to_string();
     }
     format!("{number}{}", UNITS[unit])
 }
 
-/// docker's `units.HumanDuration`.
-fn human_duration(secs: u64) -> String {
-    let minutes = secs / 60;
-    let hours = (secs + 1800) / 3600; // rounded, as docker does
-    match secs {
-        0 => "Less than a second".to_string(),
-        1 => "1 second".to_string(),
-        s if s < 60 => format!("{s} seconds"),
-        _ if minutes == 1 => "About a minute".to_string(),
-        _ if minutes < 60 => format!("{minutes} minutes"),
-        _ if hours == 1 => "About an hour".to_string(),
-        _ if hours < 48 => format!("{hours} hours"),
-        _ if hours < 24 * 7 * 2 => format!("{} days", hours / 24),
-        _ if hours < 24 * 30 * 2 => format!("{} weeks", hours / 24 / 7),
-        _ if hours < 24 * 365 * 2 => format!("{} months", hours / 24 / 30),
-        _ => format!("{} years", secs / 3600 / 24 / 365),
-    }
-}
-
 fn now() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 #[cfg(test)]
@@ -123,20 +116,6 @@ mod tests {
     }
 
     #[test]
-    fn durations_read_like_docker() {
-        assert_eq!(human_duration(0), "Less than a second");
-        assert_eq!(human_duration(45), "45 seconds");
-        assert_eq!(human_duration(90), "About a minute");
-        assert_eq!(human_duration(5 * 60 + 10), "5 minutes");
-        assert_eq!(human_duration(3600), "About an hour");
-        assert_eq!(human_duration(5 * 3600), "5 hours");
-        assert_eq!(human_duration(3 * 86400), "3 days");
-        assert_eq!(human_duration(20 * 86400), "2 weeks");
-        assert_eq!(human_duration(90 * 86400), "3 months");
-        assert_eq!(human_duration(800 * 86400), "2 years");
-    }
-
-    #[test]
     fn table_has_a_row_per_tag_and_none_for_untagged() {
         let image = |id: &str, names: &[&str]| Image {
             id: id.repeat(64),
@@ -146,11 +125,26 @@ mod tests {
             size: 2_100_000,
             config: ImageConfig::for_rootfs(),
         };
-        let text = table(&[image("a", &["busybox:latest", "bb:1"]), image("b", &[])], 1000);
+        let text = image_table(
+            &[image("a", &["busybox:latest", "bb:1"]), image("b", &[])],
+            1000,
+        );
         let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines[0], "REPOSITORY   TAG       IMAGE ID       CREATED         SIZE");
-        assert_eq!(lines[1], "busybox      latest    aaaaaaaaaaaa   5 minutes ago   2.1MB");
-        assert_eq!(lines[2], "bb           1         aaaaaaaaaaaa   5 minutes ago   2.1MB");
-        assert_eq!(lines[3], "<none>       <none>    bbbbbbbbbbbb   5 minutes ago   2.1MB");
+        assert_eq!(
+            lines[0],
+            "REPOSITORY   TAG       IMAGE ID       CREATED         SIZE"
+        );
+        assert_eq!(
+            lines[1],
+            "busybox      latest    aaaaaaaaaaaa   5 minutes ago   2.1MB"
+        );
+        assert_eq!(
+            lines[2],
+            "bb           1         aaaaaaaaaaaa   5 minutes ago   2.1MB"
+        );
+        assert_eq!(
+            lines[3],
+            "<none>       <none>    bbbbbbbbbbbb   5 minutes ago   2.1MB"
+        );
     }
 }

@@ -11,7 +11,12 @@ use std::io::{Read, Write};
 pub fn run(args: &ImportArgs) -> Result<i32> {
     let global = GlobalConfig::load()?;
     let paths = Paths::new(&global.root, &global.run_root);
-    import(&paths, &args.file, &args.reference, &mut std::io::stdout().lock())
+    import(
+        &paths,
+        &args.file,
+        &args.reference,
+        &mut std::io::stdout().lock(),
+    )
 }
 
 /// `file` is a path or `-` (standard input). The id goes to `out`, warnings to stderr.

@@ -12,12 +12,22 @@ use std::io::Write;
 pub fn run(args: &RmiArgs) -> Result<i32> {
     let global = GlobalConfig::load()?;
     let paths = Paths::new(&global.root, &global.run_root);
-    remove(&paths, &args.images, &mut std::io::stdout().lock(), &mut std::io::stderr().lock())
+    remove(
+        &paths,
+        &args.images,
+        &mut std::io::stdout().lock(),
+        &mut std::io::stderr().lock(),
+    )
 }
 
 /// Prints `Untagged: name:tag` and `Deleted: sha256:<id>` lines to `out`, one `mdrun: ...`
 /// line per failure to `err`. Returns the exit code: 0, or 1 if any reference failed.
-pub fn remove(paths: &Paths, references: &[String], out: &mut dyn Write, err: &mut dyn Write) -> Result<i32> {
+pub fn remove(
+    paths: &Paths,
+    references: &[String],
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<i32> {
     let store = Store::new(paths.clone());
     let mut code = 0;
     for reference in references {
@@ -30,7 +40,8 @@ pub fn remove(paths: &Paths, references: &[String], out: &mut dyn Write, err: &m
                 if let Some(id) = &removed.deleted {
                     text.push_str(&format!("Deleted: sha256:{id}\n"));
                 }
-                out.write_all(text.as_bytes()).ctx("write", "standard output")?;
+                out.write_all(text.as_bytes())
+                    .ctx("write", "standard output")?;
             }
             Err(e) => {
                 writeln!(err, "mdrun: {e}").ctx("write", "standard error")?;

@@ -98,6 +98,9 @@ pub fn plan(
             work_dir: dirs.data.join("work"),
             mountpoint: dirs.runtime.join("rootfs"),
             volumes,
+            mask_paths: !spec.security.privileged,
+            read_only: spec.security.read_only,
+            tmpfs: spec.security.tmpfs.clone(),
         },
         process: ProcessPlan {
             args,
@@ -111,6 +114,7 @@ pub fn plan(
             tty: spec.tty,
             stdin_null: !spec.interactive,
             capture_output,
+            security: crate::security::plan(&spec.security),
         },
     }
 }

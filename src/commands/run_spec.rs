@@ -92,6 +92,18 @@ pub fn build(args: &RunArgs, global: &GlobalConfig) -> Result<ContainerSpec> {
         remove: args.rm,
         detach: args.detach,
         cgroup_parent: args.cgroup_parent.clone().or(global.cgroup_parent.clone()),
+        cgroup_manager: args.cgroup_manager,
+        log_driver: args.log_driver,
+        sdnotify_container: args.sdnotify.as_deref() == Some("container"),
+        security: crate::security::parse_options(&crate::security::SecurityArgs {
+            privileged: args.privileged,
+            cap_add: &args.cap_add,
+            cap_drop: &args.cap_drop,
+            security_opt: &args.security_opt,
+            read_only: args.read_only,
+            tmpfs: &args.tmpfs,
+            user: args.user.as_deref(),
+        })?,
     })
 }
 

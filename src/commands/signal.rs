@@ -10,10 +10,18 @@ use std::time::{Duration, Instant};
 
 /// `KILL`, `SIGKILL`, `kill`, `9`, `RTMIN+3`: the signal number.
 pub fn parse_signal(text: &str) -> Result<i32> {
-    let bad = || Error::Usage(format!("invalid signal {text:?}: use a name like TERM or SIGKILL, or a number"));
+    let bad = || {
+        Error::Usage(format!(
+            "invalid signal {text:?}: use a name like TERM or SIGKILL, or a number"
+        ))
+    };
     let t = text.trim();
     if let Ok(n) = t.parse::<i32>() {
-        return if (1..=rtmax()).contains(&n) { Ok(n) } else { Err(bad()) };
+        return if (1..=rtmax()).contains(&n) {
+            Ok(n)
+        } else {
+            Err(bad())
+        };
     }
     let upper = t.to_ascii_uppercase();
     let name = upper.strip_prefix("SIG").unwrap_or(&upper);
@@ -26,7 +34,10 @@ pub fn parse_signal(text: &str) -> Result<i32> {
     if name.is_empty() {
         return Err(bad());
     }
-    format!("SIG{name}").parse::<nix::sys::signal::Signal>().map(|s| s as i32).map_err(|_| bad())
+    format!("SIG{name}")
+        .parse::<nix::sys::signal::Signal>()
+        .map(|s| s as i32)
+        .map_err(|_| bad())
 }
 
 /// `RTMIN`, `RTMIN+N`, `RTMAX`, `RTMAX-N` (what follows the name is `rest`).
@@ -69,14 +80,24 @@ impl Init {
         let fd = unsafe { OwnedFd::from_raw_fd(fd as i32) };
         // Checked after opening: if the pid was reused before the open, this check sees
         // the stranger; if after, the pidfd still refers to the (dead) init.
-        record.init_alive().then(|| Init { fd, pid, name: record.name.clone() })
+        record.init_alive().then(|| Init {
+            fd,
+            pid,
+            name: record.name.clone(),
+        })
     }
 
     /// Send `signal`. Ok(false) when the init had already ended.
     pub fn signal(&self, signal: i32) -> Result<bool, StateError> {
         // SAFETY: pidfd_send_signal(2) with a pidfd we own, no siginfo, no flags.
         let rc = unsafe {
-            libc::syscall(libc::SYS_pidfd_send_signal, self.fd.as_raw_fd(), signal, std::ptr::null::<libc::siginfo_t>(), 0)
+            libc::syscall(
+                libc::SYS_pidfd_send_signal,
+                self.fd.as_raw_fd(),
+                signal,
+                std::ptr::null::<libc::siginfo_t>(),
+                0,
+            )
         };
         if rc == 0 {
             return Ok(true);
@@ -85,7 +106,12 @@ impl Init {
         if err.raw_os_error() == Some(libc::ESRCH) {
             return Ok(false);
         }
-        Err(StateError::Signal { step: "send signal to", name: self.name.clone(), pid: self.pid, source: err })
+        Err(StateError::Signal {
+            step: "send signal to",
+            name: self.name.clone(),
+            pid: self.pid,
+            source: err,
+        })
     }
 
     /// Wait until the init has ended, at most `timeout` (None: forever). True if it has.
@@ -96,7 +122,10 @@ impl Init {
             let left = match deadline {
                 None => PollTimeout::NONE,
                 Some(d) => {
-                    let ms = d.saturating_duration_since(Instant::now()).as_millis().min(60_000) as u16;
+                    let ms = d
+                        .saturating_duration_since(Instant::now())
+                        .as_millis()
+                        .min(60_000) as u16;
                     PollTimeout::from(ms)
                 }
             };
@@ -134,7 +163,9 @@ mod tests {
 
     #[test]
     fn unknown_signals_are_usage_errors() {
-        for bad in ["", "SIG", "FOO", "SIGFOO", "0", "65", "-9", "RTMIN+99", "RTMIN-1", "KILLX"] {
+        for bad in [
+            "", "SIG", "FOO", "SIGFOO", "0", "65", "-9", "RTMIN+99", "RTMIN-1", "KILLX",
+        ] {
             let err = parse_signal(bad).unwrap_err();
             assert!(matches!(err, Error::Usage(_)), "{bad:?}: {err}");
             assert_eq!(err.exit_code(), 125);

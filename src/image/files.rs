@@ -33,7 +33,9 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ImageError> 
 }
 
 /// `None` when the file does not exist.
-pub(crate) fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Option<T>, ImageError> {
+pub(crate) fn read_json<T: serde::de::DeserializeOwned>(
+    path: &Path,
+) -> Result<Option<T>, ImageError> {
     let bytes = match fs::read(path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -41,7 +43,10 @@ pub(crate) fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<O
     };
     serde_json::from_slice(&bytes)
         .map(Some)
-        .map_err(|source| ImageError::Json { path: path.to_path_buf(), source })
+        .map_err(|source| ImageError::Json {
+            path: path.to_path_buf(),
+            source,
+        })
 }
 
 /// Exclusive `flock` on `<root>/images/.lock`, held by whoever changes tags, images or
@@ -81,7 +86,11 @@ impl TmpDir {
         let path = parent.join(format!("{prefix}-{}", &crate::ids::new_id()[..16]));
         fs::create_dir(&path).map_err(io_err("mkdir", &path))?;
         // From here on the guard owns the directory, even if locking it fails.
-        let mut dir = TmpDir { path, _lock: None, armed: true };
+        let mut dir = TmpDir {
+            path,
+            _lock: None,
+            armed: true,
+        };
         let file = File::open(&dir.path).map_err(io_err("open", &dir.path))?;
         let lock = Flock::lock(file, FlockArg::LockExclusiveNonblock)
             .map_err(|(_, errno)| io_err("flock", &dir.path)(errno.into()))?;
@@ -110,15 +119,21 @@ impl Drop for TmpDir {
 /// Removes scratch dirs named `<prefix>-*` that no live process holds locked: what a killed
 /// import (SIGKILL, Ctrl-C: no destructor runs) left behind. Best effort.
 pub(crate) fn sweep_stale(parent: &Path, prefix: &str) {
-    let Ok(entries) = fs::read_dir(parent) else { return };
+    let Ok(entries) = fs::read_dir(parent) else {
+        return;
+    };
     for entry in entries.flatten() {
         let name = entry.file_name();
-        let is_ours = name.to_str().is_some_and(|n| n.strip_prefix(prefix).is_some_and(|r| r.starts_with('-')));
+        let is_ours = name
+            .to_str()
+            .is_some_and(|n| n.strip_prefix(prefix).is_some_and(|r| r.starts_with('-')));
         if !is_ours {
             continue;
         }
         let path = entry.path();
-        let Ok(file) = File::open(&path) else { continue };
+        let Ok(file) = File::open(&path) else {
+            continue;
+        };
         if let Ok(_lock) = Flock::lock(file, FlockArg::LockExclusiveNonblock) {
             let _ = fs::remove_dir_all(&path);
         }

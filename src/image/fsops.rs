@@ -4,29 +4,17 @@
 //! component is never followed (O_NOFOLLOW, O_EXCL, `AT_SYMLINK_NOFOLLOW`, `linkat` without
 //! `AT_SYMLINK_FOLLOW`).
 
+use super::entry::Meta;
 use nix::errno::Errno;
-use nix::fcntl::{openat2, OFlag, OpenHow, ResolveFlag};
-use nix::sys::stat::{fchmod, fchmodat, fstatat, futimens, utimensat, FchmodatFlags, Mode, SFlag};
-use nix::sys::stat::UtimensatFlags;
-use nix::sys::time::TimeSpec;
-use nix::unistd::{fchown, fchownat, unlinkat, Gid, Uid, UnlinkatFlags};
 use nix::fcntl::AtFlags;
-use std::ffi::{OsStr, OsString};
+use nix::fcntl::{openat2, OFlag, OpenHow, ResolveFlag};
+use nix::sys::stat::UtimensatFlags;
+use nix::sys::stat::{fchmod, fchmodat, fstatat, futimens, utimensat, FchmodatFlags, Mode, SFlag};
+use nix::unistd::{fchown, fchownat, unlinkat, Gid, Uid, UnlinkatFlags};
+use std::ffi::OsStr;
 use std::fs::File;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::Path;
-
-/// What a tar header says about an entry besides its content.
-#[derive(Debug, Clone)]
-pub(crate) struct Meta {
-    /// Permission bits with setuid, setgid and sticky (07777).
-    pub mode: u32,
-    pub uid: u32,
-    pub gid: u32,
-    pub mtime: TimeSpec,
-    /// From PAX `SCHILY.xattr.<name>` records.
-    pub xattrs: Vec<(OsString, Vec<u8>)>,
-}
 
 /// How the metadata is applied: ownership only as root (as GNU tar), xattrs that the
 /// file system or our privileges refuse are counted, not fatal (as docker does: not every
@@ -39,7 +27,11 @@ pub(crate) struct Applier {
 
 /// `openat2(root, rel, RESOLVE_BENEATH)`; `rel` empty means the root itself.
 pub(crate) fn open_beneath(root: &OwnedFd, rel: &Path, flags: OFlag) -> nix::Result<OwnedFd> {
-    let rel: &Path = if rel.as_os_str().is_empty() { Path::new(".") } else { rel };
+    let rel: &Path = if rel.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        rel
+    };
     let how = OpenHow::new()
         .flags(flags | OFlag::O_CLOEXEC)
         .resolve(ResolveFlag::RESOLVE_BENEATH | ResolveFlag::RESOLVE_NO_MAGICLINKS);
@@ -56,7 +48,11 @@ pub(crate) fn open_beneath(root: &OwnedFd, rel: &Path, flags: OFlag) -> nix::Res
 pub(crate) fn remove_existing(dir: &OwnedFd, name: &OsStr) -> nix::Result<()> {
     let st = fstatat(dir, name, AtFlags::AT_SYMLINK_NOFOLLOW)?;
     let is_dir = SFlag::from_bits_truncate(st.st_mode & SFlag::S_IFMT.bits()) == SFlag::S_IFDIR;
-    let flag = if is_dir { UnlinkatFlags::RemoveDir } else { UnlinkatFlags::NoRemoveDir };
+    let flag = if is_dir {
+        UnlinkatFlags::RemoveDir
+    } else {
+        UnlinkatFlags::NoRemoveDir
+    };
     unlinkat(dir, name, flag)
 }
 
@@ -68,10 +64,18 @@ pub(crate) fn is_dir_at(dir: &OwnedFd, name: &OsStr) -> nix::Result<bool> {
 impl Applier {
     /// On an open regular file or directory. Order matters: chown clears setuid bits and
     /// `security.capability`, so it goes first; the mtime goes last.
-    pub(crate) fn apply_fd(&mut self, file: &File, meta: &Meta) -> Result<(), (&'static str, std::io::Error)> {
+    pub(crate) fn apply_fd(
+        &mut self,
+        file: &File,
+        meta: &Meta,
+    ) -> Result<(), (&'static str, std::io::Error)> {
         if self.chown {
-            fchown(file, Some(Uid::from_raw(meta.uid)), Some(Gid::from_raw(meta.gid)))
-                .map_err(|e| ("chown", e.into()))?;
+            fchown(
+                file,
+                Some(Uid::from_raw(meta.uid)),
+                Some(Gid::from_raw(meta.gid)),
+            )
+            .map_err(|e| ("chown", e.into()))?;
         }
         fchmod(file, Mode::from_bits_truncate(meta.mode)).map_err(|e| ("chmod", e.into()))?;
         for (name, value) in &meta.xattrs {
@@ -98,25 +102,46 @@ impl Applier {
         if !symlink {
             // Follows a symlink at `name`, but `name` is the node we made a moment ago in a
             // directory only this import writes to; Linux has no lchmod to use instead.
-            fchmodat(dir, name, Mode::from_bits_truncate(meta.mode), FchmodatFlags::FollowSymlink)
-                .map_err(|e| ("chmod", e.into()))?;
+            fchmodat(
+                dir,
+                name,
+                Mode::from_bits_truncate(meta.mode),
+                FchmodatFlags::FollowSymlink,
+            )
+            .map_err(|e| ("chmod", e.into()))?;
         }
         if !meta.xattrs.is_empty() {
             // lsetxattr through the directory fd's /proc link: no fd-based call takes a
             // symlink or a device node without opening it.
-            let path = Path::new("/proc/self/fd").join(dir.as_raw_fd().to_string()).join(name);
+            let path = Path::new("/proc/self/fd")
+                .join(dir.as_raw_fd().to_string())
+                .join(name);
             for (key, value) in &meta.xattrs {
                 self.xattr_result(xattr::set(&path, key, value))?;
             }
         }
-        utimensat(dir, name, &meta.mtime, &meta.mtime, UtimensatFlags::NoFollowSymlink)
-            .map_err(|e| ("set mtime", e.into()))
+        utimensat(
+            dir,
+            name,
+            &meta.mtime,
+            &meta.mtime,
+            UtimensatFlags::NoFollowSymlink,
+        )
+        .map_err(|e| ("set mtime", e.into()))
     }
 
-    fn xattr_result(&mut self, result: std::io::Result<()>) -> Result<(), (&'static str, std::io::Error)> {
+    fn xattr_result(
+        &mut self,
+        result: std::io::Result<()>,
+    ) -> Result<(), (&'static str, std::io::Error)> {
         match result {
             Ok(()) => Ok(()),
-            Err(e) if matches!(Errno::from_raw(e.raw_os_error().unwrap_or(0)), Errno::ENOTSUP | Errno::EPERM) => {
+            Err(e)
+                if matches!(
+                    Errno::from_raw(e.raw_os_error().unwrap_or(0)),
+                    Errno::ENOTSUP | Errno::EPERM
+                ) =>
+            {
                 self.xattrs_skipped += 1;
                 Ok(())
             }

@@ -33,7 +33,11 @@ pub struct Imported {
 impl Store {
     /// Imports the tar stream `source` as `reference` (`NAME[:TAG]`). Streams: memory use
     /// does not grow with the archive.
-    pub fn import(&self, source: Box<dyn Read + Send>, reference: &str) -> Result<Imported, ImageError> {
+    pub fn import(
+        &self,
+        source: Box<dyn Read + Send>,
+        reference: &str,
+    ) -> Result<Imported, ImageError> {
         let reference = Reference::parse(reference)?;
         let tmp_root = self.paths.tmp();
         sweep_stale(&tmp_root, TMP_PREFIX);
@@ -59,13 +63,20 @@ impl Store {
         let layer_dir = self.layer_dir(&layers[0]);
         let layer_reused = exists(&layer_dir);
         if !layer_reused {
-            std::fs::rename(tmp.path(), &layer_dir).map_err(io_err("rename into place", &layer_dir))?;
+            std::fs::rename(tmp.path(), &layer_dir)
+                .map_err(io_err("rename into place", &layer_dir))?;
             tmp.disarm();
         }
         let record = match self.load_record(&id)? {
             Some(existing) => existing,
             None => {
-                let record = ImageRecord { id: id.clone(), layers, created: now(), size: unpacked.size, config };
+                let record = ImageRecord {
+                    id: id.clone(),
+                    layers,
+                    created: now(),
+                    size: unpacked.size,
+                    config,
+                };
                 let json = serde_json::to_vec_pretty(&record).expect("an image record serializes");
                 write_atomic(&self.image_path(&id), &json)?;
                 record
@@ -88,16 +99,21 @@ impl Store {
 
 /// sha256 of the layer ids and config as JSON (struct order: stable). Importing the same
 /// content again gives the same image, as the layer ids say exactly what is in it.
-fn image_id(layers: &[String], config: &ImageConfig) -> String {
+pub(crate) fn image_id(layers: &[String], config: &ImageConfig) -> String {
     #[derive(serde::Serialize)]
     struct IdInput<'a> {
         layers: &'a [String],
         config: &'a ImageConfig,
     }
     let json = serde_json::to_vec(&IdInput { layers, config }).expect("strings serialize");
-    Sha256::digest(&json).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(&json)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn now() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }

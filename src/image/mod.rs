@@ -10,9 +10,10 @@
 //! - `tmp/`: imports unpack here first, then a rename publishes the layer.
 //!
 //! The steps live in their own files: `reference` (parse `NAME[:TAG]`), `stream` and `zstd`
-//! (decompress and hash the input), `unpack` + `fsops` (write the tar entries without ever
-//! leaving the layer), `import`, `store` (look up, list), `remove`, `tags` and `files`.
+//! (decompress and hash the input), `entry` (read and check one tar entry), `unpack` and
+//! `fsops` (write the entries without ever leaving the layer), `import`, `store` (look up, list), `remove`, `tags` and `files`.
 
+mod entry;
 mod files;
 mod fsops;
 mod import;
@@ -40,17 +41,31 @@ pub enum ImageError {
     #[error("unknown image {0:?}")]
     Unknown(String),
     #[error("image reference {reference:?} is ambiguous, it matches: {}", .matches.join(", "))]
-    Ambiguous { reference: String, matches: Vec<String> },
+    Ambiguous {
+        reference: String,
+        matches: Vec<String>,
+    },
     #[error("invalid image reference {reference:?}: {reason}")]
-    InvalidReference { reference: String, reason: &'static str },
+    InvalidReference {
+        reference: String,
+        reason: &'static str,
+    },
     #[error("image {reference:?} is in use by container {container:?} (id {container_id})")]
-    InUse { reference: String, container: String, container_id: String },
+    InUse {
+        reference: String,
+        container: String,
+        container_id: String,
+    },
     /// A tar entry that would write outside the layer. Nothing outside is touched.
     #[error("refusing tar entry {entry:?}: {reason}")]
     UnsafeEntry { entry: String, reason: &'static str },
     /// Writing one entry of the archive into the layer failed.
     #[error("unpack {entry:?}: {step}: {source}")]
-    Entry { entry: String, step: &'static str, source: std::io::Error },
+    Entry {
+        entry: String,
+        step: &'static str,
+        source: std::io::Error,
+    },
     /// The input is not a readable tar stream (bad header, corrupt gzip or zstd data...).
     #[error("read archive: {0}")]
     Archive(#[source] std::io::Error),
@@ -61,9 +76,16 @@ pub enum ImageError {
     #[error("{0}-compressed archives are not supported: use plain tar, gzip or zstd")]
     UnsupportedCompression(&'static str),
     #[error("{step} {path}: {source}")]
-    Io { step: &'static str, path: PathBuf, source: std::io::Error },
+    Io {
+        step: &'static str,
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("parse {path}: {source}")]
-    Json { path: PathBuf, source: serde_json::Error },
+    Json {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
 }
 
 /// How to run a container of this image when the user gives no command.

@@ -11,7 +11,10 @@ pub struct Reference {
 impl Reference {
     /// Parses and validates; a missing tag means `latest`.
     pub fn parse(reference: &str) -> Result<Reference, ImageError> {
-        let invalid = |reason| ImageError::InvalidReference { reference: reference.to_string(), reason };
+        let invalid = |reason| ImageError::InvalidReference {
+            reference: reference.to_string(),
+            reason,
+        };
         if reference.contains('@') {
             return Err(invalid("digest references are not supported"));
         }
@@ -26,7 +29,10 @@ impl Reference {
         if let Some(reason) = check_name(name) {
             return Err(invalid(reason));
         }
-        Ok(Reference { name: name.to_string(), tag: tag.to_string() })
+        Ok(Reference {
+            name: name.to_string(),
+            tag: tag.to_string(),
+        })
     }
 }
 
@@ -37,7 +43,9 @@ impl std::fmt::Display for Reference {
 }
 
 fn check_tag(tag: &str) -> Option<&'static str> {
-    let ok_chars = tag.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
+    let ok_chars = tag
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
     if tag.is_empty() || tag.len() > 128 || !ok_chars || tag.starts_with(['.', '-']) {
         return Some("a tag is 1 to 128 of [A-Za-z0-9_.-], not starting with '.' or '-'");
     }
@@ -62,7 +70,9 @@ fn check_name(name: &str) -> Option<&'static str> {
         if port.is_some_and(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit())) {
             return Some("a registry port must be digits");
         }
-        let ok = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit() || (host && b.is_ascii_uppercase());
+        let ok = |b: u8| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || (host && b.is_ascii_uppercase())
+        };
         let bytes = part.as_bytes();
         let ends_ok = bytes.first().is_some_and(|&b| ok(b)) && bytes.last().is_some_and(|&b| ok(b));
         if !ends_ok || !bytes.iter().all(|&b| ok(b) || b"._-".contains(&b)) {
@@ -75,7 +85,9 @@ fn check_name(name: &str) -> Option<&'static str> {
 /// `sha256:<hex>` or `<hex>`: the hex part when `s` could be (a prefix of) an image id.
 pub(crate) fn id_prefix(s: &str) -> Option<&str> {
     let hex = s.strip_prefix("sha256:").unwrap_or(s);
-    let lower_hex = hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    let lower_hex = hex
+        .bytes()
+        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
     (!hex.is_empty() && hex.len() <= 64 && lower_hex).then_some(hex)
 }
 
@@ -92,16 +104,35 @@ mod tests {
     fn tag_defaults_to_latest_and_port_is_not_a_tag() {
         assert_eq!(parsed("busybox"), ("busybox".into(), "latest".into()));
         assert_eq!(parsed("busybox:1.36"), ("busybox".into(), "1.36".into()));
-        assert_eq!(parsed("localhost:5000/a/b"), ("localhost:5000/a/b".into(), "latest".into()));
-        assert_eq!(parsed("localhost:5000/a:v2"), ("localhost:5000/a".into(), "v2".into()));
+        assert_eq!(
+            parsed("localhost:5000/a/b"),
+            ("localhost:5000/a/b".into(), "latest".into())
+        );
+        assert_eq!(
+            parsed("localhost:5000/a:v2"),
+            ("localhost:5000/a".into(), "v2".into())
+        );
         assert_eq!(Reference::parse("a:b").unwrap().to_string(), "a:b");
     }
 
     #[test]
     fn bad_references_are_refused() {
-        for bad in ["", "Busybox", "a:", "a:-x", "a//b", "-a", "a@sha256:00", "x:5000a/b", &"a".repeat(300)] {
+        for bad in [
+            "",
+            "Busybox",
+            "a:",
+            "a:-x",
+            "a//b",
+            "-a",
+            "a@sha256:00",
+            "x:5000a/b",
+            &"a".repeat(300),
+        ] {
             assert!(
-                matches!(Reference::parse(bad), Err(ImageError::InvalidReference { .. })),
+                matches!(
+                    Reference::parse(bad),
+                    Err(ImageError::InvalidReference { .. })
+                ),
                 "{bad:?} should be refused"
             );
         }

@@ -29,12 +29,18 @@ impl Store {
         let id = self.resolve_id(reference, &tags)?;
         let names = tags.names_of(&id);
         // Named by tag (not by id): only that tag goes, unless it was the last one.
-        let tag = Reference::parse(reference).ok().map(|r| r.to_string()).filter(|t| names.contains(t));
+        let tag = Reference::parse(reference)
+            .ok()
+            .map(|r| r.to_string())
+            .filter(|t| names.contains(t));
         if let Some(tag) = &tag {
             if names.len() > 1 {
                 tags.remove(tag);
                 tags.save(&images_dir)?;
-                return Ok(Removed { untagged: vec![tag.clone()], ..Removed::default() });
+                return Ok(Removed {
+                    untagged: vec![tag.clone()],
+                    ..Removed::default()
+                });
             }
         }
         let Some(record) = self.load_record(&id)? else {
@@ -43,11 +49,18 @@ impl Store {
                 tags.remove(name);
             }
             tags.save(&images_dir)?;
-            return Ok(Removed { untagged: names, ..Removed::default() });
+            return Ok(Removed {
+                untagged: names,
+                ..Removed::default()
+            });
         };
         if let Some((container, container_id)) = self.container_using(&id)? {
             let reference = reference.to_string();
-            return Err(ImageError::InUse { reference, container, container_id });
+            return Err(ImageError::InUse {
+                reference,
+                container,
+                container_id,
+            });
         }
         for name in &names {
             tags.remove(name);
@@ -66,7 +79,11 @@ impl Store {
             self.remove_layer(layer)?;
             removed_layers.push(layer.clone());
         }
-        Ok(Removed { untagged: names, deleted: Some(id), layers: removed_layers })
+        Ok(Removed {
+            untagged: names,
+            deleted: Some(id),
+            layers: removed_layers,
+        })
     }
 
     /// First moves the layer into `tmp/` (one rename: no half-deleted layer is ever seen
@@ -95,12 +112,17 @@ impl Store {
             Err(e) => return Err(io_err("read directory", &dir)(e)),
         };
         for entry in entries.flatten() {
-            let Ok(bytes) = fs::read(entry.path().join("container.json")) else { continue };
-            let Ok(record) = serde_json::from_slice::<serde_json::Value>(&bytes) else { continue };
+            let Ok(bytes) = fs::read(entry.path().join("container.json")) else {
+                continue;
+            };
+            let Ok(record) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+                continue;
+            };
             let field = |k: &str| record.get(k).and_then(|v| v.as_str()).map(str::to_string);
             let image = field("image_id").unwrap_or_default();
             if id_prefix(&image) == Some(id) {
-                let container_id = field("id").unwrap_or_else(|| entry.file_name().to_string_lossy().into_owned());
+                let container_id =
+                    field("id").unwrap_or_else(|| entry.file_name().to_string_lossy().into_owned());
                 let name = field("name").unwrap_or_default();
                 return Ok(Some((name, crate::ids::short(&container_id).to_string())));
             }

@@ -36,7 +36,9 @@ impl ImageRecord {
 }
 
 pub(crate) fn is_image_id(s: &str) -> bool {
-    s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    s.len() == 64
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 impl Store {
@@ -49,12 +51,18 @@ impl Store {
     pub fn resolve(&self, reference: &str) -> Result<Image, ImageError> {
         let tags = Tags::load(&self.paths.images())?;
         let id = self.resolve_id(reference, &tags)?;
-        self.load(&id, &tags)?.ok_or_else(|| ImageError::Unknown(reference.to_string()))
+        self.load(&id, &tags)?
+            .ok_or_else(|| ImageError::Unknown(reference.to_string()))
     }
 
     /// Layer directories for overlayfs `lowerdir=`, topmost first.
     pub fn lower_dirs(&self, image: &Image) -> Vec<PathBuf> {
-        image.layers.iter().rev().map(|layer| self.paths.layers().join(layer)).collect()
+        image
+            .layers
+            .iter()
+            .rev()
+            .map(|layer| self.paths.layers().join(layer))
+            .collect()
     }
 
     /// Every image, newest first.
@@ -94,7 +102,11 @@ impl Store {
         for entry in entries {
             let entry = entry.map_err(io_err("read directory", &dir))?;
             let name = entry.file_name();
-            if let Some(id) = name.to_str().and_then(|n| n.strip_suffix(".json")).filter(|id| is_image_id(id)) {
+            if let Some(id) = name
+                .to_str()
+                .and_then(|n| n.strip_suffix(".json"))
+                .filter(|id| is_image_id(id))
+            {
                 ids.push(id.to_string());
             }
         }
@@ -112,7 +124,11 @@ impl Store {
         let Some(prefix) = id_prefix(reference) else {
             return Err(ImageError::Unknown(reference.to_string()));
         };
-        let matches: Vec<String> = self.image_ids()?.into_iter().filter(|id| id.starts_with(prefix)).collect();
+        let matches: Vec<String> = self
+            .image_ids()?
+            .into_iter()
+            .filter(|id| id.starts_with(prefix))
+            .collect();
         match matches.len() {
             0 => Err(ImageError::Unknown(reference.to_string())),
             1 => Ok(matches.into_iter().next().expect("one match")),
@@ -121,7 +137,13 @@ impl Store {
                 // Short ids tell them apart unless the prefix itself is that long.
                 matches: matches
                     .iter()
-                    .map(|id| if prefix.len() < 12 { crate::ids::short(id).to_string() } else { id.clone() })
+                    .map(|id| {
+                        if prefix.len() < 12 {
+                            crate::ids::short(id).to_string()
+                        } else {
+                            id.clone()
+                        }
+                    })
                     .collect(),
             }),
         }

@@ -40,7 +40,9 @@ pub(crate) fn detect(
     let compression = match head_bytes {
         [0x1f, 0x8b, ..] => Compression::Gzip,
         [0x28, 0xb5, 0x2f, 0xfd, ..] => Compression::Zstd,
-        [0xfd, b'7', b'z', b'X', b'Z', 0x00] => return Err(ImageError::UnsupportedCompression("xz")),
+        [0xfd, b'7', b'z', b'X', b'Z', 0x00] => {
+            return Err(ImageError::UnsupportedCompression("xz"))
+        }
         [b'B', b'Z', b'h', ..] => return Err(ImageError::UnsupportedCompression("bzip2")),
         _ => Compression::None,
     };
@@ -69,11 +71,22 @@ pub(crate) fn spawn(source: Box<dyn Read + Send>, compression: Compression) -> P
         };
         produce(decoded, &tx, &recycle_rx)
     });
-    let reader = ChunkReader { rx, recycle: recycle_tx, current: Vec::new(), len: 0, pos: 0, failed: false };
+    let reader = ChunkReader {
+        rx,
+        recycle: recycle_tx,
+        current: Vec::new(),
+        len: 0,
+        pos: 0,
+        failed: false,
+    };
     Pipe { reader, producer }
 }
 
-fn produce(mut src: Box<dyn Read>, tx: &SyncSender<Chunk>, recycle: &Receiver<Vec<u8>>) -> io::Result<[u8; 32]> {
+fn produce(
+    mut src: Box<dyn Read>,
+    tx: &SyncSender<Chunk>,
+    recycle: &Receiver<Vec<u8>>,
+) -> io::Result<[u8; 32]> {
     let mut hasher = Sha256::new();
     loop {
         let mut buf = recycle.try_recv().unwrap_or_else(|_| vec![0u8; CHUNK]);
@@ -96,7 +109,10 @@ fn produce(mut src: Box<dyn Read>, tx: &SyncSender<Chunk>, recycle: &Receiver<Ve
         }
         hasher.update(&buf[..len]);
         if tx.send(Ok((buf, len))).is_err() {
-            return Err(io::Error::new(io::ErrorKind::BrokenPipe, "import abandoned"));
+            return Err(io::Error::new(
+                io::ErrorKind::BrokenPipe,
+                "import abandoned",
+            ));
         }
     }
 }

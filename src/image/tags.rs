@@ -36,7 +36,9 @@ impl Tags {
 
     /// Points `name_tag` at `id`; returns the image it pointed at before, if another.
     pub(crate) fn set(&mut self, name_tag: &str, id: &str) -> Option<String> {
-        self.tags.insert(name_tag.to_string(), id.to_string()).filter(|old| old != id)
+        self.tags
+            .insert(name_tag.to_string(), id.to_string())
+            .filter(|old| old != id)
     }
 
     pub(crate) fn remove(&mut self, name_tag: &str) -> Option<String> {
@@ -45,6 +47,10 @@ impl Tags {
 
     /// Every `name:tag` of image `id`, sorted.
     pub(crate) fn names_of(&self, id: &str) -> Vec<String> {
-        self.tags.iter().filter(|(_, v)| *v == id).map(|(k, _)| k.clone()).collect()
+        self.tags
+            .iter()
+            .filter(|(_, v)| *v == id)
+            .map(|(k, _)| k.clone())
+            .collect()
     }
 }

@@ -12,12 +12,12 @@
 //! - no fsync: the layer becomes visible by one rename, and a crash before it leaves only a
 //!   scratch dir that the next import sweeps away.
 
-use super::fsops::{is_dir_at, open_beneath, remove_existing, Applier, Meta};
+use super::entry::{clean, device, io_entry, read_meta, Meta};
+use super::fsops::{is_dir_at, open_beneath, remove_existing, Applier};
 use super::ImageError;
 use nix::errno::Errno;
 use nix::fcntl::{openat, AtFlags, OFlag};
 use nix::sys::stat::{mkdirat, mknodat, Mode, SFlag};
-use nix::sys::time::TimeSpec;
 use nix::unistd::{linkat, symlinkat};
 use std::collections::HashMap;
 use std::ffi::{OsStr, OsString};
@@ -49,19 +49,37 @@ pub(crate) struct Unpacked {
 }
 
 /// Unpacks `input` into the existing, empty directory `dir`.
-pub(crate) fn unpack(input: &mut dyn Read, dir: &Path, whiteouts: Whiteouts) -> Result<Unpacked, ImageError> {
-    let root = nix::fcntl::open(dir, OFlag::O_DIRECTORY | OFlag::O_PATH | OFlag::O_CLOEXEC, Mode::empty())
-        .map_err(|e| ImageError::Io { step: "open", path: dir.to_path_buf(), source: e.into() })?;
+pub(crate) fn unpack(
+    input: &mut dyn Read,
+    dir: &Path,
+    whiteouts: Whiteouts,
+) -> Result<Unpacked, ImageError> {
+    let root = nix::fcntl::open(
+        dir,
+        OFlag::O_DIRECTORY | OFlag::O_PATH | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| ImageError::Io {
+        step: "open",
+        path: dir.to_path_buf(),
+        source: e.into(),
+    })?;
     let mut un = Unpacker {
         root,
         whiteouts,
         dirs: HashMap::new(),
         deferred: Vec::new(),
-        apply: Applier { chown: nix::unistd::geteuid().is_root(), xattrs_skipped: 0 },
+        apply: Applier {
+            chown: nix::unistd::geteuid().is_root(),
+            xattrs_skipped: 0,
+        },
         buf: vec![0u8; 256 << 10],
         size: 0,
     };
-    let mut watch = EofWatch { inner: input, hit_eof: false };
+    let mut watch = EofWatch {
+        inner: input,
+        hit_eof: false,
+    };
     {
         let mut archive = tar::Archive::new(&mut watch);
         for entry in archive.entries().map_err(ImageError::Archive)? {
@@ -75,7 +93,10 @@ pub(crate) fn unpack(input: &mut dyn Read, dir: &Path, whiteouts: Whiteouts) -> 
         return Err(ImageError::Truncated);
     }
     un.finish_dirs()?;
-    Ok(Unpacked { size: un.size, xattrs_skipped: un.apply.xattrs_skipped })
+    Ok(Unpacked {
+        size: un.size,
+        xattrs_skipped: un.apply.xattrs_skipped,
+    })
 }
 
 struct EofWatch<'a> {
@@ -106,38 +127,39 @@ struct Unpacker {
 }
 
 fn unsafe_entry(entry: &str, reason: &'static str) -> ImageError {
-    ImageError::UnsafeEntry { entry: entry.to_string(), reason }
+    ImageError::UnsafeEntry {
+        entry: entry.to_string(),
+        reason,
+    }
 }
 
 fn entry_err<'a>(entry: &'a str, step: &'static str) -> impl FnOnce(Errno) -> ImageError + 'a {
-    move |e| ImageError::Entry { entry: entry.to_string(), step, source: e.into() }
-}
-
-/// The path inside the layer: `/` and `.` components dropped; `None` if it has a `..`.
-fn clean(raw: &[u8]) -> Option<PathBuf> {
-    let mut path = PathBuf::new();
-    for part in raw.split(|&b| b == b'/') {
-        match part {
-            b"" | b"." => {}
-            b".." => return None,
-            _ => path.push(OsStr::from_bytes(part)),
-        }
+    move |e| ImageError::Entry {
+        entry: entry.to_string(),
+        step,
+        source: e.into(),
     }
-    Some(path)
 }
 
 impl Unpacker {
     fn entry<R: Read>(&mut self, entry: &mut tar::Entry<R>) -> Result<(), ImageError> {
         let raw = entry.path_bytes().into_owned();
         let name = String::from_utf8_lossy(&raw).into_owned();
-        let rel = clean(&raw).ok_or_else(|| unsafe_entry(&name, "its path has a \"..\" component"))?;
+        let rel =
+            clean(&raw).ok_or_else(|| unsafe_entry(&name, "its path has a \"..\" component"))?;
         let kind = entry.header().entry_type();
         match self.whiteouts {
             // See `Whiteouts`: this is where `.wh.*` names would be turned into overlayfs
             // whiteouts for layers that stack on others.
             Whiteouts::Literal => {}
         }
-        if matches!(kind, EntryType::XGlobalHeader | EntryType::XHeader | EntryType::GNULongName | EntryType::GNULongLink) {
+        if matches!(
+            kind,
+            EntryType::XGlobalHeader
+                | EntryType::XHeader
+                | EntryType::GNULongName
+                | EntryType::GNULongLink
+        ) {
             return Ok(()); // Global PAX records change nothing we keep; the rest the tar crate folded in.
         }
         let meta = read_meta(entry, &name)?;
@@ -148,11 +170,16 @@ impl Unpacker {
                     self.deferred.push((rel, meta));
                     Ok(())
                 }
-                _ => Err(unsafe_entry(&name, "a non-directory entry names the layer root")),
+                _ => Err(unsafe_entry(
+                    &name,
+                    "a non-directory entry names the layer root",
+                )),
             };
         }
         let parent = self.parent(&rel, &name)?;
-        let file_name = rel.file_name().expect("a cleaned, non-empty path has a last component");
+        let file_name = rel
+            .file_name()
+            .expect("a cleaned, non-empty path has a last component");
         match kind {
             EntryType::Directory => {
                 self.mkdir(&parent, file_name, &name)?;
@@ -161,10 +188,15 @@ impl Unpacker {
             }
             EntryType::Symlink => {
                 let target = entry.link_name_bytes().filter(|t| !t.is_empty());
-                let target = target.ok_or_else(|| unsafe_entry(&name, "symlink without a target"))?;
+                let target =
+                    target.ok_or_else(|| unsafe_entry(&name, "symlink without a target"))?;
                 let target = OsStr::from_bytes(&target).to_os_string();
-                self.replacing(&parent, file_name, &name, "symlink", |dir| symlinkat(target.as_os_str(), dir, file_name))?;
-                self.apply.apply_at(&parent, file_name, &meta, true).map_err(|(s, e)| io_entry(&name, s, e))
+                self.replacing(&parent, file_name, &name, "symlink", |dir| {
+                    symlinkat(target.as_os_str(), dir, file_name)
+                })?;
+                self.apply
+                    .apply_at(&parent, file_name, &meta, true)
+                    .map_err(|(s, e)| io_entry(&name, s, e))
             }
             EntryType::Link => self.hard_link(entry, &parent, file_name, &name),
             EntryType::Char | EntryType::Block | EntryType::Fifo => {
@@ -174,8 +206,12 @@ impl Unpacker {
                     _ => (SFlag::S_IFIFO, 0),
                 };
                 let perm = Mode::from_bits_truncate(meta.mode & 0o777);
-                self.replacing(&parent, file_name, &name, "mknod", |dir| mknodat(dir, file_name, kind_flag, perm, dev))?;
-                self.apply.apply_at(&parent, file_name, &meta, false).map_err(|(s, e)| io_entry(&name, s, e))
+                self.replacing(&parent, file_name, &name, "mknod", |dir| {
+                    mknodat(dir, file_name, kind_flag, perm, dev)
+                })?;
+                self.apply
+                    .apply_at(&parent, file_name, &meta, false)
+                    .map_err(|(s, e)| io_entry(&name, s, e))
             }
             // Regular, contiguous, sparse, and (as POSIX asks) any unknown type: a file.
             _ => self.file(entry, &parent, file_name, &name, &meta),
@@ -226,7 +262,9 @@ impl Unpacker {
         match mkdirat(parent, file_name, mode) {
             Ok(()) => Ok(()),
             Err(Errno::EEXIST) if is_dir_at(parent, file_name).unwrap_or(false) => Ok(()),
-            Err(Errno::EEXIST) => self.replacing(parent, file_name, name, "mkdir", |dir| mkdirat(dir, file_name, mode)),
+            Err(Errno::EEXIST) => self.replacing(parent, file_name, name, "mkdir", |dir| {
+                mkdirat(dir, file_name, mode)
+            }),
             Err(e) => Err(entry_err(name, "mkdir")(e)),
         }
     }
@@ -244,7 +282,8 @@ impl Unpacker {
         match make(parent) {
             Err(Errno::EEXIST) => {
                 self.dirs.clear();
-                remove_existing(parent, file_name).map_err(entry_err(name, "remove the existing entry"))?;
+                remove_existing(parent, file_name)
+                    .map_err(entry_err(name, "remove the existing entry"))?;
                 make(parent).map_err(entry_err(name, step))
             }
             other => other.map_err(entry_err(name, step)),
@@ -259,7 +298,8 @@ impl Unpacker {
         name: &str,
         meta: &Meta,
     ) -> Result<(), ImageError> {
-        let flags = OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
+        let flags =
+            OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
         let mode = Mode::from_bits_truncate(0o600);
         let mut fd = None;
         self.replacing(parent, file_name, name, "create", |dir| {
@@ -276,14 +316,19 @@ impl Unpacker {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(ImageError::Archive(e)),
             };
-            file.write_all(&self.buf[..n]).map_err(|e| io_entry(name, "write", e))?;
+            file.write_all(&self.buf[..n])
+                .map_err(|e| io_entry(name, "write", e))?;
             written += n as u64;
         }
         if written != expected {
-            return Err(ImageError::TruncatedEntry { entry: name.to_string() });
+            return Err(ImageError::TruncatedEntry {
+                entry: name.to_string(),
+            });
         }
         self.size += written;
-        self.apply.apply_fd(&file, meta).map_err(|(s, e)| io_entry(name, s, e))
+        self.apply
+            .apply_fd(&file, meta)
+            .map_err(|(s, e)| io_entry(name, s, e))
     }
 
     fn hard_link<R: Read>(
@@ -293,9 +338,14 @@ impl Unpacker {
         file_name: &OsStr,
         name: &str,
     ) -> Result<(), ImageError> {
-        let target = entry.link_name_bytes().ok_or_else(|| unsafe_entry(name, "hard link without a target"))?;
-        let target = clean(&target).ok_or_else(|| unsafe_entry(name, "its hard-link target has a \"..\" component"))?;
-        let target_name = target.file_name().ok_or_else(|| unsafe_entry(name, "hard link to the layer root"))?;
+        let target = entry
+            .link_name_bytes()
+            .ok_or_else(|| unsafe_entry(name, "hard link without a target"))?;
+        let target = clean(&target)
+            .ok_or_else(|| unsafe_entry(name, "its hard-link target has a \"..\" component"))?;
+        let target_name = target
+            .file_name()
+            .ok_or_else(|| unsafe_entry(name, "hard link to the layer root"))?;
         let target_name: OsString = target_name.to_os_string();
         // Opened, not created: a link to a file that is not there fails at linkat.
         let above = target.parent().unwrap_or(Path::new(""));
@@ -303,7 +353,13 @@ impl Unpacker {
             .map_err(|e| resolve_err(name, e))?;
         // linkat without AT_SYMLINK_FOLLOW links a symlink itself, never what it points at.
         self.replacing(parent, file_name, name, "hard link", |dir| {
-            linkat(&target_parent, target_name.as_os_str(), dir, file_name, AtFlags::empty())
+            linkat(
+                &target_parent,
+                target_name.as_os_str(),
+                dir,
+                file_name,
+                AtFlags::empty(),
+            )
         })
     }
 
@@ -321,109 +377,31 @@ impl Unpacker {
                 Err(Errno::ENOTDIR | Errno::ELOOP | Errno::ENOENT) => continue,
                 Err(e) => return Err(resolve_err(&name, e)),
             };
-            self.apply.apply_fd(&dir, meta).map_err(|(s, e)| io_entry(&name, s, e))?;
+            self.apply
+                .apply_fd(&dir, meta)
+                .map_err(|(s, e)| io_entry(&name, s, e))?;
         }
         if !deferred.iter().any(|(rel, _)| rel.as_os_str().is_empty()) {
             // No "./" entry: give the root the usual mode rather than what mkdir left.
-            let root = open_beneath(&self.root, Path::new(""), OFlag::O_RDONLY | OFlag::O_DIRECTORY)
-                .map_err(entry_err(".", "open"))?;
-            nix::sys::stat::fchmod(&root, Mode::from_bits_truncate(0o755)).map_err(entry_err(".", "chmod"))?;
+            let root = open_beneath(
+                &self.root,
+                Path::new(""),
+                OFlag::O_RDONLY | OFlag::O_DIRECTORY,
+            )
+            .map_err(entry_err(".", "open"))?;
+            nix::sys::stat::fchmod(&root, Mode::from_bits_truncate(0o755))
+                .map_err(entry_err(".", "chmod"))?;
         }
         Ok(())
     }
 }
 
-fn io_entry(entry: &str, step: &'static str, source: io::Error) -> ImageError {
-    ImageError::Entry { entry: entry.to_string(), step, source }
-}
-
 fn resolve_err(name: &str, e: Errno) -> ImageError {
     match e {
-        Errno::EXDEV => unsafe_entry(name, "a directory on its path is a symlink leading out of the layer"),
+        Errno::EXDEV => unsafe_entry(
+            name,
+            "a directory on its path is a symlink leading out of the layer",
+        ),
         e => entry_err(name, "open parent directory")(e),
-    }
-}
-
-fn device<R: Read>(entry: &tar::Entry<R>, name: &str) -> Result<u64, ImageError> {
-    let bad = |e| io_entry(name, "read device numbers", e);
-    let major = entry.header().device_major().map_err(bad)?.unwrap_or(0);
-    let minor = entry.header().device_minor().map_err(|e| io_entry(name, "read device numbers", e))?.unwrap_or(0);
-    Ok(libc::makedev(major, minor))
-}
-
-/// Mode, owner, mtime and xattrs from the header and its PAX records (which carry large
-/// ids, sub-second mtimes and `SCHILY.xattr.*`).
-fn read_meta<R: Read>(entry: &mut tar::Entry<R>, name: &str) -> Result<Meta, ImageError> {
-    let bad = |e| io_entry(name, "read header", e);
-    let header = entry.header();
-    let mode = header.mode().map_err(bad)? & 0o7777;
-    let mut uid = header.uid().map_err(bad)?;
-    let mut gid = header.gid().map_err(bad)?;
-    let mut mtime = TimeSpec::new(header.mtime().map_err(bad)? as i64, 0);
-    let mut xattrs = Vec::new();
-    if let Some(records) = entry.pax_extensions().map_err(bad)? {
-        for record in records {
-            let record = record.map_err(bad)?;
-            let value = record.value_bytes();
-            match record.key_bytes() {
-                b"uid" => uid = parse_u64(value).ok_or_else(|| bad(invalid("PAX uid")))?,
-                b"gid" => gid = parse_u64(value).ok_or_else(|| bad(invalid("PAX gid")))?,
-                b"mtime" => mtime = parse_pax_time(value).ok_or_else(|| bad(invalid("PAX mtime")))?,
-                key => {
-                    if let Some(attr) = key.strip_prefix(b"SCHILY.xattr.") {
-                        xattrs.push((OsStr::from_bytes(attr).to_os_string(), value.to_vec()));
-                    }
-                }
-            }
-        }
-    }
-    let id = |v: u64| u32::try_from(v).map_err(|_| bad(invalid("uid or gid above 2^32")));
-    Ok(Meta { mode, uid: id(uid)?, gid: id(gid)?, mtime, xattrs })
-}
-
-fn invalid(what: &'static str) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidData, what)
-}
-
-fn parse_u64(v: &[u8]) -> Option<u64> {
-    std::str::from_utf8(v).ok()?.parse().ok()
-}
-
-/// PAX time: `-?seconds[.fraction]`.
-fn parse_pax_time(v: &[u8]) -> Option<TimeSpec> {
-    let s = std::str::from_utf8(v).ok()?;
-    let (neg, s) = s.strip_prefix('-').map_or((false, s), |r| (true, r));
-    let (secs, frac) = s.split_once('.').unwrap_or((s, ""));
-    let secs: i64 = secs.parse().ok()?;
-    if !frac.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let digits: String = frac.chars().chain(std::iter::repeat('0')).take(9).collect();
-    let nanos: i64 = digits.parse().ok()?;
-    Some(match (neg, nanos) {
-        (false, n) => TimeSpec::new(secs, n),
-        (true, 0) => TimeSpec::new(-secs, 0),
-        (true, n) => TimeSpec::new(-secs - 1, 1_000_000_000 - n),
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn clean_drops_slashes_and_dots_and_refuses_dotdot() {
-        assert_eq!(clean(b"/usr//bin/./sh"), Some(PathBuf::from("usr/bin/sh")));
-        assert_eq!(clean(b"./"), Some(PathBuf::new()));
-        assert_eq!(clean(b"a/../b"), None);
-        assert_eq!(clean(b"/../etc"), None);
-    }
-
-    #[test]
-    fn pax_times_keep_nanoseconds() {
-        assert_eq!(parse_pax_time(b"12.5"), Some(TimeSpec::new(12, 500_000_000)));
-        assert_eq!(parse_pax_time(b"12"), Some(TimeSpec::new(12, 0)));
-        assert_eq!(parse_pax_time(b"-1.25"), Some(TimeSpec::new(-2, 750_000_000)));
-        assert_eq!(parse_pax_time(b"1.x"), None);
     }
 }

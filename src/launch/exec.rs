@@ -10,11 +10,16 @@ use std::path::{Path, PathBuf};
 
 const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
-/// Only returns on failure: (exit code, message).
-pub fn exec(plan: &ProcessPlan) -> (u8, String) {
+/// Only returns on failure: (exit code, message). `user` overrides the plan's (`exec -u`).
+pub fn exec(plan: &ProcessPlan, user: Option<&str>) -> (u8, String) {
     nix::sys::stat::umask(Mode::from_bits_truncate(0o022));
     if let Err(e) = std::fs::create_dir_all(&plan.cwd).and_then(|_| std::env::set_current_dir(&plan.cwd)) {
         return (125, format!("working directory {}: {e}", plan.cwd.display()));
+    }
+    // Capabilities, user, no_new_privs and seccomp: after the working directory is made
+    // (as root, like docker), before the command is looked up (as the user it runs as).
+    if let Err(e) = crate::security::apply(&plan.security, user) {
+        return (125, e.to_string());
     }
     let Some(cmd) = plan.args.first() else {
         return (125, "no command given and the image has no default command".into());

@@ -25,6 +25,8 @@ pub struct ProcessPlan {
     /// Without a tty: send stdout and stderr through pipes to mdrun (for a log driver or a
     /// detached container) instead of letting the command inherit mdrun's own.
     pub capture_output: bool,
+    /// Capabilities, seccomp, no_new_privs, user: applied right before execve.
+    pub security: crate::security::SecurityPlan,
 }
 
 pub fn run(plan: &super::LaunchPlan, sync: ChildEnd, tty_sock: Option<OwnedFd>, output: Option<[OwnedFd; 2]>) -> ! {
@@ -48,7 +50,7 @@ pub fn run(plan: &super::LaunchPlan, sync: ChildEnd, tty_sock: Option<OwnedFd>, 
     if let Err(e) = nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWCGROUP) {
         sync.fail(125, &format!("unshare cgroup namespace: {e}"));
     }
-    let (code, msg) = exec::exec(&plan.process);
+    let (code, msg) = exec::exec(&plan.process, None);
     sync.fail(code, &msg)
 }
 

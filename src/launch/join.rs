@@ -9,7 +9,7 @@ use nix::fcntl::OFlag;
 use nix::sched::{setns, CloneFlags};
 use nix::sys::signal::{sigprocmask, signal, SigHandler, SigSet, SigmaskHow, Signal};
 use nix::sys::stat::Mode;
-use nix::unistd::{fork, ForkResult, Gid, Uid};
+use nix::unistd::{fork, ForkResult};
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::PathBuf;
 
@@ -125,35 +125,8 @@ fn child(
             unsafe { libc::dup2(null.as_raw_fd(), 0) };
         }
     }
-    if let Some(user) = &plan.user {
-        if let Err(msg) = switch_user(user) {
-            fail(msg);
-        }
-    }
-    let (code, msg) = exec::exec(&plan.process);
+    // The container's capabilities, seccomp filter and no_new_privs, and its user unless
+    // `-u` says otherwise (security::apply).
+    let (code, msg) = exec::exec(&plan.process, plan.user.as_deref());
     sync.fail(code, &msg)
 }
-
-/// `uid[:gid]`, or a name looked up in the container's /etc/passwd (we are chrooted there).
-fn switch_user(user: &str) -> Result<(), String> {
-    let (u, g) = match user.split_once(':') {
-        Some((u, g)) => (u, Some(g)),
-        None => (user, None),
-    };
-    let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
-    let entry = passwd.lines().map(|l| l.split(':').collect::<Vec<_>>()).find(|f| f.len() >= 4 && (f[0] == u || f[2] == u));
-    let uid: u32 = match (u.parse(), &entry) {
-        (Ok(n), _) => n,
-        (Err(_), Some(f)) => f[2].parse().map_err(|_| format!("bad uid for user {u:?} in /etc/passwd"))?,
-        (Err(_), None) => return Err(format!("unable to find user {u}: no matching entries in passwd file")),
-    };
-    let gid: u32 = match g {
-        Some(g) => g.parse().map_err(|_| format!("invalid group {g:?}: use a number"))?,
-        None => entry.and_then(|f| f[3].parse().ok()).unwrap_or(uid),
-    };
-    nix::unistd::setgroups(&[]).map_err(|e| format!("setgroups: {e}"))?;
-    nix::unistd::setgid(Gid::from_raw(gid)).map_err(|e| format!("setgid {gid}: {e}"))?;
-    nix::unistd::setuid(Uid::from_raw(uid)).map_err(|e| format!("setuid {uid}: {e}"))?;
-    Ok(())
-}
-

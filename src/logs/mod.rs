@@ -1,6 +1,16 @@
 //! Container output: where a container's stdout and stderr go besides the terminal
 //! (journald, a file, or nowhere), and how `mdrun logs` reads them back.
-//! (STUB: the Sink trait and Context are the contract; drivers to be filled in.)
+//!
+//! Drivers: [`journald`] (one entry per line, native protocol), [`file`] (JSON lines beside
+//! the container's record), none. [`read`] reads either back for `mdrun logs`.
+
+pub mod file;
+pub mod journald;
+mod lines;
+pub mod read;
+mod time;
+
+pub use read::{Entry, ReadOptions, Source};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -34,6 +44,12 @@ pub struct Context {
 pub enum LogError {
     #[error("{step} {path}: {source}")]
     Io { step: &'static str, path: std::path::PathBuf, source: std::io::Error },
+    #[error("journald is not running (nothing listens on {path}); use --log-driver file")]
+    NoJournald { path: std::path::PathBuf },
+    #[error("parse {path}: {source}")]
+    Parse { path: std::path::PathBuf, source: serde_json::Error },
+    #[error("container {id} was run with --log-driver none: it has no logs")]
+    NoLogs { id: String },
 }
 
 /// Receives the container's output as it comes, in chunks (not necessarily whole lines).
@@ -50,8 +66,48 @@ impl Sink for Discard {
     fn write(&mut self, _stream: Stream, _data: &[u8]) {}
 }
 
-pub fn open(driver: Driver, _ctx: &Context) -> Result<Box<dyn Sink>, LogError> {
+pub fn open(driver: Driver, ctx: &Context) -> Result<Box<dyn Sink>, LogError> {
     match driver {
-        _ => Ok(Box::new(Discard)),
+        Driver::Journald => Ok(Box::new(journald::open(ctx)?)),
+        Driver::File => Ok(Box::new(file::open(ctx)?)),
+        Driver::None => Ok(Box::new(Discard)),
+    }
+}
+
+/// Is journald there to take entries (its native socket answers)?
+pub fn journald_available() -> bool {
+    std::os::unix::net::UnixDatagram::unbound()
+        .and_then(|s| s.connect(journald::SOCKET))
+        .is_ok()
+}
+
+/// The driver to use: the one asked for on the command line, else the global config's;
+/// `auto` means journald when it is there, a file otherwise.
+pub fn choose(requested: Option<crate::config::LogDriver>, global: &crate::config::GlobalConfig) -> Driver {
+    choose_with(requested.unwrap_or(global.log_driver), journald_available)
+}
+
+fn choose_with(wanted: crate::config::LogDriver, journald: impl Fn() -> bool) -> Driver {
+    use crate::config::LogDriver;
+    match wanted {
+        LogDriver::Journald => Driver::Journald,
+        LogDriver::File => Driver::File,
+        LogDriver::None => Driver::None,
+        LogDriver::Auto if journald() => Driver::Journald,
+        LogDriver::Auto => Driver::File,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::LogDriver;
+
+    #[test]
+    fn auto_prefers_journald_when_it_is_there() {
+        assert_eq!(choose_with(LogDriver::Auto, || true), Driver::Journald);
+        assert_eq!(choose_with(LogDriver::Auto, || false), Driver::File);
+        assert_eq!(choose_with(LogDriver::None, || true), Driver::None);
+        assert_eq!(choose_with(LogDriver::Journald, || false), Driver::Journald);
     }
 }

@@ -1,10 +1,20 @@
 //! Where a container's processes go, and who enforces its limits: a cgroup mdrun makes
 //! itself (`cgroupfs`), or a transient systemd scope `md-<id>.scope` created over D-Bus
 //! (`systemd`), inside which cgroups-rs still applies the limits.
+//!
+//! With systemd, the scope starts with the container's init in it (PIDs=), carries the
+//! limits as properties (so `systemctl status` shows them and systemd enforces them on the
+//! whole scope), and is delegated (Delegate=yes): mdrun then makes the container's own
+//! cgroup `<scope>/container` inside it, moves the init there and applies the same limits
+//! through the same [`cgroups::Backend`] as in cgroupfs mode. The init is still waiting for
+//! its go-ahead during all of this, so the command never runs unplaced.
 
 use crate::cgroups::{self, CgroupGuard};
+use crate::config::{CgroupManager, GlobalConfig};
 use crate::error::Result;
 use crate::spec::Limits;
+use crate::systemd::{self, ScopeSpec};
+use std::time::Duration;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -29,6 +39,8 @@ pub struct Request<'a> {
 pub struct Placed {
     pub cgroup: CgroupGuard,
     pub scope: Option<String>,
+    /// How long systemd took to start the scope (StartTransientUnit and its job).
+    pub scope_start: Option<Duration>,
 }
 
 /// The cgroup's directory name in cgroupfs mode.
@@ -36,14 +48,113 @@ pub fn cgroup_name(id: &str) -> String {
     format!("mdrun-{id}")
 }
 
+/// The container's cgroup inside its scope, in systemd mode.
+pub const SCOPE_CHILD: &str = "container";
+
+/// Which manager to use: the one asked for on the command line (`requested`), else the
+/// global config's, `auto` meaning systemd when it is there. When systemd was asked for
+/// explicitly and is not there, cgroupfs is used and the second value says so in one line.
+pub fn choose(requested: Option<CgroupManager>, global: &GlobalConfig) -> (Manager, Option<String>) {
+    choose_with(requested, global, systemd::available)
+}
+
+fn choose_with(
+    requested: Option<CgroupManager>,
+    global: &GlobalConfig,
+    available: impl Fn() -> bool,
+) -> (Manager, Option<String>) {
+    match requested.unwrap_or(global.cgroup_manager) {
+        CgroupManager::Cgroupfs => (Manager::Cgroupfs, None),
+        CgroupManager::Auto if available() => (Manager::Systemd, None),
+        CgroupManager::Auto => (Manager::Cgroupfs, None),
+        CgroupManager::Systemd if available() => (Manager::Systemd, None),
+        CgroupManager::Systemd => (
+            Manager::Cgroupfs,
+            Some(
+                "systemd is not available (PID 1 is not systemd or the system bus does not \
+                 answer): using the cgroupfs cgroup manager"
+                    .to_string(),
+            ),
+        ),
+    }
+}
+
+/// Place with the default slice (machine.slice). See [`place_in`].
 pub fn place(manager: Manager, req: &Request) -> Result<Placed> {
+    place_in(manager, req, &GlobalConfig::default().slice)
+}
+
+/// Put the waiting init `req.pid` into its cgroup (and with systemd, its scope in `slice`),
+/// limits applied. On error nothing is left: no scope, no cgroup (the init itself is the
+/// caller's to kill).
+pub fn place_in(manager: Manager, req: &Request, slice: &str) -> Result<Placed> {
     match manager {
         Manager::Cgroupfs => {
             let backend = cgroups::backend();
             let cgroup = CgroupGuard::new(backend.create(req.cgroup_parent, &cgroup_name(req.id), req.limits)?);
             cgroup.add_process(req.pid)?;
-            Ok(Placed { cgroup, scope: None })
+            Ok(Placed { cgroup, scope: None, scope_start: None })
         }
-        Manager::Systemd => Err(crate::error::Error::Usage("the systemd cgroup manager is not available yet".into())),
+        Manager::Systemd => place_systemd(req, slice),
+    }
+}
+
+fn place_systemd(req: &Request, slice: &str) -> Result<Placed> {
+    let backend = cgroups::backend();
+    let spec = ScopeSpec {
+        unit: systemd::scope_name(req.id),
+        description: systemd::properties::description(req.name, crate::ids::short(req.id), req.command),
+        slice: slice.to_string(),
+        pids: vec![req.pid as u32],
+        limits: req.limits.clone(),
+        version: backend.version(),
+    };
+    let conn = systemd::connect()?;
+    let scope = systemd::scope::start(&conn, &spec)?;
+    match backend.create_around(&scope.control_group, SCOPE_CHILD, req.pid, req.limits) {
+        Ok(cg) => Ok(Placed {
+            cgroup: CgroupGuard::new(cg),
+            scope: Some(scope.unit.clone()),
+            scope_start: Some(scope.start_latency),
+        }),
+        Err(e) => {
+            scope.abandon();
+            Err(e.into())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn global(m: CgroupManager) -> GlobalConfig {
+        GlobalConfig { cgroup_manager: m, ..GlobalConfig::default() }
+    }
+
+    #[test]
+    fn auto_follows_availability_silently() {
+        assert_eq!(choose_with(None, &global(CgroupManager::Auto), || true), (Manager::Systemd, None));
+        assert_eq!(choose_with(None, &global(CgroupManager::Auto), || false), (Manager::Cgroupfs, None));
+    }
+
+    #[test]
+    fn the_flag_overrides_the_config() {
+        let g = global(CgroupManager::Systemd);
+        assert_eq!(choose_with(Some(CgroupManager::Cgroupfs), &g, || true), (Manager::Cgroupfs, None));
+        let g = global(CgroupManager::Cgroupfs);
+        assert_eq!(choose_with(Some(CgroupManager::Systemd), &g, || true), (Manager::Systemd, None));
+    }
+
+    #[test]
+    fn asking_for_systemd_without_it_falls_back_with_one_line() {
+        let (m, warning) = choose_with(Some(CgroupManager::Systemd), &global(CgroupManager::Auto), || false);
+        assert_eq!(m, Manager::Cgroupfs);
+        let warning = warning.expect("a warning");
+        assert!(warning.contains("systemd is not available"), "{warning}");
+        assert!(!warning.contains('\n'));
+        let (m, warning) = choose_with(None, &global(CgroupManager::Systemd), || false);
+        assert_eq!(m, Manager::Cgroupfs);
+        assert!(warning.is_some());
     }
 }

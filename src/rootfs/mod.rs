@@ -6,8 +6,10 @@
 mod dev;
 mod inroot;
 mod kernfs;
+mod masked;
 mod overlay;
 mod pivot;
+mod tmpfs;
 mod volumes;
 
 use std::path::PathBuf;
@@ -49,6 +51,12 @@ pub struct RootfsPlan {
     /// Where the overlay is mounted (in the container's mount namespace only).
     pub mountpoint: PathBuf,
     pub volumes: Vec<Mount>,
+    /// Mask and protect /proc and /sys paths as docker does (all but `--privileged`).
+    pub mask_paths: bool,
+    /// `--read-only`: the root is remounted read-only at the end, with /tmp and /run on tmpfs.
+    pub read_only: bool,
+    /// `--tmpfs` mounts.
+    pub tmpfs: Vec<crate::security::TmpfsSpec>,
 }
 
 /// Build the container's root and enter it. Runs in the init, as root, in a fresh mount
@@ -61,6 +69,17 @@ pub fn setup(plan: &RootfsPlan) -> Result<(), RootfsError> {
     kernfs::mount_proc()?;
     dev::populate()?;
     kernfs::mount_sys()?;
+    if plan.mask_paths {
+        masked::apply()?;
+    }
+    let mut tmpfs = plan.tmpfs.clone();
+    if plan.read_only {
+        tmpfs.extend(tmpfs::read_only_defaults(&plan.tmpfs));
+    }
+    tmpfs::mount_all(&tmpfs)?;
     pivot::drop_old_root()?;
+    if plan.read_only {
+        tmpfs::make_root_read_only()?;
+    }
     Ok(())
 }

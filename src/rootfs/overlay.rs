@@ -50,6 +50,9 @@ mod tests {
             work_dir: PathBuf::from("/c/work"),
             mountpoint: PathBuf::from("/m"),
             volumes: vec![],
+            mask_paths: true,
+            read_only: false,
+            tmpfs: vec![],
         };
         assert_eq!(
             options(&plan),

@@ -54,27 +54,46 @@ impl Record {
     /// The recorded init exists and sits in this container's cgroup. A zombie still counts
     /// (its supervisor has yet to reap it).
     pub fn init_alive(&self) -> bool {
-        let Some(pid) = self.pid.filter(|p| *p > 0) else { return false };
-        let Ok(text) = std::fs::read_to_string(format!("/proc/{pid}/cgroup")) else { return false };
+        let Some(pid) = self.pid.filter(|p| *p > 0) else {
+            return false;
+        };
+        let Ok(text) = std::fs::read_to_string(format!("/proc/{pid}/cgroup")) else {
+            return false;
+        };
         cgroup_file_names(&text, &self.id)
     }
 
-    /// The recorded supervisor exists and is the process that started this container.
+    /// The recorded supervisor exists and is the process that started this container:
+    /// while it runs, the supervisor must have started no later than the container did
+    /// (`started`; a pid reused later belongs to a younger process). While the container
+    /// is being created there is no such time to compare with (a restart keeps the
+    /// previous `started`), and the pid only has to exist.
     pub fn supervisor_alive(&self) -> bool {
-        let Some(pid) = self.supervisor_pid.filter(|p| *p > 0) else { return false };
+        let Some(pid) = self.supervisor_pid.filter(|p| *p > 0) else {
+            return false;
+        };
         // Our own process is alive by definition (an attached `run` checking itself).
         if pid == std::process::id() as i32 {
             return true;
         }
-        let Some(started) = process_start_time(pid) else { return false };
-        let container_start = self.started.unwrap_or(self.created).max(self.created);
-        started <= container_start + START_SLACK_SECS
+        let Some(supervisor_start) = process_start_time(pid) else {
+            return false;
+        };
+        match (self.status, self.started) {
+            (Status::Running, Some(started)) => supervisor_start <= started + START_SLACK_SECS,
+            _ => true,
+        }
     }
 }
 
 /// Does a /proc/<pid>/cgroup text put the process in a cgroup whose path contains `id`?
 fn cgroup_file_names(text: &str, id: &str) -> bool {
-    !id.is_empty() && text.lines().any(|line| line.splitn(3, ':').nth(2).is_some_and(|path| path.contains(id)))
+    !id.is_empty()
+        && text.lines().any(|line| {
+            line.splitn(3, ':')
+                .nth(2)
+                .is_some_and(|path| path.contains(id))
+        })
 }
 
 /// When the process started, in Unix seconds; None if it does not exist.
@@ -97,7 +116,9 @@ fn boot_time() -> Option<f64> {
     static BOOT: OnceLock<Option<f64>> = OnceLock::new();
     *BOOT.get_or_init(|| {
         let text = std::fs::read_to_string("/proc/stat").ok()?;
-        text.lines().find_map(|l| l.strip_prefix("btime ")).and_then(|v| v.trim().parse().ok())
+        text.lines()
+            .find_map(|l| l.strip_prefix("btime "))
+            .and_then(|v| v.trim().parse().ok())
     })
 }
 
@@ -119,7 +140,8 @@ mod tests {
     #[test]
     fn the_cgroup_must_name_the_container() {
         let id = "ab".repeat(32);
-        let ours = format!("12:memory:/user/mdrun-{id}\n11:pids:/user/mdrun-{id}\n1:name=systemd:/\n");
+        let ours =
+            format!("12:memory:/user/mdrun-{id}\n11:pids:/user/mdrun-{id}\n1:name=systemd:/\n");
         assert!(cgroup_file_names(&ours, &id));
         let scope = format!("0::/machine.slice/md-{id}.scope\n");
         assert!(cgroup_file_names(&scope, &id));
@@ -130,7 +152,8 @@ mod tests {
 
     #[test]
     fn start_time_is_read_past_a_command_with_spaces_and_parens() {
-        let stat = "1234 (a b) c) S 1 1234 1234 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 98765 1000 10";
+        let stat =
+            "1234 (a b) c) S 1 1234 1234 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 98765 1000 10";
         assert_eq!(start_ticks(stat), Some(98765));
         assert_eq!(start_ticks("garbage"), None);
     }
@@ -184,10 +207,19 @@ mod tests {
         r.status = Status::Created;
         r.supervisor_pid = None;
         assert_eq!(r.liveness(), Liveness::AsRecorded);
-        r.created = crate::state::now();
         r.supervisor_pid = Some(1);
         assert_eq!(r.liveness(), Liveness::AsRecorded);
-        r.created = 1000.0;
+        r.supervisor_pid = Some(dead_pid());
         assert_eq!(r.liveness(), Liveness::Stale);
+    }
+
+    /// A pid that no process has: a child of ours, reaped.
+    fn dead_pid() -> i32 {
+        let mut child = std::process::Command::new("true")
+            .spawn()
+            .expect("spawn true");
+        let pid = child.id() as i32;
+        child.wait().expect("wait true");
+        pid
     }
 }

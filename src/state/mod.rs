@@ -13,6 +13,10 @@ pub use names::generate_name;
 pub use record::{now, Record, Status};
 pub use resolve::{is_full_id, pick, resolve};
 
+/// A record for unit tests elsewhere in the crate.
+#[cfg(test)]
+pub(crate) use record::tests::sample as sample_record;
+
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
     #[error("{step} {path}: {source}")]
@@ -34,6 +38,10 @@ pub enum StateError {
     /// Its supervisor did not record the end of a container that has exited.
     #[error("container {name:?} ended, but its supervisor (pid {pid}) did not record it within {secs} s")]
     NotRecorded { name: String, pid: i32, secs: u64 },
+    #[error("no such container or image {query:?}")]
+    NoSuchObject { query: String },
+    #[error("container {name:?} (init pid {pid}) is still running {secs} s after SIGKILL")]
+    StillRunning { name: String, pid: i32, secs: u64 },
     /// Signalling the container's init failed.
     #[error("{step} {pid} (init of container {name:?}): {source}")]
     Signal { step: &'static str, name: String, pid: i32, source: std::io::Error },

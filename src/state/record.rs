@@ -147,6 +147,7 @@ pub(crate) mod tests {
             scope: None,
             log_driver: crate::logs::Driver::None,
             detached: false,
+            spec: None,
         }
     }
 }

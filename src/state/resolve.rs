@@ -18,7 +18,9 @@ pub fn resolve(paths: &Paths, query: &str) -> Result<Record, StateError> {
 
 /// `query` among `records`: exact id, exact name, then unique id prefix.
 pub fn pick(records: Vec<Record>, query: &str) -> Result<Record, StateError> {
-    let no_such = || StateError::NoSuchContainer { query: query.to_string() };
+    let no_such = || StateError::NoSuchContainer {
+        query: query.to_string(),
+    };
     if query.is_empty() {
         return Err(no_such());
     }
@@ -31,7 +33,10 @@ pub fn pick(records: Vec<Record>, query: &str) -> Result<Record, StateError> {
     if !query.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(no_such());
     }
-    let mut matches: Vec<Record> = records.into_iter().filter(|r| r.id.starts_with(query)).collect();
+    let mut matches: Vec<Record> = records
+        .into_iter()
+        .filter(|r| r.id.starts_with(query))
+        .collect();
     match matches.len() {
         0 => Err(no_such()),
         1 => Ok(matches.pop().expect("one match")),
@@ -39,7 +44,10 @@ pub fn pick(records: Vec<Record>, query: &str) -> Result<Record, StateError> {
             matches.sort_by(|a, b| a.id.cmp(&b.id));
             Err(StateError::AmbiguousPrefix {
                 query: query.to_string(),
-                matches: matches.iter().map(|r| format!("{} ({})", crate::ids::short(&r.id), r.name)).collect(),
+                matches: matches
+                    .iter()
+                    .map(|r| format!("{} ({})", crate::ids::short(&r.id), r.name))
+                    .collect(),
             })
         }
     }
@@ -67,7 +75,10 @@ mod tests {
     fn a_full_id_a_name_and_a_unique_prefix_resolve() {
         let id = format!("abc2{}", "0".repeat(60));
         assert_eq!(pick(records(), &id).unwrap().name, "db");
-        assert_eq!(pick(records(), "web").unwrap().id, format!("abc1{}", "0".repeat(60)));
+        assert_eq!(
+            pick(records(), "web").unwrap().id,
+            format!("abc1{}", "0".repeat(60))
+        );
         assert_eq!(pick(records(), "abc2").unwrap().name, "db");
         assert_eq!(pick(records(), "d").unwrap().name, "abc1");
     }
@@ -75,24 +86,39 @@ mod tests {
     #[test]
     fn a_name_wins_over_an_id_prefix() {
         // "abc1" is both a name (of def0...) and a prefix of web's id: docker takes the name.
-        assert_eq!(pick(records(), "abc1").unwrap().id, format!("def0{}", "0".repeat(60)));
+        assert_eq!(
+            pick(records(), "abc1").unwrap().id,
+            format!("def0{}", "0".repeat(60))
+        );
     }
 
     #[test]
     fn an_ambiguous_prefix_lists_the_matches() {
         let err = pick(records(), "abc").unwrap_err();
-        assert!(matches!(&err, StateError::AmbiguousPrefix { matches, .. } if matches.len() == 2), "{err}");
+        assert!(
+            matches!(&err, StateError::AmbiguousPrefix { matches, .. } if matches.len() == 2),
+            "{err}"
+        );
         let text = err.to_string();
-        assert!(text.contains("abc100000000 (web)") && text.contains("abc200000000 (db)"), "{text}");
+        assert!(
+            text.contains("abc100000000 (web)") && text.contains("abc200000000 (db)"),
+            "{text}"
+        );
     }
 
     #[test]
     fn unknown_names_and_empty_queries_are_no_such_container() {
         for q in ["nope", "", "abd", "web2", "ABC1"] {
             let err = pick(records(), q).unwrap_err();
-            assert!(matches!(err, StateError::NoSuchContainer { .. }), "{q}: {err}");
+            assert!(
+                matches!(err, StateError::NoSuchContainer { .. }),
+                "{q}: {err}"
+            );
         }
-        assert_eq!(pick(records(), "nope").unwrap_err().to_string(), "no such container \"nope\"");
+        assert_eq!(
+            pick(records(), "nope").unwrap_err().to_string(),
+            "no such container \"nope\""
+        );
     }
 
     #[test]

@@ -143,7 +143,10 @@ impl TestEnv {
     /// dot files there, such as its lock, are not records).
     pub fn containers(&self) -> Vec<String> {
         let dir = self.root.join("containers");
-        files::names(&dir).into_iter().filter(|n| !n.starts_with('.') && dir.join(n).is_dir()).collect()
+        files::names(&dir)
+            .into_iter()
+            .filter(|n| !n.starts_with('.') && dir.join(n).is_dir())
+            .collect()
     }
 
     /// This scenario ran containers without `--rm`: their records are expected to remain.

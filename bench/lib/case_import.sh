@@ -1,0 +1,41 @@
+# Metric: `import` of a 200 MB root filesystem tarball vs GNU tar extracting it, and
+# `commit` of a 200 MB write layer vs GNU tar creating one from it. Sourced by bench/run.
+#
+# The tarball: the busybox rootfs plus 150 MiB in 150 random 1 MiB files and 50 MiB in
+# 12,800 random 4 KiB files (a Debian rootfs has ~12k files), random so that no layer of
+# either side can compress or deduplicate it. Every run starts after `sync` and with the
+# previous result removed (--prepare; not timed): both sides write 200 MB to the same disk.
+big=$W/big
+mkdir -p "$big/rootfs/big" "$big/rootfs/small"
+tar -xf "$TAR" -C "$big/rootfs"
+for i in $(seq 150); do head -c 1048576 /dev/urandom >"$big/rootfs/big/f$i"; done
+head -c $((12800 * 4096)) /dev/urandom | split -b 4096 -a 4 - "$big/rootfs/small/f"
+tar -cf "$big/rootfs.tar" -C "$big/rootfs" .
+rm -rf "$big/rootfs"
+size_mb=$(($(stat -c %s "$big/rootfs.tar") / 1000000))
+
+hyperfine --style basic -w 2 -r "$RUNS" \
+	--setup "$BENCH/lib/idle import" --export-json "$W/import.json" \
+	--prepare "$MDRUN rmi mdb-big >/dev/null 2>&1; sync" -n "mdrun import" "$MDRUN import $big/rootfs.tar mdb-big" \
+	--prepare "rm -rf $big/x; mkdir $big/x; sync" -n "tar -x" "tar -xf $big/rootfs.tar -C $big/x" >&2
+$MDRUN rmi mdb-big >/dev/null 2>&1 || true
+rm -rf "$big/x"
+hyperfine_table "\`import\` of a $size_mb MB rootfs tarball" "$W/import.json" "tar -x" import \
+	"GNU tar $(tar --version | awk 'NR==1{print $4}') extracting the same tarball into an empty directory on the same filesystem."
+
+if ! mdrun_has commit; then
+	note "### \`commit\` of a 200 MB write layer: not available (this mdrun has no \`commit\`)"
+else
+	# The write layer: a container that unpacks the same 200 MB into its root.
+	$MDRUN run --name mdb-commit -v "$big:/in:ro" busybox tar -xf /in/rootfs.tar -C /
+	upper=$W/mdrun/root/containers/$($MDRUN ps -aq --filter name=mdb-commit 2>/dev/null | head -1)/upper
+	hyperfine --style basic -w 2 -r "$RUNS" \
+		--setup "$BENCH/lib/idle commit" --export-json "$W/commit.json" \
+		--prepare "$MDRUN rmi mdb-committed >/dev/null 2>&1; sync" -n "mdrun commit" "$MDRUN commit mdb-commit mdb-committed" \
+		--prepare "rm -f $big/out.tar; sync" -n "tar -c" "tar -cf $big/out.tar -C $upper ." >&2
+	$MDRUN rmi mdb-committed >/dev/null 2>&1 || true
+	$MDRUN rm -f mdb-commit >/dev/null
+	hyperfine_table "\`commit\` of a 200 MB write layer" "$W/commit.json" "tar -c" commit \
+		"GNU tar creating a tarball of the same write layer."
+fi
+rm -rf "$big"

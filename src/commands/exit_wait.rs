@@ -1,0 +1,101 @@
+//! Waiting for a container to end and for its end to be on record: `stop`, `rm -f` and
+//! `wait` share this. The init is watched through a pidfd (no polling while it runs); the
+//! record is then polled until its supervisor has written the exit, or repaired here if
+//! the supervisor died too.
+
+use super::cleanup;
+use super::signal::Init;
+use crate::error::Result;
+use crate::paths::Paths;
+use crate::state::{Liveness, Record, StateError, Status};
+use std::time::{Duration, Instant};
+
+/// How long a live supervisor may take to record an exit it has seen.
+const RECORD_TIMEOUT: Duration = Duration::from_secs(30);
+const POLL: Duration = Duration::from_millis(10);
+
+pub enum Waited {
+    /// The record says exited.
+    Exited(Record),
+    /// The record is gone: a `--rm` container, removed by its supervisor.
+    Removed,
+    /// `timeout` passed first; the record as last seen.
+    TimedOut(Record),
+}
+
+/// Until the container `id` has exited and that is on record; `timeout` None waits forever.
+pub fn until_exited(paths: &Paths, id: &str, timeout: Option<Duration>) -> Result<Waited> {
+    let deadline = timeout.map(|t| Instant::now() + t);
+    let mut init: Option<Init> = None;
+    let mut ending_since: Option<Instant> = None;
+    loop {
+        let Ok(record) = Record::load(&paths.container(id)) else {
+            return Ok(Waited::Removed);
+        };
+        if record.status == Status::Exited {
+            return Ok(Waited::Exited(record));
+        }
+        let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+        if left == Some(Duration::ZERO) {
+            return Ok(Waited::TimedOut(record));
+        }
+        let nap = left.map_or(POLL, |l| l.min(POLL));
+        match record.liveness() {
+            Liveness::Stale => match cleanup::reconcile(paths, &record)? {
+                None => return Ok(Waited::Removed),
+                Some(r) if r.status == Status::Exited => return Ok(Waited::Exited(r)),
+                // A container that never started: it only ends once something starts it.
+                Some(_) => std::thread::sleep(nap.max(Duration::from_millis(100))),
+            },
+            Liveness::Ending => {
+                let since = *ending_since.get_or_insert_with(Instant::now);
+                if since.elapsed() > RECORD_TIMEOUT {
+                    return Err(StateError::NotRecorded {
+                        name: record.name.clone(),
+                        pid: record.supervisor_pid.unwrap_or(0),
+                        secs: RECORD_TIMEOUT.as_secs(),
+                    }
+                    .into());
+                }
+                std::thread::sleep(nap);
+            }
+            Liveness::AsRecorded if record.status == Status::Running => {
+                if init.as_ref().map(|i| i.pid) != record.pid {
+                    init = Init::open(&record);
+                }
+                match &init {
+                    // Wake at least once a second to look at the record again.
+                    Some(i) => {
+                        i.wait(Some(
+                            left.unwrap_or(Duration::from_secs(1))
+                                .min(Duration::from_secs(1)),
+                        ));
+                    }
+                    None => std::thread::sleep(nap),
+                }
+            }
+            // Being created by a live `run`, or created and never started.
+            Liveness::AsRecorded => std::thread::sleep(nap.max(Duration::from_millis(20))),
+        }
+    }
+}
+
+/// A live `run` that has not started the container yet: wait (at most `timeout`) until it
+/// has, or has given up. Returns the record as it then is; None once it is gone.
+pub fn until_started(paths: &Paths, record: Record, timeout: Duration) -> Option<Record> {
+    let deadline = Instant::now() + timeout;
+    let mut record = record;
+    while is_starting(&record) && Instant::now() < deadline {
+        std::thread::sleep(POLL);
+        match Record::load(&paths.container(&record.id)) {
+            Ok(r) => record = r,
+            Err(_) => return None,
+        }
+    }
+    Some(record)
+}
+
+/// Created, with the `run` creating it still alive.
+pub fn is_starting(record: &Record) -> bool {
+    record.status == Status::Created && record.supervisor_pid.is_some() && record.supervisor_alive()
+}

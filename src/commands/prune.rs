@@ -1,0 +1,222 @@
+//! `mdrun prune`: remove every stopped container (exited, or created and never started),
+//! stale records first repaired, and what killed commands left behind:
+//! - `<containers>/.removing-<id>`: an `rm` killed while deleting;
+//! - `<containers>/<id>` without a readable record, older than a minute: a `run` killed
+//!   before its container started (a younger one may be a `run` starting right now);
+//! - `<run_root>/<id>` whose data directory is gone;
+//! - cgroups `mdrun-<64 hex>` under the configured cgroup parent whose container has no
+//!   directory. The cgroup parent is taken to belong to this mdrun root alone.
+//!
+//! Cgroups are listed before the containers' directories and runtime directories before
+//! data directories, and `run` makes a container's data directory before its runtime
+//! directory and cgroup: so whatever a `run` in progress has made is seen with its data
+//! directory and left alone.
+
+use super::cleanup::{self, REMOVING_PREFIX};
+use super::exit_wait;
+use crate::cgroups;
+use crate::cli::PruneArgs;
+use crate::config::GlobalConfig;
+use crate::error::{Error, IoContext, Result};
+use crate::paths::Paths;
+use crate::placement;
+use crate::state::{is_full_id, Record, Status};
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
+
+/// A container directory without a record is left alone this long: its `run` may still be
+/// starting it.
+const UNRECORDED_GRACE: Duration = Duration::from_secs(60);
+
+pub fn run(_args: &PruneArgs) -> Result<i32> {
+    let global = GlobalConfig::load()?;
+    let paths = Paths::new(&global.root, &global.run_root);
+    let pruned = prune(&paths, global.cgroup_parent.as_deref());
+    let mut text = String::new();
+    if !pruned.containers.is_empty() {
+        text.push_str("Deleted Containers:\n");
+        pruned
+            .containers
+            .iter()
+            .for_each(|id| text.push_str(&format!("{id}\n")));
+    }
+    if !pruned.leftovers.is_empty() {
+        text.push_str(if text.is_empty() { "" } else { "\n" });
+        text.push_str("Deleted leftovers:\n");
+        pruned
+            .leftovers
+            .iter()
+            .for_each(|l| text.push_str(&format!("{l}\n")));
+    }
+    std::io::stdout()
+        .lock()
+        .write_all(text.as_bytes())
+        .ctx("write", "standard output")?;
+    for e in &pruned.errors {
+        eprintln!("mdrun: {e}");
+    }
+    Ok(pruned.errors.last().map_or(0, Error::exit_code))
+}
+
+#[derive(Debug, Default)]
+pub struct Pruned {
+    /// Ids of the removed containers.
+    pub containers: Vec<String>,
+    /// What else was removed, one description each.
+    pub leftovers: Vec<String>,
+    pub errors: Vec<Error>,
+}
+
+pub fn prune(paths: &Paths, cgroup_parent: Option<&str>) -> Pruned {
+    let mut pruned = Pruned::default();
+    // Listed first: see the module's comment.
+    let cgroup_dirs = container_cgroups(cgroup_parent);
+    let runtime_dirs = full_id_entries(&paths.run_root);
+
+    for record in Record::list(&paths.containers()) {
+        let id = record.id.clone();
+        match remove_if_stopped(paths, record) {
+            Ok(true) => pruned.containers.push(id),
+            Ok(false) => {}
+            Err(e) => pruned.errors.push(e),
+        }
+    }
+
+    let mut known = BTreeSet::new();
+    for name in entry_names(&paths.containers()) {
+        let dir = paths.containers().join(&name);
+        if name.starts_with(REMOVING_PREFIX) {
+            pruned.note(
+                cleanup::remove_tree(&dir),
+                format!("half-removed container {}", dir.display()),
+            );
+        } else if is_full_id(&name) {
+            if Record::load(&dir).is_ok() || younger_than(&dir, UNRECORDED_GRACE) {
+                known.insert(name);
+            } else {
+                let removed = remove_unrecorded(paths, cgroup_parent, &name);
+                pruned.note(
+                    removed,
+                    format!("container {name} without a record (a killed run)"),
+                );
+            }
+        }
+    }
+
+    for id in runtime_dirs {
+        let dir = paths.runtime(&id);
+        if !paths.container(&id).exists() && dir.exists() {
+            pruned.note(
+                cleanup::remove_tree(&dir),
+                format!("runtime directory {}", dir.display()),
+            );
+        }
+    }
+
+    for (id, dir) in cgroup_dirs {
+        if !known.contains(&id) && !paths.container(&id).exists() && dir.exists() {
+            let name = placement::cgroup_name(&id);
+            let destroyed = cgroups::backend()
+                .load(cgroup_parent, &name)
+                .destroy()
+                .map_err(Error::from);
+            pruned.note(destroyed, format!("cgroup {}", dir.display()));
+        }
+    }
+    pruned.leftovers.dedup();
+    pruned
+}
+
+impl Pruned {
+    fn note(&mut self, result: Result<()>, what: String) {
+        match result {
+            Ok(()) => self.leftovers.push(what),
+            Err(e) => self.errors.push(e),
+        }
+    }
+}
+
+/// Remove the container if it is stopped (a stale record is repaired first). True if it
+/// was removed, here or by the repair (a `--rm` container).
+fn remove_if_stopped(paths: &Paths, record: Record) -> Result<bool> {
+    let record = match record.status {
+        Status::Exited => record,
+        _ => match cleanup::refresh(paths, record)? {
+            None => return Ok(true),
+            Some((r, _)) => r,
+        },
+    };
+    let stopped = match record.status {
+        Status::Exited => true,
+        Status::Created => !exit_wait::is_starting(&record),
+        Status::Running => false,
+    };
+    if stopped {
+        cleanup::remove(paths, &record)?;
+    }
+    Ok(stopped)
+}
+
+/// A container directory with no readable record: its cgroup (it may have got that far),
+/// runtime directory and data directory.
+fn remove_unrecorded(paths: &Paths, cgroup_parent: Option<&str>, id: &str) -> Result<()> {
+    cgroups::backend()
+        .load(cgroup_parent, &placement::cgroup_name(id))
+        .destroy()?;
+    cleanup::remove_tree(&paths.runtime(id))?;
+    cleanup::remove_data_dir(paths, id)
+}
+
+/// `mdrun-<id>` directories under the cgroup parent, in every hierarchy: id -> directory.
+/// One directory per id is enough: `destroy` finds the others.
+fn container_cgroups(cgroup_parent: Option<&str>) -> BTreeMap<String, PathBuf> {
+    // Where a container's cgroup would go, for a made-up id: its parent directories.
+    let probe = placement::cgroup_name(&"0".repeat(64));
+    let parents: BTreeSet<PathBuf> = cgroups::backend()
+        .load(cgroup_parent, &probe)
+        .paths()
+        .iter()
+        .filter_map(|p| p.parent().map(PathBuf::from))
+        .collect();
+    let mut found = BTreeMap::new();
+    for parent in parents {
+        for name in entry_names(&parent) {
+            let id = name.strip_prefix("mdrun-").filter(|id| is_full_id(id));
+            if let Some(id) = id {
+                found
+                    .entry(id.to_string())
+                    .or_insert_with(|| parent.join(&name));
+            }
+        }
+    }
+    found
+}
+
+fn full_id_entries(dir: &std::path::Path) -> Vec<String> {
+    entry_names(dir)
+        .into_iter()
+        .filter(|n| is_full_id(n))
+        .collect()
+}
+
+fn entry_names(dir: &std::path::Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().into_string().ok())
+        .collect()
+}
+
+/// Modified less than `age` ago (or its age is unknown: then it is kept).
+fn younger_than(path: &std::path::Path, age: Duration) -> bool {
+    let modified = std::fs::metadata(path).and_then(|m| m.modified());
+    match modified.map(|m| SystemTime::now().duration_since(m)) {
+        Ok(Ok(elapsed)) => elapsed < age,
+        Ok(Err(_)) => true, // modified in the future
+        Err(_) => true,
+    }
+}

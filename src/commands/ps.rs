@@ -1,0 +1,80 @@
+//! `mdrun ps [-a] [-q] [--format table|json] [--no-trunc]`: the containers, newest first;
+//! running ones only unless `-a`. Reads only the records, plus /proc/<pid>/cgroup for each
+//! running one (is it really?); a stale record found on the way is repaired (recorded as
+//! `Exited (255)`, its cgroup and runtime directory freed) before it is shown.
+
+use super::{cleanup, ps_format};
+use crate::cli::PsArgs;
+use crate::config::GlobalConfig;
+use crate::error::{Error, IoContext, Result};
+use crate::paths::Paths;
+use crate::state::{self, Record, Status};
+use std::io::Write;
+
+pub fn run(args: &PsArgs) -> Result<i32> {
+    let global = GlobalConfig::load()?;
+    let paths = Paths::new(&global.root, &global.run_root);
+    list(&paths, args, &mut std::io::stdout().lock())
+}
+
+pub fn list(paths: &Paths, args: &PsArgs, out: &mut dyn Write) -> Result<i32> {
+    if !matches!(args.format.as_str(), "table" | "json") {
+        return Err(Error::Usage(format!(
+            "unknown --format {:?}: use table or json",
+            args.format
+        )));
+    }
+    let mut records = observed(paths);
+    records.retain(|r| args.all || r.status == Status::Running);
+    records.sort_by(|a, b| {
+        b.created
+            .total_cmp(&a.created)
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    let now = state::now();
+    let text = if args.quiet {
+        let id = |r: &Record| {
+            if args.no_trunc {
+                r.id.clone()
+            } else {
+                crate::ids::short(&r.id).to_string()
+            }
+        };
+        records.iter().map(|r| id(r) + "\n").collect()
+    } else if args.format == "json" {
+        let entries: Vec<_> = records.iter().map(|r| ps_format::entry(r, now)).collect();
+        serde_json::to_string_pretty(&entries).expect("entries serialize") + "\n"
+    } else {
+        let mut rows = vec![ps_format::HEADER.map(String::from).to_vec()];
+        rows.extend(
+            records
+                .iter()
+                .map(|r| ps_format::row(r, now, args.no_trunc)),
+        );
+        super::human::table(&rows)
+    };
+    out.write_all(text.as_bytes())
+        .ctx("write", "standard output")?;
+    Ok(0)
+}
+
+/// Every record, stale ones repaired. A repair that fails (not root, say) is reported and
+/// the record shown as stored.
+fn observed(paths: &Paths) -> Vec<Record> {
+    let mut shown = Vec::new();
+    for record in Record::list(&paths.containers()) {
+        if record.status == Status::Exited {
+            shown.push(record); // no process to look at: the common case stays cheap
+            continue;
+        }
+        match cleanup::refresh(paths, record.clone()) {
+            Ok(Some((r, _))) => shown.push(r),
+            Ok(None) => {}
+            Err(e) => {
+                eprintln!("mdrun: repair stale container {}: {e}", record.name);
+                shown.push(record);
+            }
+        }
+    }
+    shown
+}

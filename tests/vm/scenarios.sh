@@ -1,0 +1,434 @@
+#!/bin/bash
+# The VM tier's scenarios: run as root inside the Debian 12 guest (systemd as PID 1, pure
+# cgroup v2) by tests/vm/run, from the 9p share mounted on /share, which holds:
+#   mdrun            the binary under test          busybox.tar   the busybox image
+#   mdrun@.service   units/mdrun@.service if any    selected      scenario names to run (opt.)
+# Writes back to /share:
+#   results          one line per scenario: PASS|FAIL NAME SECONDS, as each one ends
+#   scenarios        the names about to run (so the host can tell which never reported)
+#   logs/NAME.log    each scenario's commands (xtrace) and output
+#
+# Each scenario is a function sc_NAME run in its own bash (set -euo pipefail, xtrace on) with
+# a time limit: any failing command or `fail` fails it. Scenarios clean up after themselves
+# (an EXIT trap), so that `nothing_left`, last, checks mdrun itself left nothing behind.
+set -uo pipefail
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export LC_ALL=C SYSTEMD_PAGER= SYSTEMD_COLORS=0
+S=/share
+CG=/sys/fs/cgroup
+
+# ---------------------------------------------------------------- helpers (exported)
+
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+# wait_for SECONDS CMD...: poll CMD every 0.2 s until it succeeds.
+wait_for() {
+	local limit=$1 t0=$SECONDS xtrace=${-//[^x]/}
+	shift
+	{ set +x; } 2>/dev/null # one trace line for the whole wait, not one per poll
+	echo "+ wait_for $limit $*" >&2
+	until "$@"; do
+		if [ $((SECONDS - t0)) -ge "$limit" ]; then
+			echo "+ ... gave up after ${limit}s" >&2
+			[ -z "$xtrace" ] || set -x
+			return 1
+		fi
+		sleep 0.2
+	done
+	[ -z "$xtrace" ] || set -x
+}
+
+# The full id of a container, from `mdrun inspect` (its first "id" key).
+cid() {
+	mdrun inspect "$1" | grep -o '"id": *"[0-9a-f]*"' | head -n1 | sed 's/.*"\([0-9a-f]*\)"$/\1/'
+}
+
+scope_of() { # md-<short id>.scope
+	local id
+	id=$(cid "$1")
+	[ -n "$id" ] || fail "no id for container $1 in mdrun inspect"
+	echo "md-${id:0:12}.scope"
+}
+
+# The cgroup directory of a unit.
+unit_cgroup() {
+	local cg
+	cg=$(systemctl show -P ControlGroup "$1")
+	[ -n "$cg" ] || fail "$1 has no ControlGroup (not running?)"
+	echo "$CG$cg"
+}
+
+scope_units() { # md-*.scope units systemd knows of, one per line
+	systemctl list-units --all --plain --no-legend --type=scope 'md-*' | awk '{print $1}'
+}
+
+# expect_file FILE VALUE: the file's content (one line) is VALUE.
+expect_file() {
+	local got
+	got=$(cat "$1") || fail "cannot read $1"
+	[ "$got" = "$2" ] || fail "$1 is '$got', expected '$2'"
+	echo "ok: $1 = $got"
+}
+
+# rc_of CMD...: run CMD, print its exit code (never fails).
+rc_of() {
+	local rc=0
+	"$@" || rc=$?
+	echo "$rc"
+}
+
+# Remove containers, ignoring errors: cleanup for EXIT traps.
+cleanup_containers() {
+	local c
+	for c in "$@"; do mdrun rm -f "$c" >/dev/null 2>&1 || true; done
+}
+
+# ---------------------------------------------------------------- scenarios
+
+# The binary, the unit and the image in place; the host really is systemd + pure cgroup v2.
+sc_setup() {
+	[ "$(readlink /proc/1/exe)" = /usr/lib/systemd/systemd ] || [ "$(cat /proc/1/comm)" = systemd ] ||
+		fail "PID 1 is not systemd"
+	[ "$(stat -f -c %T $CG)" = cgroup2fs ] || fail "$CG is not cgroup2"
+	cat $CG/cgroup.controllers
+	for c in cpuset cpu memory pids; do grep -qw $c $CG/cgroup.controllers || fail "no $c controller"; done
+	systemd-analyze blame --no-pager | head -n 12 || true
+	ls -la /run/dbus /run/systemd/system || true
+	systemctl status dbus.socket dbus.service --no-pager || true
+	install -m 0755 $S/mdrun /usr/local/bin/mdrun
+	mdrun --version
+	if [ -e "$S/mdrun@.service" ]; then
+		install -m 0644 "$S/mdrun@.service" /etc/systemd/system/mdrun@.service
+		systemctl daemon-reload
+	fi
+	install -d -m 0755 /etc/mdrun /etc/mdrun/containers
+	mdrun import $S/busybox.tar busybox
+	mdrun images
+	mdrun images | grep -q busybox || fail "busybox not in mdrun images"
+}
+
+# The user's three lines: `mdrun --memory 100m busybox sh` with a shell fed on stdin,
+# `systemctl status md-<id>.scope` showing "max: 100.0M" while it runs, and
+# `journalctl -u md-<id>.scope` showing what it printed.
+sc_user_three_lines() {
+	# Globals, not locals: the EXIT trap runs after the function has returned.
+	fifo=/tmp/three.in out=/tmp/three.out
+	local marker="hello-from-the-user-shell-$RANDOM" scope rc
+	rm -f $fifo
+	mkfifo $fifo
+	mdrun --memory 100m busybox sh <$fifo >$out 2>&1 &
+	pid=$!
+	exec 3>$fifo # the shell's stdin stays open until we close it
+	trap 'exec 3>&-; kill $pid 2>/dev/null || true; rm -f $fifo $out' EXIT
+	echo "echo $marker" >&3
+	wait_for 30 grep -q "$marker" $out || {
+		cat $out
+		fail "the shell did not echo the marker"
+	}
+	scope=$(scope_units | head -n1)
+	[ -n "$scope" ] || fail "no md-*.scope while the container runs"
+	systemctl status "$scope" | tee /tmp/three.status
+	grep -q 'max: 100.0M' /tmp/three.status || fail "systemctl status $scope does not show 'max: 100.0M'"
+	echo "exit 7" >&3
+	exec 3>&-
+	rc=0
+	wait $pid || rc=$?
+	cat $out
+	[ "$rc" = 7 ] || fail "mdrun exited with $rc, expected the shell's 7"
+	journalctl --sync 2>/dev/null || true
+	wait_for 10 sh -c "journalctl -u '$scope' --no-pager -o cat | grep -q '$marker'" || {
+		journalctl -u "$scope" --no-pager || true
+		fail "journalctl -u $scope does not show '$marker'"
+	}
+	journalctl -u "$scope" --no-pager | tail -n 5
+	# The scope only lives as long as the container.
+	wait_for 10 sh -c "! systemctl is-active -q '$scope'" || fail "$scope still active after the shell exited"
+	# Not --rm: the container is left to list; remove it.
+	mdrun rm "$(mdrun ps -a -q | head -n1)" || true
+}
+
+# A command that outgrows its memory limit: exit code 137 (SIGKILL), recorded as OOM-killed.
+sc_oom_exit_137() {
+	trap 'cleanup_containers oom' EXIT
+	local rc
+	rc=$(rc_of mdrun run --name oom --memory 20m busybox sh -c 'echo filling; tail /dev/zero')
+	[ "$rc" = 137 ] || fail "exit code $rc, expected 137"
+	mdrun inspect oom | tee /tmp/oom.json
+	grep -Eq '"oom_?killed": *true' /tmp/oom.json || fail "mdrun inspect oom does not say oom_killed: true"
+	mdrun ps -a | grep -w oom
+	mdrun rm oom
+}
+
+# --cpus 0.5: the scope and the container's cgroup have cpu.max 50000 100000, and a busy loop
+# gets about half a CPU (measured from cpu.stat over guest time).
+sc_cpu_limit() {
+	trap 'cleanup_containers burn' EXIT
+	mdrun run -d --name burn --cpus 0.5 busybox sh -c 'while :; do :; done'
+	local scope dir u0 u1 t0 t1 pct
+	scope=$(scope_of burn)
+	dir=$(unit_cgroup "$scope")
+	expect_file "$dir/cpu.max" "50000 100000"
+	expect_file "$dir/container/cpu.max" "50000 100000"
+	sleep 1
+	u0=$(awk '/^usage_usec/{print $2}' "$dir/cpu.stat")
+	t0=$(awk '{print int($1 * 1000000)}' /proc/uptime)
+	sleep 4
+	u1=$(awk '/^usage_usec/{print $2}' "$dir/cpu.stat")
+	t1=$(awk '{print int($1 * 1000000)}' /proc/uptime)
+	pct=$(((u1 - u0) * 100 / (t1 - t0)))
+	echo "busy loop used ${pct}% of one CPU under --cpus 0.5"
+	[ "$pct" -le 60 ] || fail "a busy loop used ${pct}% of a CPU under --cpus 0.5"
+	[ "$pct" -ge 10 ] || fail "a busy loop used only ${pct}% of a CPU: did it run?"
+	mdrun stop -t 1 burn
+	mdrun rm burn
+}
+
+# --cpuset-cpus 1: the process may only run on CPU 1.
+sc_cpuset_limit() {
+	local out
+	out=$(mdrun run --rm --cpuset-cpus 1 busybox grep Cpus_allowed_list /proc/self/status)
+	echo "$out"
+	[ "$(echo "$out" | awk '{print $2}')" = 1 ] || fail "Cpus_allowed_list is '$out', expected 1"
+	trap 'cleanup_containers cpuset' EXIT
+	mdrun run -d --name cpuset --cpuset-cpus 1 busybox sleep 1000
+	local dir
+	dir=$(unit_cgroup "$(scope_of cpuset)")
+	expect_file "$dir/container/cpuset.cpus.effective" 1
+	expect_file "$dir/cpuset.cpus.effective" 1
+	mdrun rm -f cpuset
+}
+
+# --pids-limit 8: a shell that starts 12 sleeps gets at most 8 processes; pids.events counts
+# the refused forks.
+sc_pids_limit() {
+	trap 'cleanup_containers pids' EXIT
+	mdrun run -d --name pids --pids-limit 8 busybox sh -c \
+		'(for i in 1 2 3 4 5 6 7 8 9 10 11 12; do sleep 1000 & done) 2>/dev/null; exec sleep 1000'
+	local dir cur events
+	dir=$(unit_cgroup "$(scope_of pids)")
+	expect_file "$dir/pids.max" 8
+	expect_file "$dir/container/pids.max" 8
+	wait_for 20 sh -c "grep -q '^max [1-9]' '$dir/container/pids.events' || grep -q '^max [1-9]' '$dir/pids.events'" ||
+		fail "no refused fork in pids.events: $(cat "$dir/pids.events" "$dir/container/pids.events")"
+	cur=$(cat "$dir/pids.current")
+	events=$(cat "$dir/container/pids.events")
+	echo "pids.current=$cur; container pids.events: $events"
+	[ "$cur" -le 8 ] || fail "pids.current is $cur under pids.max 8"
+	[ "$cur" -ge 2 ] || fail "pids.current is $cur: the sleeps did not start"
+	mdrun rm -f pids
+}
+
+# The v2 backend inside the delegated scope: the scope is Delegate=yes, every process is in
+# <scope>/container, and that cgroup's own files carry every limit.
+sc_v2_files_in_delegated_scope() {
+	trap 'cleanup_containers v2files' EXIT
+	mdrun run -d --name v2files --memory 64m --cpus 1.5 --cpuset-cpus 0-1 --pids-limit 50 \
+		--cpu-shares 512 busybox sleep 1000
+	local scope dir pid
+	scope=$(scope_of v2files)
+	dir=$(unit_cgroup "$scope")
+	[ "$(systemctl show -P Delegate "$scope")" = yes ] || fail "$scope is not delegated"
+	[ -d "$dir/container" ] || fail "no container cgroup in $dir"
+	[ -z "$(cat "$dir/cgroup.procs")" ] || fail "processes left in the scope itself: $(cat "$dir/cgroup.procs")"
+	pid=$(cat "$dir/container/cgroup.procs" | head -n1)
+	[ -n "$pid" ] || fail "no process in $dir/container"
+	grep -q "^0::${dir#$CG}/container\$" /proc/"$pid"/cgroup || fail "pid $pid is in $(cat /proc/"$pid"/cgroup)"
+	cat "$dir/cgroup.subtree_control"
+	expect_file "$dir/container/memory.max" 67108864
+	expect_file "$dir/container/cpu.max" "150000 100000"
+	expect_file "$dir/container/cpuset.cpus" 0-1
+	expect_file "$dir/container/pids.max" 50
+	# docker's shares -> weight conversion: 1 + ((512 - 2) * 9999) / 262142 = 20
+	expect_file "$dir/container/cpu.weight" 20
+	expect_file "$dir/memory.max" 67108864
+	systemctl show -p MemoryMax -p TasksMax -p CPUQuotaPerSecUSec -p AllowedCPUs "$scope"
+	mdrun rm -f v2files
+	wait_for 10 sh -c "[ ! -e '$dir' ]" || fail "$dir left after rm -f"
+}
+
+# cgroupfs mode on v2, chosen in the global config: no scope; the container's cgroup under
+# cgroup_parent carries the limits; an OOM there is still 137 and recorded.
+sc_cgroupfs_mode_config() {
+	export MDRUN_CONFIG=/tmp/cgroupfs.toml
+	printf 'cgroup_manager = "cgroupfs"\ncgroup_parent = "mdrun-vm"\n' >$MDRUN_CONFIG
+	trap 'cleanup_containers cfs cfsoom; rm -f $MDRUN_CONFIG; rmdir $CG/mdrun-vm 2>/dev/null || true' EXIT
+	mdrun run -d --name cfs --memory 64m --pids-limit 16 busybox sleep 1000
+	local id dir rc
+	id=$(cid cfs)
+	dir=$CG/mdrun-vm/mdrun-$id
+	[ -z "$(scope_units)" ] || fail "a scope exists in cgroupfs mode: $(scope_units)"
+	[ -d "$dir" ] || fail "no cgroup $dir (found: $(find $CG/mdrun-vm -maxdepth 1 2>/dev/null | tr '\n' ' '))"
+	expect_file "$dir/memory.max" 67108864
+	expect_file "$dir/pids.max" 16
+	[ -n "$(cat "$dir/cgroup.procs")" ] || fail "no process in $dir"
+	mdrun rm -f cfs
+	[ ! -e "$dir" ] || fail "$dir left after rm -f"
+	rc=$(rc_of mdrun run --name cfsoom --memory 20m busybox tail /dev/zero)
+	[ "$rc" = 137 ] || fail "OOM in cgroupfs mode: exit code $rc, expected 137"
+	mdrun inspect cfsoom | grep -Eq '"oom_?killed": *true' || fail "cfsoom not recorded as OOM-killed"
+	mdrun rm cfsoom
+}
+
+# The same with --cgroup-manager cgroupfs --cgroup-parent on the command line.
+sc_cgroupfs_mode_flag() {
+	trap 'cleanup_containers cfsflag; rmdir $CG/mdrun-flag 2>/dev/null || true' EXIT
+	mdrun run -d --cgroup-manager cgroupfs --cgroup-parent /mdrun-flag --name cfsflag --memory 32m busybox sleep 1000
+	local dir
+	dir=$CG/mdrun-flag/mdrun-$(cid cfsflag)
+	[ -z "$(scope_units)" ] || fail "a scope exists in cgroupfs mode: $(scope_units)"
+	expect_file "$dir/memory.max" 33554432
+	mdrun rm -f cfsflag
+	[ ! -e "$dir" ] || fail "$dir left after rm -f"
+}
+
+# A detached container through its life: run -d, ps, logs, exec, stop, rm.
+sc_detached_lifecycle() {
+	trap 'cleanup_containers det' EXIT
+	local id scope t0 took
+	id=$(mdrun run -d --name det busybox sh -c 'echo det-started; i=0; while :; do i=$((i+1)); echo tick $i; sleep 1; done')
+	echo "id: $id"
+	echo "$id" | grep -Eq '^[0-9a-f]{12,64}$' || fail "run -d printed '$id', not an id"
+	scope=$(scope_of det)
+	systemctl is-active "$scope"
+	mdrun ps | tee /tmp/ps.out
+	grep -qw det /tmp/ps.out || fail "mdrun ps does not list det"
+	mdrun ps -q | grep -q "^${id:0:12}" || fail "mdrun ps -q does not list ${id:0:12}"
+	wait_for 15 sh -c 'mdrun logs det | grep -q "tick 2"' || { mdrun logs det; fail "mdrun logs det lacks 'tick 2'"; }
+	mdrun logs det | head -n 3
+	mdrun logs det | grep -q det-started || fail "mdrun logs det lacks det-started"
+	[ "$(mdrun exec det echo exec-works)" = exec-works ] || fail "mdrun exec det echo did not print"
+	[ "$(mdrun exec det hostname)" = "$(mdrun exec det cat /etc/hostname)" ] || true
+	[ "$(rc_of mdrun exec det sh -c 'exit 5')" = 5 ] || fail "mdrun exec did not pass the exit code 5"
+	# sh as PID 1 ignores SIGTERM: stop must kill it after -t 2.
+	t0=$SECONDS
+	mdrun stop -t 2 det
+	took=$((SECONDS - t0))
+	echo "stop took ${took}s"
+	[ "$took" -le 8 ] || fail "stop -t 2 took ${took}s"
+	mdrun ps | grep -qw det && fail "det still listed by mdrun ps after stop"
+	mdrun ps -a | grep -w det || fail "mdrun ps -a does not list the stopped det"
+	wait_for 10 sh -c "! systemctl is-active -q '$scope'" || fail "$scope still active after stop"
+	mdrun rm det
+	mdrun ps -a | grep -qw det && fail "det still listed after rm"
+	true
+}
+
+# mdrun@web: a Type=notify service that runs the container described in
+# /etc/mdrun/containers/web.toml, restarted by systemd when the container dies.
+sc_mdrun_at_web_service() {
+	[ -e /etc/systemd/system/mdrun@.service ] || fail "no units/mdrun@.service was shared in"
+	cat >/etc/mdrun/containers/web.toml <<-'EOF'
+		image = "busybox"
+		command = ["sh", "-c", "echo web-up; while :; do sleep 1; done"]
+		name = "web"
+		[limits]
+		memory = "64m"
+	EOF
+	trap 'systemctl stop mdrun@web 2>/dev/null || true; cleanup_containers web' EXIT
+	cat /etc/systemd/system/mdrun@.service
+	systemctl start mdrun@web || {
+		systemctl status mdrun@web --no-pager || true
+		journalctl -u mdrun@web --no-pager | tail -n 30 || true
+		fail "systemctl start mdrun@web failed"
+	}
+	systemctl status mdrun@web --no-pager || true
+	[ "$(systemctl show -P Type mdrun@web)" = notify ] || fail "mdrun@web is not Type=notify"
+	[ "$(systemctl show -P ActiveState mdrun@web)" = active ] || fail "mdrun@web is not active"
+	local main1 main2 n
+	main1=$(systemctl show -P MainPID mdrun@web)
+	[ "$main1" -gt 0 ] || fail "mdrun@web has no MainPID"
+	ps -o pid,args -p "$main1"
+	mdrun ps | grep -qw web || fail "mdrun ps does not list web"
+	wait_for 10 sh -c 'journalctl -u mdrun@web --no-pager -o cat | grep -q web-up || mdrun logs web | grep -q web-up' ||
+		fail "web's output is neither in journalctl -u mdrun@web nor in mdrun logs web"
+	# The container dies: systemd restarts the service.
+	mdrun kill web
+	wait_for 60 sh -c '[ "$(systemctl show -P NRestarts mdrun@web)" -ge 1 ] && [ "$(systemctl show -P ActiveState mdrun@web)" = active ]' || {
+		systemctl status mdrun@web --no-pager || true
+		fail "mdrun@web was not restarted after its container was killed"
+	}
+	main2=$(systemctl show -P MainPID mdrun@web)
+	echo "MainPID $main1 -> $main2, NRestarts $(systemctl show -P NRestarts mdrun@web)"
+	[ "$main2" != "$main1" ] && [ "$main2" -gt 0 ] || fail "MainPID did not change on restart"
+	systemctl stop mdrun@web
+	n=$(systemctl show -P ActiveState mdrun@web)
+	[ "$n" = inactive ] || fail "mdrun@web is $n after stop"
+	mdrun ps | grep -qw web && fail "web still running after systemctl stop"
+	true
+}
+
+# 100,000 lines of output are all kept: mdrun logs returns every one, in order.
+sc_logs_100k_lines() {
+	trap 'cleanup_containers many' EXIT
+	local t0 n last
+	t0=$SECONDS
+	mdrun run --name many busybox seq 1 100000 >/dev/null
+	echo "the container ran in $((SECONDS - t0))s"
+	t0=$SECONDS
+	n=$(mdrun logs many | wc -l)
+	last=$(mdrun logs many | tail -n1)
+	echo "mdrun logs: $n lines, last '$last', read in $((SECONDS - t0))s"
+	echo "journal: $(journalctl -u "$(scope_of many)" --no-pager -o cat 2>/dev/null | grep -c '^[0-9]') lines"
+	[ "$n" = 100000 ] || fail "mdrun logs many has $n lines, expected 100000"
+	[ "$last" = 100000 ] || fail "the last line is '$last', expected 100000"
+	mdrun rm many
+}
+
+# After all of the above: no md-* scope, no container cgroup, no mount, no process left.
+sc_nothing_left() {
+	local left=0 s
+	mdrun ps -a
+	s=$(scope_units)
+	[ -z "$s" ] || { echo "scopes left: $s"; systemctl status $s --no-pager || true; left=1; }
+	s=$(find $CG -mindepth 1 -type d \( -name 'md-*.scope' -o -name 'mdrun-*' \) || true)
+	[ -z "$s" ] || { echo "cgroups left: $s"; left=1; }
+	s=$(find $CG/machine.slice -mindepth 1 -maxdepth 1 -type d 2>/dev/null || true)
+	[ -z "$s" ] || { echo "cgroups left in machine.slice: $s"; left=1; }
+	s=$(findmnt -rn -o TARGET | grep -E '^/(var/lib|run)/mdrun' || true)
+	[ -z "$s" ] || { echo "mounts left: $s"; left=1; }
+	s=$(pgrep -a -f 'sleep 1000|while :' || true)
+	[ -z "$s" ] || { echo "processes left: $s"; left=1; }
+	[ "$left" = 0 ] || fail "something was left behind (above)"
+	echo "nothing left"
+}
+
+# ---------------------------------------------------------------- runner
+
+all=(setup user_three_lines oom_exit_137 cpu_limit cpuset_limit pids_limit
+	v2_files_in_delegated_scope cgroupfs_mode_config cgroupfs_mode_flag detached_lifecycle
+	mdrun_at_web_service logs_100k_lines nothing_left)
+declare -A limit=([logs_100k_lines]=600 [mdrun_at_web_service]=240)
+
+selected=("${all[@]}")
+if [ -s $S/selected ]; then
+	read -r -a selected <$S/selected
+	if [ ${#selected[@]} -eq 0 ]; then
+		selected=("${all[@]}")
+	elif [ "${selected[0]}" != setup ]; then
+		selected=(setup "${selected[@]}") # the others need it
+	fi
+fi
+
+export S CG
+export -f fail wait_for cid scope_of unit_cgroup scope_units expect_file rc_of cleanup_containers
+for f in "${all[@]}"; do export -f "sc_$f"; done
+
+mkdir -p $S/logs
+: >$S/results
+printf '%s\n' "${selected[@]}" >$S/scenarios
+for name in "${selected[@]}"; do
+	declare -F "sc_$name" >/dev/null || { echo "FAIL $name 0 (no such scenario)" >>$S/results; continue; }
+	log=$S/logs/$name.log
+	t0=$(date +%s.%N)
+	rc=0
+	timeout -k 5 "${limit[$name]:-180}" bash -c "set -euo pipefail; set -x; sc_$name" >"$log" 2>&1 </dev/null || rc=$?
+	t1=$(date +%s.%N)
+	[ "$rc" = 124 ] && echo "FAIL: timed out after ${limit[$name]:-180}s" >>"$log"
+	secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
+	if [ "$rc" = 0 ]; then echo "PASS $name $secs"; else echo "FAIL $name $secs"; fi >>$S/results
+	sync
+done
+echo "guest: all scenarios ran; uptime $(cut -d' ' -f1 /proc/uptime)s"

@@ -29,6 +29,7 @@ fn main() {
         Command::Prune(a) => commands::prune::run(a),
         Command::Exec(a) => commands::exec::run(a),
         Command::Start(a) => commands::start::run(a),
+        Command::Logs(a) => commands::logs::run(a),
     };
     let code = match result {
         Ok(code) => code,

@@ -189,23 +189,29 @@ fn container_exiting_while_mdrun_is_killed_is_cleaned_by_rm() {
     // SAFETY: kill(2) of the supervisor this test started through mdrun.
     assert_eq!(unsafe { libc::kill(supervisor, libc::SIGKILL) }, 0);
     // Attached: kill mdrun itself under a running command.
-    let mut attached = env.cmd(&["run", "--name", "lost2", "busybox", "sh", "-c", "sleep 1; exit 6"]).spawn();
+    let attached = env.cmd(&["run", "--name", "lost2", "busybox", "sh", "-c", "sleep 1; exit 6"]).spawn();
     // Once it is recorded as running (placed, released, saved).
     wait_until("lost2 to run", Duration::from_secs(10), || {
         ps_all(&env).iter().any(|(n, s)| n == "lost2" && s.starts_with("Up"))
     });
     // SAFETY: kill(2) of our own child.
     unsafe { libc::kill(attached.pid() as i32, libc::SIGKILL) };
-    let _ = attached.exited();
+    // Reap it: a zombie mdrun would still look like a live supervisor.
+    let killed = attached.wait();
+    assert_eq!(killed.code, 128 + libc::SIGKILL, "{killed}");
     wait_until("both containers' processes to end", Duration::from_secs(10), || container_cgroups(&env).iter().all(|d| {
         std::fs::read_to_string(d.join("cgroup.procs")).map(|p| p.trim().is_empty()).unwrap_or(true)
     }));
     // No longer running, whatever their records said when mdrun died. (Their inits are
     // orphans now: until this machine's PID 1 reaps them they are zombies, which `ps` may
     // still count as running, so give it time.)
-    wait_until("ps -a to show both stopped", Duration::from_secs(15), || {
-        ps_all(&env).iter().all(|(_, s)| !s.starts_with("Up"))
-    });
+    let inits: Vec<i64> = ["lost", "lost2"].iter().filter_map(|n| record(&env, n)["pid"].as_i64()).collect();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while ps_all(&env).iter().any(|(_, s)| s.starts_with("Up")) {
+        let states: Vec<String> = inits.iter().map(|p| std::fs::read_to_string(format!("/proc/{p}/stat")).unwrap_or_default()).collect();
+        assert!(Instant::now() < deadline, "ps -a still shows a container up: {:?}; inits: {states:?}", ps_all(&env));
+        std::thread::sleep(Duration::from_millis(25));
+    }
     let listed = ps_all(&env);
     assert_eq!(listed.len(), 2, "{listed:?}");
     assert!(listed.iter().all(|(_, s)| !s.starts_with("Up")), "{listed:?}");

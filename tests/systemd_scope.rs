@@ -46,7 +46,16 @@ fn helper_command(sb: &Sandbox, mode: &str, args: &[&str]) -> std::process::Comm
     let mut argv: Vec<String> = vec!["env".into(), format!("{HELPER_ENV}={mode}")];
     argv.push(format!("MDRUN_SD_ARGS={}", args.join(" ")));
     argv.push(exe.to_string_lossy().into_owned());
-    argv.extend(["helper", "--exact", "--ignored", "--nocapture", "--test-threads=1"].map(String::from));
+    argv.extend(
+        [
+            "helper",
+            "--exact",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ]
+        .map(String::from),
+    );
     sb.command(&argv)
 }
 
@@ -61,7 +70,9 @@ fn random_id() -> String {
 #[test]
 #[ignore]
 fn helper() {
-    let Ok(mode) = std::env::var(HELPER_ENV) else { return };
+    let Ok(mode) = std::env::var(HELPER_ENV) else {
+        return;
+    };
     let args: Vec<String> = std::env::var("MDRUN_SD_ARGS")
         .unwrap_or_default()
         .split_whitespace()
@@ -79,7 +90,10 @@ fn helper() {
 /// start latency, waits for stdin to close, then ends the container.
 fn helper_place(args: &[String]) {
     let id = &args[0];
-    let mut child = std::process::Command::new("sleep").arg("600").spawn().unwrap();
+    let mut child = std::process::Command::new("sleep")
+        .arg("600")
+        .spawn()
+        .unwrap();
     let limits = Limits {
         memory: Some(100 << 20),
         pids_limit: Some(64),
@@ -88,13 +102,26 @@ fn helper_place(args: &[String]) {
         ..Limits::default()
     };
     let command = vec!["sleep".to_string(), "600".to_string()];
-    let req = Request { id, name: "web", command: &command, limits: &limits, cgroup_parent: None, pid: child.id() as i32 };
+    let req = Request {
+        id,
+        name: "web",
+        command: &command,
+        limits: &limits,
+        cgroup_parent: None,
+        pid: child.id() as i32,
+    };
     let placed = placement::place_in(Manager::Systemd, &req, "machine.slice").unwrap();
     println!(
         "HELPER: {} {} {}",
         placed.scope.as_deref().unwrap(),
         placed.scope_start.unwrap().as_micros(),
-        placed.cgroup.paths().iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(",")
+        placed
+            .cgroup
+            .paths()
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(",")
     );
     std::io::stdout().flush().unwrap();
     let mut s = String::new();
@@ -109,7 +136,13 @@ fn helper_place(args: &[String]) {
 /// and a last stdout line without newline through the journald sink.
 fn helper_journal(args: &[String]) {
     let (id, unit, n): (&str, &str, usize) = (&args[0], &args[1], args[2].parse().unwrap());
-    let ctx = Context { id: id.into(), name: "web".into(), unit: Some(unit.into()), pid: 1, dir: "/nonexistent".into() };
+    let ctx = Context {
+        id: id.into(),
+        name: "web".into(),
+        unit: Some(unit.into()),
+        pid: 1,
+        dir: "/nonexistent".into(),
+    };
     let mut sink = logs::open(Driver::Journald, &ctx).unwrap();
     let mut chunk = Vec::with_capacity(65536);
     for i in 0..n {
@@ -128,7 +161,11 @@ fn helper_journal(args: &[String]) {
 /// args: id. Reads the container's journald logs back and prints a summary.
 fn helper_read(args: &[String]) {
     let id = &args[0];
-    let src = Source { driver: Driver::Journald, id, dir: std::path::Path::new("/nonexistent") };
+    let src = Source {
+        driver: Driver::Journald,
+        id,
+        dir: std::path::Path::new("/nonexistent"),
+    };
     let mut count = 0usize;
     let mut in_order = true;
     let mut last = String::new();
@@ -158,15 +195,28 @@ fn scope_is_created_with_its_name_properties_and_limits() {
     let guard = sandbox();
     let sb = guard.as_ref().unwrap();
     let id = random_id();
-    let mut child = helper_command(sb, "place", &[&id]).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
+    let mut child = helper_command(sb, "place", &[&id])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
     let mut line = String::new();
     let mut reader = BufReader::new(child.stdout.take().unwrap());
     // libtest prints "test helper ... " without a newline before the helper's own output.
     while !line.contains("HELPER: ") {
         line.clear();
-        assert!(reader.read_line(&mut line).unwrap() > 0, "the helper ended without placing the container");
+        assert!(
+            reader.read_line(&mut line).unwrap() > 0,
+            "the helper ended without placing the container"
+        );
     }
-    let fields: Vec<&str> = line.trim().split("HELPER: ").nth(1).unwrap().split(' ').collect();
+    let fields: Vec<&str> = line
+        .trim()
+        .split("HELPER: ")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .collect();
     let unit = fields[0].to_string();
     let latency_us: u64 = fields[1].parse().unwrap();
     eprintln!("scope start latency: {latency_us} us");
@@ -182,12 +232,19 @@ fn scope_is_created_with_its_name_properties_and_limits() {
     assert_eq!(show("CPUQuotaPerSecUSec"), "500ms");
     assert_eq!(show("OOMPolicy"), "continue");
     assert_eq!(show("MemoryAccounting"), "yes");
-    assert!(show("Description").starts_with(&format!("mdrun container web ({}): sleep 600", &id[..12])));
+    assert!(
+        show("Description").starts_with(&format!("mdrun container web ({}): sleep 600", &id[..12]))
+    );
     let status = sb.ok(&format!("systemctl status --no-pager {unit} || true"));
     assert!(status.contains("max: 100.0M"), "{status}");
-    assert!(status.contains("sleep 600"), "the container's process is shown:\n{status}");
+    assert!(
+        status.contains("sleep 600"),
+        "the container's process is shown:\n{status}"
+    );
     // The container's own cgroup, inside the scope, carries the limits too.
-    let cg = sb.ok(&format!("cat /sys/fs/cgroup/memory/machine.slice/{unit}/container/memory.limit_in_bytes"));
+    let cg = sb.ok(&format!(
+        "cat /sys/fs/cgroup/memory/machine.slice/{unit}/container/memory.limit_in_bytes"
+    ));
     assert_eq!(cg.trim(), (100u64 << 20).to_string());
 
     drop(child.stdin.take());
@@ -204,7 +261,11 @@ fn scope_is_created_with_its_name_properties_and_limits() {
         assert!(std::time::Instant::now() < deadline, "{unit} still {state}");
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    assert_eq!(sb.ok("ls /sys/fs/cgroup/memory/machine.slice/ 2>/dev/null | grep -c md- || true").trim(), "0");
+    assert_eq!(
+        sb.ok("ls /sys/fs/cgroup/memory/machine.slice/ 2>/dev/null | grep -c md- || true")
+            .trim(),
+        "0"
+    );
 }
 
 #[test]
@@ -213,29 +274,50 @@ fn journald_entries_carry_the_container_fields_and_show_under_its_scope() {
     let sb = guard.as_ref().unwrap();
     let id = random_id();
     let unit = format!("md-{}.scope", &id[..12]);
-    let out = helper_command(sb, "journal", &[&id, &unit, "3"]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = helper_command(sb, "journal", &[&id, &unit, "3"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     sb.ok("journalctl --sync");
     let by_unit = sb.ok(&format!("journalctl --no-pager -o cat -u {unit}"));
-    assert_eq!(by_unit, "line 0\nline 1\nline 2\nsomething failed\nno newline\n");
-    let json = sb.ok(&format!("journalctl --no-pager -o json CONTAINER_ID_FULL={id}"));
-    let entries: Vec<serde_json::Value> = json.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(
+        by_unit,
+        "line 0\nline 1\nline 2\nsomething failed\nno newline\n"
+    );
+    let json = sb.ok(&format!(
+        "journalctl --no-pager -o json CONTAINER_ID_FULL={id}"
+    ));
+    let entries: Vec<serde_json::Value> = json
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(entries.len(), 5);
     let e = &entries[0];
     assert_eq!(e["CONTAINER_ID"], id[..12]);
     assert_eq!(e["CONTAINER_NAME"], "web");
     assert_eq!(e["SYSLOG_IDENTIFIER"], "web");
     assert_eq!(e["PRIORITY"], "6");
-    assert_eq!(entries[3]["PRIORITY"], "3", "stderr lines have error priority");
+    assert_eq!(
+        entries[3]["PRIORITY"], "3",
+        "stderr lines have error priority"
+    );
     assert_eq!(entries[4]["CONTAINER_PARTIAL_MESSAGE"], "true");
-    let by_name = sb.ok(&format!("journalctl --no-pager -o cat CONTAINER_NAME=web CONTAINER_ID={}", &id[..12]));
+    let by_name = sb.ok(&format!(
+        "journalctl --no-pager -o cat CONTAINER_NAME=web CONTAINER_ID={}",
+        &id[..12]
+    ));
     assert_eq!(by_name.lines().count(), 5);
 }
 
 /// journald limits each sending unit (10,000 lines per 30 s by default, scaled by free
 /// space; a scope lost 15,000 of 50,000). mdrun sends from its own unit, which for a
 /// service is configurable: this runs the sender the way units/mdrun@.service does, in a
-/// service with LogRateLimitIntervalSec=0, writing as fast as it can.
+/// service with LogRateLimitBurst=1000000 per 1 s (0 would mean the default), writing as
+/// fast as it can.
 #[test]
 fn hundred_thousand_lines_all_arrive_in_order_and_read_back() {
     let guard = sandbox();
@@ -245,16 +327,21 @@ fn hundred_thousand_lines_all_arrive_in_order_and_read_back() {
     let exe = std::env::current_exe().unwrap();
     let began = std::time::Instant::now();
     sb.ok(&format!(
-        "systemd-run --quiet --wait --collect --pipe -p LogRateLimitIntervalSec=0 \
+        "systemd-run --quiet --wait --collect --pipe -p LogRateLimitIntervalSec=1s -p LogRateLimitBurst=1000000 \
          --setenv={HELPER_ENV}=journal '--setenv=MDRUN_SD_ARGS={id} {unit} 100000' \
          {} helper --exact --ignored --test-threads=1 >/dev/null",
         exe.display()
     ));
     eprintln!("100,000 lines sent in {:?}", began.elapsed());
     sb.ok("journalctl --sync");
-    let count = sb.ok(&format!("journalctl --no-pager -o cat -u {unit} | grep -c '^line '"));
+    let count = sb.ok(&format!(
+        "journalctl --no-pager -o cat -u {unit} | grep -c '^line '"
+    ));
     assert_eq!(count.trim(), "100000");
     let out = helper_command(sb, "read", &[&id]).output().unwrap();
     let summary = helper_line(&String::from_utf8_lossy(&out.stdout));
-    assert_eq!(summary, "100000 true no newline", "mdrun's reader: count, in order, last line");
+    assert_eq!(
+        summary, "100000 true no newline",
+        "mdrun's reader: count, in order, last line"
+    );
 }

@@ -40,3 +40,21 @@ pub struct StartArgs {
     #[arg(required = true)]
     pub containers: Vec<String>,
 }
+
+#[derive(Debug, clap::Args)]
+pub struct LogsArgs {
+    /// Follow log output until the container stops
+    #[arg(short = 'f', long)]
+    pub follow: bool,
+    /// Number of lines to show from the end of the logs (or "all")
+    #[arg(short = 'n', long, default_value = "all")]
+    pub tail: String,
+    /// Show logs since a timestamp (RFC 3339, Unix seconds) or a relative time (42m, 2h, 10s)
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Show timestamps
+    #[arg(short = 't', long)]
+    pub timestamps: bool,
+    /// Container (name, id or unique id prefix)
+    pub container: String,
+}

@@ -6,7 +6,7 @@ mod exec_args;
 mod lifecycle_args;
 mod run_args;
 
-pub use exec_args::{ExecArgs, StartArgs};
+pub use exec_args::{ExecArgs, LogsArgs, StartArgs};
 pub use lifecycle_args::{InspectArgs, KillArgs, PruneArgs, PsArgs, RmArgs, StopArgs, WaitArgs};
 pub use run_args::RunArgs;
 
@@ -40,6 +40,8 @@ pub enum Command {
     Exec(ExecArgs),
     /// Start one or more stopped containers
     Start(StartArgs),
+    /// Fetch the logs of a container
+    Logs(LogsArgs),
     /// List containers
     Ps(PsArgs),
     /// Show containers or images as JSON
@@ -83,7 +85,7 @@ pub struct RmiArgs {
 
 /// The verbs that are not `run`; anything else in first position is an argument of `run`.
 const VERBS: &[&str] = &[
-    "run", "import", "images", "rmi", "exec", "start", "ps", "inspect", "stop", "kill", "wait", "rm",
+    "run", "import", "images", "rmi", "exec", "start", "logs", "ps", "inspect", "stop", "kill", "wait", "rm",
     "prune", "help",
 ];
 

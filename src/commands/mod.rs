@@ -5,6 +5,7 @@ pub mod exec;
 pub mod exit_wait;
 mod human;
 pub mod images;
+pub mod logs;
 pub mod import;
 pub mod inspect;
 pub mod kill;

@@ -62,7 +62,7 @@ pub fn list(paths: &Paths, args: &PsArgs, out: &mut dyn Write) -> Result<i32> {
 /// the record shown as stored.
 fn observed(paths: &Paths) -> Vec<Record> {
     let mut shown = Vec::new();
-    for record in Record::list(&paths.containers()) {
+    for record in state::scan(&paths.containers()) {
         if record.status == Status::Exited {
             shown.push(record); // no process to look at: the common case stays cheap
             continue;

@@ -178,3 +178,49 @@ impl Read for ChunkReader {
         Ok(n)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    /// Zeros, counting how many bytes were taken.
+    struct Counting(Arc<AtomicU64>, u64);
+
+    impl Read for Counting {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = (buf.len() as u64).min(self.1 - self.0.load(Ordering::SeqCst)) as usize;
+            buf[..n].fill(0);
+            self.0.fetch_add(n as u64, Ordering::SeqCst);
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn the_reader_thread_stops_a_few_chunks_ahead() {
+        let total = 64 << 20;
+        let taken = Arc::new(AtomicU64::new(0));
+        let mut pipe = spawn(Box::new(Counting(taken.clone(), total)), Compression::None);
+        // Nobody reads: the thread fills the queue and blocks. Wait until it stands still.
+        let mut last = u64::MAX;
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while taken.load(Ordering::SeqCst) != last && Instant::now() < deadline {
+            last = taken.load(Ordering::SeqCst);
+            assert!(
+                last <= ((IN_FLIGHT + 1) * CHUNK) as u64,
+                "read {last} bytes ahead"
+            );
+            std::thread::sleep(Duration::from_millis(300));
+        }
+        assert!(last >= (IN_FLIGHT * CHUNK) as u64, "it did fill the queue");
+        io::copy(pipe.reader(), &mut io::sink()).unwrap();
+        let zeros = vec![0u8; total as usize];
+        let want: String = Sha256::digest(&zeros)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(pipe.finish().unwrap(), want);
+    }
+}

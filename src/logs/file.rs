@@ -37,7 +37,11 @@ pub fn open(ctx: &Context) -> Result<FileSink, LogError> {
         .create(true)
         .append(true)
         .open(&path)
-        .map_err(|source| LogError::Io { step: "open", path: path.clone(), source })?;
+        .map_err(|source| LogError::Io {
+            step: "open",
+            path: path.clone(),
+            source,
+        })?;
     Ok(FileSink {
         path,
         out: BufWriter::with_capacity(64 * 1024, file),
@@ -47,7 +51,12 @@ pub fn open(ctx: &Context) -> Result<FileSink, LogError> {
     })
 }
 
-fn append(out: &mut BufWriter<File>, error: &mut Option<std::io::Error>, stream: Stream, line: Line<'_>) {
+fn append(
+    out: &mut BufWriter<File>,
+    error: &mut Option<std::io::Error>,
+    stream: Stream,
+    line: Line<'_>,
+) {
     let rec = Record {
         time: crate::state::now(),
         stream,
@@ -78,8 +87,10 @@ impl Sink for FileSink {
 
     fn close(&mut self) {
         let (out, error) = (&mut self.out, &mut self.error);
-        self.stdout.flush(&mut |l| append(out, error, Stream::Stdout, l));
-        self.stderr.flush(&mut |l| append(out, error, Stream::Stderr, l));
+        self.stdout
+            .flush(&mut |l| append(out, error, Stream::Stdout, l));
+        self.stderr
+            .flush(&mut |l| append(out, error, Stream::Stderr, l));
         if let Err(e) = out.flush() {
             error.get_or_insert(e);
         }
@@ -109,9 +120,14 @@ mod tests {
         sink.write(Stream::Stdout, b"o\nthree");
         sink.close();
         let text = std::fs::read_to_string(path(dir.path())).unwrap();
-        let recs: Vec<Record> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-        let got: Vec<(Stream, &str, bool)> =
-            recs.iter().map(|r| (r.stream, r.message.as_str(), r.partial)).collect();
+        let recs: Vec<Record> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let got: Vec<(Stream, &str, bool)> = recs
+            .iter()
+            .map(|r| (r.stream, r.message.as_str(), r.partial))
+            .collect();
         assert_eq!(
             got,
             vec![

@@ -32,7 +32,10 @@ pub struct JournaldSink {
 /// The fields every entry of this container carries.
 pub fn fields(ctx: &Context) -> Vec<(String, String)> {
     let mut f = vec![
-        ("CONTAINER_ID".to_string(), crate::ids::short(&ctx.id).to_string()),
+        (
+            "CONTAINER_ID".to_string(),
+            crate::ids::short(&ctx.id).to_string(),
+        ),
         ("CONTAINER_ID_FULL".to_string(), ctx.id.clone()),
         ("CONTAINER_NAME".to_string(), ctx.name.clone()),
         ("SYSLOG_IDENTIFIER".to_string(), ctx.name.clone()),
@@ -48,7 +51,9 @@ pub fn open(ctx: &Context) -> Result<JournaldSink, LogError> {
         .and_then(|s| s.connect(SOCKET))
         .is_err()
     {
-        return Err(LogError::NoJournald { path: SOCKET.into() });
+        return Err(LogError::NoJournald {
+            path: SOCKET.into(),
+        });
     }
     Ok(JournaldSink {
         fields: fields(ctx),
@@ -64,8 +69,13 @@ fn send(fields: &[(String, String)], error: &mut Option<String>, stream: Stream,
         Stream::Stderr => Priority::Error,
     };
     let text = String::from_utf8_lossy(line.text);
-    let partial = line.partial.then(|| ("CONTAINER_PARTIAL_MESSAGE".to_string(), "true".to_string()));
-    let vars = fields.iter().chain(partial.iter()).map(|(k, v)| (k.as_str(), v.as_str()));
+    let partial = line
+        .partial
+        .then(|| ("CONTAINER_PARTIAL_MESSAGE".to_string(), "true".to_string()));
+    let vars = fields
+        .iter()
+        .chain(partial.iter())
+        .map(|(k, v)| (k.as_str(), v.as_str()));
     if let Err(e) = journal_send(priority, &text, vars) {
         error.get_or_insert_with(|| e.to_string());
     }
@@ -83,8 +93,10 @@ impl Sink for JournaldSink {
 
     fn close(&mut self) {
         let (fields, error) = (&self.fields, &mut self.error);
-        self.stdout.flush(&mut |l| send(fields, error, Stream::Stdout, l));
-        self.stderr.flush(&mut |l| send(fields, error, Stream::Stderr, l));
+        self.stdout
+            .flush(&mut |l| send(fields, error, Stream::Stdout, l));
+        self.stderr
+            .flush(&mut |l| send(fields, error, Stream::Stderr, l));
         if let Some(e) = self.error.take() {
             eprintln!("mdrun: journald: {e}");
         }

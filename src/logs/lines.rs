@@ -36,7 +36,10 @@ impl Splitter {
         while self.pending.len() >= MAX_LINE {
             let rest = self.pending.split_off(MAX_LINE);
             let full = std::mem::replace(&mut self.pending, rest);
-            emit(Line { text: &full, partial: true });
+            emit(Line {
+                text: &full,
+                partial: true,
+            });
         }
     }
 
@@ -44,16 +47,25 @@ impl Splitter {
     pub fn flush(&mut self, emit: &mut dyn FnMut(Line<'_>)) {
         if !self.pending.is_empty() {
             let line = std::mem::take(&mut self.pending);
-            emit(Line { text: &line, partial: true });
+            emit(Line {
+                text: &line,
+                partial: true,
+            });
         }
     }
 
     fn emit_cut(&self, mut line: &[u8], partial: bool, emit: &mut dyn FnMut(Line<'_>)) {
         while line.len() > MAX_LINE {
-            emit(Line { text: &line[..MAX_LINE], partial: true });
+            emit(Line {
+                text: &line[..MAX_LINE],
+                partial: true,
+            });
             line = &line[MAX_LINE..];
         }
-        emit(Line { text: line, partial });
+        emit(Line {
+            text: line,
+            partial,
+        });
     }
 }
 
@@ -64,7 +76,8 @@ mod tests {
     fn run(chunks: &[&[u8]]) -> Vec<(String, bool)> {
         let mut s = Splitter::default();
         let mut out = Vec::new();
-        let mut emit = |l: Line<'_>| out.push((String::from_utf8_lossy(l.text).into_owned(), l.partial));
+        let mut emit =
+            |l: Line<'_>| out.push((String::from_utf8_lossy(l.text).into_owned(), l.partial));
         for c in chunks {
             s.push(c, &mut emit);
         }
@@ -76,7 +89,12 @@ mod tests {
     fn lines_split_across_chunks_are_joined() {
         assert_eq!(
             run(&[b"a\nb", b"c\n", b"\nd"]),
-            vec![("a".into(), false), ("bc".into(), false), ("".into(), false), ("d".into(), true)]
+            vec![
+                ("a".into(), false),
+                ("bc".into(), false),
+                ("".into(), false),
+                ("d".into(), true)
+            ]
         );
     }
 

@@ -43,11 +43,18 @@ pub struct Context {
 #[derive(Debug, thiserror::Error)]
 pub enum LogError {
     #[error("{step} {path}: {source}")]
-    Io { step: &'static str, path: std::path::PathBuf, source: std::io::Error },
+    Io {
+        step: &'static str,
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
     #[error("journald is not running (nothing listens on {path}); use --log-driver file")]
     NoJournald { path: std::path::PathBuf },
     #[error("parse {path}: {source}")]
-    Parse { path: std::path::PathBuf, source: serde_json::Error },
+    Parse {
+        path: std::path::PathBuf,
+        source: serde_json::Error,
+    },
     #[error("container {id} was run with --log-driver none: it has no logs")]
     NoLogs { id: String },
 }
@@ -83,7 +90,10 @@ pub fn journald_available() -> bool {
 
 /// The driver to use: the one asked for on the command line, else the global config's;
 /// `auto` means journald when it is there, a file otherwise.
-pub fn choose(requested: Option<crate::config::LogDriver>, global: &crate::config::GlobalConfig) -> Driver {
+pub fn choose(
+    requested: Option<crate::config::LogDriver>,
+    global: &crate::config::GlobalConfig,
+) -> Driver {
     choose_with(requested.unwrap_or(global.log_driver), journald_available)
 }
 

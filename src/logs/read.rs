@@ -63,7 +63,9 @@ pub fn read(
     match src.driver {
         Driver::File => read_file(&file::path(src.dir), opts, running, out),
         Driver::Journald => read_journal(src.id, opts, running, out),
-        Driver::None => Err(LogError::NoLogs { id: crate::ids::short(src.id).to_string() }),
+        Driver::None => Err(LogError::NoLogs {
+            id: crate::ids::short(src.id).to_string(),
+        }),
     }
 }
 
@@ -137,19 +139,33 @@ fn parse_file_records(text: &str, path: &Path) -> Result<Vec<Entry>, LogError> {
         .filter(|l| !l.is_empty())
         .map(|l| {
             serde_json::from_str::<file::Record>(l)
-                .map(|r| Entry { time: r.time, stream: r.stream, message: r.message, partial: r.partial })
-                .map_err(|source| LogError::Parse { path: path.to_path_buf(), source })
+                .map(|r| Entry {
+                    time: r.time,
+                    stream: r.stream,
+                    message: r.message,
+                    partial: r.partial,
+                })
+                .map_err(|source| LogError::Parse {
+                    path: path.to_path_buf(),
+                    source,
+                })
         })
         .collect()
 }
 
 fn journalctl(id: &str) -> Command {
     let mut c = Command::new("journalctl");
-    c.args(["--no-pager", "-q", "-o", "json", "--output-fields=MESSAGE,PRIORITY,CONTAINER_PARTIAL_MESSAGE"])
-        .arg(format!("CONTAINER_ID_FULL={id}"))
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
+    c.args([
+        "--no-pager",
+        "-q",
+        "-o",
+        "json",
+        "--output-fields=MESSAGE,PRIORITY,CONTAINER_PARTIAL_MESSAGE",
+    ])
+    .arg(format!("CONTAINER_ID_FULL={id}"))
+    .stdin(Stdio::null())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::inherit());
     c
 }
 
@@ -204,7 +220,9 @@ fn run_journalctl(
     let mut keep_going = true;
     for line in BufReader::new(stdout).lines() {
         let Ok(line) = line else { break };
-        let Some((entry, c)) = parse_journal_json(&line) else { continue };
+        let Some((entry, c)) = parse_journal_json(&line) else {
+            continue;
+        };
         *cursor = Some(c);
         if !out(&entry) {
             keep_going = false;
@@ -225,7 +243,11 @@ pub fn parse_journal_json(line: &str) -> Option<(Entry, String)> {
     let message = match v.get("MESSAGE")? {
         serde_json::Value::String(s) => s.clone(),
         serde_json::Value::Array(bytes) => {
-            let b: Vec<u8> = bytes.iter().filter_map(|x| x.as_u64()).map(|x| x as u8).collect();
+            let b: Vec<u8> = bytes
+                .iter()
+                .filter_map(|x| x.as_u64())
+                .map(|x| x as u8)
+                .collect();
             String::from_utf8_lossy(&b).into_owned()
         }
         _ => String::new(),
@@ -235,7 +257,15 @@ pub fn parse_journal_json(line: &str) -> Option<(Entry, String)> {
         _ => Stream::Stdout,
     };
     let partial = v.get("CONTAINER_PARTIAL_MESSAGE").and_then(|p| p.as_str()) == Some("true");
-    Some((Entry { time: usec / 1e6, stream, message, partial }, cursor))
+    Some((
+        Entry {
+            time: usec / 1e6,
+            stream,
+            message,
+            partial,
+        },
+        cursor,
+    ))
 }
 
 #[cfg(test)]
@@ -244,11 +274,21 @@ mod tests {
     use crate::logs::{Context, Sink};
 
     fn ctx(dir: &Path) -> Context {
-        Context { id: "b".repeat(64), name: "n".into(), unit: None, pid: 1, dir: dir.into() }
+        Context {
+            id: "b".repeat(64),
+            name: "n".into(),
+            unit: None,
+            pid: 1,
+            dir: dir.into(),
+        }
     }
 
     fn collect(dir: &Path, opts: &ReadOptions) -> Vec<String> {
-        let src = Source { driver: Driver::File, id: &"b".repeat(64), dir };
+        let src = Source {
+            driver: Driver::File,
+            id: &"b".repeat(64),
+            dir,
+        };
         let mut got = Vec::new();
         read(&src, opts, &|| false, &mut |e| {
             got.push(e.message.clone());
@@ -267,9 +307,30 @@ mod tests {
         std::thread::sleep(Duration::from_millis(20));
         sink.write(Stream::Stderr, b"3\n4\n");
         sink.close();
-        assert_eq!(collect(dir.path(), &ReadOptions::default()), ["1", "2", "3", "4"]);
-        assert_eq!(collect(dir.path(), &ReadOptions { tail: Some(3), ..Default::default() }), ["2", "3", "4"]);
-        assert_eq!(collect(dir.path(), &ReadOptions { since: Some(mid), ..Default::default() }), ["3", "4"]);
+        assert_eq!(
+            collect(dir.path(), &ReadOptions::default()),
+            ["1", "2", "3", "4"]
+        );
+        assert_eq!(
+            collect(
+                dir.path(),
+                &ReadOptions {
+                    tail: Some(3),
+                    ..Default::default()
+                }
+            ),
+            ["2", "3", "4"]
+        );
+        assert_eq!(
+            collect(
+                dir.path(),
+                &ReadOptions {
+                    since: Some(mid),
+                    ..Default::default()
+                }
+            ),
+            ["3", "4"]
+        );
     }
 
     #[test]
@@ -290,14 +351,26 @@ mod tests {
             writer.join().unwrap();
             flag.store(true, std::sync::atomic::Ordering::SeqCst);
         });
-        let src = Source { driver: Driver::File, id: "x", dir: dir.path() };
+        let src = Source {
+            driver: Driver::File,
+            id: "x",
+            dir: dir.path(),
+        };
         let mut got = Vec::new();
-        let opts = ReadOptions { follow: true, ..Default::default() };
+        let opts = ReadOptions {
+            follow: true,
+            ..Default::default()
+        };
         std::thread::sleep(Duration::from_millis(10));
-        read(&src, &opts, &|| !writer_done.load(std::sync::atomic::Ordering::SeqCst), &mut |e| {
-            got.push(e.message.clone());
-            true
-        })
+        read(
+            &src,
+            &opts,
+            &|| !writer_done.load(std::sync::atomic::Ordering::SeqCst),
+            &mut |e| {
+                got.push(e.message.clone());
+                true
+            },
+        )
         .unwrap();
         watcher.join().unwrap();
         assert_eq!(got, ["0", "1", "2", "3", "4"]);
@@ -311,14 +384,20 @@ mod tests {
         assert_eq!(e.message, "hi");
         assert_eq!(e.stream, Stream::Stderr);
         assert!((e.time - 1_795_457_263.832752).abs() < 1e-6);
-        let bin = r#"{"__CURSOR":"c","__REALTIME_TIMESTAMP":"1","MESSAGE":[104,255],"PRIORITY":"6"}"#;
+        let bin =
+            r#"{"__CURSOR":"c","__REALTIME_TIMESTAMP":"1","MESSAGE":[104,255],"PRIORITY":"6"}"#;
         assert_eq!(parse_journal_json(bin).unwrap().0.message, "h\u{fffd}");
         assert!(!parse_journal_json(bin).unwrap().0.partial);
     }
 
     #[test]
     fn timestamps_prefix_lines() {
-        let e = Entry { time: 0.0, stream: Stream::Stdout, message: "x".into(), partial: false };
+        let e = Entry {
+            time: 0.0,
+            stream: Stream::Stdout,
+            message: "x".into(),
+            partial: false,
+        };
         assert_eq!(e.format(true), "1970-01-01T00:00:00.000000000Z x\n");
         assert_eq!(e.format(false), "x\n");
     }

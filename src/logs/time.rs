@@ -3,7 +3,9 @@
 /// `2026-11-23T17:48:01.123456789Z` for a Unix time in seconds.
 pub fn rfc3339(unix: f64) -> String {
     let secs = unix.floor() as i64;
-    let nanos = ((unix - secs as f64) * 1e9).round().clamp(0.0, 999_999_999.0) as u32;
+    let nanos = ((unix - secs as f64) * 1e9)
+        .round()
+        .clamp(0.0, 999_999_999.0) as u32;
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
@@ -34,7 +36,13 @@ mod tests {
     #[test]
     fn formats_known_instants() {
         assert_eq!(super::rfc3339(0.0), "1970-01-01T00:00:00.000000000Z");
-        assert_eq!(super::rfc3339(951_782_400.5), "2000-02-29T00:00:00.500000000Z");
-        assert_eq!(super::rfc3339(1_795_457_263.0), "2026-11-23T18:07:43.000000000Z");
+        assert_eq!(
+            super::rfc3339(951_782_400.5),
+            "2000-02-29T00:00:00.500000000Z"
+        );
+        assert_eq!(
+            super::rfc3339(1_795_457_263.0),
+            "2026-11-23T18:07:43.000000000Z"
+        );
     }
 }

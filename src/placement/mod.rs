@@ -54,7 +54,10 @@ pub const SCOPE_CHILD: &str = "container";
 /// Which manager to use: the one asked for on the command line (`requested`), else the
 /// global config's, `auto` meaning systemd when it is there. When systemd was asked for
 /// explicitly and is not there, cgroupfs is used and the second value says so in one line.
-pub fn choose(requested: Option<CgroupManager>, global: &GlobalConfig) -> (Manager, Option<String>) {
+pub fn choose(
+    requested: Option<CgroupManager>,
+    global: &GlobalConfig,
+) -> (Manager, Option<String>) {
     choose_with(requested, global, systemd::available)
 }
 
@@ -91,9 +94,17 @@ pub fn place_in(manager: Manager, req: &Request, slice: &str) -> Result<Placed> 
     match manager {
         Manager::Cgroupfs => {
             let backend = cgroups::backend();
-            let cgroup = CgroupGuard::new(backend.create(req.cgroup_parent, &cgroup_name(req.id), req.limits)?);
+            let cgroup = CgroupGuard::new(backend.create(
+                req.cgroup_parent,
+                &cgroup_name(req.id),
+                req.limits,
+            )?);
             cgroup.add_process(req.pid)?;
-            Ok(Placed { cgroup, scope: None, scope_start: None })
+            Ok(Placed {
+                cgroup,
+                scope: None,
+                scope_start: None,
+            })
         }
         Manager::Systemd => place_systemd(req, slice),
     }
@@ -103,7 +114,11 @@ fn place_systemd(req: &Request, slice: &str) -> Result<Placed> {
     let backend = cgroups::backend();
     let spec = ScopeSpec {
         unit: systemd::scope_name(req.id),
-        description: systemd::properties::description(req.name, crate::ids::short(req.id), req.command),
+        description: systemd::properties::description(
+            req.name,
+            crate::ids::short(req.id),
+            req.command,
+        ),
         slice: slice.to_string(),
         pids: vec![req.pid as u32],
         limits: req.limits.clone(),
@@ -129,26 +144,45 @@ mod tests {
     use super::*;
 
     fn global(m: CgroupManager) -> GlobalConfig {
-        GlobalConfig { cgroup_manager: m, ..GlobalConfig::default() }
+        GlobalConfig {
+            cgroup_manager: m,
+            ..GlobalConfig::default()
+        }
     }
 
     #[test]
     fn auto_follows_availability_silently() {
-        assert_eq!(choose_with(None, &global(CgroupManager::Auto), || true), (Manager::Systemd, None));
-        assert_eq!(choose_with(None, &global(CgroupManager::Auto), || false), (Manager::Cgroupfs, None));
+        assert_eq!(
+            choose_with(None, &global(CgroupManager::Auto), || true),
+            (Manager::Systemd, None)
+        );
+        assert_eq!(
+            choose_with(None, &global(CgroupManager::Auto), || false),
+            (Manager::Cgroupfs, None)
+        );
     }
 
     #[test]
     fn the_flag_overrides_the_config() {
         let g = global(CgroupManager::Systemd);
-        assert_eq!(choose_with(Some(CgroupManager::Cgroupfs), &g, || true), (Manager::Cgroupfs, None));
+        assert_eq!(
+            choose_with(Some(CgroupManager::Cgroupfs), &g, || true),
+            (Manager::Cgroupfs, None)
+        );
         let g = global(CgroupManager::Cgroupfs);
-        assert_eq!(choose_with(Some(CgroupManager::Systemd), &g, || true), (Manager::Systemd, None));
+        assert_eq!(
+            choose_with(Some(CgroupManager::Systemd), &g, || true),
+            (Manager::Systemd, None)
+        );
     }
 
     #[test]
     fn asking_for_systemd_without_it_falls_back_with_one_line() {
-        let (m, warning) = choose_with(Some(CgroupManager::Systemd), &global(CgroupManager::Auto), || false);
+        let (m, warning) = choose_with(
+            Some(CgroupManager::Systemd),
+            &global(CgroupManager::Auto),
+            || false,
+        );
         assert_eq!(m, Manager::Cgroupfs);
         let warning = warning.expect("a warning");
         assert!(warning.contains("systemd is not available"), "{warning}");

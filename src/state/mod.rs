@@ -6,12 +6,14 @@ mod lock;
 mod names;
 mod record;
 mod resolve;
+mod scan;
 
 pub use liveness::Liveness;
 pub use lock::StoreLock;
 pub use names::generate_name;
 pub use record::{now, Record, Status};
 pub use resolve::{is_full_id, pick, resolve};
+pub use scan::scan;
 
 /// A record for unit tests elsewhere in the crate.
 #[cfg(test)]

@@ -17,7 +17,11 @@ pub enum SystemdError {
     #[error("connect to the system bus: {source}")]
     Connect { source: zbus::Error },
     #[error("systemd: {step} {what}: {source}")]
-    Call { step: &'static str, what: String, source: zbus::Error },
+    Call {
+        step: &'static str,
+        what: String,
+        source: zbus::Error,
+    },
     #[error("systemd unit {unit} already exists (another container, or a leftover that is still running)")]
     UnitExists { unit: String },
     #[error("systemd refused to start {unit}: {source}")]
@@ -56,7 +60,9 @@ fn bus_socket_answers(path: &Path) -> bool {
     if let Some(addr) = std::env::var_os("DBUS_SYSTEM_BUS_ADDRESS") {
         let addr = addr.to_string_lossy().into_owned();
         return match addr.strip_prefix("unix:path=") {
-            Some(p) => std::os::unix::net::UnixStream::connect(p.split(',').next().unwrap_or(p)).is_ok(),
+            Some(p) => {
+                std::os::unix::net::UnixStream::connect(p.split(',').next().unwrap_or(p)).is_ok()
+            }
             None => true,
         };
     }
@@ -81,7 +87,10 @@ mod tests {
         std::fs::create_dir_all(dir.path().join("run/dbus")).unwrap();
         if std::env::var_os("DBUS_SYSTEM_BUS_ADDRESS").is_none() {
             assert!(!available_at(dir.path()), "no socket: not available");
-            let _listener = std::os::unix::net::UnixListener::bind(dir.path().join("run/dbus/system_bus_socket")).unwrap();
+            let _listener = std::os::unix::net::UnixListener::bind(
+                dir.path().join("run/dbus/system_bus_socket"),
+            )
+            .unwrap();
             assert!(available_at(dir.path()));
         }
     }

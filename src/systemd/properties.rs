@@ -58,13 +58,20 @@ pub fn build(spec: &ScopeSpec) -> Vec<(&'static str, Value<'static>)> {
     if let Some(m) = l.memory {
         p.push(("MemoryMax", Value::from(m)));
         if let (Version::V2, Some(swap)) = (spec.version, l.memory_swap) {
-            let swap_max = if swap < 0 { u64::MAX } else { (swap as u64).saturating_sub(m) };
+            let swap_max = if swap < 0 {
+                u64::MAX
+            } else {
+                (swap as u64).saturating_sub(m)
+            };
             p.push(("MemorySwapMax", Value::from(swap_max)));
         }
     }
     if let Some(quota) = l.cpu_quota.filter(|q| *q > 0) {
         let period = l.cpu_period.unwrap_or(100_000).max(1);
-        p.push(("CPUQuotaPerSecUSec", Value::from(quota as u64 * 1_000_000 / period)));
+        p.push((
+            "CPUQuotaPerSecUSec",
+            Value::from(quota as u64 * 1_000_000 / period),
+        ));
         if period != 100_000 {
             p.push(("CPUQuotaPeriodUSec", Value::from(period)));
         }
@@ -125,7 +132,11 @@ mod tests {
     fn spec(limits: Limits, version: Version) -> ScopeSpec {
         ScopeSpec {
             unit: "md-0123456789ab.scope".into(),
-            description: description("web", "0123456789ab", &["sh".into(), "-c".into(), "x".into()]),
+            description: description(
+                "web",
+                "0123456789ab",
+                &["sh".into(), "-c".into(), "x".into()],
+            ),
             slice: "machine.slice".into(),
             pids: vec![42],
             limits,
@@ -140,12 +151,18 @@ mod tests {
     #[test]
     fn base_properties_are_always_there() {
         let p = build(&spec(Limits::default(), Version::V1));
-        assert_eq!(get(&p, "Description"), Some(&Value::from("mdrun container web (0123456789ab): sh -c x")));
+        assert_eq!(
+            get(&p, "Description"),
+            Some(&Value::from("mdrun container web (0123456789ab): sh -c x"))
+        );
         assert_eq!(get(&p, "Slice"), Some(&Value::from("machine.slice")));
         assert_eq!(get(&p, "PIDs"), Some(&Value::from(vec![42u32])));
         assert_eq!(get(&p, "Delegate"), Some(&Value::from(true)));
         assert_eq!(get(&p, "DefaultDependencies"), Some(&Value::from(false)));
-        assert_eq!(get(&p, "CollectMode"), Some(&Value::from("inactive-or-failed")));
+        assert_eq!(
+            get(&p, "CollectMode"),
+            Some(&Value::from("inactive-or-failed"))
+        );
         assert_eq!(get(&p, "OOMPolicy"), Some(&Value::from("continue")));
         assert!(get(&p, "MemoryMax").is_none());
         assert!(get(&p, "TasksMax").is_none());
@@ -164,7 +181,10 @@ mod tests {
         };
         let v1 = build(&spec(limits.clone(), Version::V1));
         assert_eq!(get(&v1, "MemoryMax"), Some(&Value::from(100u64 << 20)));
-        assert_eq!(get(&v1, "CPUQuotaPerSecUSec"), Some(&Value::from(500_000u64)));
+        assert_eq!(
+            get(&v1, "CPUQuotaPerSecUSec"),
+            Some(&Value::from(500_000u64))
+        );
         assert_eq!(get(&v1, "CPUShares"), Some(&Value::from(1024u64)));
         assert_eq!(get(&v1, "TasksMax"), Some(&Value::from(64u64)));
         assert!(get(&v1, "CPUWeight").is_none());
@@ -189,7 +209,10 @@ mod tests {
         };
         let p = build(&spec(limits, Version::V1));
         assert!(get(&p, "TasksMax").is_none());
-        assert_eq!(get(&p, "CPUQuotaPerSecUSec"), Some(&Value::from(500_000u64)));
+        assert_eq!(
+            get(&p, "CPUQuotaPerSecUSec"),
+            Some(&Value::from(500_000u64))
+        );
         assert_eq!(get(&p, "CPUQuotaPeriodUSec"), Some(&Value::from(50_000u64)));
     }
 

@@ -40,7 +40,8 @@ pub fn connect() -> Result<Connection, SystemdError> {
 /// Start `spec` as a transient scope and wait for its start job to end in "done".
 pub fn start(conn: &Connection, spec: &ScopeSpec) -> Result<Scope, SystemdError> {
     let began = Instant::now();
-    let manager = ManagerProxy::new(conn).map_err(call_err("connect to", "org.freedesktop.systemd1"))?;
+    let manager =
+        ManagerProxy::new(conn).map_err(call_err("connect to", "org.freedesktop.systemd1"))?;
     check_slice(conn, &manager, &spec.slice)?;
     manager.subscribe().map_err(call_err("Subscribe", ""))?;
     let result = start_subscribed(conn, &manager, spec);
@@ -55,7 +56,11 @@ pub fn start(conn: &Connection, spec: &ScopeSpec) -> Result<Scope, SystemdError>
     })
 }
 
-fn start_subscribed(conn: &Connection, manager: &ManagerProxy<'_>, spec: &ScopeSpec) -> Result<String, SystemdError> {
+fn start_subscribed(
+    conn: &Connection,
+    manager: &ManagerProxy<'_>,
+    spec: &ScopeSpec,
+) -> Result<String, SystemdError> {
     // The match rule must be in place before the job can end.
     let mut removed = zbus::block_on(manager.inner().inner().receive_signal("JobRemoved"))
         .map_err(call_err("listen for JobRemoved", ""))?;
@@ -66,13 +71,20 @@ fn start_subscribed(conn: &Connection, manager: &ManagerProxy<'_>, spec: &ScopeS
     let job = manager
         .start_transient_unit(&spec.unit, "fail", &props, &[])
         .map_err(|source| match unit_exists(&source) {
-            true => SystemdError::UnitExists { unit: spec.unit.clone() },
-            false => SystemdError::Rejected { unit: spec.unit.clone(), source },
+            true => SystemdError::UnitExists {
+                unit: spec.unit.clone(),
+            },
+            false => SystemdError::Rejected {
+                unit: spec.unit.clone(),
+                source,
+            },
         })?;
     let deadline = async_io::Timer::after(START_TIMEOUT);
     let wait = async {
         while let Some(msg) = removed.next().await {
-            let Ok((_id, path, _unit, result)) = msg.body().deserialize::<(u32, OwnedObjectPath, String, String)>()
+            let Ok((_id, path, _unit, result)) = msg
+                .body()
+                .deserialize::<(u32, OwnedObjectPath, String, String)>()
             else {
                 continue;
             };
@@ -80,21 +92,31 @@ fn start_subscribed(conn: &Connection, manager: &ManagerProxy<'_>, spec: &ScopeS
                 return Ok(result);
             }
         }
-        Err(SystemdError::Disconnected { unit: spec.unit.clone() })
+        Err(SystemdError::Disconnected {
+            unit: spec.unit.clone(),
+        })
     };
     let timeout = async {
         deadline.await;
-        Err(SystemdError::JobTimeout { unit: spec.unit.clone(), secs: START_TIMEOUT.as_secs() })
+        Err(SystemdError::JobTimeout {
+            unit: spec.unit.clone(),
+            secs: START_TIMEOUT.as_secs(),
+        })
     };
     let result = zbus::block_on(futures_lite::future::or(wait, timeout))?;
     if result != "done" {
         // A failed start can leave the unit loaded as "failed"; clear it for the next run.
         let _ = manager.reset_failed_unit(&spec.unit);
-        return Err(SystemdError::JobFailed { unit: spec.unit.clone(), result });
+        return Err(SystemdError::JobFailed {
+            unit: spec.unit.clone(),
+            result,
+        });
     }
     match scope_property(conn, manager, &spec.unit, "ControlGroup") {
         Ok(cg) if !cg.is_empty() => Ok(cg),
-        Ok(_) => Err(SystemdError::NoCgroup { unit: spec.unit.clone() }),
+        Ok(_) => Err(SystemdError::NoCgroup {
+            unit: spec.unit.clone(),
+        }),
         Err(e) => {
             let _ = manager.stop_unit(&spec.unit, "replace");
             Err(e)
@@ -104,24 +126,45 @@ fn start_subscribed(conn: &Connection, manager: &ManagerProxy<'_>, spec: &ScopeS
 
 /// A slice named in the config must exist: systemd would quietly make any slice it is
 /// asked for, and a typo would put containers where nobody looks for them.
-fn check_slice(conn: &Connection, manager: &ManagerProxy<'_>, slice: &str) -> Result<(), SystemdError> {
-    let path = manager.load_unit(slice).map_err(|source| SystemdError::Rejected { unit: slice.to_string(), source })?;
+fn check_slice(
+    conn: &Connection,
+    manager: &ManagerProxy<'_>,
+    slice: &str,
+) -> Result<(), SystemdError> {
+    let path = manager
+        .load_unit(slice)
+        .map_err(|source| SystemdError::Rejected {
+            unit: slice.to_string(),
+            source,
+        })?;
     let get = |prop: &str| unit_property(conn, &path, "org.freedesktop.systemd1.Unit", prop);
     let fragment = get("FragmentPath")?;
     let active = get("ActiveState")?;
     // -.slice has no file and is always active; so is any slice in use.
     if fragment.is_empty() && active != "active" {
-        return Err(SystemdError::NoSuchSlice { slice: slice.to_string() });
+        return Err(SystemdError::NoSuchSlice {
+            slice: slice.to_string(),
+        });
     }
     Ok(())
 }
 
-fn scope_property(conn: &Connection, manager: &ManagerProxy<'_>, unit: &str, prop: &str) -> Result<String, SystemdError> {
+fn scope_property(
+    conn: &Connection,
+    manager: &ManagerProxy<'_>,
+    unit: &str,
+    prop: &str,
+) -> Result<String, SystemdError> {
     let path = manager.get_unit(unit).map_err(call_err("GetUnit", unit))?;
     unit_property(conn, &path, SCOPE_INTERFACE, prop)
 }
 
-fn unit_property(conn: &Connection, path: &OwnedObjectPath, interface: &'static str, prop: &str) -> Result<String, SystemdError> {
+fn unit_property(
+    conn: &Connection,
+    path: &OwnedObjectPath,
+    interface: &'static str,
+    prop: &str,
+) -> Result<String, SystemdError> {
     let props = zbus::blocking::fdo::PropertiesProxy::builder(conn)
         .destination(DESTINATION)
         .and_then(|b| b.path(path.clone()))

@@ -82,7 +82,10 @@ fn hierarchies() -> Vec<(PathBuf, String)> {
         }
         let (mp, fstype, opts) = (f[1], f[2], f[3]);
         let rel = match fstype {
-            "cgroup2" => own.lines().find_map(|l| l.strip_prefix("0::")).map(str::to_string),
+            "cgroup2" => own
+                .lines()
+                .find_map(|l| l.strip_prefix("0::"))
+                .map(str::to_string),
             "cgroup" => {
                 let opts: Vec<&str> = opts.split(',').collect();
                 own.lines().find_map(|l| {
@@ -102,7 +105,9 @@ fn hierarchies() -> Vec<(PathBuf, String)> {
 fn random_hex(n: usize) -> String {
     use rand::Rng;
     let mut rng = rand::rng();
-    (0..n).map(|_| format!("{:x}", rng.random_range(0..16u8))).collect()
+    (0..n)
+        .map(|_| format!("{:x}", rng.random_range(0..16u8)))
+        .collect()
 }
 
 impl Sandbox {
@@ -125,7 +130,9 @@ impl Sandbox {
         fs::write(dir.join("cgmounts"), cg).unwrap();
         let mut cgroups = Vec::new();
         for (mp, rel) in hierarchies() {
-            let cg = mp.join(rel.trim_start_matches('/')).join(format!("mdrun-sdsbx-{tag}"));
+            let cg = mp
+                .join(rel.trim_start_matches('/'))
+                .join(format!("mdrun-sdsbx-{tag}"));
             fs::create_dir_all(&cg).unwrap_or_else(|e| panic!("mkdir {}: {e}", cg.display()));
             if cg.join("cpuset.cpus").exists() {
                 let parent = cg.parent().unwrap();
@@ -137,7 +144,10 @@ impl Sandbox {
         }
         // A shell that joins the sandbox's cgroups, then becomes `unshare`, whose child
         // (PID 1 of the new pid namespace) runs the boot script and becomes systemd.
-        let joins: String = cgroups.iter().map(|c| format!("echo $$ > {}/cgroup.procs; ", c.display())).collect();
+        let joins: String = cgroups
+            .iter()
+            .map(|c| format!("echo $$ > {}/cgroup.procs; ", c.display()))
+            .collect();
         let launcher = Command::new("sh")
             .arg("-c")
             .arg(format!(
@@ -147,19 +157,34 @@ impl Sandbox {
             .stdin(Stdio::null())
             .spawn()
             .expect("spawn the sandbox launcher");
-        let mut sb = Sandbox { pid: 0, dir, cgroups, launcher };
+        let mut sb = Sandbox {
+            pid: 0,
+            dir,
+            cgroups,
+            launcher,
+        };
         let deadline = Instant::now() + Duration::from_secs(30);
         while sb.pid == 0 {
-            let children = fs::read_to_string(format!("/proc/{0}/task/{0}/children", sb.launcher.id())).unwrap_or_default();
+            let children =
+                fs::read_to_string(format!("/proc/{0}/task/{0}/children", sb.launcher.id()))
+                    .unwrap_or_default();
             if let Some(p) = children.split_whitespace().next() {
                 sb.pid = p.parse().unwrap();
             } else {
-                assert!(Instant::now() < deadline, "sandbox did not start:\n{}", sb.console());
+                assert!(
+                    Instant::now() < deadline,
+                    "sandbox did not start:\n{}",
+                    sb.console()
+                );
                 std::thread::sleep(Duration::from_millis(20));
             }
         }
         loop {
-            if sb.sh("busctl --system status org.freedesktop.systemd1 >/dev/null 2>&1").status.success() {
+            if sb
+                .sh("busctl --system status org.freedesktop.systemd1 >/dev/null 2>&1")
+                .status
+                .success()
+            {
                 let _ = sb.sh("systemctl is-system-running --wait >/dev/null 2>&1");
                 break;
             }
@@ -205,7 +230,9 @@ impl Sandbox {
 
     /// Run `script` with sh inside; output captured.
     pub fn sh(&self, script: &str) -> Output {
-        self.command(&["sh", "-c", script]).output().expect("run nsenter")
+        self.command(&["sh", "-c", script])
+            .output()
+            .expect("run nsenter")
     }
 
     /// Run `script` inside and return its stdout; panics (with its stderr) unless it succeeds.
@@ -224,7 +251,9 @@ impl Sandbox {
 
     /// `systemctl show -p PROP --value UNIT`.
     pub fn unit_property(&self, unit: &str, prop: &str) -> String {
-        self.ok(&format!("systemctl show -p {prop} --value {unit}")).trim().to_string()
+        self.ok(&format!("systemctl show -p {prop} --value {unit}"))
+            .trim()
+            .to_string()
     }
 }
 

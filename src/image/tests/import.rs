@@ -283,3 +283,50 @@ fn a_big_file_streams_through_intact() {
     assert_eq!(fs::read(env.layer(&imported).join("big")).unwrap(), data);
     assert_eq!(imported.image.size, data.len() as u64);
 }
+
+/// Hands out a big archive and checks, at every read, that the unpacked file keeps up:
+/// the import must stream with a bounded buffer, not read ahead without limit.
+struct WatchingSource {
+    data: std::io::Cursor<Vec<u8>>,
+    tmp: std::path::PathBuf,
+    checks: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+/// At most 4 chunks queued, one being filled, one being read, 256 KiB being written.
+const MAX_AHEAD: u64 = 7 << 20;
+
+impl std::io::Read for WatchingSource {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let read = self.data.position();
+        let written = super::entries(&self.tmp)
+            .iter()
+            .filter_map(|dir| fs::metadata(self.tmp.join(dir).join("big")).ok())
+            .map(|m| m.len())
+            .sum::<u64>();
+        assert!(
+            read <= written + 1024 + MAX_AHEAD,
+            "read {read} bytes, only {written} written"
+        );
+        self.checks
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let n = buf.len().min(64 << 10);
+        self.data.read(&mut buf[..n])
+    }
+}
+
+#[test]
+fn import_streams_instead_of_buffering_the_archive() {
+    let env = Env::new();
+    let tar = Tar::new().file("big", &vec![0u8; 16 << 20]).bytes();
+    let checks = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let source = WatchingSource {
+        data: std::io::Cursor::new(tar),
+        tmp: env.store.paths.tmp(),
+        checks: checks.clone(),
+    };
+    env.store.import(Box::new(source), "big").unwrap();
+    assert!(
+        checks.load(std::sync::atomic::Ordering::SeqCst) > 700,
+        "the source was watched"
+    );
+}

@@ -1,0 +1,78 @@
+//! Reading every record fast, for `ps`: a thousand records must list in well under 20 ms.
+//! Each record costs an open, a read and a close (one reused buffer, no stat for a size
+//! hint) and a JSON parse; the parsing is spread over the CPUs.
+
+use super::Record;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// Below this many records one thread is faster than starting more.
+const PER_THREAD_MIN: usize = 64;
+
+/// Every readable record under `containers_dir`, in no particular order (directories
+/// without a readable record are skipped, as by [`Record::list`]).
+pub fn scan(containers_dir: &Path) -> Vec<Record> {
+    let Ok(entries) = std::fs::read_dir(containers_dir) else {
+        return Vec::new();
+    };
+    let files: Vec<PathBuf> = entries
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .map(|e| Record::file(&e.path()))
+        .collect();
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(files.len() / PER_THREAD_MIN)
+        .max(1);
+    if threads == 1 {
+        return load_all(&files);
+    }
+    let chunk = files.len().div_ceil(threads);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = files
+            .chunks(chunk)
+            .map(|part| s.spawn(|| load_all(part)))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    })
+}
+
+fn load_all(files: &[PathBuf]) -> Vec<Record> {
+    let mut buf = Vec::with_capacity(8192);
+    files
+        .iter()
+        .filter_map(|path| {
+            buf.clear();
+            std::fs::File::open(path).ok()?.read_to_end(&mut buf).ok()?;
+            serde_json::from_slice(&buf).ok()
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::sample_record;
+
+    #[test]
+    fn scan_reads_every_record_and_skips_the_rest() {
+        let dir = tempfile::tempdir().unwrap();
+        for i in 0..200 {
+            let id = format!("{i:064x}");
+            let d = dir.path().join(&id);
+            std::fs::create_dir(&d).unwrap();
+            sample_record(&id, &format!("c{i}")).save(&d).unwrap();
+        }
+        std::fs::create_dir(dir.path().join("no-record")).unwrap();
+        std::fs::create_dir(dir.path().join("corrupt")).unwrap();
+        std::fs::write(dir.path().join("corrupt/container.json"), "{").unwrap();
+        std::fs::write(dir.path().join(".lock"), "").unwrap();
+        let mut names: Vec<String> = scan(dir.path()).into_iter().map(|r| r.name).collect();
+        names.sort_by_key(|n| n[1..].parse::<u32>().unwrap());
+        assert_eq!(names, (0..200).map(|i| format!("c{i}")).collect::<Vec<_>>());
+        assert!(scan(&dir.path().join("missing")).is_empty());
+    }
+}

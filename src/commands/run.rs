@@ -26,8 +26,11 @@ pub fn run(args: &RunArgs) -> Result<i32> {
     let image = store.resolve(&spec.image)?;
     let id = ids::new_id();
     let hostname = spec.hostname.clone().unwrap_or_else(|| ids::short(&id).to_string());
-    let manager = placement::Manager::Cgroupfs;
-    let log_driver = log_driver(&spec);
+    let (manager, warning) = placement::choose(spec.cgroup_manager, &global);
+    if let Some(w) = warning {
+        eprintln!("mdrun: {w}");
+    }
+    let log_driver = log_driver(&spec, &global);
 
     // Claim the name and the directories under the lock, so that a concurrent
     // `run --name x` sees our claim (a record in state "created").
@@ -76,7 +79,15 @@ pub fn run(args: &RunArgs) -> Result<i32> {
 
     let volumes = volume_mounts(&paths, &spec)?;
     let plan = plan(&spec, &store, &image, &dirs, volumes, hostname, log_driver != logs::Driver::None || spec.detach);
-    let prepared = Prepared { record, dirs, plan, manager, interactive: spec.interactive };
+    let prepared = Prepared {
+        record,
+        dirs,
+        plan,
+        manager,
+        slice: global.slice.clone(),
+        interactive: spec.interactive,
+        sdnotify_container: spec.sdnotify_container,
+    };
     if spec.detach {
         run_start::detached(prepared)?;
         println!("{id}");
@@ -86,13 +97,13 @@ pub fn run(args: &RunArgs) -> Result<i32> {
     }
 }
 
-/// Which log driver a new container gets. An attached `--rm` container's output is on the
-/// user's terminal and its record is gone when it ends: a log file would be written and
-/// removed, so it gets none (cheaper start). Everything else keeps its output.
-fn log_driver(spec: &crate::spec::ContainerSpec) -> logs::Driver {
-    if spec.remove && !spec.detach {
-        logs::Driver::None
-    } else {
-        logs::Driver::File
+/// Which log driver a new container gets: `--log-driver`, else the global config's, `auto`
+/// meaning journald when it is there, else a file. An attached `--rm` container's output is
+/// on the user's terminal and its file would be removed with it as it ends, so unless the
+/// driver keeps logs elsewhere (journald) it gets none: a cheaper start, nothing lost.
+fn log_driver(spec: &crate::spec::ContainerSpec, global: &GlobalConfig) -> logs::Driver {
+    match logs::choose(spec.log_driver, global) {
+        logs::Driver::File if spec.remove && !spec.detach => logs::Driver::None,
+        d => d,
     }
 }

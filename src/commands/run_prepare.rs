@@ -77,6 +77,9 @@ pub fn volume_mounts(paths: &Paths, spec: &ContainerSpec) -> Result<Vec<Mount>> 
         let source = std::fs::canonicalize(&source).ctx("resolve volume directory", &source)?;
         mounts.push(Mount { source, target: v.target.clone(), read_only: v.read_only });
     }
+    if let Some(sock) = notify_socket(spec) {
+        mounts.push(Mount { source: sock, target: PathBuf::from(NOTIFY_TARGET), read_only: false });
+    }
     Ok(mounts)
 }
 
@@ -119,6 +122,21 @@ pub fn plan(
     }
 }
 
+/// Where `--sdnotify container` puts systemd's notification socket inside (as podman does).
+const NOTIFY_TARGET: &str = "/run/notify/notify.sock";
+
+/// The host's notification socket, when the container is to signal readiness itself and
+/// we run under a Type=notify unit. Abstract sockets belong to the host's network namespace
+/// and cannot be handed over; only a socket file can.
+fn notify_socket(spec: &ContainerSpec) -> Option<PathBuf> {
+    if !spec.sdnotify_container {
+        return None;
+    }
+    let path = std::env::var_os(crate::systemd::NOTIFY_SOCKET)?;
+    let path = PathBuf::from(path);
+    path.is_absolute().then_some(path)
+}
+
 /// PATH and HOSTNAME first, then the image's, then the user's (later entries win), as docker.
 pub fn environment(spec: &ContainerSpec, image: &Image, hostname: &str) -> Vec<String> {
     let mut env: Vec<(String, String)> = vec![
@@ -128,6 +146,9 @@ pub fn environment(spec: &ContainerSpec, image: &Image, hostname: &str) -> Vec<S
     ];
     if spec.tty {
         env.push(("TERM".into(), "xterm".into()));
+    }
+    if notify_socket(spec).is_some() {
+        env.push(("NOTIFY_SOCKET".into(), NOTIFY_TARGET.into()));
     }
     let image_env = image.config.env.iter().filter_map(|kv| kv.split_once('=')).map(|(k, v)| (k.to_string(), v.to_string()));
     for (k, v) in image_env.chain(spec.env.iter().cloned()) {

@@ -17,7 +17,11 @@ pub struct Prepared {
     pub dirs: ContainerDirs,
     pub plan: LaunchPlan,
     pub manager: placement::Manager,
+    /// The systemd slice for the scope (systemd manager).
+    pub slice: String,
     pub interactive: bool,
+    /// `--sdnotify container`: the container signals readiness itself.
+    pub sdnotify_container: bool,
 }
 
 /// Attached: we are the supervisor; returns the command's exit code.
@@ -114,7 +118,7 @@ fn launch_and_wait(mut p: Prepared, attached: bool, on_running: impl FnOnce(&Rec
     signals::block().map_err(launch::sys("block signals"))?;
     let spawned = launch::spawn(&p.plan)?;
     // The init builds its root filesystem while we make its cgroup.
-    let placed = placement::place(
+    let placed = placement::place_in(
         p.manager,
         &placement::Request {
             id: &record.id,
@@ -124,6 +128,7 @@ fn launch_and_wait(mut p: Prepared, attached: bool, on_running: impl FnOnce(&Rec
             cgroup_parent: record.cgroup_parent.as_deref(),
             pid: spawned.pid.as_raw(),
         },
+        &p.slice,
     )?;
     let cgroup = placed.cgroup;
     if p.plan.process.security.device_filter {
@@ -144,7 +149,14 @@ fn launch_and_wait(mut p: Prepared, attached: bool, on_running: impl FnOnce(&Rec
     record.cgroup_manager = p.manager;
     p.dirs.keep();
     record.save(&p.dirs.data)?;
-    crate::systemd::notify_ready(running.pid.as_raw());
+    // Under a Type=notify unit (mdrun@.service) we stay as the main process: the
+    // supervisor that exits with the container's status.
+    let me = std::process::id() as i32;
+    if p.sdnotify_container {
+        crate::systemd::notify_main_pid(me);
+    } else {
+        crate::systemd::notify_ready(me);
+    }
     on_running(record);
 
     let ctx = logs::Context {

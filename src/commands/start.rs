@@ -38,7 +38,15 @@ pub fn run(args: &StartArgs) -> Result<i32> {
         let plan = plan(&spec, &store, &image, &dirs, volumes, record.hostname.clone(), capture);
         record.detached = spec.detach;
         let manager = record.cgroup_manager;
-        let prepared = Prepared { record, dirs, plan, manager, interactive: spec.interactive };
+        let prepared = Prepared {
+            record,
+            dirs,
+            plan,
+            manager,
+            slice: global.slice.clone(),
+            interactive: spec.interactive,
+            sdnotify_container: spec.sdnotify_container,
+        };
         if args.attach {
             return run_start::attached(prepared);
         }

@@ -200,7 +200,7 @@ mod tests {
 
     #[test]
     fn the_reader_thread_stops_a_few_chunks_ahead() {
-        let total = 64 << 20;
+        let total = 16 << 20;
         let taken = Arc::new(AtomicU64::new(0));
         let mut pipe = spawn(Box::new(Counting(taken.clone(), total)), Compression::None);
         // Nobody reads: the thread fills the queue and blocks. Wait until it stands still.

@@ -9,6 +9,10 @@ use std::path::Path;
 
 pub fn mount_all(root: &Path, volumes: &[Mount]) -> Result<(), RootfsError> {
     for vol in volumes {
+        if !vol.source.is_dir() {
+            mount_file(root, vol)?;
+            continue;
+        }
         let target = mkdir_all(root, &vol.target)?;
         let shown = root.join(vol.target.strip_prefix("/").unwrap_or(&vol.target));
         mount(Some(&vol.source), &fd_path(&target), None::<&str>, MsFlags::MS_BIND | MsFlags::MS_REC, None::<&str>)
@@ -21,4 +25,28 @@ pub fn mount_all(root: &Path, volumes: &[Mount]) -> Result<(), RootfsError> {
         }
     }
     Ok(())
+}
+
+/// A single file (the sd_notify socket of `--sdnotify container`): its mount point is an
+/// empty file made in the container's write layer, in a directory resolved inside the root.
+fn mount_file(root: &Path, vol: &Mount) -> Result<(), RootfsError> {
+    use nix::fcntl::OFlag;
+    use nix::sys::stat::Mode;
+    let shown = root.join(vol.target.strip_prefix("/").unwrap_or(&vol.target));
+    let (Some(parent), Some(name)) = (vol.target.parent(), vol.target.file_name()) else {
+        return Err(nix::Error::EINVAL).at("bind mount file on", &shown);
+    };
+    let dir = mkdir_all(root, parent)?;
+    // O_PATH parent descriptors cannot create files: reopen it as a directory.
+    let dir = nix::fcntl::openat(&dir, ".", OFlag::O_DIRECTORY | OFlag::O_CLOEXEC, Mode::empty())
+        .at("open", &shown)?;
+    let file = nix::fcntl::openat(
+        &dir,
+        name,
+        OFlag::O_CREAT | OFlag::O_WRONLY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
+        Mode::from_bits_truncate(0o600),
+    )
+    .at("create mount point", &shown)?;
+    mount(Some(&vol.source), &fd_path(&file), None::<&str>, MsFlags::MS_BIND, None::<&str>)
+        .at("bind mount file on", &shown)
 }

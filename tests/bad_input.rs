@@ -9,21 +9,74 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::PathBuf;
 
-/// Runs `mdrun run --rm ARGS` and asserts a one-line refusal, exit 125, nothing left.
-#[track_caller]
-fn refused(env: &TestEnv, args: &[&str]) -> Out {
-    let out = env.run(args);
-    out.assert_mdrun_error();
-    env.assert_clean();
-    out
+/// Collects refusals that went wrong, so that one run of a test reports every bad case.
+struct Refusals<'a> {
+    env: &'a TestEnv,
+    problems: Vec<String>,
+}
+
+impl<'a> Refusals<'a> {
+    fn new(env: &'a TestEnv) -> Self {
+        Refusals {
+            env,
+            problems: Vec::new(),
+        }
+    }
+
+    /// `mdrun run --rm ARGS` must fail with 125, one line on stderr and nothing left behind.
+    fn check(&mut self, args: &[&str]) -> Out {
+        let out = self.env.run(args);
+        self.judge(&out, 125);
+        out
+    }
+
+    /// `out` must be a one-line failure with `code`, with nothing left behind.
+    fn judge(&mut self, out: &Out, code: i32) {
+        let lines: Vec<&str> = out.stderr.lines().collect();
+        if out.code != code {
+            self.problems
+                .push(format!("exit {} instead of {code}:\n{out}", out.code));
+        } else if lines.len() != 1 || !lines[0].starts_with("mdrun: ") {
+            self.problems
+                .push(format!("not one 'mdrun: ' line on stderr:\n{out}"));
+        }
+        let left = self.env.leftovers(true);
+        if !left.is_empty() {
+            self.problems.push(format!(
+                "{:?} left behind:\n  {}",
+                out.args,
+                left.join("\n  ")
+            ));
+        }
+    }
+
+    fn expect(&mut self, ok: bool, problem: impl FnOnce() -> String) {
+        if !ok {
+            self.problems.push(problem());
+        }
+    }
+
+    #[track_caller]
+    fn finish(self) {
+        assert!(
+            self.problems.is_empty(),
+            "{} bad input(s) not refused as they should be:\n\n{}",
+            self.problems.len(),
+            self.problems.join("\n\n")
+        );
+    }
 }
 
 #[test]
 fn unknown_image_is_refused() {
     let env = TestEnv::new();
-    let out = refused(&env, &["no-such-image", "true"]);
-    assert!(out.stderr.contains("no-such-image"), "{out}");
-    refused(&env, &["busybox:no-such-tag", "true"]);
+    let mut r = Refusals::new(&env);
+    let out = r.check(&["no-such-image", "true"]);
+    r.expect(out.stderr.contains("no-such-image"), || {
+        format!("the image is not named:\n{out}")
+    });
+    r.check(&["busybox:no-such-tag", "true"]);
+    r.finish();
 }
 
 #[test]
@@ -36,6 +89,7 @@ fn command_not_found_leaves_nothing() {
 #[test]
 fn bad_memory_sizes_are_refused() {
     let env = TestEnv::new();
+    let mut r = Refusals::new(&env);
     for size in [
         "12q",
         "-5m",
@@ -45,42 +99,39 @@ fn bad_memory_sizes_are_refused() {
         "m",
         "99999999999999999999g",
     ] {
-        let out = refused(&env, &[&format!("--memory={size}"), "busybox", "true"]);
-        assert!(
-            out.stderr.contains(size),
-            "the message does not quote {size:?}:\n{out}"
-        );
+        let out = r.check(&[&format!("--memory={size}"), "busybox", "true"]);
+        r.expect(out.stderr.contains(size), || {
+            format!("the message does not quote {size:?}:\n{out}")
+        });
     }
     // As separate arguments too (a leading '-' must not turn it into an option).
-    refused(&env, &["--memory", "-5m", "busybox", "true"]);
-    refused(&env, &["-m", "12q", "busybox", "true"]);
-    refused(
-        &env,
-        &["--memory-swap", "12q", "-m", "10m", "busybox", "true"],
-    );
+    r.check(&["--memory", "-5m", "busybox", "true"]);
+    r.check(&["-m", "12q", "busybox", "true"]);
+    r.check(&["--memory-swap", "12q", "-m", "10m", "busybox", "true"]);
     // memory+swap below memory
-    refused(
-        &env,
-        &["--memory-swap", "10m", "-m", "20m", "busybox", "true"],
-    );
+    r.check(&["--memory-swap", "10m", "-m", "20m", "busybox", "true"]);
+    r.finish();
 }
 
 #[test]
 fn bad_cpu_limits_are_refused() {
     let env = TestEnv::new();
+    let mut r = Refusals::new(&env);
     for cpus in ["99", "0", "-1", "abc", "3", "nan"] {
-        refused(&env, &[&format!("--cpus={cpus}"), "busybox", "true"]);
+        r.check(&[&format!("--cpus={cpus}"), "busybox", "true"]);
     }
     for set in ["5", "0-9", "a", "1-0", ""] {
-        refused(&env, &[&format!("--cpuset-cpus={set}"), "busybox", "true"]);
+        r.check(&[&format!("--cpuset-cpus={set}"), "busybox", "true"]);
     }
-    refused(&env, &["--cpu-shares", "1", "busybox", "true"]);
-    refused(&env, &["--pids-limit", "0", "busybox", "true"]);
+    r.check(&["--cpu-shares", "1", "busybox", "true"]);
+    r.check(&["--pids-limit", "0", "busybox", "true"]);
+    r.finish();
 }
 
 #[test]
 fn bad_volumes_are_refused() {
     let env = TestEnv::new();
+    let mut r = Refusals::new(&env);
     let host = env.path("vol");
     let h = host.to_str().unwrap();
     let cases = [
@@ -96,26 +147,27 @@ fn bad_volumes_are_refused() {
         format!("{h}:/"),            // over the whole root
     ];
     for volume in &cases {
-        refused(&env, &["-v", volume, "busybox", "true"]);
+        r.check(&["-v", volume, "busybox", "true"]);
     }
-    assert!(
-        !host.exists(),
-        "a refused volume still created {}",
-        host.display()
-    );
-    assert_eq!(
-        files::names(&env.root.join("volumes")),
-        Vec::<String>::new()
-    );
+    r.expect(!host.exists(), || {
+        format!("a refused volume still created {}", host.display())
+    });
+    let volumes = files::names(&env.root.join("volumes"));
+    r.expect(volumes.is_empty(), || {
+        format!("refused volumes were made: {volumes:?}")
+    });
+    r.finish();
 }
 
 #[test]
 fn bad_names_are_refused() {
     let env = TestEnv::new();
+    let mut r = Refusals::new(&env);
     for name in ["a/b", "..x", ".x", "-x", "a b", &"a".repeat(65)] {
-        let out = refused(&env, &["--name", name, "busybox", "true"]);
-        assert!(!out.stderr.is_empty());
+        r.check(&["--name", name, "busybox", "true"]);
+        r.check(&[&format!("--name={name}"), "busybox", "true"]);
     }
+    r.finish();
     // The longest name that is allowed, and the other allowed characters.
     env.run(&["--name", &"a".repeat(64), "busybox", "true"])
         .assert_ok();
@@ -127,20 +179,18 @@ fn bad_names_are_refused() {
 #[test]
 fn other_bad_flags_are_refused() {
     let env = TestEnv::new();
-    refused(&env, &["-w", "relative/dir", "busybox", "true"]);
-    refused(&env, &["-h", "bad host", "busybox", "true"]);
-    refused(&env, &["-e", "A B=1", "busybox", "true"]);
-    refused(&env, &["-e", "=1", "busybox", "true"]);
-    refused(&env, &["--env-file", "/nonexistent/env", "busybox", "true"]);
-    refused(
-        &env,
-        &["--config", "/nonexistent/web.toml", "busybox", "true"],
-    );
-    refused(&env, &["--frobnicate", "busybox", "true"]);
-    refused(&env, &["--memory"]);
+    let mut r = Refusals::new(&env);
+    r.check(&["-w", "relative/dir", "busybox", "true"]);
+    r.check(&["-h", "bad host", "busybox", "true"]);
+    r.check(&["-e", "A B=1", "busybox", "true"]);
+    r.check(&["-e", "=1", "busybox", "true"]);
+    r.check(&["--env-file", "/nonexistent/env", "busybox", "true"]);
+    r.check(&["--config", "/nonexistent/web.toml", "busybox", "true"]);
+    r.check(&["--frobnicate", "busybox", "true"]);
+    r.check(&["--memory"]);
     // No image at all.
-    let out = env.mdrun(&["run", "--rm"]);
-    out.assert_mdrun_error();
+    r.check(&[]);
+    r.finish();
 }
 
 /// What an import may change: the layer store, the image records and the scratch space.
@@ -154,36 +204,53 @@ fn store(env: &TestEnv) -> BTreeMap<PathBuf, String> {
     all
 }
 
-#[track_caller]
-fn import_refused(env: &TestEnv, tarball: &[u8], what: &str) -> Out {
-    let before = store(env);
-    let images_before = env.mdrun(&["images", "--format", "json"]);
-    let file = env.path(&format!("{what}.tar"));
-    fs::write(&file, tarball).unwrap();
-    let out = env.mdrun(&["import", file.to_str().unwrap(), what]);
-    out.assert_mdrun_error();
-    let changes = files::diff(&before, &store(env));
-    assert!(
-        changes.is_empty(),
-        "a refused import ({what}) changed the store:\n  {}",
-        changes.join("\n  ")
-    );
-    assert_eq!(
-        images_before.stdout,
-        env.mdrun(&["images", "--format", "json"]).stdout
-    );
-    env.assert_clean();
-    out
+impl Refusals<'_> {
+    /// `mdrun import` of these bytes must fail with 125 and one line, and change nothing in
+    /// the store (no layer, no image record, nothing half-unpacked in `<root>/tmp`).
+    fn import(&mut self, tarball: &[u8], what: &str) -> Out {
+        let env = self.env;
+        let before = store(env);
+        let images_before = env.mdrun(&["images", "--format", "json"]).stdout;
+        let file = env.path(&format!("{what}.tar"));
+        fs::write(&file, tarball).unwrap();
+        let out = env.mdrun(&["import", file.to_str().unwrap(), what]);
+        self.judge(&out, 125);
+        let changes = files::diff(&before, &store(env));
+        self.expect(changes.is_empty(), || {
+            format!(
+                "a refused import ({what}) changed the store:\n  {}",
+                changes.join("\n  ")
+            )
+        });
+        let images_after = env.mdrun(&["images", "--format", "json"]).stdout;
+        self.expect(images_before == images_after, || {
+            format!("a refused import ({what}) changed `images`:\n{images_after}")
+        });
+        out
+    }
+
+    /// An import that may be accepted (resolving every entry inside the layer) or refused
+    /// (125, one line), but never writes outside the layer. Returns the exit code.
+    fn import_contained(&mut self, tarball: &[u8], what: &str) -> i32 {
+        let file = self.env.path(&format!("{what}.tar"));
+        fs::write(&file, tarball).unwrap();
+        let out = self.env.mdrun(&["import", file.to_str().unwrap(), what]);
+        if out.code != 0 {
+            self.judge(&out, 125);
+        }
+        out.code
+    }
 }
 
 #[test]
 fn corrupt_tarball_import_is_refused_whole() {
     let env = TestEnv::new();
+    let mut r = Refusals::new(&env);
     let garbage: Vec<u8> = (0..200_000u32)
         .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
         .collect();
-    import_refused(&env, &garbage, "garbage");
-    import_refused(&env, b"", "empty");
+    r.import(&garbage, "garbage");
+    r.import(b"", "empty");
     // A gzip stream whose content is corrupt.
     let tar = fs::read(busybox_tarball()).unwrap();
     let mut gz = gzip(&tar);
@@ -191,19 +258,22 @@ fn corrupt_tarball_import_is_refused_whole() {
     for b in &mut gz[middle..middle + 64] {
         *b ^= 0x5a;
     }
-    import_refused(&env, &gz, "corrupt-gzip");
+    r.import(&gz, "corrupt-gzip");
+    r.finish();
 }
 
 #[test]
 fn truncated_tarball_import_is_refused_whole() {
     let env = TestEnv::new();
+    let mut r = Refusals::new(&env);
     let tar = fs::read(busybox_tarball()).unwrap();
     // In the middle of bin/busybox's data.
-    import_refused(&env, &tar[..tar.len() / 2], "truncated");
+    r.import(&tar[..tar.len() / 2], "truncated");
     // Cut inside a header.
-    import_refused(&env, &tar[..512 * 3 + 100], "cut-header");
+    r.import(&tar[..512 * 3 + 100], "cut-header");
     let gz = gzip(&tar);
-    import_refused(&env, &gz[..gz.len() / 2], "truncated-gzip");
+    r.import(&gz[..gz.len() / 2], "truncated-gzip");
+    r.finish();
 }
 
 fn gzip(data: &[u8]) -> Vec<u8> {
@@ -222,6 +292,7 @@ fn with_shell(tar: Tar) -> Tar {
 #[test]
 fn tarball_with_dotdot_entry_is_refused() {
     let env = TestEnv::new();
+    let mut r = Refusals::new(&env);
     let rel = env
         .dir
         .strip_prefix("/")
@@ -234,37 +305,30 @@ fn tarball_with_dotdot_entry_is_refused() {
         .entry("etc/", Kind::Dir)
         .entry("../evil", Kind::File(b"evil"))
         .finish();
-    import_refused(&env, &tar, "dotdot");
+    r.import(&tar, "dotdot");
     let tar = Tar::new().entry(&deep, Kind::File(b"evil")).finish();
-    import_refused(&env, &tar, "dotdot-deep");
+    r.import(&tar, "dotdot-deep");
     let tar = Tar::new()
         .entry("etc/../../evil-mid", Kind::File(b"evil"))
         .finish();
-    import_refused(&env, &tar, "dotdot-mid");
+    r.import(&tar, "dotdot-mid");
     for name in ["evil", "evil-deep", "evil-mid"] {
         let found = files::find_named(&env.dir, name);
-        assert!(found.is_empty(), "a ../ entry was written: {found:?}");
+        r.expect(found.is_empty(), || {
+            format!("a ../ entry was written: {found:?}")
+        });
     }
-    assert_absent(&env.dir.parent().unwrap().join("evil"));
-}
-
-/// An import that may be accepted (resolving the entry inside the layer) or refused, but
-/// must not write outside the layer; returns whether it was accepted.
-#[track_caller]
-fn import_contained(env: &TestEnv, tarball: &[u8], what: &str) -> bool {
-    let file = env.path(&format!("{what}.tar"));
-    fs::write(&file, tarball).unwrap();
-    let out = env.mdrun(&["import", file.to_str().unwrap(), what]);
-    if out.code != 0 {
-        out.assert_mdrun_error();
-    }
-    env.assert_clean();
-    out.code == 0
+    let beside = env.dir.parent().unwrap().join("evil");
+    r.expect(fs::symlink_metadata(&beside).is_err(), || {
+        format!("{} was written", beside.display())
+    });
+    r.finish();
 }
 
 #[test]
-fn tarball_with_absolute_symlink_cannot_write_outside() {
+fn tarball_with_symlinks_out_of_the_layer_cannot_write_outside() {
     let env = TestEnv::new();
+    let mut r = Refusals::new(&env);
     let outside = env.path("outside");
     fs::create_dir(&outside).unwrap();
     let o = outside.to_str().unwrap();
@@ -273,7 +337,7 @@ fn tarball_with_absolute_symlink_cannot_write_outside() {
         .entry("escape", Kind::Symlink(o))
         .entry("escape/pwned", Kind::File(b"pwned"))
         .finish();
-    import_contained(&env, &tar, "abs-symlink");
+    r.import_contained(&tar, "abs-symlink");
     // A relative symlink climbing out, then a file through it.
     let up = "../".repeat(20);
     let rel = format!("up/{}/pwned-rel", o.trim_start_matches('/'));
@@ -281,29 +345,31 @@ fn tarball_with_absolute_symlink_cannot_write_outside() {
         .entry("up", Kind::Symlink(&up))
         .entry(&rel, Kind::File(b"pwned"))
         .finish();
-    import_contained(&env, &tar, "rel-symlink");
+    r.import_contained(&tar, "rel-symlink");
     // A symlink, then a directory entry and a file below it.
     let tar = Tar::new()
         .entry("d", Kind::Symlink(o))
         .entry("d/sub/", Kind::Dir)
         .entry("d/sub/pwned-dir", Kind::File(b"pwned"))
         .finish();
-    import_contained(&env, &tar, "symlink-dir");
+    r.import_contained(&tar, "symlink-dir");
     // An absolute entry name.
     let tar = with_shell(Tar::new())
         .entry(&format!("{o}/pwned-abs"), Kind::File(b"pwned"))
         .finish();
-    import_contained(&env, &tar, "abs-name");
-    assert_eq!(
-        files::names(&outside),
-        Vec::<String>::new(),
-        "an import wrote outside its layer"
-    );
+    r.import_contained(&tar, "abs-name");
+    let written = files::names(&outside);
+    r.expect(written.is_empty(), || {
+        format!("an import wrote outside its layer: {written:?}")
+    });
+    r.finish();
 }
 
 #[test]
 fn tarball_with_hardlink_to_a_host_file_cannot_touch_it() {
+    use std::os::unix::fs::MetadataExt;
     let env = TestEnv::new();
+    let mut r = Refusals::new(&env);
     let target = env.path("host-file");
     fs::write(&target, "original").unwrap();
     let t = target.to_str().unwrap();
@@ -311,31 +377,39 @@ fn tarball_with_hardlink_to_a_host_file_cannot_touch_it() {
         .entry("hl", Kind::Hardlink(t))
         .entry("hl", Kind::File(b"pwned"))
         .finish();
-    import_contained(&env, &tar, "hardlink-abs");
+    r.import_contained(&tar, "hardlink-abs");
     let up = format!("{}{}", "../".repeat(20), t.trim_start_matches('/'));
     let tar = Tar::new()
         .entry("hl2", Kind::Hardlink(&up))
         .entry("hl2", Kind::File(b"pwned"))
         .finish();
-    import_contained(&env, &tar, "hardlink-rel");
-    assert_eq!(fs::read_to_string(&target).unwrap(), "original");
-    use std::os::unix::fs::MetadataExt;
-    assert_eq!(
-        fs::metadata(&target).unwrap().nlink(),
-        1,
-        "the host file got a hard link into a layer"
-    );
+    r.import_contained(&tar, "hardlink-rel");
+    let content = fs::read_to_string(&target).unwrap();
+    r.expect(content == "original", || {
+        format!("the host file now holds {content:?}")
+    });
+    let links = fs::metadata(&target).unwrap().nlink();
+    r.expect(links == 1, || {
+        format!("the host file got {} hard link(s) into a layer", links - 1)
+    });
+    r.finish();
 }
 
 #[test]
-fn import_of_a_missing_file_is_refused() {
+fn import_of_a_missing_file_or_with_a_bad_name_is_refused() {
     let env = TestEnv::bare();
+    let mut r = Refusals::new(&env);
     let out = env.mdrun(&["import", "/nonexistent/rootfs.tar", "x"]);
-    out.assert_mdrun_error();
-    assert!(out.stderr.contains("/nonexistent/rootfs.tar"), "{out}");
+    r.judge(&out, 125);
+    r.expect(out.stderr.contains("/nonexistent/rootfs.tar"), || {
+        format!("the path is not named:\n{out}")
+    });
     let tarball = busybox_tarball().to_str().unwrap();
-    env.mdrun(&["import", tarball, "bad name!"])
-        .assert_mdrun_error();
-    env.assert_clean();
-    assert_eq!(files::names(&env.root.join("layers")), Vec::<String>::new());
+    let out = env.mdrun(&["import", tarball, "bad name!"]);
+    r.judge(&out, 125);
+    let layers = files::names(&env.root.join("layers"));
+    r.expect(layers.is_empty(), || {
+        format!("layers were left: {layers:?}")
+    });
+    r.finish();
 }

@@ -14,7 +14,9 @@ use std::time::{Duration, Instant};
 fn record(env: &TestEnv, name: &str) -> serde_json::Value {
     for id in env.containers() {
         let path = env.root.join("containers").join(&id).join("container.json");
-        let Ok(text) = std::fs::read_to_string(&path) else { continue };
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
         let v: serde_json::Value = serde_json::from_str(&text).unwrap();
         if v["name"] == name {
             return v;
@@ -27,7 +29,8 @@ fn record(env: &TestEnv, name: &str) -> serde_json::Value {
 fn ps_all(env: &TestEnv) -> Vec<(String, String)> {
     let out = env.mdrun(&["ps", "-a", "--format", "json"]);
     out.assert_ok();
-    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {out}"));
+    let v: serde_json::Value =
+        serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {out}"));
     v.as_array()
         .unwrap()
         .iter()
@@ -72,7 +75,12 @@ fn two_hundred_concurrent_containers_all_finish_right() {
     let start = Instant::now();
     // TestEnv is not Sync: the threads build their commands from its parts.
     let (dir, config) = (env.dir.clone(), env.config.clone());
-    let mdrun = |args: &[&str]| Cmd::new(MDRUN, &dir).args(args).env("MDRUN_CONFIG", &config).run();
+    let mdrun = |args: &[&str]| {
+        Cmd::new(MDRUN, &dir)
+            .args(args)
+            .env("MDRUN_CONFIG", &config)
+            .run()
+    };
     std::thread::scope(|s| {
         for _ in 0..PARALLEL {
             s.spawn(|| loop {
@@ -99,18 +107,32 @@ fn two_hundred_concurrent_containers_all_finish_right() {
                 let out = mdrun(&args);
                 let want = if detached { 0 } else { code };
                 if out.code != want {
-                    failures.lock().unwrap().push(format!("{name}: expected {want}\n{out}"));
+                    failures
+                        .lock()
+                        .unwrap()
+                        .push(format!("{name}: expected {want}\n{out}"));
                 }
             });
         }
     });
     let failures = failures.into_inner().unwrap();
-    assert!(failures.is_empty(), "{} failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     // Detached ones: each kept record says its code; the --rm ones go away by themselves.
-    wait_until("the detached containers to finish", Duration::from_secs(60), || {
-        ps_all(&env).iter().all(|(_, status)| !status.starts_with("Up"))
-            && env.containers().len() == TOTAL / 2
-    });
+    wait_until(
+        "the detached containers to finish",
+        Duration::from_secs(60),
+        || {
+            ps_all(&env)
+                .iter()
+                .all(|(_, status)| !status.starts_with("Up"))
+                && env.containers().len() == TOTAL / 2
+        },
+    );
     let elapsed = start.elapsed();
     let mut listed = ps_all(&env);
     listed.sort();
@@ -120,12 +142,27 @@ fn two_hundred_concurrent_containers_all_finish_right() {
         .collect();
     expect.sort();
     // Status is "Exited (N) 2 seconds ago": compare the "Exited (N)" part.
-    let got: Vec<(String, String)> =
-        listed.iter().map(|(n, s)| (n.clone(), s.split_inclusive(')').next().unwrap_or(s).to_string())).collect();
+    let got: Vec<(String, String)> = listed
+        .iter()
+        .map(|(n, s)| {
+            (
+                n.clone(),
+                s.split_inclusive(')').next().unwrap_or(s).to_string(),
+            )
+        })
+        .collect();
     assert_eq!(got, expect, "ps -a disagrees with what ran");
     // The cgroup tree and the mount table: nothing of a finished container.
-    assert_eq!(container_cgroups(&env), Vec::<PathBuf>::new(), "cgroups left");
-    assert!(mounts::mounts_under(&env.dir).is_empty(), "mounts left: {:?}", mounts::mounts_under(&env.dir));
+    assert_eq!(
+        container_cgroups(&env),
+        Vec::<PathBuf>::new(),
+        "cgroups left"
+    );
+    assert!(
+        mounts::mounts_under(&env.dir).is_empty(),
+        "mounts left: {:?}",
+        mounts::mounts_under(&env.dir)
+    );
     let names: Vec<String> = expect.iter().map(|(n, _)| n.clone()).collect();
     for chunk in names.chunks(50) {
         let mut args = vec!["rm".to_string()];
@@ -133,7 +170,10 @@ fn two_hundred_concurrent_containers_all_finish_right() {
         env.mdrun(&args).assert_ok();
     }
     eprintln!("200 containers in {elapsed:?}");
-    assert!(elapsed < Duration::from_secs(120), "200 containers took {elapsed:?}");
+    assert!(
+        elapsed < Duration::from_secs(120),
+        "200 containers took {elapsed:?}"
+    );
     env.assert_clean();
 }
 
@@ -142,7 +182,18 @@ fn an_oom_killed_container_is_recorded_and_removed() {
     let env = TestEnv::new();
     env.keep_containers();
     // A string that doubles until the 16 MiB limit stops it.
-    let out = env.mdrun(&["run", "--name", "oom", "--memory", "16m", "--memory-swap", "16m", "busybox", "awk", "BEGIN { s = \"x\"; while (1) s = s s }"]);
+    let out = env.mdrun(&[
+        "run",
+        "--name",
+        "oom",
+        "--memory",
+        "16m",
+        "--memory-swap",
+        "16m",
+        "busybox",
+        "awk",
+        "BEGIN { s = \"x\"; while (1) s = s s }",
+    ]);
     assert_eq!(out.code, 137, "{out}");
     let r = record(&env, "oom");
     assert_eq!(r["oom_killed"], true, "{r}");
@@ -155,10 +206,24 @@ fn an_oom_killed_container_is_recorded_and_removed() {
 fn pid_1_ignoring_sigterm_is_killed_by_stop_and_recorded() {
     let env = TestEnv::new();
     env.keep_containers();
-    env.mdrun(&["run", "-d", "--name", "deaf", "busybox", "sh", "-c", "trap '' TERM; while :; do sleep 1; done"]).assert_ok();
+    env.mdrun(&[
+        "run",
+        "-d",
+        "--name",
+        "deaf",
+        "busybox",
+        "sh",
+        "-c",
+        "trap '' TERM; while :; do sleep 1; done",
+    ])
+    .assert_ok();
     let start = Instant::now();
     env.mdrun(&["stop", "-t", "1", "deaf"]).assert_ok();
-    assert!(start.elapsed() < Duration::from_secs(8), "stop -t 1 took {:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_secs(8),
+        "stop -t 1 took {:?}",
+        start.elapsed()
+    );
     let out = env.mdrun(&["wait", "deaf"]);
     assert_eq!(out.out(), "137", "{out}");
     env.mdrun(&["rm", "deaf"]).assert_ok();
@@ -170,9 +235,21 @@ fn children_that_outlive_pid_1_are_killed_with_it() {
     let env = TestEnv::new();
     env.keep_containers();
     // A daemonised child (own session) and a plain background one: PID 1 exits at once.
-    let out = env.mdrun(&["run", "--name", "orphans", "busybox", "sh", "-c", "setsid sleep 1000 & sleep 1000 & exit 3"]);
+    let out = env.mdrun(&[
+        "run",
+        "--name",
+        "orphans",
+        "busybox",
+        "sh",
+        "-c",
+        "setsid sleep 1000 & sleep 1000 & exit 3",
+    ]);
     assert_eq!(out.code, 3, "{out}");
-    assert_eq!(container_cgroups(&env), Vec::<PathBuf>::new(), "the container's cgroups outlived it");
+    assert_eq!(
+        container_cgroups(&env),
+        Vec::<PathBuf>::new(),
+        "the container's cgroups outlived it"
+    );
     let r = record(&env, "orphans");
     assert_eq!(r["status"], "exited", "{r}");
     env.mdrun(&["rm", "orphans"]).assert_ok();
@@ -184,37 +261,82 @@ fn container_exiting_while_mdrun_is_killed_is_cleaned_by_rm() {
     let env = TestEnv::new();
     env.keep_containers();
     // Detached: kill its supervisor while the command runs.
-    env.mdrun(&["run", "-d", "--name", "lost", "busybox", "sh", "-c", "sleep 1; exit 5"]).assert_ok();
-    let supervisor = record(&env, "lost")["supervisor_pid"].as_i64().expect("supervisor pid") as i32;
+    env.mdrun(&[
+        "run",
+        "-d",
+        "--name",
+        "lost",
+        "busybox",
+        "sh",
+        "-c",
+        "sleep 1; exit 5",
+    ])
+    .assert_ok();
+    let supervisor = record(&env, "lost")["supervisor_pid"]
+        .as_i64()
+        .expect("supervisor pid") as i32;
     // SAFETY: kill(2) of the supervisor this test started through mdrun.
     assert_eq!(unsafe { libc::kill(supervisor, libc::SIGKILL) }, 0);
     // Attached: kill mdrun itself under a running command.
-    let attached = env.cmd(&["run", "--name", "lost2", "busybox", "sh", "-c", "sleep 1; exit 6"]).spawn();
+    let attached = env
+        .cmd(&[
+            "run",
+            "--name",
+            "lost2",
+            "busybox",
+            "sh",
+            "-c",
+            "sleep 1; exit 6",
+        ])
+        .spawn();
     // Once it is recorded as running (placed, released, saved).
     wait_until("lost2 to run", Duration::from_secs(10), || {
-        ps_all(&env).iter().any(|(n, s)| n == "lost2" && s.starts_with("Up"))
+        ps_all(&env)
+            .iter()
+            .any(|(n, s)| n == "lost2" && s.starts_with("Up"))
     });
     // SAFETY: kill(2) of our own child.
     unsafe { libc::kill(attached.pid() as i32, libc::SIGKILL) };
     // Reap it: a zombie mdrun would still look like a live supervisor.
     let killed = attached.wait();
     assert_eq!(killed.code, 128 + libc::SIGKILL, "{killed}");
-    wait_until("both containers' processes to end", Duration::from_secs(10), || container_cgroups(&env).iter().all(|d| {
-        std::fs::read_to_string(d.join("cgroup.procs")).map(|p| p.trim().is_empty()).unwrap_or(true)
-    }));
+    wait_until(
+        "both containers' processes to end",
+        Duration::from_secs(10),
+        || {
+            container_cgroups(&env).iter().all(|d| {
+                std::fs::read_to_string(d.join("cgroup.procs"))
+                    .map(|p| p.trim().is_empty())
+                    .unwrap_or(true)
+            })
+        },
+    );
     // No longer running, whatever their records said when mdrun died. (Their inits are
     // orphans now: until this machine's PID 1 reaps them they are zombies, which `ps` may
     // still count as running, so give it time.)
-    let inits: Vec<i64> = ["lost", "lost2"].iter().filter_map(|n| record(&env, n)["pid"].as_i64()).collect();
+    let inits: Vec<i64> = ["lost", "lost2"]
+        .iter()
+        .filter_map(|n| record(&env, n)["pid"].as_i64())
+        .collect();
     let deadline = Instant::now() + Duration::from_secs(15);
     while ps_all(&env).iter().any(|(_, s)| s.starts_with("Up")) {
-        let states: Vec<String> = inits.iter().map(|p| std::fs::read_to_string(format!("/proc/{p}/stat")).unwrap_or_default()).collect();
-        assert!(Instant::now() < deadline, "ps -a still shows a container up: {:?}; inits: {states:?}", ps_all(&env));
+        let states: Vec<String> = inits
+            .iter()
+            .map(|p| std::fs::read_to_string(format!("/proc/{p}/stat")).unwrap_or_default())
+            .collect();
+        assert!(
+            Instant::now() < deadline,
+            "ps -a still shows a container up: {:?}; inits: {states:?}",
+            ps_all(&env)
+        );
         std::thread::sleep(Duration::from_millis(25));
     }
     let listed = ps_all(&env);
     assert_eq!(listed.len(), 2, "{listed:?}");
-    assert!(listed.iter().all(|(_, s)| !s.starts_with("Up")), "{listed:?}");
+    assert!(
+        listed.iter().all(|(_, s)| !s.starts_with("Up")),
+        "{listed:?}"
+    );
     env.mdrun(&["rm", "lost", "lost2"]).assert_ok();
     env.assert_clean();
 }

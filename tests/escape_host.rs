@@ -19,7 +19,11 @@ fn read(path: &str) -> String {
 fn kernel_settings_under_proc_sys_and_sys_cannot_be_written() {
     let env = TestEnv::new();
     // Each write puts back the value that is there: harmless even if it got through.
-    let files = ["/proc/sys/vm/swappiness", "/proc/sys/kernel/printk_ratelimit", "/proc/sys/kernel/hostname"];
+    let files = [
+        "/proc/sys/vm/swappiness",
+        "/proc/sys/kernel/printk_ratelimit",
+        "/proc/sys/kernel/hostname",
+    ];
     let before: Vec<String> = files.iter().map(|f| read(f)).collect();
     let mut script = String::new();
     for f in files {
@@ -42,7 +46,10 @@ fn kernel_settings_under_proc_sys_and_sys_cannot_be_written() {
 #[test]
 fn host_processes_can_be_neither_seen_nor_signalled() {
     let env = TestEnv::new();
-    let mut sleeper = std::process::Command::new("sleep").arg("60").spawn().unwrap();
+    let mut sleeper = std::process::Command::new("sleep")
+        .arg("60")
+        .spawn()
+        .unwrap();
     let pid = sleeper.id();
     let script = format!(
         "ls /proc | grep -c '^[0-9]'; kill -9 {pid} 2>/dev/null && echo killed; kill -9 -1 2>/dev/null; \
@@ -55,9 +62,21 @@ fn host_processes_can_be_neither_seen_nor_signalled() {
     // `kill -9 -1` kills every process the shell may signal: in its own PID namespace that
     // is only the container's; the shell itself survives it (POSIX: not the caller).
     let lines: Vec<&str> = out.stdout.lines().collect();
-    assert!(lines.first().and_then(|n| n.parse::<u32>().ok()).is_some_and(|n| n <= 3), "{out}");
-    assert!(!lines.contains(&"killed") && !lines.contains(&"visible"), "{out}");
-    assert!(alive, "the host's sleep {pid} was killed from the container");
+    assert!(
+        lines
+            .first()
+            .and_then(|n| n.parse::<u32>().ok())
+            .is_some_and(|n| n <= 3),
+        "{out}"
+    );
+    assert!(
+        !lines.contains(&"killed") && !lines.contains(&"visible"),
+        "{out}"
+    );
+    assert!(
+        alive,
+        "the host's sleep {pid} was killed from the container"
+    );
     env.assert_clean();
 }
 
@@ -74,7 +93,10 @@ fn a_host_service_on_loopback_is_unreachable() {
     let out = env.run(&["busybox", "sh", "-c", &script]);
     out.assert_ok();
     assert_eq!(out.stdout.trim_end().lines().last(), Some("end"), "{out}");
-    assert!(!out.stdout.contains("connected") && !out.stdout.contains("fetched"), "{out}");
+    assert!(
+        !out.stdout.contains("connected") && !out.stdout.contains("fetched"),
+        "{out}"
+    );
     match listener.accept() {
         Err(e) if e.kind() == ErrorKind::WouldBlock => {}
         other => panic!("the host's listener on 127.0.0.1:{port} got a connection: {other:?}"),
@@ -92,7 +114,10 @@ fn container_pids(env: &TestEnv) -> Vec<i32> {
 fn alive(pid: i32) -> bool {
     // A zombie has already exited: count it as gone.
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => !stat.rsplit(')').next().is_some_and(|rest| rest.trim_start().starts_with('Z')),
+        Ok(stat) => !stat
+            .rsplit(')')
+            .next()
+            .is_some_and(|rest| rest.trim_start().starts_with('Z')),
         Err(_) => false,
     }
 }
@@ -111,9 +136,11 @@ fn wait_gone(pids: &[i32], within: Duration) -> Vec<i32> {
 /// Started detached: PID 1 ignores SIGTERM and has children (one in its own session and
 /// process group, as a daemon would) that ignore it too.
 fn start_stubborn(env: &TestEnv, name: &str) -> Vec<i32> {
-    let script = "trap '' TERM; (trap '' TERM; sleep 1000) & setsid sh -c \"trap '' TERM; sleep 1000\" & \
+    let script =
+        "trap '' TERM; (trap '' TERM; sleep 1000) & setsid sh -c \"trap '' TERM; sleep 1000\" & \
                   while :; do sleep 1; done";
-    env.mdrun(&["run", "-d", "--name", name, "busybox", "sh", "-c", script]).assert_ok();
+    env.mdrun(&["run", "-d", "--name", name, "busybox", "sh", "-c", script])
+        .assert_ok();
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let pids = container_pids(env);
@@ -129,11 +156,22 @@ fn nothing_keeps_running_after_stop() {
     let env = TestEnv::new();
     env.keep_containers();
     let pids = start_stubborn(&env, "stubborn");
-    assert!(pids.len() >= 4, "expected PID 1, two sleeps and a loop: {pids:?}");
+    assert!(
+        pids.len() >= 4,
+        "expected PID 1, two sleeps and a loop: {pids:?}"
+    );
     let start = Instant::now();
     env.mdrun(&["stop", "-t", "1", "stubborn"]).assert_ok();
-    assert!(start.elapsed() < Duration::from_secs(8), "stop -t 1 took {:?}", start.elapsed());
-    assert_eq!(wait_gone(&pids, Duration::from_secs(5)), Vec::<i32>::new(), "survived stop");
+    assert!(
+        start.elapsed() < Duration::from_secs(8),
+        "stop -t 1 took {:?}",
+        start.elapsed()
+    );
+    assert_eq!(
+        wait_gone(&pids, Duration::from_secs(5)),
+        Vec::<i32>::new(),
+        "survived stop"
+    );
     env.mdrun(&["rm", "stubborn"]).assert_ok();
     env.assert_clean();
 }
@@ -143,6 +181,10 @@ fn nothing_keeps_running_after_rm_force() {
     let env = TestEnv::new();
     let pids = start_stubborn(&env, "forced");
     env.mdrun(&["rm", "-f", "forced"]).assert_ok();
-    assert_eq!(wait_gone(&pids, Duration::from_secs(5)), Vec::<i32>::new(), "survived rm -f");
+    assert_eq!(
+        wait_gone(&pids, Duration::from_secs(5)),
+        Vec::<i32>::new(),
+        "survived rm -f"
+    );
     env.assert_clean();
 }

@@ -23,13 +23,21 @@ const ENOSYS: i32 = 38;
 fn probe() -> &'static Path {
     static PROBE: OnceLock<PathBuf> = OnceLock::new();
     PROBE.get_or_init(|| {
-        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("escape-probe-{}", std::process::id()));
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("escape-probe-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let out = dir.join("escape_probe");
         let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/escape_probe.rs");
         let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
         let status = Command::new(rustc)
-            .args(["--edition", "2021", "-O", "-C", "target-feature=+crt-static", "-o"])
+            .args([
+                "--edition",
+                "2021",
+                "-O",
+                "-C",
+                "target-feature=+crt-static",
+                "-o",
+            ])
             .arg(&out)
             .arg(&src)
             .status()
@@ -42,7 +50,11 @@ fn probe() -> &'static Path {
 /// A host block device (`MAJOR:MINOR`), from /proc/partitions.
 fn host_disk() -> String {
     let text = std::fs::read_to_string("/proc/partitions").unwrap();
-    let line = text.lines().skip(2).find(|l| !l.trim().is_empty()).expect("no block device on this host");
+    let line = text
+        .lines()
+        .skip(2)
+        .find(|l| !l.trim().is_empty())
+        .expect("no block device on this host");
     let f: Vec<&str> = line.split_whitespace().collect();
     format!("{}:{}", f[0], f[1])
 }
@@ -54,7 +66,14 @@ fn run_probe(env: &TestEnv, flags: &[&str], gentle: bool) -> BTreeMap<String, i3
     let volume = format!("{}:/probe:ro", probe().display());
     let disk = host_disk();
     let mut args: Vec<&str> = flags.to_vec();
-    args.extend(["-v", &volume, "busybox", "/probe/escape_probe", &disk, marker.to_str().unwrap()]);
+    args.extend([
+        "-v",
+        &volume,
+        "busybox",
+        "/probe/escape_probe",
+        &disk,
+        marker.to_str().unwrap(),
+    ]);
     if gentle {
         args.push("gentle");
     }
@@ -119,10 +138,10 @@ fn default_container_cannot_make_the_calls_an_escape_needs() {
         }
     }
     let expect_exact = [
-        ("kcore_bytes", 0),         // masked with /dev/null
-        ("mknod_block", 0),         // allowed, as in docker: the device cgroup stops the open
-        ("clone3", ENOSYS),         // so that libc falls back to clone, whose flags are filtered
-        ("chroot", 0),              // CAP_SYS_CHROOT is a default ...
+        ("kcore_bytes", 0),           // masked with /dev/null
+        ("mknod_block", 0),           // allowed, as in docker: the device cgroup stops the open
+        ("clone3", ENOSYS),           // so that libc falls back to clone, whose flags are filtered
+        ("chroot", 0),                // CAP_SYS_CHROOT is a default ...
         ("stat_host_marker", ENOENT), // ... and leads nowhere: no host root to climb to
         ("getpid", 1),
     ];
@@ -131,8 +150,15 @@ fn default_container_cannot_make_the_calls_an_escape_needs() {
             wrong.push(format!("{call}: expected {want}, got {:?}", got.get(call)));
         }
     }
-    assert!(wrong.is_empty(), "{}\nall results: {got:?}", wrong.join("\n"));
-    assert!(!got.contains_key("read_block"), "the host disk was opened: {got:?}");
+    assert!(
+        wrong.is_empty(),
+        "{}\nall results: {got:?}",
+        wrong.join("\n")
+    );
+    assert!(
+        !got.contains_key("read_block"),
+        "the host disk was opened: {got:?}"
+    );
     assert_eq!(hostname(), host_name, "the host's hostname changed");
     env.assert_clean();
 }
@@ -144,14 +170,33 @@ fn capabilities_alone_still_refuse_the_privileged_calls() {
     let env = TestEnv::new();
     let got = run_probe(&env, &["--security-opt", "seccomp=unconfined"], false);
     for call in [
-        "mount", "umount2", "init_module", "finit_module", "kexec_load", "open_by_handle_at", "reboot", "swapon",
-        "clock_settime", "settimeofday", "sethostname", "acct", "iopl", "open_block",
+        "mount",
+        "umount2",
+        "init_module",
+        "finit_module",
+        "kexec_load",
+        "open_by_handle_at",
+        "reboot",
+        "swapon",
+        "clock_settime",
+        "settimeofday",
+        "sethostname",
+        "acct",
+        "iopl",
+        "open_block",
     ] {
         // EPERM mostly; some calls check their path first (umount2 says ENOENT here).
-        assert!(matches!(got.get(call), Some(e) if *e != 0), "{call} succeeded: {got:?}");
+        assert!(
+            matches!(got.get(call), Some(e) if *e != 0),
+            "{call} succeeded: {got:?}"
+        );
     }
     // Reading the clock's state is fine; the keyring is what only the filter keeps out.
-    assert_eq!(got.get("clock_adjtime").map(|e| *e != EPERM), Some(true), "{got:?}");
+    assert_eq!(
+        got.get("clock_adjtime").map(|e| *e != EPERM),
+        Some(true),
+        "{got:?}"
+    );
     assert_eq!(got.get("keyctl"), Some(&0), "{got:?}");
     // And a user namespace, in which the process has every capability again (the reason
     // docker's profile refuses unshare and namespace flags to clone).

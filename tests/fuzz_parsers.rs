@@ -21,20 +21,63 @@ use std::time::{Duration, Instant};
 const TARGETS: u32 = 4;
 
 fn budget() -> Duration {
-    let total: f64 = std::env::var("MDRUN_FUZZ_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(2.0 * TARGETS as f64);
+    let total: f64 = std::env::var("MDRUN_FUZZ_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(2.0 * TARGETS as f64);
     Duration::from_secs_f64(total / TARGETS as f64)
 }
 
 fn rng(target: &str) -> StdRng {
-    let seed = std::env::var("MDRUN_FUZZ_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(|| rand::rng().random());
+    let seed = std::env::var("MDRUN_FUZZ_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| rand::rng().random());
     eprintln!("fuzz {target}: MDRUN_FUZZ_SEED={seed}");
     StdRng::seed_from_u64(seed)
 }
 
 const DICT: &[&str] = &[
-    ":", "::", "/", "..", ".", "\0", "\n", "=", ",", "-", "-1", "0", "9999999999999999999999", "1e308", "NaN", "k", "m",
-    "g", "t", "b", "KiB", "ro", "rw", "z", "Z", "@sha256:", "é", "\u{202e}", "\u{fffd}", "[", "]", "\"", "'", "{", "}",
-    "#", " ", "\t", "%", "\\",
+    ":",
+    "::",
+    "/",
+    "..",
+    ".",
+    "\0",
+    "\n",
+    "=",
+    ",",
+    "-",
+    "-1",
+    "0",
+    "9999999999999999999999",
+    "1e308",
+    "NaN",
+    "k",
+    "m",
+    "g",
+    "t",
+    "b",
+    "KiB",
+    "ro",
+    "rw",
+    "z",
+    "Z",
+    "@sha256:",
+    "é",
+    "\u{202e}",
+    "\u{fffd}",
+    "[",
+    "]",
+    "\"",
+    "'",
+    "{",
+    "}",
+    "#",
+    " ",
+    "\t",
+    "%",
+    "\\",
 ];
 
 fn mutate(rng: &mut StdRng, seeds: &[&str]) -> String {
@@ -88,14 +131,39 @@ fn run_for(target: &str, mut one: impl FnMut(&mut StdRng)) {
 
 #[test]
 fn fuzz_command_line_parsers() {
-    let sizes = ["100m", "1g", "512k", "1024", "1.5g", "-1", "0b", "100M", "1t", "12.25m"];
+    let sizes = [
+        "100m", "1g", "512k", "1024", "1.5g", "-1", "0b", "100M", "1t", "12.25m",
+    ];
     let cpus = ["0.5", "1", "2", "0.001", "1.", "-1", "1e3"];
     let cpusets = ["0", "0-1", "0,1", "1-0", "0-", ",", "0-1,1"];
-    let volumes = ["/a:/b", "/a:/b:ro", "name:/b", "name:/b:rw", "/a:/b:ro,z", "a/../b:/c", "/:/", "v:/x/../y"];
+    let volumes = [
+        "/a:/b",
+        "/a:/b:ro",
+        "name:/b",
+        "name:/b:rw",
+        "/a:/b:ro,z",
+        "a/../b:/c",
+        "/:/",
+        "v:/x/../y",
+    ];
     let names = ["web", "web-1", "a.b_c", "-x", "", "x".repeat(300).leak()];
     let envs = ["A=b", "A", "=x", "A=", "A==b", "PATH=/bin:/usr/bin"];
-    let refs = ["busybox", "busybox:latest", "a/b:c", "UPPER", "x@sha256:00", "localhost:5000/a:b", "a:b:c"];
-    let tmpfs = ["/tmp", "/run:size=64m,mode=1777", "/x:ro,exec,uid=1000", "/x:size=1%", "relative"];
+    let refs = [
+        "busybox",
+        "busybox:latest",
+        "a/b:c",
+        "UPPER",
+        "x@sha256:00",
+        "localhost:5000/a:b",
+        "a:b:c",
+    ];
+    let tmpfs = [
+        "/tmp",
+        "/run:size=64m,mode=1777",
+        "/x:ro,exec,uid=1000",
+        "/x:size=1%",
+        "relative",
+    ];
     let cpus_host = 2;
     run_for("command line", |rng| {
         let _ = mdrun::parse::size(&mutate(rng, &sizes));
@@ -105,7 +173,12 @@ fn fuzz_command_line_parsers() {
         if let Ok(v) = mdrun::parse::volume(&mutate(rng, &volumes)) {
             // What the parser promises: an absolute, normalised target.
             assert!(v.target.is_absolute(), "{v:?}");
-            assert!(!v.target.components().any(|c| matches!(c, std::path::Component::ParentDir)), "{v:?}");
+            assert!(
+                !v.target
+                    .components()
+                    .any(|c| matches!(c, std::path::Component::ParentDir)),
+                "{v:?}"
+            );
         }
         let _ = mdrun::parse::name(&mutate(rng, &names));
         let _ = mdrun::parse::hostname(&mutate(rng, &names));
@@ -113,7 +186,10 @@ fn fuzz_command_line_parsers() {
         let _ = mdrun::parse::image_ref(&mutate(rng, &refs));
         let _ = mdrun::image::Reference::parse(&mutate(rng, &refs));
         if let Ok(t) = mdrun::security::parse_tmpfs(&mutate(rng, &tmpfs)) {
-            assert!(t.target.is_absolute() && t.target != Path::new("/"), "{t:?}");
+            assert!(
+                t.target.is_absolute() && t.target != Path::new("/"),
+                "{t:?}"
+            );
             assert!(!t.data.contains(['\0', '\n']), "{t:?}");
         }
     });
@@ -156,12 +232,34 @@ fn fuzz_tar_entry_paths() {
     let base = std::env::temp_dir().join(format!("mdrun-fuzz-tar-{}", std::process::id()));
     let outside = base.join("outside");
     std::fs::create_dir_all(&outside).unwrap();
-    let store = mdrun::image::Store::new(mdrun::paths::Paths::new(base.join("root"), base.join("run")));
+    let store = mdrun::image::Store::new(mdrun::paths::Paths::new(
+        base.join("root"),
+        base.join("run"),
+    ));
     let names = [
-        "etc/passwd", "../outside/x", "/abs/y", "a/../../outside/z", "./b", "dir/", ".wh.gone", "d/.wh..wh..opq", "l",
-        "a/b/c/d", "..", ".", "",
+        "etc/passwd",
+        "../outside/x",
+        "/abs/y",
+        "a/../../outside/z",
+        "./b",
+        "dir/",
+        ".wh.gone",
+        "d/.wh..wh..opq",
+        "l",
+        "a/b/c/d",
+        "..",
+        ".",
+        "",
     ];
-    let targets = ["/", "..", "../outside", "/etc", "a", "../../outside/z", "l/../.."];
+    let targets = [
+        "/",
+        "..",
+        "../outside",
+        "/etc",
+        "a",
+        "../../outside/z",
+        "l/../..",
+    ];
     run_for("tar entry paths", |rng| {
         let mut builder = tar::Builder::new(Vec::new());
         for _ in 0..rng.random_range(1..8) {
@@ -194,7 +292,10 @@ fn fuzz_tar_entry_paths() {
             bytes.truncate(cut);
         }
         let _ = store.import(Box::new(std::io::Cursor::new(bytes)), "fuzz:latest");
-        assert!(common::files::names(&outside).is_empty(), "an archive wrote outside the store");
+        assert!(
+            common::files::names(&outside).is_empty(),
+            "an archive wrote outside the store"
+        );
         assert!(!base.join("abs").exists() && !Path::new("/abs/y").exists());
     });
     let _ = std::fs::remove_dir_all(&base);

@@ -14,7 +14,13 @@ const DOCKER_DEFAULT_CAPS: &str = "00000000a80425fb";
 /// `Cap*`, `NoNewPrivs`, `Seccomp*` lines of /proc/self/status inside a container.
 fn status(env: &TestEnv, flags: &[&str]) -> BTreeMap<String, String> {
     let mut args: Vec<&str> = flags.to_vec();
-    args.extend(["busybox", "grep", "-E", "^(Cap|NoNewPrivs|Seccomp)", "/proc/self/status"]);
+    args.extend([
+        "busybox",
+        "grep",
+        "-E",
+        "^(Cap|NoNewPrivs|Seccomp)",
+        "/proc/self/status",
+    ]);
     let out = env.run(&args);
     out.assert_ok();
     out.stdout
@@ -28,7 +34,12 @@ fn status(env: &TestEnv, flags: &[&str]) -> BTreeMap<String, String> {
 /// already lack some capabilities).
 fn own_bounding_set() -> String {
     let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    status.lines().find_map(|l| l.strip_prefix("CapBnd:")).unwrap().trim().to_string()
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("CapBnd:"))
+        .unwrap()
+        .trim()
+        .to_string()
 }
 
 #[test]
@@ -67,7 +78,10 @@ fn security_opts_turn_off_no_new_privs_and_seccomp() {
 #[test]
 fn cap_drop_all_then_add_one() {
     let env = TestEnv::new();
-    let s = status(&env, &["--cap-drop", "ALL", "--cap-add", "net_bind_service"]);
+    let s = status(
+        &env,
+        &["--cap-drop", "ALL", "--cap-add", "net_bind_service"],
+    );
     // CAP_NET_BIND_SERVICE is bit 10.
     assert_eq!(s["CapBnd"], "0000000000000400", "{s:?}");
     assert_eq!(s["CapEff"], "0000000000000400", "{s:?}");
@@ -86,16 +100,25 @@ fn privileged_has_every_capability_and_no_filter() {
     assert_eq!(s["CapEff"], all, "{s:?}");
     assert_eq!(s["Seccomp"], "0", "{s:?}");
     // And no masks: /proc/kcore is the real (huge, unreadable-by-cat) file, not /dev/null.
-    let out = env.run(&["--privileged", "busybox", "sh", "-c", "mount | grep -c ' /proc/kcore ' || true"]);
+    let out = env.run(&[
+        "--privileged",
+        "busybox",
+        "sh",
+        "-c",
+        "mount | grep -c ' /proc/kcore ' || true",
+    ]);
     assert_eq!(out.out(), "0", "{out}");
 }
 
 #[test]
 fn unknown_capability_and_security_opt_are_refused() {
     let env = TestEnv::new();
-    env.run(&["--cap-add", "CAP_MAKE_COFFEE", "busybox", "true"]).assert_one_line_error(125);
-    env.run(&["--security-opt", "apparmor=unconfined", "busybox", "true"]).assert_one_line_error(125);
-    env.run(&["--tmpfs", "relative", "busybox", "true"]).assert_one_line_error(125);
+    env.run(&["--cap-add", "CAP_MAKE_COFFEE", "busybox", "true"])
+        .assert_one_line_error(125);
+    env.run(&["--security-opt", "apparmor=unconfined", "busybox", "true"])
+        .assert_one_line_error(125);
+    env.run(&["--tmpfs", "relative", "busybox", "true"])
+        .assert_one_line_error(125);
     env.assert_clean();
 }
 
@@ -121,7 +144,11 @@ fn masked_paths_are_empty_and_read_only_paths_refuse_writes() {
     out.assert_ok();
     let mut expect = vec!["/proc/sys ro"];
     // Not every kernel has them (no CONFIG_MAGIC_SYSRQ here, for one).
-    for (p, line) in [("/proc/bus", "/proc/bus ro"), ("/proc/irq", "/proc/irq ro"), ("/proc/sysrq-trigger", "/proc/sysrq-trigger ro")] {
+    for (p, line) in [
+        ("/proc/bus", "/proc/bus ro"),
+        ("/proc/irq", "/proc/irq ro"),
+        ("/proc/sysrq-trigger", "/proc/sysrq-trigger ro"),
+    ] {
         if std::path::Path::new(p).exists() {
             expect.push(line);
         }
@@ -139,8 +166,17 @@ fn device_cgroup_allows_only_the_standard_nodes() {
     let mut rules: Vec<&str> = list.lines().collect();
     rules.sort();
     let mut expect = vec![
-        "b *:* m", "c *:* m", "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm", "c 1:9 rwm", "c 136:* rwm", "c 5:0 rwm",
-        "c 5:1 rwm", "c 5:2 rwm",
+        "b *:* m",
+        "c *:* m",
+        "c 1:3 rwm",
+        "c 1:5 rwm",
+        "c 1:7 rwm",
+        "c 1:8 rwm",
+        "c 1:9 rwm",
+        "c 136:* rwm",
+        "c 5:0 rwm",
+        "c 5:1 rwm",
+        "c 5:2 rwm",
     ];
     expect.sort();
     assert_eq!(rules, expect, "{}", dir.display());
@@ -159,7 +195,15 @@ fn read_only_root_keeps_tmp_run_and_volumes_writable() {
         awk '$2 == "/" {print substr($4, 1, 2)}' /proc/mounts
         echo done
     "#;
-    let out = env.run(&["--read-only", "-v", &format!("{}:/data", vol.display()), "busybox", "sh", "-c", script]);
+    let out = env.run(&[
+        "--read-only",
+        "-v",
+        &format!("{}:/data", vol.display()),
+        "busybox",
+        "sh",
+        "-c",
+        script,
+    ]);
     out.assert_ok();
     assert_eq!(out.stdout, "ro\ndone\n", "{out}");
     assert!(vol.join("x").exists());
@@ -184,26 +228,51 @@ fn tmpfs_flag_mounts_with_dockers_defaults() {
     assert_eq!(lines.len(), 3, "{out}");
     let scratch = lines.iter().find(|l| l.starts_with("/scratch ")).unwrap();
     for opt in ["rw", "nosuid", "nodev", "noexec"] {
-        assert!(scratch.split([' ', ',']).any(|o| o == opt), "{opt} missing: {out}");
+        assert!(
+            scratch.split([' ', ',']).any(|o| o == opt),
+            "{opt} missing: {out}"
+        );
     }
     let big = lines.iter().find(|l| l.starts_with("/big ")).unwrap();
-    assert!(big.contains("size=1024k") && !big.contains("noexec"), "{out}");
+    assert!(
+        big.contains("size=1024k") && !big.contains("noexec"),
+        "{out}"
+    );
     assert_eq!(lines[2], "hi");
 }
 
 #[test]
 fn user_flag_switches_ids_and_drops_groups_and_capabilities() {
     let env = TestEnv::new();
-    let out = env.run(&["--user", "nobody", "busybox", "sh", "-c", "id -u; id -G; grep CapEff /proc/self/status"]);
+    let out = env.run(&[
+        "--user",
+        "nobody",
+        "busybox",
+        "sh",
+        "-c",
+        "id -u; id -G; grep CapEff /proc/self/status",
+    ]);
     out.assert_ok();
     let lines: Vec<&str> = out.stdout.lines().collect();
     assert_eq!(lines[0], "65534", "{out}");
     assert_eq!(lines[1], "65534", "supplementary groups kept: {out}");
-    assert_eq!(lines[2].split_whitespace().nth(1), Some("0000000000000000"), "{out}");
-    let out = env.run(&["-u", "1234:4321", "busybox", "sh", "-c", "id -u; id -g; touch /root/x 2>/dev/null || echo denied"]);
+    assert_eq!(
+        lines[2].split_whitespace().nth(1),
+        Some("0000000000000000"),
+        "{out}"
+    );
+    let out = env.run(&[
+        "-u",
+        "1234:4321",
+        "busybox",
+        "sh",
+        "-c",
+        "id -u; id -g; touch /root/x 2>/dev/null || echo denied",
+    ]);
     out.assert_ok();
     assert_eq!(out.stdout, "1234\n4321\ndenied\n", "{out}");
-    env.run(&["--user", "nosuchuser", "busybox", "true"]).assert_code(125);
+    env.run(&["--user", "nosuchuser", "busybox", "true"])
+        .assert_code(125);
     env.assert_clean();
 }
 
@@ -211,15 +280,58 @@ fn user_flag_switches_ids_and_drops_groups_and_capabilities() {
 fn exec_gets_the_containers_confinement() {
     let env = TestEnv::new();
     env.keep_containers();
-    let out = env.mdrun(&["run", "-d", "--name", "conf", "--cap-drop", "ALL", "--user", "nobody", "busybox", "sleep", "30"]);
+    let out = env.mdrun(&[
+        "run",
+        "-d",
+        "--name",
+        "conf",
+        "--cap-drop",
+        "ALL",
+        "--user",
+        "nobody",
+        "busybox",
+        "sleep",
+        "30",
+    ]);
     out.assert_ok();
-    let out = env.mdrun(&["exec", "conf", "sh", "-c", "id -u; grep -E '^(CapBnd|NoNewPrivs|Seccomp):' /proc/self/status"]);
+    let out = env.mdrun(&[
+        "exec",
+        "conf",
+        "sh",
+        "-c",
+        "id -u; grep -E '^(CapBnd|NoNewPrivs|Seccomp):' /proc/self/status",
+    ]);
     out.assert_ok();
-    let got: Vec<String> = out.stdout.lines().map(|l| l.split_whitespace().collect::<Vec<_>>().join(" ")).collect();
-    assert_eq!(got, vec!["65534", "CapBnd: 0000000000000000", "NoNewPrivs: 1", "Seccomp: 2"], "{out}");
+    let got: Vec<String> = out
+        .stdout
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            "65534",
+            "CapBnd: 0000000000000000",
+            "NoNewPrivs: 1",
+            "Seccomp: 2"
+        ],
+        "{out}"
+    );
     // `-u` overrides the container's user; the capabilities stay the container's.
-    let out = env.mdrun(&["exec", "-u", "0", "conf", "sh", "-c", "id -u; grep CapEff /proc/self/status"]);
-    assert_eq!(out.stdout.split_whitespace().collect::<Vec<_>>(), vec!["0", "CapEff:", "0000000000000000"], "{out}");
+    let out = env.mdrun(&[
+        "exec",
+        "-u",
+        "0",
+        "conf",
+        "sh",
+        "-c",
+        "id -u; grep CapEff /proc/self/status",
+    ]);
+    assert_eq!(
+        out.stdout.split_whitespace().collect::<Vec<_>>(),
+        vec!["0", "CapEff:", "0000000000000000"],
+        "{out}"
+    );
     env.mdrun(&["rm", "-f", "conf"]).assert_ok();
     env.assert_clean();
 }

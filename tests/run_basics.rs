@@ -58,22 +58,17 @@ fn exit_code_of_the_command_is_mdruns() {
 fn a_process_killed_by_sigkill_gives_137() {
     let env = TestEnv::new();
     // The command is PID 1, which the kernel shields from its own SIGKILL (as under docker),
-    // so the process killed here is a child whose status the shell passes on.
-    env.run(&["busybox", "sh", "-c", "sh -c 'kill -9 $$'"])
-        .assert_code(137);
+    // so the process killed here is a child whose status the shell passes on (`; exit $?`
+    // keeps busybox sh from exec'ing its last command in place of itself).
+    let out = env.run(&["busybox", "sh", "-c", "sh -c 'kill -9 $$'; exit $?"]);
+    out.assert_code(137);
 }
 
 #[test]
 fn the_container_killed_from_the_host_gives_128_plus_signal() {
     let env = TestEnv::new();
     let running = env.spawn(&["busybox", "sleep", "30"]);
-    let cgroup = env.container_cgroup("pids");
-    let pids = fs::read_to_string(cgroup.join("cgroup.procs")).unwrap();
-    let pid: i32 = pids
-        .lines()
-        .filter_map(|l| l.trim().parse().ok())
-        .find(|pid| cgroup::comm(*pid).starts_with("sleep 30"))
-        .unwrap_or_else(|| panic!("no `sleep 30` among the container's processes {pids:?}"));
+    let pid = env.container_process("sleep 30");
     // SAFETY: kill(2); the pid is the container's init, started by this test.
     assert_eq!(unsafe { libc::kill(pid, libc::SIGKILL) }, 0);
     let out = running.wait();

@@ -24,8 +24,12 @@ pub fn list(paths: &Paths, args: &PsArgs, out: &mut dyn Write) -> Result<i32> {
             args.format
         )));
     }
-    let mut records = observed(paths);
-    records.retain(|r| args.all || r.status == Status::Running);
+    let all = observed(paths);
+    // References: a record is large, and sorting them by value moves kilobytes each time.
+    let mut records: Vec<&Record> = all
+        .iter()
+        .filter(|r| args.all || r.status == Status::Running)
+        .collect();
     records.sort_by(|a, b| {
         b.created
             .total_cmp(&a.created)

@@ -30,6 +30,9 @@ impl ContainerDirs {
     /// An exited container's directories, for `start`: its write layer is kept whatever happens.
     pub fn reopen(paths: &Paths, id: &str) -> Result<ContainerDirs> {
         let dirs = ContainerDirs { data: paths.container(id), runtime: paths.runtime(id), keep: false, existing: true };
+        // A `volatile` overlay (a `--rm` container whose removal was cut short) marks its work
+        // dir so that it is not mounted again by mistake: we know what it held, so clear it.
+        let _ = std::fs::remove_dir_all(dirs.data.join("work/incompat"));
         for d in [dirs.data.join("upper"), dirs.data.join("work"), dirs.runtime.join("rootfs")] {
             std::fs::create_dir_all(&d).ctx("mkdir", &d)?;
         }
@@ -104,6 +107,7 @@ pub fn plan(
             mask_paths: !spec.security.privileged,
             read_only: spec.security.read_only,
             tmpfs: spec.security.tmpfs.clone(),
+            volatile: spec.remove,
         },
         process: ProcessPlan {
             args,

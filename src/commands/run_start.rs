@@ -130,6 +130,7 @@ fn launch_and_wait(mut p: Prepared, attached: bool, on_running: impl FnOnce(&Rec
         },
         &p.slice,
     )?;
+    let oom = placed.oom;
     let cgroup = placed.cgroup;
     if p.plan.process.security.device_filter {
         crate::security::devices::restrict(&cgroup.paths())?;
@@ -173,7 +174,8 @@ fn launch_and_wait(mut p: Prepared, attached: bool, on_running: impl FnOnce(&Rec
     let status = status?;
     crate::systemd::notify_stopping();
 
-    record.oom_killed = cgroup.oom_killed();
+    // In a scope, systemd may have removed the cgroup already: the watch saw it happen.
+    record.oom_killed = oom.is_some_and(|w| w.oom_killed()) || cgroup.oom_killed();
     record.status = Status::Exited;
     record.finished = Some(state::now());
     record.exit = Some(status);

@@ -9,8 +9,8 @@
 //!   an exclusive `flock` on `images/.lock` and replaced atomically (write + rename).
 //! - `tmp/`: imports unpack here first, then a rename publishes the layer.
 //!
-//! The steps live in their own files: `reference` (parse `NAME[:TAG]`), `stream` and `zstd`
-//! (decompress and hash the input), `entry` (read and check one tar entry), `unpack` and
+//! The steps live in their own files: `reference` (parse `NAME[:TAG]`), `stream` (decompress
+//! and hash the input), `entry` (read and check one tar entry), `unpack` and
 //! `fsops` (write the entries without ever leaving the layer), `import`, `store` (look up, list), `remove`, `tags` and `files`.
 
 mod entry;
@@ -23,7 +23,6 @@ mod store;
 mod stream;
 mod tags;
 mod unpack;
-mod zstd;
 
 #[cfg(test)]
 mod tests;

@@ -1,14 +1,22 @@
 //! The journald driver: one journal entry per line, sent by mdrun over journald's native
-//! protocol (libsystemd's `journal_send`).
+//! protocol (libsystemd's `journal_send`), plus a local copy of every line.
 //!
 //! Who sends matters, and was measured against systemd 252's journald:
 //! - journald rate-limits per *sending* unit (RateLimitBurst in journald.conf, 10,000 per
 //!   30 s scaled by free space): a sender inside a scope lost 15,000 of 50,000 lines, and
 //!   scopes refuse `LogRateLimitIntervalSec=`. mdrun sends from its own process, which is not
-//!   in the container's scope: the limit that applies is the one of mdrun's own unit.
-//!   `units/mdrun@.service` sets `LogRateLimitIntervalSec=0`; a process outside any unit has
-//!   no limit at all. With a blocking datagram socket a full journald queue makes mdrun (and
-//!   so, through the pipe, the container) wait instead of dropping lines.
+//!   in the container's scope: the limit that applies is the one of mdrun's own unit, if it
+//!   is in one. `units/mdrun@.service` lifts it (LogRateLimitBurst); a process outside any
+//!   unit has no limit at all; a login session (`mdrun run -d` typed in a shell) has the
+//!   default one, and there journald drops what goes over it.
+//! - So nothing is lost where it matters to mdrun, the journald driver also keeps the
+//!   container's lines in its local file (`container.log`, the file driver's format), and
+//!   `mdrun logs` reads that: "dual logging", as docker does for the same reason. journald
+//!   gets everything its policy accepts; the admin's rate limit is not worked around through
+//!   systemd-internal files (/run/systemd/units/log-rate-limit-*). The local copy goes with
+//!   the container (`mdrun rm`).
+//! - With a blocking datagram socket a full journald queue makes mdrun (and so, through the
+//!   pipe, the container) wait instead of dropping lines.
 //! - `journalctl -u md-<id>.scope` matches `OBJECT_SYSTEMD_UNIT=md-<id>.scope` on entries
 //!   from root senders (`_UID=0`), as it does for other privileged daemons that log about a
 //!   unit; mdrun sets that field itself, so entries stay attributed after the container's
@@ -27,6 +35,8 @@ pub struct JournaldSink {
     stderr: Splitter,
     /// The first send error, reported once on close (a full disk, journald gone).
     error: Option<String>,
+    /// The local copy that `mdrun logs` reads (None when the container has no directory).
+    copy: Option<super::file::FileSink>,
 }
 
 /// The fields every entry of this container carries.
@@ -60,6 +70,12 @@ pub fn open(ctx: &Context) -> Result<JournaldSink, LogError> {
         stdout: Splitter::default(),
         stderr: Splitter::default(),
         error: None,
+        // Without it, `mdrun logs` reads the journal: better than no journald entries at all.
+        copy: ctx
+            .dir
+            .is_dir()
+            .then(|| super::file::open(ctx).ok())
+            .flatten(),
     })
 }
 
@@ -89,9 +105,15 @@ impl Sink for JournaldSink {
             Stream::Stderr => &mut self.stderr,
         };
         splitter.push(data, &mut |l| send(fields, error, stream, l));
+        if let Some(copy) = &mut self.copy {
+            copy.write(stream, data);
+        }
     }
 
     fn close(&mut self) {
+        if let Some(copy) = &mut self.copy {
+            copy.close();
+        }
         let (fields, error) = (&self.fields, &mut self.error);
         self.stdout
             .flush(&mut |l| send(fields, error, Stream::Stdout, l));

@@ -1,8 +1,9 @@
 //! Container output: where a container's stdout and stderr go besides the terminal
 //! (journald, a file, or nowhere), and how `mdrun logs` reads them back.
 //!
-//! Drivers: [`journald`] (one entry per line, native protocol), [`file`] (JSON lines beside
-//! the container's record), none. [`read`] reads either back for `mdrun logs`.
+//! Drivers: [`journald`] (one entry per line, native protocol, plus a local copy in the
+//! file driver's format that `mdrun logs` reads: journald may rate-limit), [`file`] (JSON
+//! lines beside the container's record), none. [`read`] reads either back for `mdrun logs`.
 
 pub mod file;
 pub mod journald;

@@ -62,6 +62,11 @@ pub fn read(
 ) -> Result<(), LogError> {
     match src.driver {
         Driver::File => read_file(&file::path(src.dir), opts, running, out),
+        // The journald driver's local copy is complete (journald may rate-limit): read it
+        // when it is there, the journal otherwise.
+        Driver::Journald if file::path(src.dir).exists() => {
+            read_file(&file::path(src.dir), opts, running, out)
+        }
         Driver::Journald => read_journal(src.id, opts, running, out),
         Driver::None => Err(LogError::NoLogs {
             id: crate::ids::short(src.id).to_string(),

@@ -5,9 +5,11 @@
 //! With systemd, the scope starts with the container's init in it (PIDs=), carries the
 //! limits as properties (so `systemctl status` shows them and systemd enforces them on the
 //! whole scope), and is delegated (Delegate=yes): mdrun then makes the container's own
-//! cgroup `<scope>/container` inside it, moves the init there and applies the same limits
-//! through the same [`cgroups::Backend`] as in cgroupfs mode. The init is still waiting for
-//! its go-ahead during all of this, so the command never runs unplaced.
+//! cgroup `<scope>/mdrun-<id>` inside it (named as in cgroupfs mode: `mdrun ps`, `stop` and
+//! `kill` recognise a container's init by the id in its cgroup path), moves the init there
+//! and applies the same limits through the same [`cgroups::Backend`] as in cgroupfs mode.
+//! The init is still waiting for its go-ahead during all of this, so the command never runs
+//! unplaced.
 
 use crate::cgroups::{self, CgroupGuard};
 use crate::config::{CgroupManager, GlobalConfig};
@@ -15,6 +17,9 @@ use crate::error::Result;
 use crate::spec::Limits;
 use crate::systemd::{self, ScopeSpec};
 use std::time::Duration;
+
+mod oom;
+pub use oom::OomWatch;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -41,15 +46,15 @@ pub struct Placed {
     pub scope: Option<String>,
     /// How long systemd took to start the scope (StartTransientUnit and its job).
     pub scope_start: Option<Duration>,
+    /// With systemd, which removes the cgroup as soon as it empties: OOM kills as they
+    /// happen (see [`OomWatch`]). Ask it rather than the cgroup once the container ended.
+    pub oom: Option<OomWatch>,
 }
 
-/// The cgroup's directory name in cgroupfs mode.
+/// The container's cgroup directory name: under its parent (cgroupfs) or its scope.
 pub fn cgroup_name(id: &str) -> String {
     format!("mdrun-{id}")
 }
-
-/// The container's cgroup inside its scope, in systemd mode.
-pub const SCOPE_CHILD: &str = "container";
 
 /// Which manager to use: the one asked for on the command line (`requested`), else the
 /// global config's, `auto` meaning systemd when it is there. When systemd was asked for
@@ -104,6 +109,7 @@ pub fn place_in(manager: Manager, req: &Request, slice: &str) -> Result<Placed> 
                 cgroup,
                 scope: None,
                 scope_start: None,
+                oom: None,
             })
         }
         Manager::Systemd => place_systemd(req, slice),
@@ -126,8 +132,10 @@ fn place_systemd(req: &Request, slice: &str) -> Result<Placed> {
     };
     let conn = systemd::connect()?;
     let scope = systemd::scope::start(&conn, &spec)?;
-    match backend.create_around(&scope.control_group, SCOPE_CHILD, req.pid, req.limits) {
+    let child = cgroup_name(req.id);
+    match backend.create_around(&scope.control_group, &child, req.pid, req.limits) {
         Ok(cg) => Ok(Placed {
+            oom: OomWatch::start(backend.version(), &cg.paths()),
             cgroup: CgroupGuard::new(cg),
             scope: Some(scope.unit.clone()),
             scope_start: Some(scope.start_latency),

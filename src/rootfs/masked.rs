@@ -21,10 +21,25 @@ fn mask(path: &str) -> Result<(), RootfsError> {
         return Ok(()); // Not on this kernel: nothing to hide.
     };
     if meta.is_dir() {
-        let flags = MsFlags::MS_RDONLY | MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
-        mount(Some("tmpfs"), path, Some("tmpfs"), flags, Some("size=0,mode=0555")).at("mask with an empty tmpfs", path)
+        let flags =
+            MsFlags::MS_RDONLY | MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
+        mount(
+            Some("tmpfs"),
+            path,
+            Some("tmpfs"),
+            flags,
+            Some("size=0,mode=0555"),
+        )
+        .at("mask with an empty tmpfs", path)
     } else {
-        mount(Some("/dev/null"), path, None::<&str>, MsFlags::MS_BIND, None::<&str>).at("mask with /dev/null", path)
+        mount(
+            Some("/dev/null"),
+            path,
+            None::<&str>,
+            MsFlags::MS_BIND,
+            None::<&str>,
+        )
+        .at("mask with /dev/null", path)
     }
 }
 
@@ -32,7 +47,14 @@ fn read_only(path: &str) -> Result<(), RootfsError> {
     if std::fs::symlink_metadata(path).is_err() {
         return Ok(());
     }
-    mount(Some(path), path, None::<&str>, MsFlags::MS_BIND | MsFlags::MS_REC, None::<&str>).at("bind onto itself", path)?;
+    mount(
+        Some(path),
+        path,
+        None::<&str>,
+        MsFlags::MS_BIND | MsFlags::MS_REC,
+        None::<&str>,
+    )
+    .at("bind onto itself", path)?;
     // A remount of the *bind* changes this mount only, never the procfs superblock.
     let flags = MsFlags::MS_BIND
         | MsFlags::MS_REMOUNT

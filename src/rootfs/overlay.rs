@@ -18,6 +18,9 @@ pub fn options(plan: &RootfsPlan) -> String {
         escape(&plan.upper_dir.to_string_lossy()),
         escape(&plan.work_dir.to_string_lossy())
     );
+    if plan.volatile {
+        opts.push_str(",volatile");
+    }
     opts
 }
 
@@ -53,6 +56,7 @@ mod tests {
             mask_paths: true,
             read_only: false,
             tmpfs: vec![],
+            volatile: false,
         };
         assert_eq!(
             options(&plan),

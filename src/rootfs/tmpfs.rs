@@ -13,7 +13,11 @@ pub fn read_only_defaults(user: &[TmpfsSpec]) -> Vec<TmpfsSpec> {
         .iter()
         .map(PathBuf::from)
         .filter(|p| !user.iter().any(|t| &t.target == p))
-        .map(|target| TmpfsSpec { data: "mode=1777".into(), noexec: false, ..TmpfsSpec::new(target) })
+        .map(|target| TmpfsSpec {
+            data: "mode=1777".into(),
+            noexec: false,
+            ..TmpfsSpec::new(target)
+        })
         .collect()
 }
 
@@ -26,7 +30,8 @@ pub fn mount_all(list: &[TmpfsSpec]) -> Result<(), RootfsError> {
 
 fn mount_one(t: &TmpfsSpec) -> Result<(), RootfsError> {
     if let Err(e) = std::fs::create_dir_all(&t.target) {
-        return Err(nix::Error::from_raw(e.raw_os_error().unwrap_or(libc::EIO))).at("mkdir", &t.target);
+        return Err(nix::Error::from_raw(e.raw_os_error().unwrap_or(libc::EIO)))
+            .at("mkdir", &t.target);
     }
     let mut flags = MsFlags::empty();
     for (on, flag) in [
@@ -48,5 +53,12 @@ fn mount_one(t: &TmpfsSpec) -> Result<(), RootfsError> {
 /// volumes and the tmpfs mounts under it keep their own modes.
 pub fn make_root_read_only() -> Result<(), RootfsError> {
     let flags = MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY;
-    mount(None::<&str>, Path::new("/"), None::<&str>, flags, None::<&str>).at("remount read-only", "/")
+    mount(
+        None::<&str>,
+        Path::new("/"),
+        None::<&str>,
+        flags,
+        None::<&str>,
+    )
+    .at("remount read-only", "/")
 }

@@ -29,8 +29,14 @@ pub fn canonical(name: &str) -> Result<String, SecurityError> {
     if upper == "ALL" {
         return Ok(upper);
     }
-    let full = if upper.starts_with("CAP_") { upper } else { format!("CAP_{upper}") };
-    Capability::from_str(&full).map_err(|_| SecurityError::UnknownCapability { name: name.to_string() })?;
+    let full = if upper.starts_with("CAP_") {
+        upper
+    } else {
+        format!("CAP_{upper}")
+    };
+    Capability::from_str(&full).map_err(|_| SecurityError::UnknownCapability {
+        name: name.to_string(),
+    })?;
     Ok(full)
 }
 
@@ -81,7 +87,10 @@ pub fn supported() -> CapsHashSet {
 }
 
 fn fail(step: &'static str) -> impl FnOnce(caps::errors::CapsError) -> SecurityError {
-    move |e| SecurityError::Capabilities { step, reason: e.to_string() }
+    move |e| SecurityError::Capabilities {
+        step,
+        reason: e.to_string(),
+    }
 }
 
 /// Drop from the bounding set everything outside `keep`. Needs CAP_SETPCAP, so it runs
@@ -150,7 +159,9 @@ mod tests {
         let set = resolve(false, &[], &s(&["all"]), true);
         assert!(set.is_empty());
         let set = resolve(false, &s(&["all"]), &s(&["sys_admin"]), true);
-        assert!(!set.contains(&Capability::CAP_SYS_ADMIN) && set.contains(&Capability::CAP_SYS_MODULE));
+        assert!(
+            !set.contains(&Capability::CAP_SYS_ADMIN) && set.contains(&Capability::CAP_SYS_MODULE)
+        );
         assert_eq!(resolve(true, &[], &s(&["all"]), false), supported());
     }
 

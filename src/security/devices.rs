@@ -38,9 +38,13 @@ pub fn filter_available() -> bool {
         return false;
     };
     info.lines().any(|line| {
-        let Some((_, after)) = line.split_once(" - ") else { return false };
+        let Some((_, after)) = line.split_once(" - ") else {
+            return false;
+        };
         let mut f = after.split_whitespace();
-        f.next() == Some("cgroup") && f.nth(1).is_some_and(|opts| opts.split(',').any(|o| o == "devices"))
+        f.next() == Some("cgroup")
+            && f.nth(1)
+                .is_some_and(|opts| opts.split(',').any(|o| o == "devices"))
     })
 }
 
@@ -51,12 +55,24 @@ pub fn restrict(cgroup_paths: &[PathBuf]) -> Result<(), SecurityError> {
     let dir = cgroup_paths
         .iter()
         .find(|p| p.join("devices.deny").exists())
-        .ok_or_else(|| SecurityError::Devices { path: PathBuf::from("devices.deny"), reason: format!("none of the container's cgroups {cgroup_paths:?} is in a devices hierarchy") })?;
+        .ok_or_else(|| SecurityError::Devices {
+            path: PathBuf::from("devices.deny"),
+            reason: format!(
+                "none of the container's cgroups {cgroup_paths:?} is in a devices hierarchy"
+            ),
+        })?;
     let ctl = DevicesController::new(dir.clone(), dir.clone());
-    let fail = |rule: String| move |e: cgroups_rs::fs::error::Error| SecurityError::Devices { path: dir.clone(), reason: format!("{rule}: {e}") };
-    ctl.deny_device(DeviceType::All, -1, -1, &P::all()).map_err(fail("deny a".into()))?;
+    let fail = |rule: String| {
+        move |e: cgroups_rs::fs::error::Error| SecurityError::Devices {
+            path: dir.clone(),
+            reason: format!("{rule}: {e}"),
+        }
+    };
+    ctl.deny_device(DeviceType::All, -1, -1, &P::all())
+        .map_err(fail("deny a".into()))?;
     for (ty, major, minor, perms) in ALLOWED {
-        ctl.allow_device(*ty, *major, *minor, perms).map_err(fail(format!("allow {ty:?} {major}:{minor}")))?;
+        ctl.allow_device(*ty, *major, *minor, perms)
+            .map_err(fail(format!("allow {ty:?} {major}:{minor}")))?;
     }
     Ok(())
 }

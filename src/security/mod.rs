@@ -19,7 +19,9 @@ pub mod paths;
 pub mod seccomp;
 pub mod user;
 
-pub use options::{parse as parse_options, tmpfs as parse_tmpfs, SecurityArgs, SecuritySpec, TmpfsSpec};
+pub use options::{
+    parse as parse_options, tmpfs as parse_tmpfs, SecurityArgs, SecuritySpec, TmpfsSpec,
+};
 
 use ::caps::CapsHashSet;
 use std::path::PathBuf;
@@ -39,7 +41,10 @@ pub enum SecurityError {
     #[error("unable to find user {user}: {reason}")]
     User { user: String, reason: String },
     #[error("prctl {step}: {source}")]
-    Prctl { step: &'static str, source: nix::Error },
+    Prctl {
+        step: &'static str,
+        source: nix::Error,
+    },
 }
 
 /// The compiled form of a [`SecuritySpec`], ready for the init.
@@ -76,10 +81,15 @@ impl Default for SecurityPlan {
 /// Build the plan; compiles the seccomp filter (about a millisecond, see the unit test).
 pub fn plan(spec: &SecuritySpec) -> SecurityPlan {
     let device_filter = !spec.privileged && devices::filter_available();
-    let capabilities = caps::resolve(spec.privileged, &spec.cap_add, &spec.cap_drop, device_filter || spec.privileged);
+    let capabilities = caps::resolve(
+        spec.privileged,
+        &spec.cap_add,
+        &spec.cap_drop,
+        device_filter || spec.privileged,
+    );
     // Compiled for the final capabilities: an added capability allows its calls again.
-    let seccomp =
-        (!spec.privileged && !spec.seccomp_unconfined).then(|| seccomp::compile(&capabilities).map_err(|e| e.to_string()));
+    let seccomp = (!spec.privileged && !spec.seccomp_unconfined)
+        .then(|| seccomp::compile(&capabilities).map_err(|e| e.to_string()));
     SecurityPlan {
         capabilities,
         no_new_privs: !spec.new_privileges,
@@ -95,15 +105,26 @@ pub fn plan(spec: &SecuritySpec) -> SecurityPlan {
 pub fn apply(plan: &SecurityPlan, user: Option<&str>) -> Result<(), SecurityError> {
     let programs = match &plan.seccomp {
         Some(Ok(p)) => Some(p),
-        Some(Err(reason)) => return Err(SecurityError::Seccomp { step: "compile the filter", reason: reason.clone() }),
+        Some(Err(reason)) => {
+            return Err(SecurityError::Seccomp {
+                step: "compile the filter",
+                reason: reason.clone(),
+            })
+        }
         None => None,
     };
     // Resolve names while the root's files are readable whatever the user.
-    let ids = user.or(plan.user.as_deref()).map(user::resolve).transpose()?;
+    let ids = user
+        .or(plan.user.as_deref())
+        .map(user::resolve)
+        .transpose()?;
     if plan.no_new_privs {
         // SAFETY: prctl(PR_SET_NO_NEW_PRIVS) changes a flag of this thread only.
         if unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) } != 0 {
-            return Err(SecurityError::Prctl { step: "PR_SET_NO_NEW_PRIVS", source: nix::Error::last() });
+            return Err(SecurityError::Prctl {
+                step: "PR_SET_NO_NEW_PRIVS",
+                source: nix::Error::last(),
+            });
         }
     } else if let Some(p) = programs {
         seccomp::install(p)?;

@@ -43,7 +43,14 @@ pub struct TmpfsSpec {
 impl TmpfsSpec {
     /// docker's defaults for `--tmpfs`: noexec, nosuid, nodev.
     pub fn new(target: PathBuf) -> TmpfsSpec {
-        TmpfsSpec { target, read_only: false, noexec: true, nosuid: true, nodev: true, data: String::new() }
+        TmpfsSpec {
+            target,
+            read_only: false,
+            noexec: true,
+            nosuid: true,
+            nodev: true,
+            data: String::new(),
+        }
     }
 }
 
@@ -60,7 +67,11 @@ pub struct SecurityArgs<'a> {
 }
 
 pub fn parse(args: &SecurityArgs) -> Result<SecuritySpec, SecurityError> {
-    let mut spec = SecuritySpec { privileged: args.privileged, read_only: args.read_only, ..Default::default() };
+    let mut spec = SecuritySpec {
+        privileged: args.privileged,
+        read_only: args.read_only,
+        ..Default::default()
+    };
     for name in args.cap_add {
         spec.cap_add.push(caps::canonical(name)?);
     }
@@ -73,7 +84,10 @@ pub fn parse(args: &SecurityArgs) -> Result<SecuritySpec, SecurityError> {
     for t in args.tmpfs {
         let parsed = tmpfs(t)?;
         if spec.tmpfs.iter().any(|o| o.target == parsed.target) {
-            return Err(SecurityError::Option { input: t.clone(), reason: "duplicate mount point".into() });
+            return Err(SecurityError::Option {
+                input: t.clone(),
+                reason: "duplicate mount point".into(),
+            });
         }
         spec.tmpfs.push(parsed);
     }
@@ -85,7 +99,10 @@ pub fn parse(args: &SecurityArgs) -> Result<SecuritySpec, SecurityError> {
 }
 
 fn bad(input: &str, reason: impl Into<String>) -> SecurityError {
-    SecurityError::Option { input: input.to_string(), reason: reason.into() }
+    SecurityError::Option {
+        input: input.to_string(),
+        reason: reason.into(),
+    }
 }
 
 /// `no-new-privileges[=true|false]`, `no-new-privileges:true` (docker's old form),
@@ -99,10 +116,22 @@ fn security_opt(spec: &mut SecuritySpec, opt: &str) -> Result<(), SecurityError>
     match (key, value) {
         ("no-new-privileges", None | Some("true")) => spec.new_privileges = false,
         ("no-new-privileges", Some("false")) => spec.new_privileges = true,
-        ("no-new-privileges", Some(_)) => return Err(bad(opt, "no-new-privileges takes true or false")),
+        ("no-new-privileges", Some(_)) => {
+            return Err(bad(opt, "no-new-privileges takes true or false"))
+        }
         ("seccomp", Some("unconfined")) => spec.seccomp_unconfined = true,
-        ("seccomp", _) => return Err(bad(opt, "only seccomp=unconfined is supported (mdrun has one built-in profile)")),
-        _ => return Err(bad(opt, "supported: no-new-privileges[=true|false], seccomp=unconfined")),
+        ("seccomp", _) => {
+            return Err(bad(
+                opt,
+                "only seccomp=unconfined is supported (mdrun has one built-in profile)",
+            ))
+        }
+        _ => {
+            return Err(bad(
+                opt,
+                "supported: no-new-privileges[=true|false], seccomp=unconfined",
+            ))
+        }
     }
     Ok(())
 }
@@ -127,18 +156,31 @@ pub fn tmpfs(input: &str) -> Result<TmpfsSpec, SecurityError> {
             "nodev" => spec.nodev = true,
             "dev" => spec.nodev = false,
             _ => {
-                let (k, v) = opt.split_once('=').ok_or_else(|| bad(input, format!("unknown tmpfs option {opt:?}")))?;
+                let (k, v) = opt
+                    .split_once('=')
+                    .ok_or_else(|| bad(input, format!("unknown tmpfs option {opt:?}")))?;
                 let ok = match k {
                     "size" | "nr_inodes" | "nr_blocks" => {
                         let digits = v.trim_end_matches(['k', 'K', 'm', 'M', 'g', 'G', '%']);
-                        !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) && v.len() - digits.len() <= 1
+                        !digits.is_empty()
+                            && digits.bytes().all(|b| b.is_ascii_digit())
+                            && v.len() - digits.len() <= 1
                     }
-                    "mode" => !v.is_empty() && v.len() <= 4 && v.bytes().all(|b| (b'0'..=b'7').contains(&b)),
-                    "uid" | "gid" => !v.is_empty() && v.len() <= 10 && v.bytes().all(|b| b.is_ascii_digit()),
+                    "mode" => {
+                        !v.is_empty()
+                            && v.len() <= 4
+                            && v.bytes().all(|b| (b'0'..=b'7').contains(&b))
+                    }
+                    "uid" | "gid" => {
+                        !v.is_empty() && v.len() <= 10 && v.bytes().all(|b| b.is_ascii_digit())
+                    }
                     _ => return Err(bad(input, format!("unknown tmpfs option {k:?}"))),
                 };
                 if !ok {
-                    return Err(bad(input, format!("invalid value for tmpfs option {k}: {v:?}")));
+                    return Err(bad(
+                        input,
+                        format!("invalid value for tmpfs option {k}: {v:?}"),
+                    ));
                 }
                 data.push(opt);
             }
@@ -158,7 +200,9 @@ fn absolute_path(input: &str, path: &str) -> Result<PathBuf, SecurityError> {
         match c {
             Component::Normal(n) => clean.push(n),
             Component::RootDir | Component::CurDir => {}
-            Component::ParentDir | Component::Prefix(_) => return Err(bad(input, "the mount point must not contain '..'")),
+            Component::ParentDir | Component::Prefix(_) => {
+                return Err(bad(input, "the mount point must not contain '..'"))
+            }
         }
     }
     if clean == PathBuf::from("/") {
@@ -174,7 +218,10 @@ fn user(input: &str) -> Result<(), SecurityError> {
         None => (input, None),
     };
     let valid = |s: &str| {
-        !s.is_empty() && s.len() <= 32 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+        !s.is_empty()
+            && s.len() <= 32
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
     };
     if !valid(u) || g.is_some_and(|g| !valid(g)) {
         return Err(bad(input, "expected UID[:GID] or NAME[:GROUP]"));
@@ -188,7 +235,10 @@ mod tests {
 
     fn opts(list: &[&str]) -> Result<SecuritySpec, SecurityError> {
         let list: Vec<String> = list.iter().map(|s| s.to_string()).collect();
-        parse(&SecurityArgs { security_opt: &list, ..Default::default() })
+        parse(&SecurityArgs {
+            security_opt: &list,
+            ..Default::default()
+        })
     }
 
     #[test]
@@ -222,14 +272,31 @@ mod tests {
 
     #[test]
     fn tmpfs_rejects_bad_input() {
-        for bad in ["relative", "/", "/a/../b", "/x:size=", "/x:size=12q", "/x:mode=999", "/x:foo=bar", "/x:bogus", "/x:uid=-1", "/x:size=1,context=x"] {
+        for bad in [
+            "relative",
+            "/",
+            "/a/../b",
+            "/x:size=",
+            "/x:size=12q",
+            "/x:mode=999",
+            "/x:foo=bar",
+            "/x:bogus",
+            "/x:uid=-1",
+            "/x:size=1,context=x",
+        ] {
             assert!(tmpfs(bad).is_err(), "{bad} was accepted");
         }
     }
 
     #[test]
     fn user_syntax() {
-        for good in ["1000", "1000:1000", "nobody", "www-data:www-data", "daemon:0"] {
+        for good in [
+            "1000",
+            "1000:1000",
+            "nobody",
+            "www-data:www-data",
+            "daemon:0",
+        ] {
             assert!(user(good).is_ok(), "{good}");
         }
         for bad in ["", ":", "1000:", "a b", "x:y:z", "../etc"] {

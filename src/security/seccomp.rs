@@ -8,11 +8,11 @@
 //! installs it, as the last step before execve.
 
 use super::SecurityError;
+use caps::{Capability, CapsHashSet};
 use seccompiler::{
-    sock_filter, BpfProgram, SeccompAction, SeccompCmpArgLen as Len, SeccompCmpOp as Op, SeccompCondition as Cond,
-    SeccompFilter, SeccompRule, TargetArch,
+    sock_filter, BpfProgram, SeccompAction, SeccompCmpArgLen as Len, SeccompCmpOp as Op,
+    SeccompCondition as Cond, SeccompFilter, SeccompRule, TargetArch,
 };
-use caps::{CapsHashSet, Capability};
 use std::collections::BTreeMap;
 
 /// Denied with EPERM unless the container has the capability beside it (None: always), as in
@@ -21,48 +21,152 @@ use std::collections::BTreeMap;
 const DENIED: &[(&str, libc::c_long, Option<Capability>)] = &[
     ("acct", libc::SYS_acct, Some(Capability::CAP_SYS_PACCT)),
     ("add_key", libc::SYS_add_key, None),
-    ("adjtimex", libc::SYS_adjtimex, Some(Capability::CAP_SYS_TIME)),
+    (
+        "adjtimex",
+        libc::SYS_adjtimex,
+        Some(Capability::CAP_SYS_TIME),
+    ),
     ("bpf", libc::SYS_bpf, Some(Capability::CAP_SYS_ADMIN)),
-    ("clock_adjtime", libc::SYS_clock_adjtime, Some(Capability::CAP_SYS_TIME)),
-    ("clock_settime", libc::SYS_clock_settime, Some(Capability::CAP_SYS_TIME)),
-    ("delete_module", libc::SYS_delete_module, Some(Capability::CAP_SYS_MODULE)),
-    ("finit_module", libc::SYS_finit_module, Some(Capability::CAP_SYS_MODULE)),
-    ("fsconfig", libc::SYS_fsconfig, Some(Capability::CAP_SYS_ADMIN)),
-    ("fsmount", libc::SYS_fsmount, Some(Capability::CAP_SYS_ADMIN)),
+    (
+        "clock_adjtime",
+        libc::SYS_clock_adjtime,
+        Some(Capability::CAP_SYS_TIME),
+    ),
+    (
+        "clock_settime",
+        libc::SYS_clock_settime,
+        Some(Capability::CAP_SYS_TIME),
+    ),
+    (
+        "delete_module",
+        libc::SYS_delete_module,
+        Some(Capability::CAP_SYS_MODULE),
+    ),
+    (
+        "finit_module",
+        libc::SYS_finit_module,
+        Some(Capability::CAP_SYS_MODULE),
+    ),
+    (
+        "fsconfig",
+        libc::SYS_fsconfig,
+        Some(Capability::CAP_SYS_ADMIN),
+    ),
+    (
+        "fsmount",
+        libc::SYS_fsmount,
+        Some(Capability::CAP_SYS_ADMIN),
+    ),
     ("fsopen", libc::SYS_fsopen, Some(Capability::CAP_SYS_ADMIN)),
     ("fspick", libc::SYS_fspick, Some(Capability::CAP_SYS_ADMIN)),
-    ("get_mempolicy", libc::SYS_get_mempolicy, Some(Capability::CAP_SYS_NICE)),
-    ("init_module", libc::SYS_init_module, Some(Capability::CAP_SYS_MODULE)),
+    (
+        "get_mempolicy",
+        libc::SYS_get_mempolicy,
+        Some(Capability::CAP_SYS_NICE),
+    ),
+    (
+        "init_module",
+        libc::SYS_init_module,
+        Some(Capability::CAP_SYS_MODULE),
+    ),
     ("io_uring_enter", libc::SYS_io_uring_enter, None),
     ("io_uring_register", libc::SYS_io_uring_register, None),
     ("io_uring_setup", libc::SYS_io_uring_setup, None),
     ("kcmp", libc::SYS_kcmp, Some(Capability::CAP_SYS_PTRACE)),
-    ("kexec_file_load", libc::SYS_kexec_file_load, Some(Capability::CAP_SYS_BOOT)),
-    ("kexec_load", libc::SYS_kexec_load, Some(Capability::CAP_SYS_BOOT)),
+    (
+        "kexec_file_load",
+        libc::SYS_kexec_file_load,
+        Some(Capability::CAP_SYS_BOOT),
+    ),
+    (
+        "kexec_load",
+        libc::SYS_kexec_load,
+        Some(Capability::CAP_SYS_BOOT),
+    ),
     ("keyctl", libc::SYS_keyctl, None),
-    ("lookup_dcookie", libc::SYS_lookup_dcookie, Some(Capability::CAP_SYS_ADMIN)),
+    (
+        "lookup_dcookie",
+        libc::SYS_lookup_dcookie,
+        Some(Capability::CAP_SYS_ADMIN),
+    ),
     ("mbind", libc::SYS_mbind, Some(Capability::CAP_SYS_NICE)),
     ("mount", libc::SYS_mount, Some(Capability::CAP_SYS_ADMIN)),
-    ("mount_setattr", libc::SYS_mount_setattr, Some(Capability::CAP_SYS_ADMIN)),
-    ("move_mount", libc::SYS_move_mount, Some(Capability::CAP_SYS_ADMIN)),
-    ("move_pages", libc::SYS_move_pages, Some(Capability::CAP_SYS_NICE)),
-    ("name_to_handle_at", libc::SYS_name_to_handle_at, Some(Capability::CAP_SYS_ADMIN)),
-    ("open_by_handle_at", libc::SYS_open_by_handle_at, Some(Capability::CAP_DAC_READ_SEARCH)),
-    ("open_tree", libc::SYS_open_tree, Some(Capability::CAP_SYS_ADMIN)),
-    ("perf_event_open", libc::SYS_perf_event_open, Some(Capability::CAP_SYS_ADMIN)),
-    ("pivot_root", libc::SYS_pivot_root, Some(Capability::CAP_SYS_ADMIN)),
-    ("quotactl", libc::SYS_quotactl, Some(Capability::CAP_SYS_ADMIN)),
+    (
+        "mount_setattr",
+        libc::SYS_mount_setattr,
+        Some(Capability::CAP_SYS_ADMIN),
+    ),
+    (
+        "move_mount",
+        libc::SYS_move_mount,
+        Some(Capability::CAP_SYS_ADMIN),
+    ),
+    (
+        "move_pages",
+        libc::SYS_move_pages,
+        Some(Capability::CAP_SYS_NICE),
+    ),
+    (
+        "name_to_handle_at",
+        libc::SYS_name_to_handle_at,
+        Some(Capability::CAP_SYS_ADMIN),
+    ),
+    (
+        "open_by_handle_at",
+        libc::SYS_open_by_handle_at,
+        Some(Capability::CAP_DAC_READ_SEARCH),
+    ),
+    (
+        "open_tree",
+        libc::SYS_open_tree,
+        Some(Capability::CAP_SYS_ADMIN),
+    ),
+    (
+        "perf_event_open",
+        libc::SYS_perf_event_open,
+        Some(Capability::CAP_SYS_ADMIN),
+    ),
+    (
+        "pivot_root",
+        libc::SYS_pivot_root,
+        Some(Capability::CAP_SYS_ADMIN),
+    ),
+    (
+        "quotactl",
+        libc::SYS_quotactl,
+        Some(Capability::CAP_SYS_ADMIN),
+    ),
     ("reboot", libc::SYS_reboot, Some(Capability::CAP_SYS_BOOT)),
     ("request_key", libc::SYS_request_key, None),
-    ("set_mempolicy", libc::SYS_set_mempolicy, Some(Capability::CAP_SYS_NICE)),
+    (
+        "set_mempolicy",
+        libc::SYS_set_mempolicy,
+        Some(Capability::CAP_SYS_NICE),
+    ),
     ("setns", libc::SYS_setns, Some(Capability::CAP_SYS_ADMIN)),
-    ("settimeofday", libc::SYS_settimeofday, Some(Capability::CAP_SYS_TIME)),
+    (
+        "settimeofday",
+        libc::SYS_settimeofday,
+        Some(Capability::CAP_SYS_TIME),
+    ),
     ("swapoff", libc::SYS_swapoff, None),
     ("swapon", libc::SYS_swapon, None),
     ("syslog", libc::SYS_syslog, Some(Capability::CAP_SYSLOG)),
-    ("umount2", libc::SYS_umount2, Some(Capability::CAP_SYS_ADMIN)),
-    ("unshare", libc::SYS_unshare, Some(Capability::CAP_SYS_ADMIN)),
-    ("userfaultfd", libc::SYS_userfaultfd, Some(Capability::CAP_SYS_PTRACE)),
+    (
+        "umount2",
+        libc::SYS_umount2,
+        Some(Capability::CAP_SYS_ADMIN),
+    ),
+    (
+        "unshare",
+        libc::SYS_unshare,
+        Some(Capability::CAP_SYS_ADMIN),
+    ),
+    (
+        "userfaultfd",
+        libc::SYS_userfaultfd,
+        Some(Capability::CAP_SYS_PTRACE),
+    ),
     #[cfg(target_arch = "x86_64")]
     ("_sysctl", libc::SYS__sysctl, None),
     #[cfg(target_arch = "x86_64")]
@@ -105,7 +209,10 @@ const ARCH: TargetArch = TargetArch::riscv64;
 pub struct Programs(pub Vec<BpfProgram>);
 
 fn rule_err(e: seccompiler::BackendError) -> SecurityError {
-    SecurityError::Seccomp { step: "compile the filter", reason: e.to_string() }
+    SecurityError::Seccomp {
+        step: "compile the filter",
+        reason: e.to_string(),
+    }
 }
 
 fn cond(arg: u8, op: Op, value: u64) -> Result<Cond, SecurityError> {
@@ -116,20 +223,31 @@ fn cond(arg: u8, op: Op, value: u64) -> Result<Cond, SecurityError> {
 pub fn compile(caps: &CapsHashSet) -> Result<Programs, SecurityError> {
     let eperm = SeccompAction::Errno(libc::EPERM as u32);
     let denied = |unlock: &Option<Capability>| unlock.is_none_or(|c| !caps.contains(&c));
-    let mut rules: BTreeMap<i64, Vec<SeccompRule>> =
-        DENIED.iter().filter(|(_, _, unlock)| denied(unlock)).map(|(_, nr, _)| (*nr, vec![])).collect();
+    let mut rules: BTreeMap<i64, Vec<SeccompRule>> = DENIED
+        .iter()
+        .filter(|(_, _, unlock)| denied(unlock))
+        .map(|(_, nr, _)| (*nr, vec![]))
+        .collect();
     // clone with any namespace flag (one rule per flag: a rule's conditions are ANDed, the
     // rules of a syscall ORed, and seccompiler has no "masked not-equal").
     let clone_rules = NAMESPACE_FLAGS
         .iter()
-        .map(|f| SeccompRule::new(vec![cond(0, Op::MaskedEq(*f as u64), *f as u64)?]).map_err(rule_err))
+        .map(|f| {
+            SeccompRule::new(vec![cond(0, Op::MaskedEq(*f as u64), *f as u64)?]).map_err(rule_err)
+        })
         .collect::<Result<_, _>>()?;
     if denied(&Some(Capability::CAP_SYS_ADMIN)) {
         rules.insert(libc::SYS_clone, clone_rules);
     }
     // personality: anything but the allowed values.
-    let persona = PERSONALITIES.iter().map(|p| cond(0, Op::Ne, *p)).collect::<Result<_, _>>()?;
-    rules.insert(libc::SYS_personality, vec![SeccompRule::new(persona).map_err(rule_err)?]);
+    let persona = PERSONALITIES
+        .iter()
+        .map(|p| cond(0, Op::Ne, *p))
+        .collect::<Result<_, _>>()?;
+    rules.insert(
+        libc::SYS_personality,
+        vec![SeccompRule::new(persona).map_err(rule_err)?],
+    );
     let deny = SeccompFilter::new(rules, SeccompAction::Allow, eperm, ARCH).map_err(rule_err)?;
     // clone3 passes its flags in memory, where BPF cannot look: ENOSYS makes glibc fall back
     // to clone, whose flags the filter above does see (docker does the same).
@@ -140,7 +258,10 @@ pub fn compile(caps: &CapsHashSet) -> Result<Programs, SecurityError> {
         ARCH,
     )
     .map_err(rule_err)?;
-    let mut programs = vec![deny.try_into().map_err(rule_err)?, clone3.try_into().map_err(rule_err)?];
+    let mut programs = vec![
+        deny.try_into().map_err(rule_err)?,
+        clone3.try_into().map_err(rule_err)?,
+    ];
     programs.extend(x32_guard());
     Ok(Programs(programs))
 }
@@ -172,15 +293,26 @@ fn x32_guard() -> Option<BpfProgram> {
 /// are dropped (runc's order); otherwise it runs last, right before execve.
 pub fn install(programs: &Programs) -> Result<(), SecurityError> {
     for prog in &programs.0 {
-        let fprog = libc::sock_fprog { len: prog.len() as u16, filter: prog.as_ptr() as *mut libc::sock_filter };
+        let fprog = libc::sock_fprog {
+            len: prog.len() as u16,
+            filter: prog.as_ptr() as *mut libc::sock_filter,
+        };
         // SAFETY: seccomp(SECCOMP_SET_MODE_FILTER) reads `len` instructions from `filter`,
         // which points into `prog`, alive for the call; seccompiler's sock_filter has the
         // kernel's layout (u16, u8, u8, u32).
         let rc = unsafe {
-            libc::syscall(libc::SYS_seccomp, libc::SECCOMP_SET_MODE_FILTER, 0, &fprog as *const libc::sock_fprog)
+            libc::syscall(
+                libc::SYS_seccomp,
+                libc::SECCOMP_SET_MODE_FILTER,
+                0,
+                &fprog as *const libc::sock_fprog,
+            )
         };
         if rc != 0 {
-            return Err(SecurityError::Seccomp { step: "install the filter", reason: std::io::Error::last_os_error().to_string() });
+            return Err(SecurityError::Seccomp {
+                step: "install the filter",
+                reason: std::io::Error::last_os_error().to_string(),
+            });
         }
     }
     Ok(())
@@ -200,8 +332,12 @@ mod tests {
         let start = std::time::Instant::now();
         let p = compile(&crate::security::caps::DEFAULT.iter().copied().collect()).unwrap();
         let took = start.elapsed();
+        eprintln!("seccomp filter compiled in {took:?}");
         assert!(p.0.len() >= 2);
-        assert!(p.0.iter().all(|prog| !prog.is_empty() && prog.len() < u16::MAX as usize));
+        assert!(p
+            .0
+            .iter()
+            .all(|prog| !prog.is_empty() && prog.len() < u16::MAX as usize));
         // It is on the start-up path of every container.
         assert!(took.as_millis() < 50, "compiling the filter took {took:?}");
     }

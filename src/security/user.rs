@@ -12,7 +12,10 @@ pub struct Ids {
 }
 
 fn not_found(user: &str, what: &'static str) -> SecurityError {
-    SecurityError::User { user: user.to_string(), reason: format!("no matching entries in {what}") }
+    SecurityError::User {
+        user: user.to_string(),
+        reason: format!("no matching entries in {what}"),
+    }
 }
 
 /// Resolve against the text of passwd and group files.
@@ -22,15 +25,21 @@ pub fn resolve_in(user: &str, passwd: &str, group: &str) -> Result<Ids, Security
         None => (user, None),
     };
     let entries = |text: &str| -> Vec<Vec<String>> {
-        text.lines().filter(|l| !l.starts_with('#')).map(|l| l.split(':').map(str::to_string).collect()).collect()
+        text.lines()
+            .filter(|l| !l.starts_with('#'))
+            .map(|l| l.split(':').map(str::to_string).collect())
+            .collect()
     };
     let pw = entries(passwd);
-    let entry = pw.iter().find(|f| f.len() >= 4 && (f[0] == u || (u.parse::<u32>().is_ok() && f[2] == u)));
+    let entry = pw
+        .iter()
+        .find(|f| f.len() >= 4 && (f[0] == u || (u.parse::<u32>().is_ok() && f[2] == u)));
     let uid = match (u.parse::<u32>(), entry) {
         (Ok(n), _) => n,
-        (Err(_), Some(f)) => f[2]
-            .parse()
-            .map_err(|_| SecurityError::User { user: user.to_string(), reason: format!("bad uid {:?} in /etc/passwd", f[2]) })?,
+        (Err(_), Some(f)) => f[2].parse().map_err(|_| SecurityError::User {
+            user: user.to_string(),
+            reason: format!("bad uid {:?} in /etc/passwd", f[2]),
+        })?,
         (Err(_), None) => return Err(not_found(user, "/etc/passwd")),
     };
     let gid = match g {
@@ -38,7 +47,10 @@ pub fn resolve_in(user: &str, passwd: &str, group: &str) -> Result<Ids, Security
             Ok(n) => n,
             Err(_) => {
                 let gr = entries(group);
-                let f = gr.iter().find(|f| f.len() >= 3 && f[0] == g).ok_or_else(|| not_found(user, "/etc/group"))?;
+                let f = gr
+                    .iter()
+                    .find(|f| f.len() >= 3 && f[0] == g)
+                    .ok_or_else(|| not_found(user, "/etc/group"))?;
                 f[2].parse().map_err(|_| SecurityError::User {
                     user: user.to_string(),
                     reason: format!("bad gid {:?} in /etc/group", f[2]),
@@ -62,7 +74,12 @@ pub fn resolve(user: &str) -> Result<Ids, SecurityError> {
 /// the caller can still set the container's capability sets afterwards, as runc does;
 /// execve of a non-root user then clears them.
 pub fn switch(ids: Ids) -> Result<(), SecurityError> {
-    let fail = |step: &'static str| move |e: nix::Error| SecurityError::User { user: format!("{}:{}", ids.uid, ids.gid), reason: format!("{step}: {e}") };
+    let fail = |step: &'static str| {
+        move |e: nix::Error| SecurityError::User {
+            user: format!("{}:{}", ids.uid, ids.gid),
+            reason: format!("{step}: {e}"),
+        }
+    };
     // SAFETY: prctl(PR_SET_KEEPCAPS) changes a flag of this thread only.
     unsafe { libc::prctl(libc::PR_SET_KEEPCAPS, 1, 0, 0, 0) };
     nix::unistd::setgroups(&[]).map_err(fail("setgroups"))?;
@@ -86,7 +103,13 @@ mod tests {
 
     #[test]
     fn names_and_numbers() {
-        assert_eq!(r("nobody").unwrap(), Ids { uid: 65534, gid: 65534 });
+        assert_eq!(
+            r("nobody").unwrap(),
+            Ids {
+                uid: 65534,
+                gid: 65534
+            }
+        );
         assert_eq!(r("33").unwrap(), Ids { uid: 33, gid: 33 });
         assert_eq!(r("1234").unwrap(), Ids { uid: 1234, gid: 0 });
         assert_eq!(r("1234:99").unwrap(), Ids { uid: 1234, gid: 99 });

@@ -4,8 +4,8 @@
 //! /run/mdrun was emptied, nobody writes that, and the record goes on saying `running`.
 //!
 //! So every command that acts on a container checks the processes behind the record:
-//! - the init: its pid exists and `/proc/<pid>/cgroup` names the container's cgroup (every
-//!   cgroup or scope mdrun makes for a container has the 64-hex id in its name), so a pid
+//! - the init: its pid exists and `/proc/<pid>/cgroup` names the container's cgroup
+//!   (`mdrun-<64-hex id>`) or its systemd scope (the record's `scope`), so a pid
 //!   reused by an unrelated process is not mistaken for the container;
 //! - the supervisor: its pid exists and that process started no later than the container
 //!   did (a reused pid belongs to a process started afterwards).
@@ -60,7 +60,7 @@ impl Record {
         let Ok(text) = std::fs::read_to_string(format!("/proc/{pid}/cgroup")) else {
             return false;
         };
-        cgroup_file_names(&text, &self.id)
+        cgroup_file_names(&text, &self.id, self.scope.as_deref())
     }
 
     /// The recorded supervisor exists and is the process that started this container:
@@ -86,14 +86,16 @@ impl Record {
     }
 }
 
-/// Does a /proc/<pid>/cgroup text put the process in a cgroup whose path contains `id`?
-fn cgroup_file_names(text: &str, id: &str) -> bool {
-    !id.is_empty()
-        && text.lines().any(|line| {
-            line.splitn(3, ':')
-                .nth(2)
-                .is_some_and(|path| path.contains(id))
-        })
+/// Does a /proc/<pid>/cgroup text put the process in this container's cgroup: a path that
+/// contains the full `id` (cgroupfs: `mdrun-<id>`), or in its systemd `scope` or below it
+/// (`md-<short id>.scope`)?
+fn cgroup_file_names(text: &str, id: &str, scope: Option<&str>) -> bool {
+    let ours = |path: &str| {
+        (!id.is_empty() && path.contains(id))
+            || scope.is_some_and(|s| !s.is_empty() && path.split('/').any(|c| c == s))
+    };
+    text.lines()
+        .any(|line| line.splitn(3, ':').nth(2).is_some_and(ours))
 }
 
 /// When the process started, in Unix seconds; None if it does not exist.
@@ -142,12 +144,16 @@ mod tests {
         let id = "ab".repeat(32);
         let ours =
             format!("12:memory:/user/mdrun-{id}\n11:pids:/user/mdrun-{id}\n1:name=systemd:/\n");
-        assert!(cgroup_file_names(&ours, &id));
-        let scope = format!("0::/machine.slice/md-{id}.scope\n");
-        assert!(cgroup_file_names(&scope, &id));
-        let other = "12:memory:/user/mdrun-cd\n0::/init.scope\n";
-        assert!(!cgroup_file_names(other, &id));
-        assert!(!cgroup_file_names(other, ""));
+        assert!(cgroup_file_names(&ours, &id, None));
+        let scope = "md-abababababab.scope";
+        let in_scope = format!("0::/machine.slice/{scope}\n");
+        assert!(cgroup_file_names(&in_scope, &id, Some(scope)));
+        assert!(!cgroup_file_names(&in_scope, &id, None));
+        let below = format!("4:memory:/machine.slice/{scope}/payload\n");
+        assert!(cgroup_file_names(&below, &id, Some(scope)));
+        let other = "12:memory:/user/mdrun-cd\n0::/machine.slice/md-abababababab.scope.x\n";
+        assert!(!cgroup_file_names(other, &id, Some(scope)));
+        assert!(!cgroup_file_names(other, "", None));
     }
 
     #[test]

@@ -3,8 +3,11 @@
 //! hint) and a JSON parse; the parsing is spread over the CPUs.
 
 use super::Record;
+use std::ffi::{CStr, CString};
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::os::fd::{AsRawFd, FromRawFd};
+use std::os::unix::ffi::OsStringExt;
+use std::path::Path;
 
 /// Below this many records one thread is faster than starting more.
 const PER_THREAD_MIN: usize = 64;
@@ -12,26 +15,34 @@ const PER_THREAD_MIN: usize = 64;
 /// Every readable record under `containers_dir`, in no particular order (directories
 /// without a readable record are skipped, as by [`Record::list`]).
 pub fn scan(containers_dir: &Path) -> Vec<Record> {
+    // Opened relative to the directory: the kernel walks one short path per record.
+    let Ok(dir) = std::fs::File::open(containers_dir) else {
+        return Vec::new();
+    };
     let Ok(entries) = std::fs::read_dir(containers_dir) else {
         return Vec::new();
     };
-    let files: Vec<PathBuf> = entries
+    let files: Vec<CString> = entries
         .flatten()
         .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
-        .map(|e| Record::file(&e.path()))
+        .filter_map(|e| {
+            let mut name = e.file_name().into_vec();
+            name.extend_from_slice(b"/container.json");
+            CString::new(name).ok()
+        })
         .collect();
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(files.len() / PER_THREAD_MIN)
         .max(1);
     if threads == 1 {
-        return load_all(&files);
+        return load_all(&dir, &files);
     }
     let chunk = files.len().div_ceil(threads);
     std::thread::scope(|s| {
         let handles: Vec<_> = files
             .chunks(chunk)
-            .map(|part| s.spawn(|| load_all(part)))
+            .map(|part| s.spawn(|| load_all(&dir, part)))
             .collect();
         handles
             .into_iter()
@@ -40,16 +51,32 @@ pub fn scan(containers_dir: &Path) -> Vec<Record> {
     })
 }
 
-fn load_all(files: &[PathBuf]) -> Vec<Record> {
+fn load_all(dir: &std::fs::File, files: &[CString]) -> Vec<Record> {
     let mut buf = Vec::with_capacity(8192);
     files
         .iter()
-        .filter_map(|path| {
+        .filter_map(|name| {
             buf.clear();
-            std::fs::File::open(path).ok()?.read_to_end(&mut buf).ok()?;
+            let mut file = open_at(dir, name)?;
+            file.read_to_end(&mut buf).ok()?;
             serde_json::from_slice(&buf).ok()
         })
         .collect()
+}
+
+/// openat(2) of `name` under `dir`, read-only.
+fn open_at(dir: &std::fs::File, name: &CStr) -> Option<std::fs::File> {
+    // SAFETY: openat with a directory fd we hold open and a NUL-terminated name; the
+    // returned fd (when not -1) is new and becomes the File's alone.
+    let fd = unsafe {
+        libc::openat(
+            dir.as_raw_fd(),
+            name.as_ptr(),
+            libc::O_RDONLY | libc::O_CLOEXEC,
+        )
+    };
+    // SAFETY: see above: a fresh fd that nothing else owns.
+    (fd >= 0).then(|| unsafe { std::fs::File::from_raw_fd(fd) })
 }
 
 #[cfg(test)]

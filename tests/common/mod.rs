@@ -202,6 +202,29 @@ impl TestEnv {
         }
     }
 
+    /// The host pid of the running container's process whose command line starts with
+    /// `cmdline` (words joined by spaces); waits for it, as the container's init only becomes
+    /// the command when it execs it.
+    pub fn container_process(&self, cmdline: &str) -> i32 {
+        let cgroup = self.container_cgroup("pids");
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let procs = fs::read_to_string(cgroup.join("cgroup.procs")).unwrap_or_default();
+            let found = procs
+                .lines()
+                .filter_map(|l| l.trim().parse().ok())
+                .find(|pid| cgroup::comm(*pid).starts_with(cmdline));
+            if let Some(pid) = found {
+                return pid;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no `{cmdline}` among the container's processes {procs:?} within 15 s"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
     /// Everything left behind right now; `containers` says whether container records count.
     pub fn leftovers(&self, containers: bool) -> Vec<String> {
         let mut found = Vec::new();

@@ -285,7 +285,8 @@ fn a_big_file_streams_through_intact() {
 }
 
 /// Hands out a big archive and checks, at every read, that the unpacked file keeps up:
-/// the import must stream with a bounded buffer, not read ahead without limit.
+/// an import that read the whole archive before writing would fail here. (That the reader
+/// thread stays a bounded distance ahead is tested in `stream`.)
 struct WatchingSource {
     data: std::io::Cursor<Vec<u8>>,
     tmp: std::path::PathBuf,

@@ -30,6 +30,10 @@ fn main() {
         Command::Exec(a) => commands::exec::run(a),
         Command::Start(a) => commands::start::run(a),
         Command::Logs(a) => commands::logs::run(a),
+        Command::Commit(a) => commands::commit::run(a),
+        Command::Export(a) => commands::export::run(a),
+        Command::Save(a) => commands::save::run(a),
+        Command::Load(a) => commands::load::run(a),
     };
     let code = match result {
         Ok(code) => code,

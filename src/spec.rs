@@ -20,6 +20,10 @@ pub struct Limits {
     pub cpuset_cpus: Option<String>,
     /// pids.max; `Some(-1)` or `None` means unlimited.
     pub pids_limit: Option<i64>,
+    /// Only the standard device nodes may be used (the v1 devices controller's allow list,
+    /// written before any process enters the cgroup).
+    #[serde(default)]
+    pub restrict_devices: bool,
 }
 
 impl Limits {

@@ -82,6 +82,7 @@ fn helper() {
         "place" => helper_place(&args),
         "journal" => helper_journal(&args),
         "read" => helper_read(&args),
+        "refused" => helper_refused(&args),
         other => panic!("unknown helper mode {other}"),
     }
 }
@@ -130,6 +131,62 @@ fn helper_place(args: &[String]) {
     let _ = child.wait();
     let cg = placed.cgroup.disarm();
     cg.destroy().unwrap();
+}
+
+/// args: id. Places `sleep` in the scope of `id` (so the name is taken), then tries to
+/// place a second container under the same id, and a third whose init does not exist
+/// (systemd refuses its PIDs). Prints both errors, then waits for stdin to close.
+fn helper_refused(args: &[String]) {
+    let id = &args[0];
+    let command = vec!["sleep".to_string(), "600".to_string()];
+    let limits = Limits {
+        memory: Some(100 << 20),
+        ..Limits::default()
+    };
+    let spawn = || {
+        std::process::Command::new("sleep")
+            .arg("600")
+            .spawn()
+            .unwrap()
+    };
+    let req = |id: &'static str, pid: u32| request(id, pid, &command, &limits);
+    let id: &'static str = id.clone().leak();
+    let mut first = spawn();
+    let placed =
+        placement::place_in(Manager::Systemd, &req(id, first.id()), "machine.slice").unwrap();
+    let mut second = spawn();
+    let exists = placement::place_in(Manager::Systemd, &req(id, second.id()), "machine.slice")
+        .err()
+        .expect("a second scope of the same name");
+    let _ = second.kill();
+    let _ = second.wait();
+    // A pid that is gone: a child already reaped.
+    let mut gone = std::process::Command::new("true").spawn().unwrap();
+    let gone_pid = gone.id();
+    gone.wait().unwrap();
+    let other: &'static str = format!("f{}", &id[1..]).leak();
+    let refused = placement::place_in(Manager::Systemd, &req(other, gone_pid), "machine.slice")
+        .err()
+        .expect("systemd refuses a pid that does not exist");
+    println!("HELPER: {}", exists.to_string().replace('\n', " "));
+    println!("HELPER2: {}", refused.to_string().replace('\n', " "));
+    std::io::stdout().flush().unwrap();
+    let mut s = String::new();
+    let _ = std::io::stdin().read_line(&mut s);
+    let _ = first.kill();
+    let _ = first.wait();
+    placed.cgroup.disarm().destroy().unwrap();
+}
+
+fn request<'a>(id: &'a str, pid: u32, command: &'a [String], limits: &'a Limits) -> Request<'a> {
+    Request {
+        id,
+        name: "web",
+        command,
+        limits,
+        cgroup_parent: None,
+        pid: pid as i32,
+    }
 }
 
 /// args: id unit lines. Sends `lines` stdout lines (in pipe-sized chunks), one stderr line
@@ -243,7 +300,7 @@ fn scope_is_created_with_its_name_properties_and_limits() {
     );
     // The container's own cgroup, inside the scope, carries the limits too.
     let cg = sb.ok(&format!(
-        "cat /sys/fs/cgroup/memory/machine.slice/{unit}/container/memory.limit_in_bytes"
+        "cat /sys/fs/cgroup/memory/machine.slice/{unit}/mdrun-{id}/memory.limit_in_bytes"
     ));
     assert_eq!(cg.trim(), (100u64 << 20).to_string());
 
@@ -344,4 +401,65 @@ fn hundred_thousand_lines_all_arrive_in_order_and_read_back() {
         summary, "100000 true no newline",
         "mdrun's reader: count, in order, last line"
     );
+}
+
+/// Bad input at the library level (ids are random, so a taken scope name cannot be arranged
+/// through the binary): a scope name that exists is refused without touching the running
+/// scope, and a property systemd refuses (PIDs of a process that is gone) fails cleanly;
+/// neither leaves a unit or a cgroup.
+#[test]
+fn a_taken_scope_name_and_a_refused_property_fail_cleanly() {
+    let guard = sandbox();
+    let sb = guard.as_ref().unwrap();
+    let id = random_id();
+    let unit = format!("md-{}.scope", &id[..12]);
+    let other = format!("md-f{}.scope", &id[1..12]);
+    let mut child = helper_command(sb, "refused", &[&id])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let mut out = String::new();
+    while !out.contains("HELPER2: ") {
+        let mut line = String::new();
+        assert!(
+            reader.read_line(&mut line).unwrap() > 0,
+            "the helper ended early:\n{out}"
+        );
+        out += &line;
+    }
+    let exists = helper_line(&out);
+    assert!(
+        exists.contains(&unit) && exists.contains("already exists"),
+        "{exists}"
+    );
+    let refused = out
+        .lines()
+        .find_map(|l| l.split_once("HELPER2: ").map(|(_, r)| r.to_string()))
+        .unwrap();
+    assert!(
+        refused.contains(&other) && refused.contains("refused"),
+        "{refused}"
+    );
+    // The first scope runs on, with its one process; the refused ones left nothing.
+    assert_eq!(sb.unit_property(&unit, "ActiveState"), "active");
+    let procs = sb.ok(&format!(
+        "cat /sys/fs/cgroup/memory/machine.slice/{unit}/mdrun-{id}/cgroup.procs"
+    ));
+    assert_eq!(procs.split_whitespace().count(), 1, "{procs}");
+    assert_eq!(sb.unit_property(&other, "LoadState"), "not-found");
+    assert_eq!(
+        sb.ok("find /sys/fs/cgroup -name 'md-f*' | wc -l").trim(),
+        "0"
+    );
+    drop(child.stdin.take());
+    let mut rest = String::new();
+    let _ = std::io::Read::read_to_string(&mut reader, &mut rest);
+    assert!(child.wait().unwrap().success(), "helper failed:\n{rest}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while sb.unit_property(&unit, "LoadState") != "not-found" {
+        assert!(std::time::Instant::now() < deadline, "{unit} still there");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
 }

@@ -30,6 +30,9 @@ pub use guard::CgroupGuard;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CgroupError {
+    /// The device allow list could not be written (v1 devices controller).
+    #[error("device filter: {reason}")]
+    Devices { reason: String },
     /// A file-system step on a cgroup path failed:
     /// "rmdir /sys/fs/cgroup/memory/x: Device or resource busy (os error 16)".
     #[error("{step} {path}: {source}")]

@@ -175,7 +175,20 @@ impl Backend for V1Backend {
                 cg.dirs.push(dir);
                 Ok(())
             });
-        if let Err(e) = made.and_then(|()| limits::apply_v1(&v1_dirs(&cg.dirs), limits)) {
+        // The device allow list goes in with the limits, before any process can be moved in:
+        // written later, there is a moment after `deny a` when even /dev/null is refused.
+        let devices = |()| -> Result<(), CgroupError> {
+            if !limits.restrict_devices {
+                return Ok(());
+            }
+            let paths: Vec<_> = cg.dirs.iter().map(|d| d.path.clone()).collect();
+            crate::security::devices::restrict(&paths)
+                .map_err(|e| CgroupError::Devices { reason: e.to_string() })
+        };
+        if let Err(e) = made
+            .and_then(|()| limits::apply_v1(&v1_dirs(&cg.dirs), limits))
+            .and_then(devices)
+        {
             // Best effort: the error that made us stop is the one to report.
             let _ = cg.destroy();
             return Err(e);

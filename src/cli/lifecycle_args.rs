@@ -76,3 +76,70 @@ pub struct PruneArgs {
     #[arg(short, long)]
     pub force: bool,
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::cli::{with_default_verb, Cli, Command};
+    use clap::Parser;
+    use std::ffi::OsString;
+
+    fn parse(line: &str) -> Command {
+        let args = line.split_whitespace().map(OsString::from).collect();
+        Cli::try_parse_from(with_default_verb(args))
+            .unwrap()
+            .command
+    }
+
+    #[test]
+    fn lifecycle_verbs_are_verbs_not_images() {
+        let Command::Ps(ps) = parse("mdrun ps -aq --no-trunc") else {
+            panic!("not ps")
+        };
+        assert!(ps.all && ps.quiet && ps.no_trunc);
+        assert_eq!(ps.format, "table");
+        let Command::Stop(stop) = parse("mdrun stop -t 3 a b") else {
+            panic!("not stop")
+        };
+        assert_eq!((stop.time, stop.containers.len()), (3, 2));
+        let Command::Stop(stop) = parse("mdrun stop --time -1 a") else {
+            panic!("not stop")
+        };
+        assert_eq!(stop.time, -1);
+        let Command::Stop(stop) = parse("mdrun stop a") else {
+            panic!("not stop")
+        };
+        assert_eq!(stop.time, 10);
+        let Command::Kill(kill) = parse("mdrun kill x") else {
+            panic!("not kill")
+        };
+        assert_eq!(kill.signal, "KILL");
+        let Command::Kill(kill) = parse("mdrun kill -s TERM x") else {
+            panic!("not kill")
+        };
+        assert_eq!(kill.signal, "TERM");
+        let Command::Rm(rm) = parse("mdrun rm -fv x") else {
+            panic!("not rm")
+        };
+        assert!(rm.force && rm.volumes);
+        assert!(matches!(parse("mdrun wait x y"), Command::Wait(w) if w.containers == ["x", "y"]));
+        assert!(matches!(parse("mdrun inspect x"), Command::Inspect(_)));
+        assert!(matches!(parse("mdrun prune"), Command::Prune(_)));
+    }
+
+    #[test]
+    fn container_arguments_are_required() {
+        for line in [
+            "mdrun stop",
+            "mdrun kill",
+            "mdrun rm -f",
+            "mdrun wait",
+            "mdrun inspect",
+        ] {
+            let args: Vec<OsString> = line.split_whitespace().map(OsString::from).collect();
+            assert!(
+                Cli::try_parse_from(with_default_verb(args)).is_err(),
+                "{line}"
+            );
+        }
+    }
+}

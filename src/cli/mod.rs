@@ -3,10 +3,12 @@
 //! means `mdrun run --memory 100m busybox sh`.
 
 mod exec_args;
+mod image_args;
 mod lifecycle_args;
 mod run_args;
 
 pub use exec_args::{ExecArgs, LogsArgs, StartArgs};
+pub use image_args::{CommitArgs, ExportArgs, LoadArgs, SaveArgs};
 pub use lifecycle_args::{InspectArgs, KillArgs, PruneArgs, PsArgs, RmArgs, StopArgs, WaitArgs};
 pub use run_args::RunArgs;
 
@@ -56,6 +58,14 @@ pub enum Command {
     Rm(RmArgs),
     /// Remove all stopped containers and what killed commands left behind
     Prune(PruneArgs),
+    /// Create a new image from a container's changes
+    Commit(CommitArgs),
+    /// Write a container's root filesystem as a tar archive
+    Export(ExportArgs),
+    /// Write images to an OCI archive
+    Save(SaveArgs),
+    /// Load images from an OCI or docker archive
+    Load(LoadArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -86,7 +96,7 @@ pub struct RmiArgs {
 /// The verbs that are not `run`; anything else in first position is an argument of `run`.
 const VERBS: &[&str] = &[
     "run", "import", "images", "rmi", "exec", "start", "logs", "ps", "inspect", "stop", "kill", "wait", "rm",
-    "prune", "help",
+    "prune", "commit", "export", "save", "load", "help",
 ];
 
 /// Insert the implicit `run` verb: `mdrun --memory 100m busybox sh` -> `mdrun run --memory ...`.

@@ -1,6 +1,9 @@
 //! One file per verb; each takes its argument struct from `cli` and returns the exit code.
 
 pub mod cleanup;
+pub mod commit;
+pub mod export;
+mod freeze;
 pub mod exec;
 pub mod exit_wait;
 mod human;
@@ -9,12 +12,14 @@ pub mod logs;
 pub mod import;
 pub mod inspect;
 pub mod kill;
+pub mod load;
 pub mod prune;
 pub mod ps;
 mod ps_format;
 mod report;
 pub mod rm;
 pub mod rmi;
+pub mod save;
 pub mod run;
 pub mod signal;
 pub mod start;

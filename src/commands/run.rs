@@ -34,7 +34,7 @@ pub fn run(args: &RunArgs) -> Result<i32> {
 
     // Claim the name and the directories under the lock, so that a concurrent
     // `run --name x` sees our claim (a record in state "created").
-    let (dirs, record) = {
+    let (dirs, mut record) = {
         let _lock = StoreLock::acquire(&paths.containers())?;
         let name = spec.name.clone().unwrap_or_else(|| state::generate_name(&id));
         if spec.name.is_some() {
@@ -79,6 +79,7 @@ pub fn run(args: &RunArgs) -> Result<i32> {
 
     let volumes = volume_mounts(&paths, &spec)?;
     let plan = plan(&spec, &store, &image, &dirs, volumes, hostname, log_driver != logs::Driver::None || spec.detach);
+    record.limits.restrict_devices = plan.process.security.device_filter;
     let prepared = Prepared {
         record,
         dirs,

@@ -132,9 +132,6 @@ fn launch_and_wait(mut p: Prepared, attached: bool, on_running: impl FnOnce(&Rec
     )?;
     let oom = placed.oom;
     let cgroup = placed.cgroup;
-    if p.plan.process.security.device_filter {
-        crate::security::devices::restrict(&cgroup.paths())?;
-    }
     let running = spawned.release()?;
 
     record.pid = Some(running.pid.as_raw());

@@ -37,6 +37,7 @@ pub fn run(args: &StartArgs) -> Result<i32> {
         let capture = record.log_driver != logs::Driver::None || spec.detach;
         let plan = plan(&spec, &store, &image, &dirs, volumes, record.hostname.clone(), capture);
         record.detached = spec.detach;
+        record.limits.restrict_devices = plan.process.security.device_filter;
         let manager = record.cgroup_manager;
         let prepared = Prepared {
             record,

@@ -45,11 +45,7 @@ pub(crate) fn io_entry(entry: &str, step: &'static str, source: io::Error) -> Im
 pub(crate) fn device<R: Read>(entry: &tar::Entry<R>, name: &str) -> Result<u64, ImageError> {
     let bad = |e| io_entry(name, "read device numbers", e);
     let major = entry.header().device_major().map_err(bad)?.unwrap_or(0);
-    let minor = entry
-        .header()
-        .device_minor()
-        .map_err(|e| io_entry(name, "read device numbers", e))?
-        .unwrap_or(0);
+    let minor = entry.header().device_minor().map_err(bad)?.unwrap_or(0);
     Ok(libc::makedev(major, minor))
 }
 
@@ -76,11 +72,16 @@ pub(crate) fn read_meta<R: Read>(
                 b"mtime" => {
                     mtime = parse_pax_time(value).ok_or_else(|| bad(invalid("PAX mtime")))?
                 }
-                key => {
-                    if let Some(attr) = key.strip_prefix(b"SCHILY.xattr.") {
-                        xattrs.push((OsStr::from_bytes(attr).to_os_string(), value.to_vec()));
+                key => match key.strip_prefix(b"SCHILY.xattr.") {
+                    // overlayfs reads its own state (opaque dirs, redirects, metacopy) from
+                    // `trusted.overlay.*` on the layers: an archive must not plant it. Only
+                    // the store makes such markers (see `Whiteouts`).
+                    Some(attr) if attr.starts_with(b"trusted.overlay.") => {}
+                    Some(attr) => {
+                        xattrs.push((OsStr::from_bytes(attr).to_os_string(), value.to_vec()))
                     }
-                }
+                    None => {}
+                },
             }
         }
     }

@@ -106,6 +106,11 @@ impl TmpDir {
     pub(crate) fn disarm(&mut self) {
         self.armed = false;
     }
+
+    /// It was moved back: remove it after all.
+    pub(crate) fn rearm(&mut self) {
+        self.armed = true;
+    }
 }
 
 impl Drop for TmpDir {

@@ -6,10 +6,9 @@
 
 use super::entry::Meta;
 use nix::errno::Errno;
-use nix::fcntl::AtFlags;
-use nix::fcntl::{openat2, OFlag, OpenHow, ResolveFlag};
-use nix::sys::stat::UtimensatFlags;
-use nix::sys::stat::{fchmod, fchmodat, fstatat, futimens, utimensat, FchmodatFlags, Mode, SFlag};
+use nix::fcntl::{openat2, AtFlags, OFlag, OpenHow, ResolveFlag};
+use nix::sys::stat::{fchmod, fchmodat, fstatat, futimens, utimensat};
+use nix::sys::stat::{FchmodatFlags, Mode, SFlag, UtimensatFlags};
 use nix::unistd::{fchown, fchownat, unlinkat, Gid, Uid, UnlinkatFlags};
 use std::ffi::OsStr;
 use std::fs::File;
@@ -46,9 +45,7 @@ pub(crate) fn open_beneath(root: &OwnedFd, rel: &Path, flags: OFlag) -> nix::Res
 
 /// Removes whatever is at `dir/name` (a directory only if empty), not following symlinks.
 pub(crate) fn remove_existing(dir: &OwnedFd, name: &OsStr) -> nix::Result<()> {
-    let st = fstatat(dir, name, AtFlags::AT_SYMLINK_NOFOLLOW)?;
-    let is_dir = SFlag::from_bits_truncate(st.st_mode & SFlag::S_IFMT.bits()) == SFlag::S_IFDIR;
-    let flag = if is_dir {
+    let flag = if is_dir_at(dir, name)? {
         UnlinkatFlags::RemoveDir
     } else {
         UnlinkatFlags::NoRemoveDir
@@ -56,6 +53,7 @@ pub(crate) fn remove_existing(dir: &OwnedFd, name: &OsStr) -> nix::Result<()> {
     unlinkat(dir, name, flag)
 }
 
+/// Whether `dir/name` is a directory (not a symlink to one).
 pub(crate) fn is_dir_at(dir: &OwnedFd, name: &OsStr) -> nix::Result<bool> {
     let st = fstatat(dir, name, AtFlags::AT_SYMLINK_NOFOLLOW)?;
     Ok(SFlag::from_bits_truncate(st.st_mode & SFlag::S_IFMT.bits()) == SFlag::S_IFDIR)

@@ -67,33 +67,66 @@ impl Store {
                 .map_err(io_err("rename into place", &layer_dir))?;
             tmp.disarm();
         }
-        let record = match self.load_record(&id)? {
-            Some(existing) => existing,
-            None => {
-                let record = ImageRecord {
-                    id: id.clone(),
-                    layers,
-                    created: now(),
-                    size: unpacked.size,
-                    config,
-                };
-                let json = serde_json::to_vec_pretty(&record).expect("an image record serializes");
-                write_atomic(&self.image_path(&id), &json)?;
-                record
+        let committed = self.record_and_tag(&id, layers, config, unpacked.size, &reference);
+        if committed.is_err() && !layer_reused {
+            // No layer without an image: move it back where the guard removes it.
+            if std::fs::rename(&layer_dir, tmp.path()).is_ok() {
+                tmp.rearm();
             }
-        };
-        let images_dir = self.images_dir();
-        let mut tags = Tags::load(&images_dir)?;
-        let previous = tags.set(&reference.to_string(), &id);
-        tags.save(&images_dir)?;
+        }
+        let (image, previous) = committed?;
         // Locals drop in reverse: the lock is released before `tmp` (when the layer was
         // already there) is removed.
         Ok(Imported {
-            image: record.into_image(&tags),
+            image,
             previous,
             layer_reused,
             xattrs_skipped: unpacked.xattrs_skipped,
         })
+    }
+
+    /// Writes the image (unless the same one exists) and points the tag at it; on failure
+    /// removes the image file it wrote. Call with the store lock held.
+    fn record_and_tag(
+        &self,
+        id: &str,
+        layers: Vec<String>,
+        config: ImageConfig,
+        size: u64,
+        reference: &Reference,
+    ) -> Result<(Image, Option<String>), ImageError> {
+        let (record, written) = match self.load_record(id)? {
+            Some(existing) => (existing, false),
+            None => {
+                let created = now();
+                let id = id.to_string();
+                let record = ImageRecord {
+                    id,
+                    layers,
+                    created,
+                    size,
+                    config,
+                };
+                let json = serde_json::to_vec_pretty(&record).expect("an image record serializes");
+                write_atomic(&self.image_path(&record.id), &json)?;
+                (record, true)
+            }
+        };
+        let images_dir = self.images_dir();
+        let tagged = Tags::load(&images_dir).and_then(|mut tags| {
+            let previous = tags.set(&reference.to_string(), id);
+            tags.save(&images_dir)?;
+            Ok((tags, previous))
+        });
+        match tagged {
+            Ok((tags, previous)) => Ok((record.into_image(&tags), previous)),
+            Err(e) => {
+                if written {
+                    let _ = std::fs::remove_file(self.image_path(id));
+                }
+                Err(e)
+            }
+        }
     }
 }
 

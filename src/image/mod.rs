@@ -9,25 +9,40 @@
 //!   an exclusive `flock` on `images/.lock` and replaced atomically (write + rename).
 //! - `tmp/`: imports unpack here first, then a rename publishes the layer.
 //!
-//! The steps live in their own files: `reference` (parse `NAME[:TAG]`), `stream` (decompress
-//! and hash the input), `entry` (read and check one tar entry), `unpack` and
-//! `fsops` (write the entries without ever leaving the layer), `import`, `store` (look up, list), `remove`, `tags` and `files`.
+//! The steps live in their own files: `reference` (parse `NAME[:TAG]`), `stream`
+//! (decompress and hash the input), `entry` (read and check one tar entry), `unpack` and
+//! `fsops` (write the entries without ever leaving the layer), `import`, `store` (look up,
+//! list), `remove` (rmi), `tags` and `files` (atomic writes, the lock, scratch dirs).
+//! Layers that stack: `whiteout` (overlayfs <-> OCI deletions), `layer_tar` (a tree as a
+//! tarball), `layer_add` (`commit`, and publishing new layers), `export`, `oci` (the
+//! archive documents), `save` and `load`.
 
 mod entry;
+mod export;
 mod files;
 mod fsops;
 mod import;
+mod layer_add;
+mod layer_tar;
+mod load;
+mod oci;
 mod reference;
 mod remove;
+mod save;
 mod store;
 mod stream;
 mod tags;
 mod unpack;
+mod whiteout;
 
 #[cfg(test)]
 mod tests;
 
 pub use import::Imported;
+pub use layer_add::Committed;
+pub use layer_tar::Written;
+pub use load::Loaded;
+pub use save::Saved;
 pub use reference::Reference;
 pub use remove::Removed;
 pub use store::Store;
@@ -80,6 +95,21 @@ pub enum ImageError {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// `load`: the archive is not an image archive, or its documents disagree.
+    #[error("invalid image archive: {reason}")]
+    InvalidArchive { reason: &'static str },
+    /// `load`: a file a document names is missing or unusable.
+    #[error("invalid image archive: {path}: {reason}")]
+    ArchiveFile { path: String, reason: &'static str },
+    #[error("invalid image archive: {what} {expected} has digest {actual}")]
+    DigestMismatch {
+        what: &'static str,
+        expected: String,
+        actual: String,
+    },
+    /// A layer an image needs is not in the store (an `rmi` removed it meanwhile).
+    #[error("layer {layer} is not in the store")]
+    MissingLayer { layer: String },
     #[error("parse {path}: {source}")]
     Json {
         path: PathBuf,

@@ -30,14 +30,16 @@ use std::rc::Rc;
 use tar::EntryType;
 
 /// What to do with OCI whiteouts (`.wh.<name>`, `.wh..wh..opq`). An imported root
-/// filesystem is a bottom layer with nothing beneath to hide, so today they are ordinary
-/// files. Layers of committed images, stacked on others, will need `Overlay`: turn them
-/// into overlayfs whiteouts (a 0:0 character device, `trusted.overlay.opaque=y`) in
+/// filesystem is a bottom layer with nothing beneath to hide: there they are ordinary
+/// files (`Literal`). Layers that stack on others (`commit`, `load`) use `Overlay`: they
+/// become overlayfs whiteouts (a 0:0 character device, `trusted.overlay.opaque=y`) in
 /// [`Unpacker::entry`], before the entry is written.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Whiteouts {
     #[default]
     Literal,
+    /// OCI whiteouts become overlayfs ones (see `whiteout`): for layers that stack.
+    Overlay,
 }
 
 #[derive(Debug, Default)]
@@ -149,10 +151,18 @@ impl Unpacker {
             clean(&raw).ok_or_else(|| unsafe_entry(&name, "its path has a \"..\" component"))?;
         let kind = entry.header().entry_type();
         match self.whiteouts {
-            // See `Whiteouts`: this is where `.wh.*` names would be turned into overlayfs
-            // whiteouts for layers that stack on others.
+            // See `Whiteouts`.
             Whiteouts::Literal => {}
+            Whiteouts::Overlay => {
+                if let Some(oci) = rel.file_name().and_then(super::whiteout::classify) {
+                    let parent = self.parent(&rel, &name)?;
+                    return super::whiteout::apply(&oci, &parent)
+                        .map_err(entry_err(&name, "make the overlayfs whiteout"));
+                }
+            }
         }
+        // Global PAX records change nothing we keep; the tar crate folds the others into
+        // the entry they describe.
         if matches!(
             kind,
             EntryType::XGlobalHeader
@@ -160,7 +170,7 @@ impl Unpacker {
                 | EntryType::GNULongName
                 | EntryType::GNULongLink
         ) {
-            return Ok(()); // Global PAX records change nothing we keep; the rest the tar crate folded in.
+            return Ok(());
         }
         let meta = read_meta(entry, &name)?;
         if rel.as_os_str().is_empty() {

@@ -9,7 +9,7 @@ pub mod file;
 pub mod journald;
 mod lines;
 pub mod read;
-mod time;
+pub(crate) mod time;
 
 pub use read::{Entry, ReadOptions, Source};
 

@@ -205,7 +205,7 @@ fn absolute_path(input: &str, path: &str) -> Result<PathBuf, SecurityError> {
             }
         }
     }
-    if clean == PathBuf::from("/") {
+    if clean.as_os_str() == "/" {
         return Err(bad(input, "cannot mount a tmpfs over /"));
     }
     Ok(clean)

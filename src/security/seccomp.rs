@@ -222,7 +222,7 @@ fn cond(arg: u8, op: Op, value: u64) -> Result<Cond, SecurityError> {
 /// Build the default filters for the host's architecture, for a container that keeps `caps`.
 pub fn compile(caps: &CapsHashSet) -> Result<Programs, SecurityError> {
     let eperm = SeccompAction::Errno(libc::EPERM as u32);
-    let denied = |unlock: &Option<Capability>| unlock.is_none_or(|c| !caps.contains(&c));
+    let denied = |unlock: &Option<Capability>| !unlock.is_some_and(|c| caps.contains(&c));
     let mut rules: BTreeMap<i64, Vec<SeccompRule>> = DENIED
         .iter()
         .filter(|(_, _, unlock)| denied(unlock))

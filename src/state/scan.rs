@@ -52,16 +52,43 @@ pub fn scan(containers_dir: &Path) -> Vec<Record> {
 }
 
 fn load_all(dir: &std::fs::File, files: &[CString]) -> Vec<Record> {
-    let mut buf = Vec::with_capacity(8192);
+    let mut buf = vec![0u8; 64 * 1024];
     files
         .iter()
         .filter_map(|name| {
-            buf.clear();
-            let mut file = open_at(dir, name)?;
-            file.read_to_end(&mut buf).ok()?;
-            serde_json::from_slice(&buf).ok()
+            let file = open_at(dir, name)?;
+            let len = read_whole(&file, &mut buf)?;
+            serde_json::from_slice(&buf[..len]).ok().or_else(|| {
+                // A short read that was not the end after all (some filesystems): the slow way.
+                let mut all = Vec::new();
+                open_at(dir, name)?.read_to_end(&mut all).ok()?;
+                serde_json::from_slice(&all).ok()
+            })
         })
         .collect()
+}
+
+/// Read a whole regular file into `buf` (grown as needed): usually one read(2), since a
+/// read of a regular file that returns less than asked has reached its end (read_to_end
+/// would spend a second call to see 0).
+fn read_whole(mut file: &std::fs::File, buf: &mut Vec<u8>) -> Option<usize> {
+    let mut len = 0;
+    loop {
+        if len == buf.len() {
+            buf.resize(buf.len() * 2, 0);
+        }
+        match file.read(&mut buf[len..]) {
+            Ok(0) => return Some(len),
+            Ok(n) => {
+                len += n;
+                if len < buf.len() {
+                    return Some(len);
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return None,
+        }
+    }
 }
 
 /// openat(2) of `name` under `dir`, read-only.
@@ -83,6 +110,19 @@ fn open_at(dir: &std::fs::File, name: &CStr) -> Option<std::fs::File> {
 mod tests {
     use super::*;
     use crate::state::sample_record;
+
+    #[test]
+    fn whole_files_are_read_whatever_their_size() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        for size in [0usize, 1, 100, 64 * 1024, 64 * 1024 + 1, 300_000] {
+            let data: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
+            std::fs::write(&path, &data).unwrap();
+            let mut buf = vec![0u8; 64 * 1024];
+            let len = read_whole(&std::fs::File::open(&path).unwrap(), &mut buf).unwrap();
+            assert_eq!(&buf[..len], &data[..], "size {size}");
+        }
+    }
 
     #[test]
     fn scan_reads_every_record_and_skips_the_rest() {

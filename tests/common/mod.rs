@@ -272,9 +272,24 @@ impl TestEnv {
         assert!(
             found.is_empty(),
             "mdrun left behind:\n  {}",
-            found.join("\n  ")
+            listing(&found)
         );
     }
+}
+
+/// Items one per line, at most 20 of them (a thousand leaked records would bury the rest).
+fn listing(items: &[String]) -> String {
+    const SHOWN: usize = 20;
+    let mut text = items
+        .iter()
+        .take(SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join("\n  ");
+    if items.len() > SHOWN {
+        text += &format!("\n  ... and {} more", items.len() - SHOWN);
+    }
+    text
 }
 
 fn with_rm<S: AsRef<str>>(args: &[S]) -> Vec<String> {
@@ -306,12 +321,12 @@ impl Drop for TestEnv {
         }
         let mut msg = String::new();
         if !found.is_empty() {
-            msg += &format!("mdrun left behind:\n  {}\n", found.join("\n  "));
+            msg += &format!("mdrun left behind:\n  {}\n", listing(&found));
         }
         if !cleanup_errors.is_empty() {
             msg += &format!(
                 "the harness could not clean up:\n  {}\n",
-                cleanup_errors.join("\n  ")
+                listing(&cleanup_errors)
             );
         }
         if std::thread::panicking() {

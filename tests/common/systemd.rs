@@ -300,3 +300,122 @@ fn remove_depth_first(dir: &Path) -> std::io::Result<()> {
     }
     fs::remove_dir(dir)
 }
+
+/// One sandbox per test binary, booted by the first test that asks. Tests take turns (the
+/// lock) and each cleans up its own units and containers. Statics are never dropped, so an
+/// atexit handler powers the sandbox off when the test process exits, whatever passed.
+pub fn shared() -> std::sync::MutexGuard<'static, Option<Sandbox>> {
+    use std::sync::{Mutex, OnceLock};
+    static SB: OnceLock<Mutex<Option<Sandbox>>> = OnceLock::new();
+    extern "C" fn power_off() {
+        if let Some(m) = SB.get() {
+            let mut g = m.lock().unwrap_or_else(|e| e.into_inner());
+            drop(g.take());
+        }
+    }
+    let m = SB.get_or_init(|| Mutex::new(None));
+    let mut g = m.lock().unwrap_or_else(|e| e.into_inner());
+    if g.is_none() {
+        *g = Some(Sandbox::boot());
+        // SAFETY: registers a plain function to run at exit(3); no memory is shared.
+        unsafe { libc::atexit(power_off) };
+    }
+    g
+}
+
+/// The mdrun binary under test, as the sandbox sees it (its root is an overlay of ours).
+pub const MDRUN: &str = env!("CARGO_BIN_EXE_mdrun");
+
+/// A private mdrun installation inside the sandbox: `<SCRATCH>/<tag>/{root,run}`, its own
+/// MDRUN_CONFIG, the busybox image imported. Dropping it removes every container it still
+/// has (`rm -f`), then checks that no `md-*` unit and no container cgroup is left.
+pub struct Mdrun<'a> {
+    pub sb: &'a Sandbox,
+    /// Its directory inside the sandbox.
+    pub dir: String,
+    pub config: String,
+}
+
+impl<'a> Mdrun<'a> {
+    /// `extra` is appended to the config file (e.g. `slice = "x.slice"`).
+    pub fn new(sb: &'a Sandbox, busybox: &Path, extra: &str) -> Mdrun<'a> {
+        let dir = format!("{}/md-{}", Sandbox::SCRATCH, random_hex(8));
+        let config = format!("{dir}/mdrun.toml");
+        sb.ok(&format!(
+            "mkdir -p {dir} && printf 'root = \"{dir}/root\"\\nrun_root = \"{dir}/run\"\\n%s\\n' '{extra}' > {config}"
+        ));
+        let md = Mdrun { sb, dir, config };
+        md.ok(&format!("import {} busybox >/dev/null", busybox.display()));
+        md
+    }
+
+    /// A shell line that runs mdrun with this installation's config.
+    pub fn line(&self, args: &str) -> String {
+        format!("MDRUN_CONFIG={} {MDRUN} {args}", self.config)
+    }
+
+    /// `mdrun ARGS` (a shell line) inside; output captured.
+    pub fn sh(&self, args: &str) -> Output {
+        self.sb.sh(&self.line(args))
+    }
+
+    /// `mdrun ARGS` inside; its stdout, panicking with its stderr unless it succeeds.
+    #[track_caller]
+    pub fn ok(&self, args: &str) -> String {
+        self.sb.ok(&self.line(args))
+    }
+
+    /// Wait (up to `secs`) until `check` holds, polling; panics with `what` otherwise.
+    #[track_caller]
+    pub fn wait_for(&self, secs: u64, what: &str, mut check: impl FnMut() -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        while !check() {
+            assert!(
+                Instant::now() < deadline,
+                "timed out after {secs} s: {what}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// What of mdrun's containers is left in systemd and the cgroup trees: `md-*` units
+    /// that are loaded, `md-*.scope` and `mdrun-*` cgroups anywhere.
+    pub fn leftovers(&self) -> String {
+        self.sb
+            .ok(
+                "systemctl list-units --all --plain --no-legend 'md-*' | grep . ; \
+                 find /sys/fs/cgroup -name 'md-*.scope' -o -name 'mdrun-*' | grep . ; true",
+            )
+            .trim()
+            .to_string()
+    }
+}
+
+impl Drop for Mdrun<'_> {
+    fn drop(&mut self) {
+        let ids = self.sh("ps -aq");
+        let ids = String::from_utf8_lossy(&ids.stdout).into_owned();
+        for id in ids.split_whitespace() {
+            let _ = self.sh(&format!("rm -f {id}"));
+        }
+        let left = {
+            let deadline = Instant::now() + Duration::from_secs(15);
+            loop {
+                let left = self.leftovers();
+                if left.is_empty() || Instant::now() > deadline {
+                    break left;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        };
+        let _ = self.sb.sh(&format!("rm -rf {}", self.dir));
+        if !left.is_empty() {
+            let msg = format!("left behind in the sandbox:\n{left}");
+            if std::thread::panicking() {
+                eprintln!("{msg}");
+            } else {
+                panic!("{msg}");
+            }
+        }
+    }
+}

@@ -61,6 +61,25 @@ unit_cgroup() {
 	echo "$CG$cg"
 }
 
+# The cgroup directory the container's init is in (from its "pid" in mdrun inspect).
+init_cgroup() {
+	local pid path
+	pid=$(mdrun inspect "$1" | grep -o '"pid": *[0-9]*' | head -n1 | grep -o '[0-9]*$')
+	[ -n "$pid" ] || fail "no pid for container $1 in mdrun inspect"
+	path=$(sed -n 's/^0:://p' /proc/"$pid"/cgroup)
+	[ -n "$path" ] || fail "no cgroup v2 path in /proc/$pid/cgroup"
+	echo "$CG$path"
+}
+
+# in_scope SCOPE_DIR CGROUP_DIR: the container's cgroup is a child of its scope (delegated),
+# not the scope itself.
+in_scope() {
+	case $2 in
+	"$1"/*) echo "ok: the container's cgroup ${2#"$1"/} is inside its scope" ;;
+	*) fail "the container's cgroup $2 is not inside its scope $1" ;;
+	esac
+}
+
 scope_units() { # md-*.scope units systemd knows of, one per line
 	systemctl list-units --all --plain --no-legend --type=scope 'md-*' | awk '{print $1}'
 }
@@ -170,11 +189,13 @@ sc_oom_exit_137() {
 sc_cpu_limit() {
 	trap 'cleanup_containers burn' EXIT
 	mdrun run -d --name burn --cpus 0.5 busybox sh -c 'while :; do :; done'
-	local scope dir u0 u1 t0 t1 pct
+	local scope dir ctr u0 u1 t0 t1 pct
 	scope=$(scope_of burn)
 	dir=$(unit_cgroup "$scope")
+	ctr=$(init_cgroup burn)
+	in_scope "$dir" "$ctr"
 	expect_file "$dir/cpu.max" "50000 100000"
-	expect_file "$dir/container/cpu.max" "50000 100000"
+	expect_file "$ctr/cpu.max" "50000 100000"
 	sleep 1
 	u0=$(awk '/^usage_usec/{print $2}' "$dir/cpu.stat")
 	t0=$(awk '{print int($1 * 1000000)}' /proc/uptime)
@@ -197,9 +218,11 @@ sc_cpuset_limit() {
 	[ "$(echo "$out" | awk '{print $2}')" = 1 ] || fail "Cpus_allowed_list is '$out', expected 1"
 	trap 'cleanup_containers cpuset' EXIT
 	mdrun run -d --name cpuset --cpuset-cpus 1 busybox sleep 1000
-	local dir
+	local dir ctr
 	dir=$(unit_cgroup "$(scope_of cpuset)")
-	expect_file "$dir/container/cpuset.cpus.effective" 1
+	ctr=$(init_cgroup cpuset)
+	in_scope "$dir" "$ctr"
+	expect_file "$ctr/cpuset.cpus.effective" 1
 	expect_file "$dir/cpuset.cpus.effective" 1
 	mdrun rm -f cpuset
 }
@@ -210,14 +233,16 @@ sc_pids_limit() {
 	trap 'cleanup_containers pids' EXIT
 	mdrun run -d --name pids --pids-limit 8 busybox sh -c \
 		'(for i in 1 2 3 4 5 6 7 8 9 10 11 12; do sleep 1000 & done) 2>/dev/null; exec sleep 1000'
-	local dir cur events
+	local dir ctr cur events
 	dir=$(unit_cgroup "$(scope_of pids)")
+	ctr=$(init_cgroup pids)
+	in_scope "$dir" "$ctr"
 	expect_file "$dir/pids.max" 8
-	expect_file "$dir/container/pids.max" 8
-	wait_for 20 sh -c "grep -q '^max [1-9]' '$dir/container/pids.events' || grep -q '^max [1-9]' '$dir/pids.events'" ||
-		fail "no refused fork in pids.events: $(cat "$dir/pids.events" "$dir/container/pids.events")"
+	expect_file "$ctr/pids.max" 8
+	wait_for 20 sh -c "grep -q '^max [1-9]' '$ctr/pids.events' || grep -q '^max [1-9]' '$dir/pids.events'" ||
+		fail "no refused fork in pids.events: $(cat "$dir/pids.events" "$ctr/pids.events")"
 	cur=$(cat "$dir/pids.current")
-	events=$(cat "$dir/container/pids.events")
+	events=$(cat "$ctr/pids.events")
 	echo "pids.current=$cur; container pids.events: $events"
 	[ "$cur" -le 8 ] || fail "pids.current is $cur under pids.max 8"
 	[ "$cur" -ge 2 ] || fail "pids.current is $cur: the sleeps did not start"
@@ -225,27 +250,27 @@ sc_pids_limit() {
 }
 
 # The v2 backend inside the delegated scope: the scope is Delegate=yes, every process is in
-# <scope>/container, and that cgroup's own files carry every limit.
+# a child cgroup of the scope (none in the scope itself), and that cgroup's own files carry
+# every limit.
 sc_v2_files_in_delegated_scope() {
 	trap 'cleanup_containers v2files' EXIT
 	mdrun run -d --name v2files --memory 64m --cpus 1.5 --cpuset-cpus 0-1 --pids-limit 50 \
 		--cpu-shares 512 busybox sleep 1000
-	local scope dir pid
+	local scope dir ctr
 	scope=$(scope_of v2files)
 	dir=$(unit_cgroup "$scope")
 	[ "$(systemctl show -P Delegate "$scope")" = yes ] || fail "$scope is not delegated"
-	[ -d "$dir/container" ] || fail "no container cgroup in $dir"
+	ctr=$(init_cgroup v2files)
+	in_scope "$dir" "$ctr"
 	[ -z "$(cat "$dir/cgroup.procs")" ] || fail "processes left in the scope itself: $(cat "$dir/cgroup.procs")"
-	pid=$(cat "$dir/container/cgroup.procs" | head -n1)
-	[ -n "$pid" ] || fail "no process in $dir/container"
-	grep -q "^0::${dir#$CG}/container\$" /proc/"$pid"/cgroup || fail "pid $pid is in $(cat /proc/"$pid"/cgroup)"
+	[ -n "$(cat "$ctr/cgroup.procs")" ] || fail "no process in $ctr"
 	cat "$dir/cgroup.subtree_control"
-	expect_file "$dir/container/memory.max" 67108864
-	expect_file "$dir/container/cpu.max" "150000 100000"
-	expect_file "$dir/container/cpuset.cpus" 0-1
-	expect_file "$dir/container/pids.max" 50
+	expect_file "$ctr/memory.max" 67108864
+	expect_file "$ctr/cpu.max" "150000 100000"
+	expect_file "$ctr/cpuset.cpus" 0-1
+	expect_file "$ctr/pids.max" 50
 	# docker's shares -> weight conversion: 1 + ((512 - 2) * 9999) / 262142 = 20
-	expect_file "$dir/container/cpu.weight" 20
+	expect_file "$ctr/cpu.weight" 20
 	expect_file "$dir/memory.max" 67108864
 	systemctl show -p MemoryMax -p TasksMax -p CPUQuotaPerSecUSec -p AllowedCPUs "$scope"
 	mdrun rm -f v2files
@@ -417,7 +442,8 @@ if [ -s $S/selected ]; then
 fi
 
 export S CG
-export -f fail wait_for cid scope_of unit_cgroup scope_units expect_file rc_of cleanup_containers
+export -f fail wait_for cid scope_of init_cgroup in_scope unit_cgroup scope_units expect_file rc_of \
+	cleanup_containers
 for f in "${all[@]}"; do export -f "sc_$f"; done
 
 mkdir -p $S/logs

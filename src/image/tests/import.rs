@@ -29,6 +29,7 @@ fn rootfs() -> Vec<u8> {
         .node(EntryType::Fifo, "dev/fifo", 0, 0)
         .pax(&[
             ("SCHILY.xattr.user.mdrun", b"yes"),
+            ("SCHILY.xattr.trusted.overlay.opaque", b"y"),
             ("mtime", b"1600000002.25"),
         ])
         .file("etc/attrs", b"with xattr")
@@ -103,6 +104,11 @@ fn plain_tar_keeps_modes_owners_times_links_nodes_and_xattrs() {
             .unwrap()
             .as_deref(),
         Some(&b"yes"[..])
+    );
+    let planted = xattr::get(layer.join("etc/attrs"), "trusted.overlay.opaque").unwrap();
+    assert_eq!(
+        planted, None,
+        "overlayfs markers are not taken from archives"
     );
 
     // Regular file bytes, the hard link counted once.
@@ -330,4 +336,38 @@ fn import_streams_instead_of_buffering_the_archive() {
         checks.load(std::sync::atomic::Ordering::SeqCst) > 200,
         "the source was watched"
     );
+}
+
+#[test]
+fn leftovers_of_a_killed_import_are_swept_but_a_running_one_is_not() {
+    let env = Env::new();
+    let tmp = env.store.paths.tmp();
+    fs::create_dir_all(tmp.join("import-dead/usr/bin")).unwrap();
+    fs::write(tmp.join("import-dead/usr/bin/sh"), b"x").unwrap();
+    let running = crate::image::files::TmpDir::create(&tmp, "import").unwrap();
+    fs::create_dir_all(tmp.join("other")).unwrap();
+
+    env.import(Tar::new().file("a", b"1").bytes(), "x").unwrap();
+    let mut left = super::entries(&tmp);
+    left.sort();
+    let running_name = running
+        .path()
+        .file_name()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(left, [running_name, "other".to_string()]);
+    drop(running);
+    assert_eq!(super::entries(&tmp), ["other"]);
+}
+
+#[test]
+fn a_failure_while_tagging_takes_the_new_layer_and_image_back() {
+    let env = Env::new();
+    // tags.json cannot be read: the import fails after the layer was moved into place.
+    fs::create_dir_all(env.store.paths.images().join("tags.json")).unwrap();
+    let err = env.import(rootfs(), "x").unwrap_err();
+    assert!(matches!(err, ImageError::Io { step: "read", .. }), "{err}");
+    env.assert_nothing_imported();
 }

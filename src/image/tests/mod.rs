@@ -72,7 +72,10 @@ impl Env {
             images.is_empty() || images == ["tags.json"],
             "left in images/: {images:?}"
         );
-        assert!(self.store.list().unwrap().is_empty());
+        assert!(
+            self.store.image_ids().unwrap().is_empty(),
+            "an image was left"
+        );
     }
 }
 

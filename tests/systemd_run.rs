@@ -1,0 +1,264 @@
+//! `mdrun run` with the systemd cgroup manager, end to end through the binary, against a
+//! private systemd (tests/common/systemd.rs). That systemd sees this host's hybrid cgroups,
+//! so everything here runs mdrun's v1 backend inside delegated scopes.
+//!
+//! Also: the fallback to cgroupfs on the host itself, where there is no system bus.
+
+mod common;
+#[path = "common/systemd.rs"]
+mod sandbox;
+
+use common::{busybox_tarball, TestEnv};
+use sandbox::{Mdrun, Sandbox};
+use std::time::Instant;
+
+fn stdout(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn unit_of(id: &str) -> String {
+    format!("md-{}.scope", &id[..12])
+}
+
+/// Waits until `unit` is no longer loaded (a scope is collected once it ends).
+fn wait_unit_gone(md: &Mdrun, unit: &str) {
+    md.wait_for(30, &format!("{unit} to go away"), || {
+        md.sb.unit_property(unit, "LoadState") == "not-found"
+    });
+}
+
+#[test]
+fn run_in_a_scope_named_after_the_id_with_its_limits_in_systemctl() {
+    let guard = sandbox::shared();
+    let sb = guard.as_ref().unwrap();
+    let md = Mdrun::new(sb, busybox_tarball(), "");
+    // Attached and --rm, as a user would type it; it ends when `mdrun stop` says so.
+    let mut child = sb
+        .command(&[
+            "sh",
+            "-c",
+            &md.line(
+                "run --rm --cgroup-manager systemd --memory 100m --pids-limit 64 --cpus 0.5 \
+                 busybox sh -c 'trap \"exit 0\" TERM; echo started; sleep 300 & wait'",
+            ),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.as_mut().unwrap()),
+        &mut first,
+    )
+    .unwrap();
+    assert_eq!(first, "started\n");
+
+    let ps = md.ok("ps --no-trunc -q");
+    let id = ps.trim().to_string();
+    assert_eq!(id.len(), 64, "one running container: {ps:?}");
+    let short = md.ok("ps");
+    assert!(short.contains(&id[..12]), "{short}");
+    let unit = unit_of(&id);
+    assert!(
+        sb.ok(&format!("systemctl list-units --plain --no-legend {unit}"))
+            .contains("active running"),
+        "the scope `mdrun ps` names runs"
+    );
+    let status = sb.ok(&format!("systemctl status --no-pager {unit} || true"));
+    assert!(status.contains("max: 100.0M"), "{status}");
+    assert!(
+        status.contains("sleep 300"),
+        "its process is shown:\n{status}"
+    );
+    let show = |p: &str| sb.unit_property(&unit, p);
+    assert_eq!(show("Delegate"), "yes");
+    assert_eq!(show("Slice"), "machine.slice");
+    assert_eq!(show("MemoryMax"), (100u64 << 20).to_string());
+    assert_eq!(show("TasksMax"), "64");
+    assert_eq!(show("CPUQuotaPerSecUSec"), "500ms");
+    assert_eq!(show("CollectMode"), "inactive-or-failed");
+    assert!(show("Description").contains(&id[..12]));
+    // mdrun's own cgroup inside the scope carries the limits too (v1 backend).
+    let cg = format!("/sys/fs/cgroup/memory/machine.slice/{unit}/mdrun-{id}");
+    assert_eq!(
+        sb.ok(&format!("cat {cg}/memory.limit_in_bytes")).trim(),
+        (100u64 << 20).to_string()
+    );
+    assert_eq!(
+        sb.ok(&format!(
+            "cat /sys/fs/cgroup/pids/machine.slice/{unit}/mdrun-{id}/pids.max"
+        ))
+        .trim(),
+        "64"
+    );
+
+    md.ok(&format!("stop {}", &id[..12]));
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    wait_unit_gone(&md, &unit);
+    assert_eq!(md.ok("ps -aq").trim(), "", "--rm: no record left");
+    assert_eq!(md.leftovers(), "");
+}
+
+/// The scope's start, seen from outside: a whole `run --rm busybox true` with each manager.
+#[test]
+fn scope_start_costs_little_over_cgroupfs() {
+    let guard = sandbox::shared();
+    let sb = guard.as_ref().unwrap();
+    let md = Mdrun::new(sb, busybox_tarball(), "");
+    let best = |manager: &str| {
+        (0..5)
+            .map(|_| {
+                let began = Instant::now();
+                md.ok(&format!(
+                    "run --rm --log-driver none --cgroup-manager {manager} busybox true"
+                ));
+                began.elapsed()
+            })
+            .min()
+            .unwrap()
+    };
+    let cgroupfs = best("cgroupfs");
+    let systemd = best("systemd");
+    eprintln!("run --rm busybox true, best of 5: cgroupfs {cgroupfs:?}, systemd {systemd:?}");
+    // Generous: a loaded two-core machine. The point is that nothing waits on a timeout.
+    assert!(
+        systemd < cgroupfs + std::time::Duration::from_secs(2),
+        "systemd {systemd:?} vs cgroupfs {cgroupfs:?}"
+    );
+}
+
+#[test]
+fn oom_kill_in_a_scope_exits_137_and_is_on_record() {
+    let guard = sandbox::shared();
+    let sb = guard.as_ref().unwrap();
+    let md = Mdrun::new(sb, busybox_tarball(), "");
+    let out = md.sh(
+        "run --name oom --cgroup-manager systemd --memory 20m --memory-swap 20m busybox \
+         sh -c 'x=a; while :; do x=$x$x; done'",
+    );
+    assert_eq!(out.status.code(), Some(137), "{}", stderr(&out));
+    let inspect: serde_json::Value = serde_json::from_str(&md.ok("inspect oom")).unwrap();
+    let rec = &inspect[0];
+    assert_eq!(rec["oom_killed"], true, "{rec}");
+    assert_eq!(rec["exit"]["Signaled"], 9, "{rec}");
+    let unit = rec["scope"].as_str().unwrap().to_string();
+    md.ok("rm oom");
+    wait_unit_gone(&md, &unit);
+}
+
+/// `systemctl stop md-<id>.scope` ends the container as `mdrun stop` does: systemd sends
+/// SIGTERM to every process of the scope, the command traps it and exits 143.
+#[test]
+fn systemctl_stop_ends_a_detached_container_like_mdrun_stop() {
+    let guard = sandbox::shared();
+    let sb = guard.as_ref().unwrap();
+    let md = Mdrun::new(sb, busybox_tarball(), "");
+    let cmd = "busybox sh -c 'trap \"exit 143\" TERM; sleep 300 & wait'";
+    let a = md.ok(&format!(
+        "run -d --name by-systemctl --cgroup-manager systemd {cmd}"
+    ));
+    let b = md.ok(&format!(
+        "run -d --name by-mdrun --cgroup-manager systemd {cmd}"
+    ));
+    let (a, b) = (a.trim(), b.trim());
+    let (ua, ub) = (unit_of(a), unit_of(b));
+    assert_eq!(sb.unit_property(&ua, "ActiveState"), "active");
+
+    sb.ok(&format!("systemctl stop {ua}"));
+    md.ok("stop by-mdrun");
+    let status_of = |name: &str| {
+        md.wait_for(30, &format!("{name} to be recorded as exited"), || {
+            md.ok(&format!("inspect {name}"))
+                .contains("\"status\": \"exited\"")
+        });
+        let v: serde_json::Value =
+            serde_json::from_str(&md.ok(&format!("inspect {name}"))).unwrap();
+        v[0]["exit"].clone()
+    };
+    let by_systemctl = status_of("by-systemctl");
+    assert_eq!(by_systemctl, serde_json::json!({"Exited": 143}));
+    assert_eq!(
+        status_of("by-mdrun"),
+        by_systemctl,
+        "the same as mdrun stop"
+    );
+    let ps = md.ok("ps -a");
+    assert_eq!(ps.matches("Exited (143)").count(), 2, "{ps}");
+
+    md.ok("rm by-systemctl by-mdrun");
+    wait_unit_gone(&md, &ua);
+    wait_unit_gone(&md, &ub);
+    assert_eq!(md.ok("ps -aq").trim(), "");
+    assert_eq!(md.leftovers(), "");
+}
+
+/// A slice that does not exist: exit 125, one line, and nothing left: no unit, no cgroup,
+/// no mount, no process, no record.
+#[test]
+fn a_missing_slice_fails_with_125_and_leaves_nothing() {
+    let guard = sandbox::shared();
+    let sb = guard.as_ref().unwrap();
+    let md = Mdrun::new(sb, busybox_tarball(), "slice = \"nosuch.slice\"");
+    for detach in ["", "-d"] {
+        let out = md.sh(&format!(
+            "run --rm {detach} --name bad --cgroup-manager systemd busybox sleep 4242"
+        ));
+        assert_eq!(out.status.code(), Some(125), "{}", stderr(&out));
+        let err = stderr(&out);
+        assert_eq!(err.lines().count(), 1, "one line: {err}");
+        assert!(err.contains("nosuch.slice"), "{err}");
+        assert_eq!(stdout(&out), "");
+        assert_eq!(md.leftovers(), "");
+        assert_eq!(md.ok("ps -aq").trim(), "");
+        assert_eq!(
+            sb.ok(&format!(
+                "grep -c ' {}' /proc/self/mountinfo || true",
+                md.dir
+            ))
+            .trim(),
+            "0"
+        );
+        assert_eq!(sb.ok("pgrep -fc '[s]leep 4242' || true").trim(), "0");
+        assert_eq!(
+            sb.ok(&format!(
+                "ls -A {0}/run; ls -A {0}/root/containers | grep -v '^\\.' || true",
+                md.dir
+            ))
+            .trim(),
+            ""
+        );
+    }
+}
+
+/// On this host PID 1 is not systemd and there is no bus: asking for systemd says so in
+/// one line and runs the container with cgroupfs.
+#[test]
+fn asking_for_systemd_without_it_falls_back_to_cgroupfs_with_one_line() {
+    let env = TestEnv::new();
+    let out = env.run(&[
+        "--cgroup-manager",
+        "systemd",
+        "busybox",
+        "sh",
+        "-c",
+        "echo ran",
+    ]);
+    assert_eq!(out.code, 0, "{out}");
+    assert_eq!(out.stdout, "ran\n");
+    assert_eq!(out.stderr.lines().count(), 1, "{out}");
+    assert!(out.stderr.contains("systemd is not available"), "{out}");
+    assert!(out.stderr.contains("cgroupfs"), "{out}");
+    // Without the flag (auto) nothing is said.
+    let out = env.run(&["busybox", "true"]);
+    assert_eq!((out.code, out.stderr.as_str()), (0, ""), "{out}");
+    env.assert_clean();
+}
+
+#[allow(dead_code)]
+fn _uses(_: &Sandbox) {}

@@ -9,10 +9,17 @@ fn main() {
     let args = cli::with_default_verb(std::env::args_os().collect());
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
-        Err(e) => {
-            let code = if e.use_stderr() { 125 } else { 0 };
+        Err(e) if !e.use_stderr() => {
+            // --help, --version
             let _ = e.print();
-            std::process::exit(code);
+            std::process::exit(0);
+        }
+        Err(e) => {
+            // One line, like every other mdrun error: clap's first line without its prefix.
+            let text = e.render().to_string();
+            let first = text.lines().next().unwrap_or("invalid arguments");
+            eprintln!("mdrun: {}", one_line(first.trim_start_matches("error: ")));
+            std::process::exit(125);
         }
     };
     let result = match &cli.command {
@@ -38,9 +45,21 @@ fn main() {
     let code = match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("mdrun: {e}");
+            eprintln!("mdrun: {}", one_line(&e.to_string()));
             e.exit_code()
         }
     };
     std::process::exit(code);
+}
+
+/// Errors are one line: messages from libraries (a tar header's bytes, say) can carry
+/// newlines and control characters, which are escaped here.
+fn one_line(msg: &str) -> String {
+    msg.chars()
+        .map(|c| match c {
+            '\n' | '\r' | '\t' => ' '.to_string(),
+            c if c.is_control() => c.escape_default().to_string(),
+            c => c.to_string(),
+        })
+        .collect()
 }

@@ -286,6 +286,7 @@ mod tests {
             cpu_shares: Some(1024),
             cpuset_cpus: Some("0".into()),
             pids_limit: Some(20),
+            ..Default::default()
         };
         apply_v2(&dir, &l).unwrap();
         let read = |f: &str| fs::read_to_string(dir.join(f)).unwrap();

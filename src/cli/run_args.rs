@@ -7,19 +7,19 @@ use std::path::PathBuf;
 #[command(disable_help_flag = true)]
 pub struct RunArgs {
     /// Memory limit (e.g. 100m, 1g, 512k, bytes)
-    #[arg(short = 'm', long)]
+    #[arg(short = 'm', long, allow_hyphen_values = true)]
     pub memory: Option<String>,
     /// Memory plus swap limit, or -1 for unlimited swap
     #[arg(long, allow_hyphen_values = true)]
     pub memory_swap: Option<String>,
     /// Number of CPUs (fractional; becomes a CFS quota per 100ms period)
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub cpus: Option<String>,
     /// CPU shares (relative weight)
     #[arg(short = 'c', long)]
     pub cpu_shares: Option<u64>,
     /// CPUs in which to allow execution (0-3, 0,1)
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub cpuset_cpus: Option<String>,
     /// Tune container pids limit (-1 for unlimited)
     #[arg(long, allow_hyphen_values = true)]
@@ -34,13 +34,13 @@ pub struct RunArgs {
     #[arg(long)]
     pub env_file: Vec<PathBuf>,
     /// Working directory inside the container
-    #[arg(short = 'w', long)]
+    #[arg(short = 'w', long, allow_hyphen_values = true)]
     pub workdir: Option<String>,
     /// Container host name
-    #[arg(short = 'h', long)]
+    #[arg(short = 'h', long, allow_hyphen_values = true)]
     pub hostname: Option<String>,
     /// Assign a name to the container
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub name: Option<String>,
     /// Allocate a pseudo-TTY
     #[arg(short = 't', long)]

@@ -181,6 +181,7 @@ mod tests {
             cpu_shares: Some(512),
             cpuset_cpus: Some("0".into()),
             pids_limit: Some(64),
+            ..Default::default()
         };
         assert_eq!(config.limits, limits);
     }

@@ -211,12 +211,15 @@ impl<W: Write> TreeWriter<W> {
         Ok(())
     }
 
-    /// An empty regular file: an OCI whiteout or opaque marker, owned by root, mode 0.
+    /// An empty regular file: an OCI whiteout or opaque marker, owned by root, mode 0,
+    /// mtime 0: the overlayfs form does not keep these, and the stream must come out the
+    /// same when a layer made from it is written again (by `save`).
     fn empty_file(&mut self, rel: &Path, like: &FileStat) -> Result<(), ImageError> {
         let mut st = *like;
         st.st_mode = libc::S_IFREG;
         st.st_uid = 0;
         st.st_gid = 0;
+        st.st_mtime = 0;
         let mut header = self.header(&st, EntryType::Regular, &Vec::new(), rel)?;
         header.set_size(0);
         self.append(&mut header, rel, io::empty())
@@ -275,6 +278,9 @@ impl<W: Write> TreeWriter<W> {
         let mut header = Header::new_ustar();
         header.set_entry_type(EntryType::XHeader);
         header.set_mode(0o644);
+        header.set_uid(0);
+        header.set_gid(0);
+        header.set_mtime(0);
         header.set_size(data.len() as u64);
         // The name of a PAX header is informational; keep it short enough for ustar.
         let base = rel.file_name().map_or(&b"root"[..], |n| n.as_bytes());

@@ -36,6 +36,8 @@ mod unpack;
 mod whiteout;
 
 #[cfg(test)]
+mod layer_tests;
+#[cfg(test)]
 mod tests;
 
 pub use import::Imported;

@@ -191,6 +191,8 @@ fn file_header(size: u64) -> tar::Header {
     let mut header = tar::Header::new_ustar();
     header.set_entry_type(tar::EntryType::Regular);
     header.set_mode(0o644);
+    header.set_uid(0);
+    header.set_gid(0);
     header.set_size(size);
     header.set_mtime(0);
     header

@@ -84,7 +84,9 @@ fn send(fields: &[(String, String)], error: &mut Option<String>, stream: Stream,
         Stream::Stdout => Priority::Info,
         Stream::Stderr => Priority::Error,
     };
-    let text = String::from_utf8_lossy(line.text);
+    // A terminal ends lines with "\r\n": journalctl shows a line with a control character
+    // as "[N blob data]", so the carriage return goes (the local copy keeps it).
+    let text = String::from_utf8_lossy(line.text.strip_suffix(b"\r").unwrap_or(line.text));
     let partial = line
         .partial
         .then(|| ("CONTAINER_PARTIAL_MESSAGE".to_string(), "true".to_string()));

@@ -33,7 +33,10 @@ pub fn mkdir_all(root: &Path, path: &Path) -> Result<OwnedFd, RootfsError> {
                     Ok(()) | Err(nix::Error::EEXIST) => {}
                     Err(e) => return Err(e).at("mkdir", root.join(sofar.strip_prefix("/").unwrap_or(&sofar))),
                 }
-                fd = openat2(root_fd.as_fd(), &sofar, how()).at("open", root.join(sofar.strip_prefix("/").unwrap_or(&sofar)))?;
+                // Still missing after mkdir said it exists: a symlink whose target (resolved
+                // inside the root) does not exist. Refuse rather than guess.
+                fd = openat2(root_fd.as_fd(), &sofar, how())
+                    .at("open (dangling symlink?)", root.join(sofar.strip_prefix("/").unwrap_or(&sofar)))?;
             }
             Err(e) => return Err(e).at("open", root.join(sofar.strip_prefix("/").unwrap_or(&sofar))),
         }
@@ -60,12 +63,14 @@ mod tests {
         // An absolute link to a host directory, and a relative one that climbs out.
         std::os::unix::fs::symlink(&outside, root.join("abs")).unwrap();
         std::os::unix::fs::symlink("../../outside", root.join("rel")).unwrap();
-        mkdir_all(&root, Path::new("/abs/x")).unwrap();
-        mkdir_all(&root, Path::new("/rel/y")).unwrap();
+        // Inside the root both links dangle: refused, and nothing is made on the host.
+        assert!(mkdir_all(&root, Path::new("/abs/x")).is_err());
+        assert!(mkdir_all(&root, Path::new("/rel/y")).is_err());
         assert!(!outside.join("x").exists() && !outside.join("y").exists());
-        // They were created where the container would see them.
-        assert!(root.join(outside.strip_prefix("/").unwrap()).join("x").is_dir());
-        assert!(root.join("outside/y").is_dir());
+        // Where the link's target exists inside the root, the path is followed there.
+        std::fs::create_dir_all(root.join("outside")).unwrap();
+        mkdir_all(&root, Path::new("/rel/y")).unwrap();
+        assert!(root.join("outside/y").is_dir() && !outside.join("y").exists());
         std::fs::remove_dir_all(&base).unwrap();
     }
 }

@@ -178,6 +178,7 @@ mod tests {
             cpu_shares: Some(1024),
             cpuset_cpus: Some("0-1,3".into()),
             pids_limit: Some(64),
+            ..Default::default()
         };
         let v1 = build(&spec(limits.clone(), Version::V1));
         assert_eq!(get(&v1, "MemoryMax"), Some(&Value::from(100u64 << 20)));

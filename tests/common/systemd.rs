@@ -351,7 +351,7 @@ impl<'a> Mdrun<'a> {
 
     /// A shell line that runs mdrun with this installation's config.
     pub fn line(&self, args: &str) -> String {
-        format!("MDRUN_CONFIG={} {MDRUN} {args}", self.config)
+        format!("env MDRUN_CONFIG={} {MDRUN} {args}", self.config)
     }
 
     /// `mdrun ARGS` (a shell line) inside; output captured.

@@ -14,7 +14,11 @@ const CHANGES: &str = "echo hi > /added && rm /bin/ls && rm -rf /etc && mkdir /e
 
 /// Member names of a tarball, as GNU tar lists them, without a leading `./`.
 fn members(tarball: &Path) -> BTreeSet<String> {
-    let out = Command::new("tar").arg("-tf").arg(tarball).output().unwrap();
+    let out = Command::new("tar")
+        .arg("-tf")
+        .arg(tarball)
+        .output()
+        .unwrap();
     assert!(out.status.success(), "tar -tf {}", tarball.display());
     String::from_utf8_lossy(&out.stdout)
         .lines()
@@ -46,12 +50,24 @@ fn export_writes_the_merged_root_filesystem_of_a_stopped_container() {
         "whiteouts in a flat export: {names:?}"
     );
     let etc: Vec<&String> = names.iter().filter(|n| n.starts_with("etc/")).collect();
-    assert_eq!(etc, ["etc/only"], "the replaced /etc shows only its own file");
+    assert_eq!(
+        etc,
+        ["etc/only"],
+        "the replaced /etc shows only its own file"
+    );
     // It is a root filesystem `import` takes back.
     env.mdrun(&["import", tarball.to_str().unwrap(), "flat:1"])
         .assert_ok();
-    let out = env.run(&["flat:1", "sh", "-c", "cat /added /etc/only; ls /bin/ls 2>&1"]);
-    assert!(out.stdout.starts_with("hi\nonly\n") && out.stdout.contains("No such file"), "{out}");
+    let out = env.run(&[
+        "flat:1",
+        "sh",
+        "-c",
+        "cat /added /etc/only; ls /bin/ls 2>&1",
+    ]);
+    assert!(
+        out.stdout.starts_with("hi\nonly\n") && out.stdout.contains("No such file"),
+        "{out}"
+    );
     env.mdrun(&["rm", "c1"]).assert_ok();
     env.assert_clean();
 }
@@ -60,7 +76,13 @@ fn export_writes_the_merged_root_filesystem_of_a_stopped_container() {
 fn export_of_a_running_container_and_to_standard_output() {
     let env = TestEnv::new();
     env.mdrun(&[
-        "run", "-d", "--name", "live", "busybox", "sh", "-c",
+        "run",
+        "-d",
+        "--name",
+        "live",
+        "busybox",
+        "sh",
+        "-c",
         "echo running > /state; sleep 1000",
     ])
     .assert_ok();
@@ -72,7 +94,10 @@ fn export_of_a_running_container_and_to_standard_output() {
         if members(&tarball).contains("state") {
             break;
         }
-        assert!(std::time::Instant::now() < deadline, "/state never showed in the export");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "/state never showed in the export"
+        );
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
     // No -o: the archive goes to stdout (here a pipe).
@@ -81,7 +106,11 @@ fn export_of_a_running_container_and_to_standard_output() {
         .env("MDRUN_CONFIG", &env.config)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let piped = env.path("piped.tar");
     fs::write(&piped, &out.stdout).unwrap();
     assert!(members(&piped).contains("state"));
@@ -111,11 +140,18 @@ fn save_and_load_round_trip_a_committed_image() {
     assert_eq!(out.out(), "Loaded image: snap:v1");
     let probe = "cat /added; ls /bin/ls 2>&1; ls /etc";
     let out = other.run(&["snap:v1", "sh", "-c", probe]);
-    assert!(out.stdout.starts_with("hi\n") && out.stdout.contains("No such file"), "{out}");
+    assert!(
+        out.stdout.starts_with("hi\n") && out.stdout.contains("No such file"),
+        "{out}"
+    );
     assert!(out.stdout.ends_with("only\n"), "{out}");
 
     other.mdrun(&["rmi", "snap:v1"]).assert_ok();
-    let gz = Command::new("gzip").arg("-c").arg(&archive).output().unwrap();
+    let gz = Command::new("gzip")
+        .arg("-c")
+        .arg(&archive)
+        .output()
+        .unwrap();
     let out = other.cmd(&["load"]).stdin(gz.stdout).run();
     out.assert_ok();
     other.run(&["snap:v1", "cat", "/added"]).assert_ok();
@@ -155,15 +191,24 @@ fn bad_archives_are_refused_with_one_line_and_change_nothing() {
         out.assert_mdrun_error();
         assert_eq!(files::names(&env.root.join("layers")), layers, "{what}");
         assert_eq!(image_count(&env), images, "{what}");
-        assert_eq!(files::names(&env.root.join("tmp")), Vec::<String>::new(), "{what}");
+        assert_eq!(
+            files::names(&env.root.join("tmp")),
+            Vec::<String>::new(),
+            "{what}"
+        );
     }
     // save of an unknown image: an error, and no half-written file.
     let out_file = env.path("none.tar");
     env.mdrun(&["save", "-o", out_file.to_str().unwrap(), "no-such-image"])
         .assert_mdrun_error();
     assert_absent(&out_file);
-    env.mdrun(&["export", "-o", out_file.to_str().unwrap(), "no-such-container"])
-        .assert_mdrun_error();
+    env.mdrun(&[
+        "export",
+        "-o",
+        out_file.to_str().unwrap(),
+        "no-such-container",
+    ])
+    .assert_mdrun_error();
     assert_absent(&out_file);
     env.assert_clean();
 }

@@ -75,7 +75,13 @@ fn an_oci_archive_from_podman_loads_into_mdrun_and_runs() {
         images: vec![base.clone()],
         containers: vec![],
     };
-    podman_ok(&["import", "--change", "CMD [\"sh\"]", busybox_tarball().to_str().unwrap(), &base]);
+    podman_ok(&[
+        "import",
+        "--change",
+        "CMD [\"sh\"]",
+        busybox_tarball().to_str().unwrap(),
+        &base,
+    ]);
     // A second layer with a deletion, an opaque directory and a new file, made by podman.
     made.containers.push(container.clone());
     let mut run = vec!["run", "--name", &container];
@@ -88,24 +94,55 @@ fn an_oci_archive_from_podman_loads_into_mdrun_and_runs() {
     ]);
     podman_ok(&run);
     made.images.push(top.clone());
-    podman_ok(&["commit", "-q", &container, &top]);
+    podman_ok(&[
+        "commit",
+        "-q",
+        "--change",
+        "CMD [\"cat\", \"/opt/app/marker\"]",
+        &container,
+        &top,
+    ]);
     let archive = env.path("podman.tar");
-    podman_ok(&["save", "--format", "oci-archive", "-o", archive.to_str().unwrap(), &top]);
+    podman_ok(&[
+        "save",
+        "--format",
+        "oci-archive",
+        "-o",
+        archive.to_str().unwrap(),
+        &top,
+    ]);
 
     let out = env.mdrun(&["load", "-i", archive.to_str().unwrap()]);
     out.assert_ok();
     assert_eq!(out.out(), format!("Loaded image: {top}"));
-    let out = env.run(&[&top, "sh", "-c", "cat /opt/app/marker; ls /bin/ls 2>&1"]);
+    let out = env.run(&[
+        &top,
+        "sh",
+        "-c",
+        "cat /opt/app/marker; ls /bin/ls 2>&1; true",
+    ]);
     out.assert_ok();
-    assert!(out.stdout.starts_with("podman\n") && out.stdout.contains("No such file"), "{out}");
-    // Its config came along: no command given, podman's CMD runs.
+    assert!(
+        out.stdout.starts_with("podman\n") && out.stdout.contains("No such file"),
+        "{out}"
+    );
+    // Its config came along: no command given, the CMD podman set runs.
     let out = env.run(&[&top]);
     out.assert_ok();
+    assert_eq!(out.out(), "podman");
     // docker-archive too.
     let docker = env.path("podman-docker.tar");
-    podman_ok(&["save", "--format", "docker-archive", "-o", docker.to_str().unwrap(), &top]);
+    podman_ok(&[
+        "save",
+        "--format",
+        "docker-archive",
+        "-o",
+        docker.to_str().unwrap(),
+        &top,
+    ]);
     env.mdrun(&["rmi", &top]).assert_ok();
-    env.mdrun(&["load", "-i", docker.to_str().unwrap()]).assert_ok();
+    env.mdrun(&["load", "-i", docker.to_str().unwrap()])
+        .assert_ok();
     env.run(&[&top, "cat", "/opt/app/marker"]).assert_ok();
     drop(made);
     env.assert_clean();
@@ -120,7 +157,12 @@ fn an_image_saved_by_mdrun_loads_into_podman_and_runs() {
         containers: vec![],
     };
     env.mdrun(&[
-        "run", "--name", "c1", "busybox", "sh", "-c",
+        "run",
+        "--name",
+        "c1",
+        "busybox",
+        "sh",
+        "-c",
         "echo from-mdrun > /marker && rm /bin/ls && rm -rf /home && mkdir /home",
     ])
     .assert_ok();
@@ -132,13 +174,22 @@ fn an_image_saved_by_mdrun_loads_into_podman_and_runs() {
 
     let loaded = podman_ok(&["load", "-i", archive.to_str().unwrap()]);
     assert!(loaded.contains(&name), "podman load said: {loaded}");
-    let inspect = podman_ok(&["image", "inspect", &name, "--format", "{{.Config.Cmd}} {{len .RootFS.Layers}}"]);
+    let inspect = podman_ok(&[
+        "image",
+        "inspect",
+        &name,
+        "--format",
+        "{{.Config.Cmd}} {{len .RootFS.Layers}}",
+    ]);
     assert_eq!(inspect.trim(), "[sh] 2");
     let mut run = vec!["run", "--rm"];
     run.extend_from_slice(RUN_FLAGS);
     run.extend_from_slice(&[&name, "sh", "-c", "cat /marker; ls /bin/ls 2>&1; true"]);
     let out = podman_ok(&run);
-    assert!(out.starts_with("from-mdrun\n") && out.contains("No such file"), "{out}");
+    assert!(
+        out.starts_with("from-mdrun\n") && out.contains("No such file"),
+        "{out}"
+    );
     drop(made);
     env.assert_clean();
 }

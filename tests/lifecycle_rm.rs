@@ -178,7 +178,7 @@ fn a_container_whose_mdrun_was_sigkilled_shows_exited_and_rm_cleans_it() {
 }
 
 #[test]
-fn rm_of_a_stale_record_repairs_and_removes_it_in_one_go() {
+fn rm_of_a_stale_record_after_a_reboot_repairs_and_removes_it() {
     let env = TestEnv::new();
     let (running, rec) = start(&env, "stale", &["sleep", "30"]);
     let pid = rec["pid"].as_i64().unwrap();
@@ -196,7 +196,10 @@ fn rm_of_a_stale_record_repairs_and_removes_it_in_one_go() {
         );
         std::thread::sleep(Duration::from_millis(10));
     }
+    // As after a reboot: the runtime state is gone too.
+    fs::remove_dir_all(env.run_root.join(rec["id"].as_str().unwrap())).unwrap();
     // No `ps` first: rm itself finds out that the record is stale. No -f needed.
     env.mdrun(&["rm", "stale"]).assert_ok();
+    assert!(existing_cgroups(&rec).is_empty());
     env.assert_clean();
 }

@@ -25,9 +25,12 @@ pub const REMOVING_PREFIX: &str = ".removing-";
 /// Free what the container holds while it runs: its scope, its cgroup (killing whatever is
 /// still inside) and its runtime directory (unmounting anything left mounted there).
 pub fn release(paths: &Paths, record: &Record) -> Result<()> {
-    if let Some(_scope) = &record.scope {
-        // TODO(systemd): stop the scope with `crate::systemd::stop_unit(scope)` once the
-        // systemd module has it; the cgroupfs manager never sets `scope`.
+    if let Some(scope) = &record.scope {
+        // systemd kills what is left in the scope and removes its cgroups. Without a bus
+        // (systemd gone since) the cgroup removal below still runs.
+        if let Err(e) = crate::systemd::stop_unit(scope) {
+            eprintln!("mdrun: stop {scope}: {e}");
+        }
     }
     let name = placement::cgroup_name(&record.id);
     let cgroup = cgroups::backend().load_with_parents(

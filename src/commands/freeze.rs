@@ -75,7 +75,11 @@ pub fn freeze(record: &Record) -> Result<Option<Frozen>> {
     };
     // `$1` is the file, `$2` the value: no quoting of paths into the script.
     let watchdog = Command::new("/bin/sh")
-        .args(["-c", "cat >/dev/null; printf %s \"$2\" >\"$1\"", "mdrun-thaw"])
+        .args([
+            "-c",
+            "cat >/dev/null; printf %s \"$2\" >\"$1\"",
+            "mdrun-thaw",
+        ])
         .arg(&knob.control)
         .arg(knob.thaw)
         .stdin(Stdio::piped())
@@ -87,8 +91,7 @@ pub fn freeze(record: &Record) -> Result<Option<Frozen>> {
         knob,
         watchdog: Some(watchdog),
     };
-    std::fs::write(&frozen.knob.control, frozen.knob.freeze)
-        .ctx("write", &frozen.knob.control)?;
+    std::fs::write(&frozen.knob.control, frozen.knob.freeze).ctx("write", &frozen.knob.control)?;
     let deadline = Instant::now() + FREEZE_TIMEOUT;
     while !frozen.knob.is_frozen() {
         if Instant::now() > deadline {

@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::image::Store;
 use crate::logs;
 use crate::paths::Paths;
-use crate::state::{self, Status};
+use crate::state::Status;
 
 pub fn run(args: &StartArgs) -> Result<i32> {
     let global = GlobalConfig::load()?;
@@ -19,7 +19,8 @@ pub fn run(args: &StartArgs) -> Result<i32> {
     }
     let store = Store::new(paths.clone());
     for query in &args.containers {
-        let mut record = state::resolve(&paths, query)?;
+        // lookup repairs a stale record (its supervisor died) before we act on it.
+        let (mut record, _) = super::cleanup::lookup(&paths, query)?;
         if record.status == Status::Running && record.init_alive() {
             // As docker: starting a running container is not an error.
             println!("{query}");

@@ -44,7 +44,8 @@ impl Store {
                         }
                     };
                     // CLONE_NEWNS also unshares this thread's fs_struct: only it moves.
-                    unshare(CloneFlags::CLONE_NEWNS).map_err(io("unshare the mount namespace for"))?;
+                    unshare(CloneFlags::CLONE_NEWNS)
+                        .map_err(io("unshare the mount namespace for"))?;
                     // Else the overlay would propagate to the host through shared mounts.
                     mount(
                         None::<&str>,

@@ -88,11 +88,17 @@ impl Store {
     }
 
     /// Streams the tree at `tree` into a new layer in `tmp/` (see the module comment).
-    pub(crate) fn layer_from_tree(&self, tree: &Path, prefix: &str) -> Result<NewLayer, ImageError> {
+    pub(crate) fn layer_from_tree(
+        &self,
+        tree: &Path,
+        prefix: &str,
+    ) -> Result<NewLayer, ImageError> {
         let tmp_root = self.paths.tmp();
         sweep_stale(&tmp_root, prefix);
         let dir = TmpDir::create(&tmp_root, prefix)?;
-        let (reader, writer) = std::io::pipe().map_err(io_err("make a pipe for", tree))?;
+        let (reader, writer) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
+            .map_err(|e| io_err("make a pipe for", tree)(e.into()))?;
+        let (reader, writer) = (std::fs::File::from(reader), std::fs::File::from(writer));
         // 1 MiB instead of 64 KiB: fewer wake-ups between the threads. Best effort.
         let _ = nix::fcntl::fcntl(&writer, nix::fcntl::FcntlArg::F_SETPIPE_SZ(1 << 20));
         let root = tree.to_path_buf();

@@ -144,7 +144,9 @@ impl<W: Write> TreeWriter<W> {
                         .map_err(io_err("write archive entry for", &path))?;
                     self.written.entries += 1;
                 }
-                libc::S_IFCHR if self.oci_whiteouts && is_overlay_whiteout(st.st_mode, st.st_rdev) => {
+                libc::S_IFCHR
+                    if self.oci_whiteouts && is_overlay_whiteout(st.st_mode, st.st_rdev) =>
+                {
                     let wh = rel.join(oci_whiteout_name(&name));
                     self.empty_file(&wh, &st)?;
                 }
@@ -258,7 +260,12 @@ impl<W: Write> TreeWriter<W> {
         Ok(header)
     }
 
-    fn append(&mut self, header: &mut Header, rel: &Path, data: impl Read) -> Result<(), ImageError> {
+    fn append(
+        &mut self,
+        header: &mut Header,
+        rel: &Path,
+        data: impl Read,
+    ) -> Result<(), ImageError> {
         let path = self.root.join(rel);
         self.tar
             .append_data(header, rel, data)
@@ -310,12 +317,7 @@ impl<W: Write> TreeWriter<W> {
     }
 
     /// Xattrs of `dir/name`, not following it (symlinks, devices, directories).
-    fn xattrs_at(
-        &self,
-        dir: &Dir,
-        name: &OsStr,
-        rel: &Path,
-    ) -> Result<(Xattrs, bool), ImageError> {
+    fn xattrs_at(&self, dir: &Dir, name: &OsStr, rel: &Path) -> Result<(Xattrs, bool), ImageError> {
         let path = PathBuf::from(format!("/proc/self/fd/{}", dir.as_raw_fd())).join(name);
         read_xattrs(|| xattr::list(&path), |n| xattr::get(&path, n))
             .map_err(io_err("read xattrs of", &self.root.join(rel)))

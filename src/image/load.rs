@@ -279,7 +279,10 @@ fn oci_images(root: &OwnedFd) -> Result<Vec<Wanted>, ImageError> {
     for desc in index.manifests {
         let desc = pick_manifest(root, desc, 0)?;
         let name = image_name(&desc);
-        match by_manifest.iter_mut().find(|(d, _)| d.digest == desc.digest) {
+        match by_manifest
+            .iter_mut()
+            .find(|(d, _)| d.digest == desc.digest)
+        {
             Some((_, names)) => names.extend(name),
             None => by_manifest.push((desc, name.into_iter().collect())),
         }
@@ -287,8 +290,10 @@ fn oci_images(root: &OwnedFd) -> Result<Vec<Wanted>, ImageError> {
     let mut wanted = Vec::new();
     for (desc, names) in by_manifest {
         let manifest: Manifest = parse(&desc.digest, &read_blob(root, &desc.digest)?)?;
-        let config: ConfigFile =
-            parse(&manifest.config.digest, &read_blob(root, &manifest.config.digest)?)?;
+        let config: ConfigFile = parse(
+            &manifest.config.digest,
+            &read_blob(root, &manifest.config.digest)?,
+        )?;
         let diff_ids = diff_ids(&config, manifest.layers.len())?;
         let mut layers = Vec::new();
         for (layer, diff_id) in manifest.layers.iter().zip(diff_ids) {
@@ -373,7 +378,11 @@ fn docker_images(root: &OwnedFd) -> Result<Vec<Wanted>, ImageError> {
             .map(|n| n.trim_end_matches(".json"))
             .unwrap_or("");
         if super::store::is_image_id(stem) {
-            check_digest("config", &format!("sha256:{stem}"), &hex(&Sha256::digest(&bytes)))?;
+            check_digest(
+                "config",
+                &format!("sha256:{stem}"),
+                &hex(&Sha256::digest(&bytes)),
+            )?;
         }
         let config: ConfigFile = parse(&entry.config, &bytes)?;
         let diff_ids = diff_ids(&config, entry.layers.len())?;
@@ -402,7 +411,9 @@ fn tree_size(dir: &Path) -> u64 {
     let mut total = 0;
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
         for entry in entries.flatten() {
             let Ok(meta) = entry.metadata() else { continue };
             if meta.is_dir() {

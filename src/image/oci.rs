@@ -11,8 +11,7 @@ pub(crate) const MT_INDEX: &str = "application/vnd.oci.image.index.v1+json";
 pub(crate) const MT_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 pub(crate) const MT_CONFIG: &str = "application/vnd.oci.image.config.v1+json";
 pub(crate) const MT_LAYER_TAR: &str = "application/vnd.oci.image.layer.v1.tar";
-pub(crate) const MT_DOCKER_LIST: &str =
-    "application/vnd.docker.distribution.manifest.list.v2+json";
+pub(crate) const MT_DOCKER_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
 /// The annotation that names an image in an OCI layout.
 pub(crate) const REF_NAME: &str = "org.opencontainers.image.ref.name";
 /// containerd and docker put the full name here (and only the tag in [`REF_NAME`]).
@@ -238,7 +237,12 @@ mod tests {
         assert_eq!(parse_time("2000-02-29T00:00:00.5Z"), Some(951_782_400));
         assert_eq!(parse_time("2000-02-29T02:00:00+02:00"), Some(951_782_400));
         assert_eq!(parse_time("1999-12-31T23:00:00-01:00"), Some(946_684_800));
-        for bad in ["", "yesterday", "2000-13-01T00:00:00Z", "2000-01-01T00:00:00"] {
+        for bad in [
+            "",
+            "yesterday",
+            "2000-13-01T00:00:00Z",
+            "2000-01-01T00:00:00",
+        ] {
             assert_eq!(parse_time(bad), None, "{bad}");
         }
     }
@@ -255,7 +259,10 @@ mod tests {
         assert_eq!(json["created"], "1970-01-01T00:00:00Z");
         assert_eq!(json["os"], "linux");
         assert_eq!(json["rootfs"]["type"], "layers");
-        assert_eq!(json["rootfs"]["diff_ids"][0], format!("sha256:{}", "a".repeat(64)));
+        assert_eq!(
+            json["rootfs"]["diff_ids"][0],
+            format!("sha256:{}", "a".repeat(64))
+        );
         assert_eq!(json["config"]["Cmd"][2], "echo hi");
         assert_eq!(json["config"]["Env"][0], "PATH=/bin");
         assert_eq!(json["config"]["WorkingDir"], "/srv");
@@ -318,7 +325,10 @@ mod tests {
             r#"[{"Config":"abc.json","RepoTags":["busybox:latest"],"Layers":["l/layer.tar"]}]"#,
         )
         .unwrap();
-        assert_eq!(docker[0].repo_tags.as_deref(), Some(&["busybox:latest".to_string()][..]));
+        assert_eq!(
+            docker[0].repo_tags.as_deref(),
+            Some(&["busybox:latest".to_string()][..])
+        );
         assert_eq!(sha256_hex(&desc.digest), Some(&"b".repeat(64)[..]));
         assert_eq!(sha256_hex("sha512:abc"), None);
         assert_eq!(sha256_hex("sha256:../../etc"), None);

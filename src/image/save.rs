@@ -109,7 +109,10 @@ impl Store {
             };
             let manifest = to_json(&manifest);
             let mut manifest_desc = descriptor(MT_MANIFEST, &manifest);
-            for (digest, bytes) in [(&config_desc.digest, &config), (&manifest_desc.digest, &manifest)] {
+            for (digest, bytes) in [
+                (&config_desc.digest, &config),
+                (&manifest_desc.digest, &manifest),
+            ] {
                 if !written_blobs.contains(digest) {
                     append_bytes(&mut archive, &blob_path(digest), bytes).map_err(archive_err)?;
                     written_blobs.push(digest.clone());
@@ -198,11 +201,19 @@ fn file_header(size: u64) -> tar::Header {
     header
 }
 
-fn append_bytes<W: Write>(archive: &mut tar::Builder<W>, name: &str, bytes: &[u8]) -> io::Result<()> {
+fn append_bytes<W: Write>(
+    archive: &mut tar::Builder<W>,
+    name: &str,
+    bytes: &[u8],
+) -> io::Result<()> {
     archive.append_data(&mut file_header(bytes.len() as u64), name, bytes)
 }
 
-fn append_file<W: Write>(archive: &mut tar::Builder<W>, name: &str, blob: &Blob) -> Result<(), ImageError> {
+fn append_file<W: Write>(
+    archive: &mut tar::Builder<W>,
+    name: &str,
+    blob: &Blob,
+) -> Result<(), ImageError> {
     let file = File::open(&blob.path).map_err(io_err("open", &blob.path))?;
     archive
         .append_data(&mut file_header(blob.size), name, file)

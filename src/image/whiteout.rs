@@ -168,13 +168,20 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         std::fs::create_dir(tmp.path().join("kept")).unwrap();
         std::fs::write(tmp.path().join("file"), b"x").unwrap();
-        let dir = open(tmp.path(), OFlag::O_PATH | OFlag::O_DIRECTORY, Mode::empty()).unwrap();
+        let dir = open(
+            tmp.path(),
+            OFlag::O_PATH | OFlag::O_DIRECTORY,
+            Mode::empty(),
+        )
+        .unwrap();
         assert!(make_whiteout(&dir, os("gone")).unwrap());
         let st = std::fs::symlink_metadata(tmp.path().join("gone")).unwrap();
         assert!(st.file_type().is_char_device() && st.rdev() == 0);
         // Something of this layer is there already: kept, and a directory turns opaque.
         assert!(!make_whiteout(&dir, os("file")).unwrap());
-        assert!(std::fs::symlink_metadata(tmp.path().join("file")).unwrap().is_file());
+        assert!(std::fs::symlink_metadata(tmp.path().join("file"))
+            .unwrap()
+            .is_file());
         assert!(!make_whiteout(&dir, os("kept")).unwrap());
         let value = xattr::get(tmp.path().join("kept"), OPAQUE_XATTR).unwrap();
         assert_eq!(value.as_deref(), Some(&b"y"[..]));

@@ -83,7 +83,7 @@ impl Record {
     pub fn save(&self, dir: &Path) -> Result<(), StateError> {
         let path = Self::file(dir);
         let tmp = dir.join(".container.json.tmp");
-        let data = serde_json::to_vec_pretty(self)
+        let data = serde_json::to_vec(self)
             .map_err(|source| StateError::Json { path: path.clone(), source })?;
         std::fs::write(&tmp, data).map_err(io("write", &tmp))?;
         std::fs::rename(&tmp, &path).map_err(io("rename", &path))

@@ -8,7 +8,7 @@ pub mod scope;
 
 pub use notify::{notify_main_pid, notify_ready, notify_stopping, NOTIFY_SOCKET};
 pub use properties::ScopeSpec;
-pub use scope::{connect, Scope};
+pub use scope::{connect, stop_unit, Scope};
 
 use std::path::Path;
 

@@ -202,3 +202,15 @@ impl Scope {
         }
     }
 }
+
+/// Stop a container's scope (`rm -f`, `prune`): systemd kills what is left in it and removes
+/// its cgroups. A unit that is already gone is not an error.
+pub fn stop_unit(name: &str) -> Result<(), SystemdError> {
+    let conn = connect()?;
+    let manager = ManagerProxy::new(&conn).map_err(call_err("connect to", "org.freedesktop.systemd1"))?;
+    match manager.stop_unit(name, "replace") {
+        Ok(_) => Ok(()),
+        Err(zbus::Error::MethodError(err, _, _)) if err.as_str().ends_with("NoSuchUnit") => Ok(()),
+        Err(e) => Err(call_err("StopUnit", name)(e)),
+    }
+}

@@ -366,7 +366,7 @@ sc_mdrun_at_web_service() {
 	systemctl status mdrun@web --no-pager || true
 	[ "$(systemctl show -P Type mdrun@web)" = notify ] || fail "mdrun@web is not Type=notify"
 	[ "$(systemctl show -P ActiveState mdrun@web)" = active ] || fail "mdrun@web is not active"
-	local main1 main2 n
+	local main1 main2 n t0
 	main1=$(systemctl show -P MainPID mdrun@web)
 	[ "$main1" -gt 0 ] || fail "mdrun@web has no MainPID"
 	ps -o pid,args -p "$main1"
@@ -382,9 +382,17 @@ sc_mdrun_at_web_service() {
 	main2=$(systemctl show -P MainPID mdrun@web)
 	echo "MainPID $main1 -> $main2, NRestarts $(systemctl show -P NRestarts mdrun@web)"
 	[ "$main2" != "$main1" ] && [ "$main2" -gt 0 ] || fail "MainPID did not change on restart"
+	# The container's sh is PID 1 with no SIGTERM handler, as most images' commands
+	# (httpd included): it ignores the SIGTERM. A stop must still end cleanly, in bounded time.
+	t0=$SECONDS
 	systemctl stop mdrun@web
+	echo "systemctl stop took $((SECONDS - t0))s"
 	n=$(systemctl show -P ActiveState mdrun@web)
-	[ "$n" = inactive ] || fail "mdrun@web is $n after stop"
+	[ "$n" = inactive ] || {
+		systemctl status mdrun@web --no-pager || true
+		journalctl -u mdrun@web --no-pager | tail -n 8 || true
+		fail "mdrun@web is $n after stop"
+	}
 	mdrun ps | grep -qw web && fail "web still running after systemctl stop"
 	true
 }
@@ -429,7 +437,7 @@ sc_nothing_left() {
 all=(setup user_three_lines oom_exit_137 cpu_limit cpuset_limit pids_limit
 	v2_files_in_delegated_scope cgroupfs_mode_config cgroupfs_mode_flag detached_lifecycle
 	mdrun_at_web_service logs_100k_lines nothing_left)
-declare -A limit=([logs_100k_lines]=600 [mdrun_at_web_service]=240)
+declare -A limit=([logs_100k_lines]=900 [mdrun_at_web_service]=240)
 
 selected=("${all[@]}")
 if [ -s $S/selected ]; then

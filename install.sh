@@ -22,6 +22,8 @@ cargo build --release --quiet
 install -m 0755 target/release/mdrun /usr/local/bin/mdrun
 install -d -m 0755 /etc/mdrun /etc/mdrun/containers
 [ -e /etc/mdrun/mdrun.toml ] || install -m 0644 config/mdrun.toml /etc/mdrun/mdrun.toml
+install -D -m 0644 units/mdrun@.service /etc/systemd/system/mdrun@.service
+if [ -d /run/systemd/system ]; then systemctl daemon-reload || true; fi
 
 if ! /usr/local/bin/mdrun images --format json | grep -q '"busybox:latest"'; then
   tar=$(mktemp /tmp/mdrun-busybox.XXXXXX.tar)

@@ -10,7 +10,6 @@ mod sandbox;
 
 use common::{busybox_tarball, TestEnv};
 use sandbox::{Mdrun, Sandbox};
-use std::time::Instant;
 
 fn stdout(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
@@ -103,34 +102,6 @@ fn run_in_a_scope_named_after_the_id_with_its_limits_in_systemctl() {
     wait_unit_gone(&md, &unit);
     assert_eq!(md.ok("ps -aq").trim(), "", "--rm: no record left");
     assert_eq!(md.leftovers(), "");
-}
-
-/// The scope's start, seen from outside: a whole `run --rm busybox true` with each manager.
-#[test]
-fn scope_start_costs_little_over_cgroupfs() {
-    let guard = sandbox::shared();
-    let sb = guard.as_ref().unwrap();
-    let md = Mdrun::new(sb, busybox_tarball(), "");
-    let best = |manager: &str| {
-        (0..5)
-            .map(|_| {
-                let began = Instant::now();
-                md.ok(&format!(
-                    "run --rm --log-driver none --cgroup-manager {manager} busybox true"
-                ));
-                began.elapsed()
-            })
-            .min()
-            .unwrap()
-    };
-    let cgroupfs = best("cgroupfs");
-    let systemd = best("systemd");
-    eprintln!("run --rm busybox true, best of 5: cgroupfs {cgroupfs:?}, systemd {systemd:?}");
-    // Generous: a loaded two-core machine. The point is that nothing waits on a timeout.
-    assert!(
-        systemd < cgroupfs + std::time::Duration::from_secs(2),
-        "systemd {systemd:?} vs cgroupfs {cgroupfs:?}"
-    );
 }
 
 #[test]

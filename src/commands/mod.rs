@@ -29,4 +29,3 @@ mod run_prepare;
 mod run_spec;
 mod run_start;
 
-pub use run_spec::host_cpus;

@@ -9,12 +9,6 @@ use crate::spec::{ContainerSpec, Limits};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
-pub fn host_cpus() -> usize {
-    // SAFETY: sysconf has no preconditions.
-    let n = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) };
-    if n > 0 { n as usize } else { 1 }
-}
-
 pub fn build(args: &RunArgs, global: &GlobalConfig) -> Result<ContainerSpec> {
     let file = match &args.config {
         Some(p) => config::load_container(p)?,
@@ -48,9 +42,7 @@ pub fn build(args: &RunArgs, global: &GlobalConfig) -> Result<ContainerSpec> {
     }
     let hostname = args.hostname.clone().or(file.hostname.clone());
     if let Some(h) = &hostname {
-        if h.is_empty() || h.len() > 64 || !h.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.') {
-            return Err(Error::Usage(format!("invalid hostname {h:?}: letters, digits, '-' and '.', at most 64")));
-        }
+        parse::hostname(h)?;
     }
     let workdir = args.workdir.clone().map(PathBuf::from).or(file.workdir.clone());
     if let Some(w) = &workdir {
@@ -109,7 +101,7 @@ pub fn build(args: &RunArgs, global: &GlobalConfig) -> Result<ContainerSpec> {
 
 /// Flags over the file over the global defaults, each validated.
 fn limits(args: &RunArgs, file: &Limits, defaults: &Limits) -> Result<Limits> {
-    let cpus = host_cpus();
+    let cpus = parse::host_cpus();
     let mut l = defaults.clone();
     merge(&mut l, file);
     if let Some(m) = &args.memory {

@@ -79,6 +79,9 @@ pub struct ContainerSpec {
     /// in); otherwise mdrun sends it once the command runs.
     #[serde(default)]
     pub sdnotify_container: bool,
+    /// `--stop-timeout`: seconds between a forwarded SIGTERM and SIGKILL (default 10).
+    #[serde(default)]
+    pub stop_timeout: Option<u64>,
     /// Capabilities, seccomp, no-new-privileges, read-only root, tmpfs, user.
     #[serde(default)]
     pub security: crate::security::SecuritySpec,

@@ -54,6 +54,9 @@ pub struct RunArgs {
     /// Remove the container when it exits
     #[arg(long)]
     pub rm: bool,
+    /// Seconds to wait after a SIGTERM to mdrun (forwarded to the container) before killing it
+    #[arg(long, value_name = "SECONDS")]
+    pub stop_timeout: Option<u64>,
     /// TOML file describing the container; flags override it
     #[arg(long)]
     pub config: Option<PathBuf>,

@@ -87,6 +87,7 @@ pub fn build(args: &RunArgs, global: &GlobalConfig) -> Result<ContainerSpec> {
         cgroup_manager: args.cgroup_manager,
         log_driver: args.log_driver,
         sdnotify_container: args.sdnotify.as_deref() == Some("container"),
+        stop_timeout: args.stop_timeout,
         security: crate::security::parse_options(&crate::security::SecurityArgs {
             privileged: args.privileged,
             cap_add: &args.cap_add,

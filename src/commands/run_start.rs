@@ -11,6 +11,9 @@ use crate::state::{self, Record, Status};
 use nix::unistd::{fork, ForkResult};
 use std::os::fd::OwnedFd;
 
+/// Seconds from a SIGTERM to mdrun to a SIGKILL of the container, as `docker stop`.
+const DEFAULT_STOP_TIMEOUT: u64 = 10;
+
 /// Everything decided before the container starts.
 pub struct Prepared {
     pub record: Record,
@@ -27,6 +30,12 @@ pub struct Prepared {
 /// Attached: we are the supervisor; returns the command's exit code.
 pub fn attached(p: Prepared) -> Result<i32> {
     let status = launch_and_wait(p, true, |_| {})?;
+    // As the main process of a Type=notify service (mdrun@.service), a stop that systemd
+    // asked for and that ended the container is a success, not a failure to restart from;
+    // a container that died on its own still gives its own status (Restart=on-failure).
+    if launch::stop_requested() && std::env::var_os(crate::systemd::NOTIFY_SOCKET).is_some() {
+        return Ok(0);
+    }
     Ok(status.code())
 }
 
@@ -165,7 +174,13 @@ fn launch_and_wait(mut p: Prepared, attached: bool, on_running: impl FnOnce(&Rec
         dir: p.dirs.data.clone(),
     };
     let mut sink = logs::open(record.log_driver, &ctx).unwrap_or_else(|_| Box::new(logs::Discard));
-    let attach = Attach { stdin: attached && p.interactive, echo: attached, sink: sink.as_mut() };
+    let stop_secs = record.spec.as_ref().and_then(|s| s.stop_timeout).unwrap_or(DEFAULT_STOP_TIMEOUT);
+    let attach = Attach {
+        stdin: attached && p.interactive,
+        stop_timeout: Some(std::time::Duration::from_secs(stop_secs)),
+        echo: attached,
+        sink: sink.as_mut(),
+    };
     let status = launch::supervise(running, attach).map_err(launch::sys("wait for container"));
     signals::unblock();
     let status = status?;

@@ -16,7 +16,7 @@ mod supervise;
 mod sync;
 
 pub use init::ProcessPlan;
-pub use supervise::{supervise, Attach, ExitStatus};
+pub use supervise::{stop_requested, supervise, Attach, ExitStatus};
 
 use crate::rootfs::RootfsPlan;
 use nix::sys::signal::{kill, Signal};

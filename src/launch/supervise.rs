@@ -27,10 +27,22 @@ impl ExitStatus {
     }
 }
 
+static STOP_REQUESTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Did mdrun itself get a SIGTERM (a `systemctl stop` of its service, a `kill`) while it
+/// supervised the container?
+pub fn stop_requested() -> bool {
+    STOP_REQUESTED.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// How the supervisor is connected to the user.
 pub struct Attach<'a> {
     /// Copy our stdin to the container's terminal (`-it`).
     pub stdin: bool,
+    /// After a SIGTERM to us (forwarded to the container), SIGKILL the container when it
+    /// is still there this much later, as `docker stop` does: a PID 1 without a SIGTERM
+    /// handler ignores the forwarded signal. None: forward only.
+    pub stop_timeout: Option<std::time::Duration>,
     /// Echo the container's output on our stdout/stderr (attached), or only log it (detached).
     pub echo: bool,
     pub sink: &'a mut dyn Sink,
@@ -65,6 +77,7 @@ pub fn supervise(running: Running, attach: Attach<'_>) -> nix::Result<ExitStatus
         unsafe { (BorrowedFd::borrow_raw(0), BorrowedFd::borrow_raw(1), BorrowedFd::borrow_raw(2)) };
     let mut stdin_open = master_for_resize.is_some() && attach.stdin;
     let mut status = None;
+    let mut kill_at: Option<std::time::Instant> = None;
     let mut buf = vec![0u8; 64 * 1024];
     loop {
         if status.is_none() {
@@ -85,9 +98,21 @@ pub fn supervise(running: Running, attach: Attach<'_>) -> nix::Result<ExitStatus
             fds.len() - 1
         });
         // Once the command has ended, only drain what is still buffered.
-        let timeout = if status.is_some() { PollTimeout::from(100u16) } else { PollTimeout::NONE };
+        let timeout = match (status, kill_at) {
+            (Some(_), _) => PollTimeout::from(100u16),
+            (None, Some(at)) => {
+                let left = at.saturating_duration_since(std::time::Instant::now());
+                if left.is_zero() {
+                    let _ = kill(running.pid, Signal::SIGKILL);
+                    kill_at = None;
+                    continue;
+                }
+                PollTimeout::try_from(left.as_millis().clamp(1, 60_000) as i32).unwrap_or(PollTimeout::from(1000u16))
+            }
+            (None, None) => PollTimeout::NONE,
+        };
         match poll(&mut fds, timeout) {
-            Ok(0) => break,
+            Ok(0) if status.is_some() => break,
             Ok(_) => {}
             Err(nix::Error::EINTR) => continue,
             Err(e) => return Err(e),
@@ -96,7 +121,13 @@ pub fn supervise(running: Running, attach: Attach<'_>) -> nix::Result<ExitStatus
         drop(fds);
         if ready[0] {
             while let Ok(Some(info)) = sigfd.read_signal() {
-                handle_signal(info.ssi_signo as i32, running.pid, master_for_resize.as_ref());
+                let signo = info.ssi_signo as i32;
+                handle_signal(signo, running.pid, master_for_resize.as_ref());
+                if signo == Signal::SIGTERM as i32 && kill_at.is_none() {
+                    STOP_REQUESTED.store(true, std::sync::atomic::Ordering::Relaxed);
+                    crate::systemd::notify_stopping();
+                    kill_at = attach.stop_timeout.map(|t| std::time::Instant::now() + t);
+                }
             }
         }
         for (slot, &i) in idx.iter().enumerate() {

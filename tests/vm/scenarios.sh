@@ -168,8 +168,9 @@ sc_user_three_lines() {
 	journalctl -u "$scope" --no-pager | tail -n 5
 	# The scope only lives as long as the container.
 	wait_for 10 sh -c "! systemctl is-active -q '$scope'" || fail "$scope still active after the shell exited"
-	# Not --rm: the container is left to list; remove it.
-	mdrun rm "$(mdrun ps -a -q | head -n1)" || true
+	# Not --rm: the stopped container stays listed; remove it by the id in its scope's name.
+	local short=${scope#md-}
+	mdrun rm "${short%.scope}"
 }
 
 # A command that outgrows its memory limit: exit code 137 (SIGKILL), recorded as OOM-killed.

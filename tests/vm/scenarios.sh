@@ -1,6 +1,10 @@
 #!/bin/bash
-# The VM tier's scenarios: run as root inside the Debian 12 guest (systemd as PID 1, pure
-# cgroup v2) by tests/vm/run, from the 9p share mounted on /share, which holds:
+# The scenarios of the VM tier and of the host tier: run as root by tests/vm/run inside the
+# Debian 12 guest (systemd as PID 1, pure cgroup v2, the v2 backend), and by tests/vm/run-host
+# inside the private systemd booted on this host's hybrid cgroups (the v1 backend). The same
+# list for both: the checks that read cgroup files go through cg_read, which reads the v1
+# equivalent on a v1 host. The share is mounted on /share (9p in the guest, a bind mount in
+# the sandbox) and holds:
 #   mdrun            the binary under test          busybox.tar   the busybox image
 #   mdrun@.service   units/mdrun@.service if any    selected      scenario names to run (opt.)
 # Writes back to /share:
@@ -16,6 +20,8 @@ export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export LC_ALL=C SYSTEMD_PAGER= SYSTEMD_COLORS=0
 S=/share
 CG=/sys/fs/cgroup
+# 2 on a pure cgroup v2 host; 1 when the controllers are v1 hierarchies ($CG/<controller>).
+if [ "$(stat -f -c %T $CG)" = cgroup2fs ]; then CGV=2; else CGV=1; fi
 
 # ---------------------------------------------------------------- helpers (exported)
 
@@ -53,43 +59,124 @@ scope_of() { # md-<short id>.scope
 	echo "md-${id:0:12}.scope"
 }
 
-# The cgroup directory of a unit.
+# A cgroup, as the helpers below take it, is either a path from the root of the hierarchies
+# ("/machine.slice/md-x.scope": systemd and mdrun use the same path in each v1 hierarchy) or
+# "@PID": the cgroup PID is in, read per hierarchy from /proc/PID/cgroup.
+
+# cg_dir CGROUP [CONTROLLER]: its directory; on v1 in CONTROLLER's hierarchy (default memory).
+cg_dir() {
+	local cg=$1 ctl=${2:-memory} rel
+	case $cg in
+	@*)
+		if [ $CGV = 2 ]; then
+			rel=$(sed -n 's/^0:://p' "/proc/${cg#@}/cgroup")
+		else
+			rel=$(awk -F: -v c="$ctl" '{ n = split($2, a, ","); for (i = 1; i <= n; i++) if (a[i] == c) print $3 }' \
+				"/proc/${cg#@}/cgroup")
+		fi
+		[ -n "$rel" ] || fail "no $ctl cgroup in /proc/${cg#@}/cgroup"
+		;;
+	*) rel=$cg ;;
+	esac
+	if [ $CGV = 2 ]; then echo "$CG${rel%/}"; else echo "$CG/$ctl${rel%/}"; fi
+}
+
+# cg_dirs PATH: PATH's directory in every hierarchy (v1: every controller's; v2: the one).
+cg_dirs() {
+	local d
+	if [ $CGV = 2 ]; then echo "$CG$1"; return; fi
+	for d in "$CG"/*/; do
+		[ -L "${d%/}" ] || echo "${d%/}$1" # cpu,cpuacct may be linked as cpu and cpuacct
+	done
+}
+
+# cg_read CGROUP FILE: the content of the v2 file FILE of CGROUP; on v1 the same limit read
+# from its v1 equivalent: memory.max <- memory.limit_in_bytes, cpu.max <- "cfs_quota_us
+# cfs_period_us", cpuset.cpus.effective <- cpuset.effective_cpus, cpu.weight <- cpu.shares
+# (a different scale: expect_cg takes the v1 value apart), cgroup.procs <- the pids
+# hierarchy's; the others (cpuset.cpus, pids.*) have the same name in v1.
+cg_read() {
+	local cg=$1 f=$2 d q p
+	if [ $CGV = 2 ]; then
+		d=$(cg_dir "$cg") || return 1
+		cat "$d/$f"
+		return
+	fi
+	case $f in
+	memory.max)
+		d=$(cg_dir "$cg" memory) || return 1
+		q=$(cat "$d/memory.limit_in_bytes") || return 1
+		[ "$q" != 9223372036854771712 ] || q=max
+		echo "$q"
+		;;
+	cpu.max)
+		d=$(cg_dir "$cg" cpu) || return 1
+		q=$(cat "$d/cpu.cfs_quota_us") || return 1
+		p=$(cat "$d/cpu.cfs_period_us") || return 1
+		[ "$q" != -1 ] || q=max
+		echo "$q $p"
+		;;
+	cpu.weight) d=$(cg_dir "$cg" cpu) && cat "$d/cpu.shares" ;;
+	cpuset.cpus.effective) d=$(cg_dir "$cg" cpuset) && cat "$d/cpuset.effective_cpus" ;;
+	cgroup.procs) d=$(cg_dir "$cg" pids) && cat "$d/cgroup.procs" ;;
+	*) d=$(cg_dir "$cg" "${f%%.*}") && cat "$d/$f" ;;
+	esac
+}
+
+# expect_cg CGROUP FILE VALUE [V1VALUE]: cg_read CGROUP FILE is VALUE (V1VALUE on v1, when
+# the two differ).
+expect_cg() {
+	local want=$3 got
+	[ $CGV = 2 ] || want=${4:-$3}
+	got=$(cg_read "$1" "$2") || fail "cannot read $2 of $1 (cgroup v$CGV)"
+	[ "$got" = "$want" ] || fail "$2 of $1 is '$got', expected '$want' (cgroup v$CGV)"
+	echo "ok: $2 of $1 = $got"
+}
+
+# cpu_usec CGROUP: the CPU time its processes used, in microseconds.
+cpu_usec() {
+	local d
+	if [ $CGV = 2 ]; then
+		d=$(cg_dir "$1") && awk '/^usage_usec/ { print $2 }' "$d/cpu.stat"
+	else
+		d=$(cg_dir "$1" cpuacct) && echo $(($(cat "$d/cpuacct.usage") / 1000))
+	fi
+}
+
+# The cgroup of a unit (its ControlGroup, a path).
 unit_cgroup() {
 	local cg
 	cg=$(systemctl show -P ControlGroup "$1")
 	[ -n "$cg" ] || fail "$1 has no ControlGroup (not running?)"
-	echo "$CG$cg"
+	echo "$cg"
 }
 
-# The cgroup directory the container's init is in (from its "pid" in mdrun inspect).
+# The cgroup of the container's init, as "@PID" (its "pid" in mdrun inspect).
 init_cgroup() {
-	local pid path
+	local pid
 	pid=$(mdrun inspect "$1" | grep -o '"pid": *[0-9]*' | head -n1 | grep -o '[0-9]*$')
 	[ -n "$pid" ] || fail "no pid for container $1 in mdrun inspect"
-	path=$(sed -n 's/^0:://p' /proc/"$pid"/cgroup)
-	[ -n "$path" ] || fail "no cgroup v2 path in /proc/$pid/cgroup"
-	echo "$CG$path"
+	[ -e "/proc/$pid/cgroup" ] || fail "container $1's init $pid is gone"
+	echo "@$pid"
 }
 
-# in_scope SCOPE_DIR CGROUP_DIR: the container's cgroup is a child of its scope (delegated),
-# not the scope itself.
+# in_scope SCOPE_CGROUP CONTAINER_CGROUP: the container's cgroup is a child of its scope
+# (delegated), not the scope itself; on v1 in each hierarchy systemd manages.
 in_scope() {
-	case $2 in
-	"$1"/*) echo "ok: the container's cgroup ${2#"$1"/} is inside its scope" ;;
-	*) fail "the container's cgroup $2 is not inside its scope $1" ;;
-	esac
+	local ctl s c
+	for ctl in memory cpu pids; do
+		s=$(cg_dir "$1" $ctl)
+		c=$(cg_dir "$2" $ctl)
+		case $c in
+		"$s"/*) echo "ok: the container's cgroup ${c#"$s"/} is inside its scope ($ctl)" ;;
+		*) fail "the container's cgroup $c is not inside its scope $s" ;;
+		esac
+		[ $CGV = 1 ] || break
+	done
 }
 
 scope_units() { # md-*.scope units systemd knows of, one per line
 	systemctl list-units --all --plain --no-legend --type=scope 'md-*' | awk '{print $1}'
-}
-
-# expect_file FILE VALUE: the file's content (one line) is VALUE.
-expect_file() {
-	local got
-	got=$(cat "$1") || fail "cannot read $1"
-	[ "$got" = "$2" ] || fail "$1 is '$got', expected '$2'"
-	echo "ok: $1 = $got"
 }
 
 # rc_of CMD...: run CMD (its output goes to the log), print its exit code (never fails).
@@ -107,13 +194,20 @@ cleanup_containers() {
 
 # ---------------------------------------------------------------- scenarios
 
-# The binary, the unit and the image in place; the host really is systemd + pure cgroup v2.
+# The binary, the unit and the image in place; the host really is systemd, with the cpuset,
+# cpu, memory and pids controllers on pure cgroup v2 or as v1 hierarchies.
 sc_setup() {
 	[ "$(readlink /proc/1/exe)" = /usr/lib/systemd/systemd ] || [ "$(cat /proc/1/comm)" = systemd ] ||
 		fail "PID 1 is not systemd"
-	[ "$(stat -f -c %T $CG)" = cgroup2fs ] || fail "$CG is not cgroup2"
-	cat $CG/cgroup.controllers
-	for c in cpuset cpu memory pids; do grep -qw $c $CG/cgroup.controllers || fail "no $c controller"; done
+	echo "cgroup v$CGV"
+	if [ $CGV = 2 ]; then
+		cat $CG/cgroup.controllers
+		for c in cpuset cpu memory pids; do grep -qw $c $CG/cgroup.controllers || fail "no $c controller"; done
+	else
+		for c in cpuset cpu cpuacct memory pids; do
+			[ "$(stat -f -c %T $CG/$c)" = cgroupfs ] || fail "no v1 $c hierarchy at $CG/$c"
+		done
+	fi
 	# Where the boot went (the boot is not "finished" yet for systemd-analyze: this unit is
 	# part of it).
 	journalctl -b -o short-monotonic --no-pager | grep -E 'Linux version|Run /init|systemd 2|Reached target|Started vm-run' || true
@@ -195,13 +289,13 @@ sc_cpu_limit() {
 	dir=$(unit_cgroup "$scope")
 	ctr=$(init_cgroup burn)
 	in_scope "$dir" "$ctr"
-	expect_file "$dir/cpu.max" "50000 100000"
-	expect_file "$ctr/cpu.max" "50000 100000"
+	expect_cg "$dir" cpu.max "50000 100000"
+	expect_cg "$ctr" cpu.max "50000 100000"
 	sleep 1
-	u0=$(awk '/^usage_usec/{print $2}' "$dir/cpu.stat")
+	u0=$(cpu_usec "$ctr")
 	t0=$(awk '{print int($1 * 1000000)}' /proc/uptime)
 	sleep 4
-	u1=$(awk '/^usage_usec/{print $2}' "$dir/cpu.stat")
+	u1=$(cpu_usec "$ctr")
 	t1=$(awk '{print int($1 * 1000000)}' /proc/uptime)
 	pct=$(((u1 - u0) * 100 / (t1 - t0)))
 	echo "busy loop used ${pct}% of one CPU under --cpus 0.5"
@@ -223,8 +317,8 @@ sc_cpuset_limit() {
 	dir=$(unit_cgroup "$(scope_of cpuset)")
 	ctr=$(init_cgroup cpuset)
 	in_scope "$dir" "$ctr"
-	expect_file "$ctr/cpuset.cpus.effective" 1
-	expect_file "$dir/cpuset.cpus.effective" 1
+	expect_cg "$ctr" cpuset.cpus.effective 1
+	expect_cg "$dir" cpuset.cpus.effective 1
 	mdrun rm -f cpuset
 }
 
@@ -234,48 +328,54 @@ sc_pids_limit() {
 	trap 'cleanup_containers pids' EXIT
 	mdrun run -d --name pids --pids-limit 8 busybox sh -c \
 		'(for i in 1 2 3 4 5 6 7 8 9 10 11 12; do sleep 1000 & done) 2>/dev/null; exec sleep 1000'
-	local dir ctr cur events
+	local dir ctr sd cd cur events
 	dir=$(unit_cgroup "$(scope_of pids)")
 	ctr=$(init_cgroup pids)
 	in_scope "$dir" "$ctr"
-	expect_file "$dir/pids.max" 8
-	expect_file "$ctr/pids.max" 8
-	wait_for 20 sh -c "grep -q '^max [1-9]' '$ctr/pids.events' || grep -q '^max [1-9]' '$dir/pids.events'" ||
-		fail "no refused fork in pids.events: $(cat "$dir/pids.events" "$ctr/pids.events")"
-	cur=$(cat "$dir/pids.current")
-	events=$(cat "$ctr/pids.events")
+	expect_cg "$dir" pids.max 8
+	expect_cg "$ctr" pids.max 8
+	sd=$(cg_dir "$dir" pids)
+	cd=$(cg_dir "$ctr" pids)
+	wait_for 20 sh -c "grep -q '^max [1-9]' '$cd/pids.events' || grep -q '^max [1-9]' '$sd/pids.events'" ||
+		fail "no refused fork in pids.events: $(cat "$sd/pids.events" "$cd/pids.events")"
+	cur=$(cat "$sd/pids.current")
+	events=$(cat "$cd/pids.events")
 	echo "pids.current=$cur; container pids.events: $events"
 	[ "$cur" -le 8 ] || fail "pids.current is $cur under pids.max 8"
 	[ "$cur" -ge 2 ] || fail "pids.current is $cur: the sleeps did not start"
 	mdrun rm -f pids
 }
 
-# The v2 backend inside the delegated scope: the scope is Delegate=yes, every process is in
-# a child cgroup of the scope (none in the scope itself), and that cgroup's own files carry
-# every limit.
-sc_v2_files_in_delegated_scope() {
-	trap 'cleanup_containers v2files' EXIT
-	mdrun run -d --name v2files --memory 64m --cpus 1.5 --cpuset-cpus 0-1 --pids-limit 50 \
+# The cgroup backend (v2 or v1) inside the delegated scope: the scope is Delegate=yes, every
+# process is in a child cgroup of the scope (none in the scope itself), and that cgroup's own
+# files carry every limit.
+sc_cgroup_files_in_delegated_scope() {
+	trap 'cleanup_containers cgfiles' EXIT
+	mdrun run -d --name cgfiles --memory 64m --cpus 1.5 --cpuset-cpus 0-1 --pids-limit 50 \
 		--cpu-shares 512 busybox sleep 1000
-	local scope dir ctr
-	scope=$(scope_of v2files)
+	local scope dir ctr procs sdir
+	scope=$(scope_of cgfiles)
 	dir=$(unit_cgroup "$scope")
 	[ "$(systemctl show -P Delegate "$scope")" = yes ] || fail "$scope is not delegated"
-	ctr=$(init_cgroup v2files)
+	ctr=$(init_cgroup cgfiles)
 	in_scope "$dir" "$ctr"
-	[ -z "$(cat "$dir/cgroup.procs")" ] || fail "processes left in the scope itself: $(cat "$dir/cgroup.procs")"
-	[ -n "$(cat "$ctr/cgroup.procs")" ] || fail "no process in $ctr"
-	cat "$dir/cgroup.subtree_control"
-	expect_file "$ctr/memory.max" 67108864
-	expect_file "$ctr/cpu.max" "150000 100000"
-	expect_file "$ctr/cpuset.cpus" 0-1
-	expect_file "$ctr/pids.max" 50
-	# docker's shares -> weight conversion: 1 + ((512 - 2) * 9999) / 262142 = 20
-	expect_file "$ctr/cpu.weight" 20
-	expect_file "$dir/memory.max" 67108864
+	procs=$(cg_read "$dir" cgroup.procs)
+	[ -z "$procs" ] || fail "processes left in the scope itself: $procs"
+	procs=$(cg_read "$ctr" cgroup.procs)
+	[ -n "$procs" ] || fail "no process in $(cg_dir "$ctr" pids)"
+	[ $CGV = 1 ] || cat "$(cg_dir "$dir")/cgroup.subtree_control"
+	expect_cg "$ctr" memory.max 67108864
+	expect_cg "$ctr" cpu.max "150000 100000"
+	expect_cg "$ctr" cpuset.cpus 0-1
+	expect_cg "$ctr" pids.max 50
+	# v2: docker's shares -> weight conversion, 1 + ((512 - 2) * 9999) / 262142 = 20;
+	# v1: cpu.shares itself.
+	expect_cg "$ctr" cpu.weight 20 512
+	expect_cg "$dir" memory.max 67108864
 	systemctl show -p MemoryMax -p TasksMax -p CPUQuotaPerSecUSec -p AllowedCPUs "$scope"
-	mdrun rm -f v2files
-	wait_for 10 sh -c "[ ! -e '$dir' ]" || fail "$dir left after rm -f"
+	sdir=$(cg_dir "$dir")
+	mdrun rm -f cgfiles
+	wait_for 10 sh -c "[ ! -e '$sdir' ]" || fail "$sdir left after rm -f"
 }
 
 # cgroupfs mode on v2, chosen in the global config: no scope; the container's cgroup under
@@ -283,16 +383,18 @@ sc_v2_files_in_delegated_scope() {
 sc_cgroupfs_mode_config() {
 	export MDRUN_CONFIG=/tmp/cgroupfs.toml
 	printf 'cgroup_manager = "cgroupfs"\ncgroup_parent = "mdrun-vm"\n' >$MDRUN_CONFIG
-	trap 'cleanup_containers cfs cfsoom; rm -f $MDRUN_CONFIG; rmdir $CG/mdrun-vm 2>/dev/null || true' EXIT
+	trap 'cleanup_containers cfs cfsoom; rm -f $MDRUN_CONFIG; rmdir $(cg_dirs /mdrun-vm) 2>/dev/null || true' EXIT
 	mdrun run -d --name cfs --memory 64m --pids-limit 16 busybox sleep 1000
-	local id dir rc
+	local id cg dir rc
 	id=$(cid cfs)
-	dir=$CG/mdrun-vm/mdrun-$id
+	cg=/mdrun-vm/mdrun-$id
+	dir=$(cg_dir $cg)
 	! scope_units | grep -q "md-${id:0:12}" || fail "cfs has a scope in cgroupfs mode"
-	[ -d "$dir" ] || fail "no cgroup $dir (found: $(find $CG/mdrun-vm -maxdepth 1 2>/dev/null | tr '\n' ' '))"
-	expect_file "$dir/memory.max" 67108864
-	expect_file "$dir/pids.max" 16
-	[ -n "$(cat "$dir/cgroup.procs")" ] || fail "no process in $dir"
+	[ -d "$dir" ] || fail "no cgroup $dir (found: $(find "$(cg_dir /mdrun-vm)" -maxdepth 1 2>/dev/null | tr '\n' ' '))"
+	[ "$(cg_dir "$(init_cgroup cfs)")" = "$dir" ] || fail "cfs's init is not in $dir"
+	expect_cg $cg memory.max 67108864
+	expect_cg $cg pids.max 16
+	[ -n "$(cg_read $cg cgroup.procs)" ] || fail "no process in $cg"
 	mdrun rm -f cfs
 	[ ! -e "$dir" ] || fail "$dir left after rm -f"
 	rc=$(rc_of mdrun run --name cfsoom --memory 20m busybox tail /dev/zero)
@@ -303,13 +405,13 @@ sc_cgroupfs_mode_config() {
 
 # The same with --cgroup-manager cgroupfs --cgroup-parent on the command line.
 sc_cgroupfs_mode_flag() {
-	trap 'cleanup_containers cfsflag; rmdir $CG/mdrun-flag 2>/dev/null || true' EXIT
+	trap 'cleanup_containers cfsflag; rmdir $(cg_dirs /mdrun-flag) 2>/dev/null || true' EXIT
 	mdrun run -d --cgroup-manager cgroupfs --cgroup-parent /mdrun-flag --name cfsflag --memory 32m busybox sleep 1000
 	local id dir
 	id=$(cid cfsflag)
-	dir=$CG/mdrun-flag/mdrun-$id
+	dir=$(cg_dir /mdrun-flag/mdrun-$id)
 	! scope_units | grep -q "md-${id:0:12}" || fail "cfsflag has a scope in cgroupfs mode"
-	expect_file "$dir/memory.max" 33554432
+	expect_cg /mdrun-flag/mdrun-$id memory.max 33554432
 	mdrun rm -f cfsflag
 	[ ! -e "$dir" ] || fail "$dir left after rm -f"
 }
@@ -423,7 +525,7 @@ sc_nothing_left() {
 	[ -z "$s" ] || { echo "scopes left: $s"; systemctl status $s --no-pager || true; left=1; }
 	s=$(find $CG -mindepth 1 -type d \( -name 'md-*.scope' -o -name 'mdrun-*' \) || true)
 	[ -z "$s" ] || { echo "cgroups left: $s"; left=1; }
-	s=$(find $CG/machine.slice -mindepth 1 -maxdepth 1 -type d 2>/dev/null || true)
+	s=$(find $(cg_dirs /machine.slice) -mindepth 1 -maxdepth 1 -type d 2>/dev/null || true)
 	[ -z "$s" ] || { echo "cgroups left in machine.slice: $s"; left=1; }
 	s=$(findmnt -rn -o TARGET | grep -E '^/(var/lib|run)/mdrun' || true)
 	[ -z "$s" ] || { echo "mounts left: $s"; left=1; }
@@ -436,7 +538,7 @@ sc_nothing_left() {
 # ---------------------------------------------------------------- runner
 
 all=(setup user_three_lines oom_exit_137 cpu_limit cpuset_limit pids_limit
-	v2_files_in_delegated_scope cgroupfs_mode_config cgroupfs_mode_flag detached_lifecycle
+	cgroup_files_in_delegated_scope cgroupfs_mode_config cgroupfs_mode_flag detached_lifecycle
 	mdrun_at_web_service logs_100k_lines nothing_left)
 declare -A limit=([logs_100k_lines]=900 [mdrun_at_web_service]=240)
 
@@ -450,9 +552,9 @@ if [ -s $S/selected ]; then
 	fi
 fi
 
-export S CG
-export -f fail wait_for cid scope_of init_cgroup in_scope unit_cgroup scope_units expect_file rc_of \
-	cleanup_containers
+export S CG CGV
+export -f fail wait_for cid scope_of cg_dir cg_dirs cg_read expect_cg cpu_usec init_cgroup in_scope \
+	unit_cgroup scope_units rc_of cleanup_containers
 for f in "${all[@]}"; do export -f "sc_$f"; done
 
 mkdir -p $S/logs

@@ -60,7 +60,7 @@ pub fn run(args: &ExecArgs) -> Result<i32> {
     signals::block().map_err(launch::sys("block signals"))?;
     let running = join::spawn(&plan)?;
     let mut sink = Discard;
-    let status = launch::supervise(running, Attach { stdin: args.interactive, stop_timeout: None, echo: true, sink: &mut sink })
+    let status = launch::supervise(running, Attach { stdin: args.interactive, stop_timeout: None, notify: None, echo: true, sink: &mut sink })
         .map_err(launch::sys("wait for exec"));
     signals::unblock();
     Ok(status?.code())

@@ -5,7 +5,7 @@
 //! clone the init, which builds its root while we make its cgroup. Every step that creates
 //! something has a guard that undoes it on the way out of an error.
 
-use super::run_prepare::{plan, volume_mounts, ContainerDirs};
+use super::run_prepare::{notify_proxy, plan, volume_mounts, ContainerDirs};
 use super::run_start::{self, Prepared};
 use super::run_spec;
 use crate::cli::RunArgs;
@@ -77,7 +77,11 @@ pub fn run(args: &RunArgs) -> Result<i32> {
         (dirs, record)
     };
 
-    let volumes = volume_mounts(&paths, &spec)?;
+    let mut volumes = volume_mounts(&paths, &spec)?;
+    let notify = notify_proxy(&spec, &dirs)?.map(|(proxy, mount)| {
+        volumes.push(mount);
+        proxy
+    });
     let plan = plan(&spec, &store, &image, &dirs, volumes, hostname, log_driver != logs::Driver::None || spec.detach);
     record.limits.restrict_devices = plan.process.security.device_filter;
     let prepared = Prepared {
@@ -88,6 +92,7 @@ pub fn run(args: &RunArgs) -> Result<i32> {
         slice: global.slice.clone(),
         interactive: spec.interactive,
         sdnotify_container: spec.sdnotify_container,
+        notify,
     };
     if spec.detach {
         run_start::detached(prepared)?;

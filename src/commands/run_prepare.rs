@@ -7,6 +7,7 @@ use crate::launch::{LaunchPlan, ProcessPlan};
 use crate::paths::Paths;
 use crate::rootfs::{Mount, RootfsPlan};
 use crate::spec::{ContainerSpec, VolumeSource};
+use crate::systemd::NotifyProxy;
 use std::path::PathBuf;
 
 /// A container's directories; removed on drop unless `keep` was called (for an existing
@@ -80,9 +81,6 @@ pub fn volume_mounts(paths: &Paths, spec: &ContainerSpec) -> Result<Vec<Mount>> 
         let source = std::fs::canonicalize(&source).ctx("resolve volume directory", &source)?;
         mounts.push(Mount { source, target: v.target.clone(), read_only: v.read_only });
     }
-    if let Some(sock) = notify_socket(spec) {
-        mounts.push(Mount { source: sock, target: PathBuf::from(NOTIFY_TARGET), read_only: false });
-    }
     Ok(mounts)
 }
 
@@ -126,19 +124,27 @@ pub fn plan(
     }
 }
 
-/// Where `--sdnotify container` puts systemd's notification socket inside (as podman does).
+/// Where `--sdnotify container` puts the notification socket inside (as podman does).
 const NOTIFY_TARGET: &str = "/run/notify/notify.sock";
 
-/// The host's notification socket, when the container is to signal readiness itself and
-/// we run under a Type=notify unit. Abstract sockets belong to the host's network namespace
-/// and cannot be handed over; only a socket file can.
-fn notify_socket(spec: &ContainerSpec) -> Option<PathBuf> {
-    if !spec.sdnotify_container {
-        return None;
+/// Does the container signal readiness itself, to a systemd that is listening?
+fn container_notifies(spec: &ContainerSpec) -> bool {
+    spec.sdnotify_container && std::env::var_os(crate::systemd::NOTIFY_SOCKET).is_some()
+}
+
+/// `--sdnotify container` under a Type=notify unit: the relay socket, bound in the
+/// container's runtime directory, and the mount that makes it the container's
+/// NOTIFY_SOCKET. None otherwise.
+pub fn notify_proxy(spec: &ContainerSpec, dirs: &ContainerDirs) -> Result<Option<(NotifyProxy, Mount)>> {
+    if !container_notifies(spec) {
+        return Ok(None);
     }
-    let path = std::env::var_os(crate::systemd::NOTIFY_SOCKET)?;
-    let path = PathBuf::from(path);
-    path.is_absolute().then_some(path)
+    let path = dirs.runtime.join("notify.sock");
+    let Some(proxy) = NotifyProxy::open(path.clone()).ctx("bind notify socket", &path)? else {
+        return Ok(None);
+    };
+    let mount = Mount { source: path, target: PathBuf::from(NOTIFY_TARGET), read_only: false };
+    Ok(Some((proxy, mount)))
 }
 
 /// PATH and HOSTNAME first, then the image's, then the user's (later entries win), as docker.
@@ -151,7 +157,7 @@ pub fn environment(spec: &ContainerSpec, image: &Image, hostname: &str) -> Vec<S
     if spec.tty {
         env.push(("TERM".into(), "xterm".into()));
     }
-    if notify_socket(spec).is_some() {
+    if container_notifies(spec) {
         env.push(("NOTIFY_SOCKET".into(), NOTIFY_TARGET.into()));
     }
     let image_env = image.config.env.iter().filter_map(|kv| kv.split_once('=')).map(|(k, v)| (k.to_string(), v.to_string()));

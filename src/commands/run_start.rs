@@ -25,6 +25,8 @@ pub struct Prepared {
     pub interactive: bool,
     /// `--sdnotify container`: the container signals readiness itself.
     pub sdnotify_container: bool,
+    /// ... through this relay (under a Type=notify unit).
+    pub notify: Option<crate::systemd::NotifyProxy>,
 }
 
 /// Attached: we are the supervisor; returns the command's exit code.
@@ -178,6 +180,7 @@ fn launch_and_wait(mut p: Prepared, attached: bool, on_running: impl FnOnce(&Rec
     let attach = Attach {
         stdin: attached && p.interactive,
         stop_timeout: Some(std::time::Duration::from_secs(stop_secs)),
+        notify: p.notify.as_ref(),
         echo: attached,
         sink: sink.as_mut(),
     };

@@ -1,7 +1,7 @@
 //! `mdrun start CONTAINER...`: run an exited container again, with its write layer, its
 //! limits and its command; detached unless `-a`.
 
-use super::run_prepare::{plan, volume_mounts, ContainerDirs};
+use super::run_prepare::{notify_proxy, plan, volume_mounts, ContainerDirs};
 use super::run_start::{self, Prepared};
 use crate::cli::StartArgs;
 use crate::config::GlobalConfig;
@@ -34,7 +34,11 @@ pub fn run(args: &StartArgs) -> Result<i32> {
         spec.interactive = args.attach && args.interactive;
         let image = store.resolve(&record.image_id)?;
         let dirs = ContainerDirs::reopen(&paths, &record.id)?;
-        let volumes = volume_mounts(&paths, &spec)?;
+        let mut volumes = volume_mounts(&paths, &spec)?;
+        let notify = notify_proxy(&spec, &dirs)?.map(|(proxy, mount)| {
+            volumes.push(mount);
+            proxy
+        });
         let capture = record.log_driver != logs::Driver::None || spec.detach;
         let plan = plan(&spec, &store, &image, &dirs, volumes, record.hostname.clone(), capture);
         record.detached = spec.detach;
@@ -48,6 +52,7 @@ pub fn run(args: &StartArgs) -> Result<i32> {
             slice: global.slice.clone(),
             interactive: spec.interactive,
             sdnotify_container: spec.sdnotify_container,
+            notify,
         };
         if args.attach {
             return run_start::attached(prepared);

@@ -43,6 +43,8 @@ pub struct Attach<'a> {
     /// is still there this much later, as `docker stop` does: a PID 1 without a SIGTERM
     /// handler ignores the forwarded signal. None: forward only.
     pub stop_timeout: Option<std::time::Duration>,
+    /// `--sdnotify container`: relay what the container sends to systemd.
+    pub notify: Option<&'a crate::systemd::NotifyProxy>,
     /// Echo the container's output on our stdout/stderr (attached), or only log it (detached).
     pub echo: bool,
     pub sink: &'a mut dyn Sink,
@@ -93,6 +95,10 @@ pub fn supervise(running: Running, attach: Attach<'_>) -> nix::Result<ExitStatus
             fds.push(PollFd::new(s.fd.as_fd(), PollFlags::POLLIN));
             idx.push(i);
         }
+        let notify_slot = attach.notify.filter(|_| status.is_none()).map(|n| {
+            fds.push(PollFd::new(n.socket.as_fd(), PollFlags::POLLIN));
+            fds.len() - 1
+        });
         let stdin_slot = (stdin_open && status.is_none()).then(|| {
             fds.push(PollFd::new(stdin, PollFlags::POLLIN));
             fds.len() - 1
@@ -147,6 +153,11 @@ pub fn supervise(running: Running, attach: Attach<'_>) -> nix::Result<ExitStatus
                 }
                 Err(nix::Error::EINTR | nix::Error::EAGAIN) => {}
                 Err(_) => src.open = false,
+            }
+        }
+        if let (Some(slot), Some(n)) = (notify_slot, attach.notify) {
+            if ready[slot] {
+                n.relay();
             }
         }
         if let Some(slot) = stdin_slot {

@@ -6,7 +6,7 @@ mod notify;
 pub mod properties;
 pub mod scope;
 
-pub use notify::{notify_main_pid, notify_ready, notify_stopping, NOTIFY_SOCKET};
+pub use notify::{notify_main_pid, notify_ready, notify_stopping, NotifyProxy, NOTIFY_SOCKET};
 pub use properties::ScopeSpec;
 pub use scope::{connect, stop_unit, Scope};
 

@@ -31,3 +31,42 @@ pub fn notify_stopping() {
 fn send(states: &[NotifyState]) -> std::io::Result<()> {
     sd_notify::notify(states)
 }
+
+/// The container's end of `--sdnotify container`: a datagram socket mdrun binds in the
+/// container's runtime directory and bind-mounts into it as its NOTIFY_SOCKET. systemd takes
+/// notifications for a service only from processes in the service's own cgroup, and the
+/// container runs in a scope of its own; so mdrun (the service's main process) relays what
+/// the container sends, as podman's notify proxy does.
+pub struct NotifyProxy {
+    pub socket: std::os::unix::net::UnixDatagram,
+    pub path: std::path::PathBuf,
+}
+
+impl NotifyProxy {
+    /// Bind the proxy socket at `path`; None when we are not run by a notify unit.
+    pub fn open(path: std::path::PathBuf) -> std::io::Result<Option<NotifyProxy>> {
+        if std::env::var_os(NOTIFY_SOCKET).is_none() {
+            return Ok(None);
+        }
+        let _ = std::fs::remove_file(&path);
+        // A socket's path must fit in sun_path (108 bytes), and runtime directories can be
+        // longer: bind through a descriptor of the directory instead.
+        let dir = std::fs::File::open(path.parent().unwrap_or(std::path::Path::new("/")))?;
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        let short = format!("/proc/self/fd/{}/{name}", std::os::fd::AsRawFd::as_raw_fd(&dir));
+        let socket = std::os::unix::net::UnixDatagram::bind(short)?;
+        socket.set_nonblocking(true)?;
+        Ok(Some(NotifyProxy { socket, path }))
+    }
+
+    /// Pass on every message waiting on the socket.
+    pub fn relay(&self) {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = self.socket.recv(&mut buf) {
+            if let Ok(text) = std::str::from_utf8(&buf[..n]) {
+                let states: Vec<NotifyState> = text.lines().filter(|l| !l.is_empty()).map(NotifyState::Custom).collect();
+                let _ = send(&states);
+            }
+        }
+    }
+}

@@ -293,10 +293,10 @@ sc_cpu_limit() {
 	expect_cg "$ctr" cpu.max "50000 100000"
 	sleep 1
 	u0=$(cpu_usec "$ctr")
-	t0=$(awk '{print int($1 * 1000000)}' /proc/uptime)
+	t0=$(awk '{ printf "%.0f\n", $1 * 1000000 }' /proc/uptime)
 	sleep 4
 	u1=$(cpu_usec "$ctr")
-	t1=$(awk '{print int($1 * 1000000)}' /proc/uptime)
+	t1=$(awk '{ printf "%.0f\n", $1 * 1000000 }' /proc/uptime)
 	pct=$(((u1 - u0) * 100 / (t1 - t0)))
 	echo "busy loop used ${pct}% of one CPU under --cpus 0.5"
 	[ "$pct" -le 60 ] || fail "a busy loop used ${pct}% of a CPU under --cpus 0.5"
@@ -318,7 +318,9 @@ sc_cpuset_limit() {
 	ctr=$(init_cgroup cpuset)
 	in_scope "$dir" "$ctr"
 	expect_cg "$ctr" cpuset.cpus.effective 1
-	expect_cg "$dir" cpuset.cpus.effective 1
+	# systemd applies AllowedCPUs= to the scope on the unified hierarchy only; on v1 the
+	# container's own cgroup (above) is where the limit lives.
+	[ $CGV = 1 ] || expect_cg "$dir" cpuset.cpus.effective 1
 	mdrun rm -f cpuset
 }
 
@@ -527,7 +529,8 @@ sc_nothing_left() {
 	[ -z "$s" ] || { echo "cgroups left: $s"; left=1; }
 	s=$(find $(cg_dirs /machine.slice) -mindepth 1 -maxdepth 1 -type d 2>/dev/null || true)
 	[ -z "$s" ] || { echo "cgroups left in machine.slice: $s"; left=1; }
-	s=$(findmnt -rn -o TARGET | grep -E '^/(var/lib|run)/mdrun' || true)
+	# Below the storage roots: the host tier mounts a tmpfs on each root itself.
+	s=$(findmnt -rn -o TARGET | grep -E '^/(var/lib|run)/mdrun/' || true)
 	[ -z "$s" ] || { echo "mounts left: $s"; left=1; }
 	s=$(pgrep -a -f 'sleep 1000|while :' || true)
 	[ -z "$s" ] || { echo "processes left: $s"; left=1; }

@@ -146,7 +146,9 @@ fn cpu_usage_grows_while_a_child_spins() {
     let Some((b, parents)) = backend() else {
         return;
     };
-    let cg = b.create(None, "mdrun-usage", &Limits::default()).unwrap();
+    // A CPU limit, so that the container joins the cpuacct hierarchy (see v1::needed).
+    let shares = Limits { cpu_shares: Some(1024), ..Limits::default() };
+    let cg = b.create(None, "mdrun-usage", &shares).unwrap();
     assert_eq!(cg.cpu_usage_usec().unwrap(), 0);
     let mut child = Command::new("sh")
         .args(["-c", "while :; do :; done"])
@@ -219,14 +221,16 @@ fn destroying_twice_or_after_partial_removal_is_ok() {
     let Some((b, parents)) = backend() else {
         return;
     };
-    let cg = b.create(None, "mdrun-twice", &Limits::default()).unwrap();
+    // Limits that make it join every hierarchy (see v1::needed).
+    let every = Limits { cpu_shares: Some(1024), cpuset_cpus: Some("0".into()), ..Limits::default() };
+    let cg = b.create(None, "mdrun-twice", &every).unwrap();
     // Half-destroyed by someone else: one hierarchy's directory already gone.
     fs::remove_dir(dir_of(&*cg, "pids")).unwrap();
     cg.destroy().unwrap();
     cg.destroy().unwrap();
     assert_gone(&*cg, &parents);
     // A later command's handle, with the parents recorded at create time.
-    let cg = b.create(None, "mdrun-twice", &Limits::default()).unwrap();
+    let cg = b.create(None, "mdrun-twice", &every).unwrap();
     let recorded = cg.created_parents();
     assert_eq!(recorded.len(), parents.len());
     let later = b.load_with_parents(None, "mdrun-twice", &recorded);

@@ -40,7 +40,8 @@ fn an_exited_container_is_listed_only_with_all() {
     assert!(row.contains(" ago   Exited (3) "), "{all}");
     assert!(row.ends_with("   done      -"), "{all}");
 
-    let quiet = env.mdrun(&["ps", "-a", "-q"]);
+    // Full ids: the made-up ones share their first 12 digits.
+    let quiet = env.mdrun(&["ps", "-a", "-q", "--no-trunc"]);
     quiet.assert_ok();
     assert_eq!(quiet.stdout, format!("{}\n", &id[..12]));
     let full = env.mdrun(&["ps", "-aq", "--no-trunc"]);
@@ -147,7 +148,8 @@ fn ps_lists_a_thousand_recorded_containers() {
             "{name} missing from ps -a"
         );
     }
-    let quiet = env.mdrun(&["ps", "-a", "-q"]);
+    // Full ids: the made-up ones share their first 12 digits.
+    let quiet = env.mdrun(&["ps", "-a", "-q", "--no-trunc"]);
     quiet.assert_ok();
     let ids: std::collections::HashSet<&str> = quiet.stdout.lines().collect();
     assert_eq!(ids.len(), 1001, "ps -a -q lists each container once");

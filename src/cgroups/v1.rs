@@ -159,7 +159,6 @@ impl Backend for V1Backend {
             .hierarchies
             .iter()
             .zip(placed)
-            .filter(|(h, _)| needed(&h.controllers, limits))
             .try_for_each(|(h, dir)| {
                 let is_cpuset = dir.controllers.contains(&Ctl::CpuSet);
                 let top = &h.mount_point;
@@ -227,18 +226,6 @@ impl Backend for V1Backend {
             }),
         }
     }
-}
-
-/// Whether the container joins a hierarchy. Every v1 migration costs a write into
-/// cgroup.procs on the start-up path, so the CPU hierarchies are joined only when a CPU
-/// limit needs them; memory (limits, OOM kills), pids (every process, for `destroy`),
-/// devices (the allow list) and freezer (`commit` pauses) always.
-fn needed(controllers: &[Ctl], l: &Limits) -> bool {
-    controllers.iter().any(|c| match c {
-        Ctl::Cpu | Ctl::CpuAcct => l.cpu_quota.is_some() || l.cpu_period.is_some() || l.cpu_shares.is_some(),
-        Ctl::CpuSet => l.cpuset_cpus.is_some(),
-        _ => true,
-    })
 }
 
 fn v1_dirs(dirs: &[HierDir]) -> V1Dirs<'_> {

@@ -26,12 +26,20 @@ pub enum Error {
     #[error(transparent)]
     Security(#[from] crate::security::SecurityError),
     #[error("{step} {path}: {source}")]
-    Io { step: &'static str, path: PathBuf, source: std::io::Error },
+    Io {
+        step: &'static str,
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{0}")]
     Usage(String),
     /// `commit` could not pause the container (a task stuck in the kernel, say).
     #[error("container {name:?} did not freeze within {secs} s ({path}): try again, or commit with --pause=false")]
-    FreezeTimeout { name: String, path: PathBuf, secs: u64 },
+    FreezeTimeout {
+        name: String,
+        path: PathBuf,
+        secs: u64,
+    },
     /// The container's command could not be started; carries the exit code (126 or 127).
     #[error("{message}")]
     Exec { code: i32, message: String },
@@ -56,6 +64,10 @@ pub trait IoContext<T> {
 
 impl<T> IoContext<T> for std::io::Result<T> {
     fn ctx(self, step: &'static str, path: impl Into<PathBuf>) -> Result<T> {
-        self.map_err(|source| Error::Io { step, path: path.into(), source })
+        self.map_err(|source| Error::Io {
+            step,
+            path: path.into(),
+            source,
+        })
     }
 }

@@ -12,7 +12,10 @@ pub struct Paths {
 
 impl Paths {
     pub fn new(root: impl Into<PathBuf>, run_root: impl Into<PathBuf>) -> Self {
-        Paths { root: root.into(), run_root: run_root.into() }
+        Paths {
+            root: root.into(),
+            run_root: run_root.into(),
+        }
     }
     /// Unpacked read-only layers: `<root>/layers/<layer-id>`.
     pub fn layers(&self) -> PathBuf {

@@ -187,7 +187,14 @@ fn commit_of_a_200mb_layer_keeps_every_byte() {
     env.mdrun(&["run", "--name", "big", "busybox", "sh", "-c", fill])
         .assert_ok();
     env.mdrun(&["commit", "big", "big:1"]).assert_ok();
-    let out = env.mdrun(&["run", "--rm", "big:1", "sh", "-c", "md5sum -c /sums && du -sm /big1 /big2 /big3 /big4"]);
+    let out = env.mdrun(&[
+        "run",
+        "--rm",
+        "big:1",
+        "sh",
+        "-c",
+        "md5sum -c /sums && du -sm /big1 /big2 /big3 /big4",
+    ]);
     out.assert_ok();
     assert_eq!(out.stdout.matches(": OK").count(), 4, "{}", out.stdout);
     env.mdrun(&["rmi", "big:1"]).assert_ok();

@@ -15,7 +15,11 @@ fn wait_status(env: &TestEnv, name: &str, status: &str) -> serde_json::Value {
         if let Some(r) = record(env, name).filter(|r| r["status"] == status) {
             return r;
         }
-        assert!(Instant::now() < deadline, "{name} never became {status}: {:?}", record(env, name));
+        assert!(
+            Instant::now() < deadline,
+            "{name} never became {status}: {:?}",
+            record(env, name)
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -30,9 +34,15 @@ fn run_d_prints_the_id_and_returns_while_the_container_runs() {
     assert!(id.chars().all(|c| c.is_ascii_hexdigit()));
     let rec = wait_status(&env, "bg", "running");
     assert_eq!(rec["id"], id.as_str());
-    assert!(alive(rec["pid"].as_i64().unwrap()), "the container's init runs");
+    assert!(
+        alive(rec["pid"].as_i64().unwrap()),
+        "the container's init runs"
+    );
     let entry = ps_entry(&env, "bg");
-    assert!(entry["Status"].as_str().unwrap().starts_with("Up "), "{entry}");
+    assert!(
+        entry["Status"].as_str().unwrap().starts_with("Up "),
+        "{entry}"
+    );
     env.mdrun(&["rm", "-f", "bg"]).assert_ok();
     env.assert_clean();
 }
@@ -40,10 +50,21 @@ fn run_d_prints_the_id_and_returns_while_the_container_runs() {
 #[test]
 fn run_d_with_i_is_refused_and_with_t_keeps_a_terminal() {
     let env = TestEnv::new();
-    env.mdrun(&["run", "-d", "-i", "busybox", "true"]).assert_mdrun_error();
+    env.mdrun(&["run", "-d", "-i", "busybox", "true"])
+        .assert_mdrun_error();
     env.assert_clean();
-    env.mdrun(&["run", "-d", "-t", "--name", "tty", "busybox", "sh", "-c", "tty; sleep 30"])
-        .assert_ok();
+    env.mdrun(&[
+        "run",
+        "-d",
+        "-t",
+        "--name",
+        "tty",
+        "busybox",
+        "sh",
+        "-c",
+        "tty; sleep 30",
+    ])
+    .assert_ok();
     wait_status(&env, "tty", "running");
     // The supervisor holds the terminal's master: the container's stdout is a terminal from
     // its own devpts, and what it writes reaches the log.
@@ -63,31 +84,69 @@ fn run_d_with_i_is_refused_and_with_t_keeps_a_terminal() {
 #[test]
 fn exec_joins_the_container_and_passes_its_status_through() {
     let env = TestEnv::new();
-    env.mdrun(&["run", "-d", "--name", "c1", "-e", "FROM_RUN=1", "busybox", "sleep", "30"])
-        .assert_ok();
+    env.mdrun(&[
+        "run",
+        "-d",
+        "--name",
+        "c1",
+        "-e",
+        "FROM_RUN=1",
+        "busybox",
+        "sleep",
+        "30",
+    ])
+    .assert_ok();
     wait_status(&env, "c1", "running");
     // Its own processes, with its command as PID 1.
     let ps = env.mdrun(&["exec", "c1", "ps"]);
     ps.assert_ok();
-    let pid1 = ps.stdout.lines().find(|l| l.split_whitespace().next() == Some("1"));
+    let pid1 = ps
+        .stdout
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some("1"));
     assert!(pid1.is_some_and(|l| l.contains("sleep 30")), "{ps}");
-    assert!(ps.stdout.lines().count() <= 4, "only the container's processes: {ps}");
+    assert!(
+        ps.stdout.lines().count() <= 4,
+        "only the container's processes: {ps}"
+    );
     // Its hostname, environment, -e, -w, and the exit status.
     let rec = record(&env, "c1").unwrap();
-    let out = env.mdrun(&["exec", "-e", "EXTRA=2", "-w", "/tmp", "c1", "sh", "-c", "echo $(hostname) $FROM_RUN $EXTRA $(pwd)"]);
+    let out = env.mdrun(&[
+        "exec",
+        "-e",
+        "EXTRA=2",
+        "-w",
+        "/tmp",
+        "c1",
+        "sh",
+        "-c",
+        "echo $(hostname) $FROM_RUN $EXTRA $(pwd)",
+    ]);
     out.assert_ok();
-    assert_eq!(out.out(), format!("{} 1 2 /tmp", &rec["id"].as_str().unwrap()[..12]));
-    env.mdrun(&["exec", "c1", "sh", "-c", "exit 7"]).assert_code(7);
-    env.mdrun(&["exec", "c1", "nosuchcommand"]).assert_one_line_error(127);
+    assert_eq!(
+        out.out(),
+        format!("{} 1 2 /tmp", &rec["id"].as_str().unwrap()[..12])
+    );
+    env.mdrun(&["exec", "c1", "sh", "-c", "exit 7"])
+        .assert_code(7);
+    env.mdrun(&["exec", "c1", "nosuchcommand"])
+        .assert_one_line_error(127);
     // Its cgroup: the exec'd process counts against the container's limits.
     let cg = env.mdrun(&["exec", "c1", "cat", "/proc/self/cgroup"]);
     cg.assert_ok();
-    assert!(cg.stdout.lines().any(|l| l.ends_with(":/")), "inside its cgroup namespace: {cg}");
+    assert!(
+        cg.stdout.lines().any(|l| l.ends_with(":/")),
+        "inside its cgroup namespace: {cg}"
+    );
     // Stdin passes with -i.
-    env.cmd(&["exec", "-i", "c1", "cat"]).stdin("piped\n").run().assert_ok();
+    env.cmd(&["exec", "-i", "c1", "cat"])
+        .stdin("piped\n")
+        .run()
+        .assert_ok();
     env.mdrun(&["rm", "-f", "c1"]).assert_ok();
     // Not running any more: a clear error.
-    env.mdrun(&["run", "--name", "done", "busybox", "true"]).assert_ok();
+    env.mdrun(&["run", "--name", "done", "busybox", "true"])
+        .assert_ok();
     env.mdrun(&["exec", "done", "true"]).assert_mdrun_error();
     env.mdrun(&["rm", "done"]).assert_ok();
     env.assert_clean();
@@ -97,7 +156,15 @@ fn exec_joins_the_container_and_passes_its_status_through() {
 fn logs_of_a_file_logged_container_with_tail_timestamps_and_follow() {
     let env = TestEnv::new();
     env.mdrun(&[
-        "run", "-d", "--name", "lg", "--log-driver", "file", "busybox", "sh", "-c",
+        "run",
+        "-d",
+        "--name",
+        "lg",
+        "--log-driver",
+        "file",
+        "busybox",
+        "sh",
+        "-c",
         "for i in 1 2 3 4 5; do echo out $i; echo err $i >&2; sleep 0.2; done",
     ])
     .assert_ok();
@@ -108,10 +175,17 @@ fn logs_of_a_file_logged_container_with_tail_timestamps_and_follow() {
     assert_eq!(follow.stderr, "err 1\nerr 2\nerr 3\nerr 4\nerr 5\n");
     assert_eq!(record(&env, "lg").unwrap()["status"], "exited");
     let tail = env.mdrun(&["logs", "--tail", "2", "lg"]);
-    assert_eq!(tail.stdout.lines().count() + tail.stderr.lines().count(), 2, "{tail}");
+    assert_eq!(
+        tail.stdout.lines().count() + tail.stderr.lines().count(),
+        2,
+        "{tail}"
+    );
     let stamped = env.mdrun(&["logs", "-t", "lg"]);
     let first = stamped.stdout.lines().next().unwrap();
-    assert!(first.ends_with(" out 1") && first.contains('T') && first.len() > 20, "{first}");
+    assert!(
+        first.ends_with(" out 1") && first.contains('T') && first.len() > 20,
+        "{first}"
+    );
     let none = env.mdrun(&["logs", "--since", "2099-01-01T00:00:00Z", "lg"]);
     assert_eq!(none.stdout, "");
     env.mdrun(&["logs", "nosuch"]).assert_mdrun_error();
@@ -141,7 +215,11 @@ fn start_runs_an_exited_container_again_with_its_write_layer() {
         std::thread::sleep(Duration::from_millis(20));
     }
     let third = env.mdrun(&["start", "-a", "again"]);
-    assert_eq!(third.out(), "4", "three runs before this one kept their writes");
+    assert_eq!(
+        third.out(),
+        "4",
+        "three runs before this one kept their writes"
+    );
     env.mdrun(&["start", "nosuch"]).assert_mdrun_error();
     env.mdrun(&["rm", "again"]).assert_ok();
     env.assert_clean();
@@ -152,15 +230,25 @@ fn two_runs_with_one_name_at_the_same_moment_exactly_one_wins() {
     let env = TestEnv::new();
     for round in 0..3 {
         let name = format!("dup{round}");
-        let a = env.cmd(&["run", "-d", "--name", &name, "busybox", "sleep", "30"]).spawn();
-        let b = env.cmd(&["run", "-d", "--name", &name, "busybox", "sleep", "30"]).spawn();
+        let a = env
+            .cmd(&["run", "-d", "--name", &name, "busybox", "sleep", "30"])
+            .spawn();
+        let b = env
+            .cmd(&["run", "-d", "--name", &name, "busybox", "sleep", "30"])
+            .spawn();
         let (a, b) = (a.wait(), b.wait());
         let wins = [&a, &b].iter().filter(|o| o.code == 0).count();
         assert_eq!(wins, 1, "exactly one wins:\n{a}\n{b}");
         let loser = if a.code == 0 { &b } else { &a };
         loser.assert_mdrun_error();
         assert!(loser.stderr.contains("already in use"), "{loser}");
-        assert_eq!(records(&env).iter().filter(|r| r["name"] == name.as_str()).count(), 1);
+        assert_eq!(
+            records(&env)
+                .iter()
+                .filter(|r| r["name"] == name.as_str())
+                .count(),
+            1
+        );
         env.mdrun(&["rm", "-f", &name]).assert_ok();
     }
     env.assert_clean();
@@ -171,12 +259,27 @@ fn two_runs_with_one_name_at_the_same_moment_exactly_one_wins() {
 #[test]
 fn rm_killed_half_way_is_finished_by_prune() {
     let env = TestEnv::new();
-    env.mdrun(&["run", "--name", "gone", "busybox", "sh", "-c", "dd if=/dev/zero of=/f bs=1M count=64 2>/dev/null"])
-        .assert_ok();
-    let id = record(&env, "gone").unwrap()["id"].as_str().unwrap().to_string();
+    env.mdrun(&[
+        "run",
+        "--name",
+        "gone",
+        "busybox",
+        "sh",
+        "-c",
+        "dd if=/dev/zero of=/f bs=1M count=64 2>/dev/null",
+    ])
+    .assert_ok();
+    let id = record(&env, "gone").unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     // What a killed `rm` leaves: the data directory renamed to `.removing-<id>`.
     let containers = env.root.join("containers");
-    std::fs::rename(containers.join(&id), containers.join(format!(".removing-{id}"))).unwrap();
+    std::fs::rename(
+        containers.join(&id),
+        containers.join(format!(".removing-{id}")),
+    )
+    .unwrap();
     assert!(record(&env, "gone").is_none());
     env.mdrun(&["prune", "-f"]).assert_ok();
     assert!(!containers.join(format!(".removing-{id}")).exists());

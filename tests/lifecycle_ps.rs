@@ -144,7 +144,9 @@ fn ps_lists_a_thousand_recorded_containers() {
     for i in [0, 499, 999] {
         let name = format!("c{i}");
         assert!(
-            out.stdout.lines().any(|l| l.split_whitespace().any(|w| w == name)),
+            out.stdout
+                .lines()
+                .any(|l| l.split_whitespace().any(|w| w == name)),
             "{name} missing from ps -a"
         );
     }

@@ -13,12 +13,20 @@ use std::process::Command;
 /// The static notifier (tests/fixtures/notify_ready.rs), built before the sandbox boots so
 /// that the sandbox's view of the host's root has it.
 fn notifier() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("notify-ready-{}", std::process::id()));
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("notify-ready-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/notify_ready.rs");
     let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
     let status = Command::new(rustc)
-        .args(["--edition", "2021", "-O", "-C", "target-feature=+crt-static", "-o"])
+        .args([
+            "--edition",
+            "2021",
+            "-O",
+            "-C",
+            "target-feature=+crt-static",
+            "-o",
+        ])
         .arg(dir.join("notify_ready"))
         .arg(&src)
         .status()
@@ -31,7 +39,10 @@ struct UnitCleanup<'a>(&'a sandbox::Sandbox, &'static str);
 
 impl Drop for UnitCleanup<'_> {
     fn drop(&mut self) {
-        let _ = self.0.sh(&format!("systemctl stop {0}; systemctl reset-failed {0} 2>/dev/null; true", self.1));
+        let _ = self.0.sh(&format!(
+            "systemctl stop {0}; systemctl reset-failed {0} 2>/dev/null; true",
+            self.1
+        ));
     }
 }
 
@@ -55,7 +66,9 @@ fn the_containers_own_ready_makes_the_unit_active() {
         started.status.success(),
         "the unit did not become ready: {}\n{}",
         String::from_utf8_lossy(&started.stderr),
-        sb.ok(&format!("journalctl --no-pager -n 40 -u {unit}; systemctl status --no-pager {unit}; true"))
+        sb.ok(&format!(
+            "journalctl --no-pager -n 40 -u {unit}; systemctl status --no-pager {unit}; true"
+        ))
     );
     assert_eq!(sb.unit_property(unit, "ActiveState"), "active");
     // The status line is the container's: READY=1 came from inside, over the bound socket.
@@ -67,6 +80,8 @@ fn the_containers_own_ready_makes_the_unit_active() {
     let main_pid = sb.unit_property(unit, "MainPID");
     assert_eq!(sb.ok(&format!("cat /proc/{main_pid}/comm")).trim(), "mdrun");
     sb.ok(&format!("systemctl stop {unit}"));
-    md.wait_for(20, "the notifier to be gone", || md.ok("ps -q").trim().is_empty());
+    md.wait_for(20, "the notifier to be gone", || {
+        md.ok("ps -q").trim().is_empty()
+    });
     assert_eq!(md.leftovers(), "");
 }

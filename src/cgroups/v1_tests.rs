@@ -147,7 +147,10 @@ fn cpu_usage_grows_while_a_child_spins() {
         return;
     };
     // A CPU limit, so that the container joins the cpuacct hierarchy (see v1::needed).
-    let shares = Limits { cpu_shares: Some(1024), ..Limits::default() };
+    let shares = Limits {
+        cpu_shares: Some(1024),
+        ..Limits::default()
+    };
     let cg = b.create(None, "mdrun-usage", &shares).unwrap();
     assert_eq!(cg.cpu_usage_usec().unwrap(), 0);
     let mut child = Command::new("sh")
@@ -222,7 +225,11 @@ fn destroying_twice_or_after_partial_removal_is_ok() {
         return;
     };
     // Limits that make it join every hierarchy (see v1::needed).
-    let every = Limits { cpu_shares: Some(1024), cpuset_cpus: Some("0".into()), ..Limits::default() };
+    let every = Limits {
+        cpu_shares: Some(1024),
+        cpuset_cpus: Some("0".into()),
+        ..Limits::default()
+    };
     let cg = b.create(None, "mdrun-twice", &every).unwrap();
     // Half-destroyed by someone else: one hierarchy's directory already gone.
     fs::remove_dir(dir_of(&*cg, "pids")).unwrap();

@@ -95,8 +95,8 @@ pub struct RmiArgs {
 
 /// The verbs that are not `run`; anything else in first position is an argument of `run`.
 const VERBS: &[&str] = &[
-    "run", "import", "images", "rmi", "exec", "start", "logs", "ps", "inspect", "stop", "kill", "wait", "rm",
-    "prune", "commit", "export", "save", "load", "help",
+    "run", "import", "images", "rmi", "exec", "start", "logs", "ps", "inspect", "stop", "kill",
+    "wait", "rm", "prune", "commit", "export", "save", "load", "help",
 ];
 
 /// Insert the implicit `run` verb: `mdrun --memory 100m busybox sh` -> `mdrun run --memory ...`.
@@ -124,7 +124,9 @@ mod tests {
     #[test]
     fn run_is_the_default_verb() {
         let cli = parse("mdrun --memory 100m busybox sh");
-        let Command::Run(r) = cli.command else { panic!("not run") };
+        let Command::Run(r) = cli.command else {
+            panic!("not run")
+        };
         assert_eq!(r.memory.as_deref(), Some("100m"));
         assert_eq!(r.image.as_deref(), Some("busybox"));
         assert_eq!(r.command, vec!["sh"]);
@@ -133,7 +135,9 @@ mod tests {
     #[test]
     fn options_after_the_image_belong_to_the_command() {
         let cli = parse("mdrun run -it --rm busybox ls -l /");
-        let Command::Run(r) = cli.command else { panic!("not run") };
+        let Command::Run(r) = cli.command else {
+            panic!("not run")
+        };
         assert!(r.tty && r.interactive && r.rm);
         assert_eq!(r.command, vec!["ls", "-l", "/"]);
     }
@@ -141,13 +145,18 @@ mod tests {
     #[test]
     fn dash_h_is_hostname_for_run() {
         let cli = parse("mdrun -h box busybox hostname");
-        let Command::Run(r) = cli.command else { panic!("not run") };
+        let Command::Run(r) = cli.command else {
+            panic!("not run")
+        };
         assert_eq!(r.hostname.as_deref(), Some("box"));
     }
 
     #[test]
     fn verbs_are_kept() {
         assert!(matches!(parse("mdrun images").command, Command::Images(_)));
-        assert!(matches!(parse("mdrun import x.tar busybox").command, Command::Import(_)));
+        assert!(matches!(
+            parse("mdrun import x.tar busybox").command,
+            Command::Import(_)
+        ));
     }
 }

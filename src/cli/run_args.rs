@@ -109,5 +109,6 @@ fn cgroup_manager(s: &str) -> Result<CgroupManager, String> {
 }
 
 fn log_driver(s: &str) -> Result<LogDriver, String> {
-    LogDriver::from_name(s).ok_or_else(|| format!("expected one of {}", LogDriver::NAMES.join(", ")))
+    LogDriver::from_name(s)
+        .ok_or_else(|| format!("expected one of {}", LogDriver::NAMES.join(", ")))
 }

@@ -20,7 +20,12 @@ pub fn run(args: &ExecArgs) -> Result<i32> {
     let record = state::resolve(&paths, &args.container)?;
     let pid = match record.pid {
         Some(pid) if record.status == state::Status::Running && record.init_alive() => pid,
-        _ => return Err(Error::Usage(format!("container {} is not running", record.name))),
+        _ => {
+            return Err(Error::Usage(format!(
+                "container {} is not running",
+                record.name
+            )))
+        }
     };
     let spec = record.spec.clone().unwrap_or_default();
     let image = Store::new(paths.clone()).resolve(&record.image_id)?;
@@ -60,8 +65,17 @@ pub fn run(args: &ExecArgs) -> Result<i32> {
     signals::block().map_err(launch::sys("block signals"))?;
     let running = join::spawn(&plan)?;
     let mut sink = Discard;
-    let status = launch::supervise(running, Attach { stdin: args.interactive, stop_timeout: None, notify: None, echo: true, sink: &mut sink })
-        .map_err(launch::sys("wait for exec"));
+    let status = launch::supervise(
+        running,
+        Attach {
+            stdin: args.interactive,
+            stop_timeout: None,
+            notify: None,
+            echo: true,
+            sink: &mut sink,
+        },
+    )
+    .map_err(launch::sys("wait for exec"));
     signals::unblock();
     Ok(status?.code())
 }

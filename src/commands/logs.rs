@@ -17,10 +17,18 @@ pub fn run(args: &LogsArgs) -> Result<i32> {
     let opts = ReadOptions {
         follow: args.follow,
         tail: parse_tail(&args.tail)?,
-        since: args.since.as_deref().map(|s| parse_since(s, state::now())).transpose()?,
+        since: args
+            .since
+            .as_deref()
+            .map(|s| parse_since(s, state::now()))
+            .transpose()?,
     };
     let dir = paths.container(&record.id);
-    let src = logs::read::Source { driver: record.log_driver, id: &record.id, dir: &dir };
+    let src = logs::read::Source {
+        driver: record.log_driver,
+        id: &record.id,
+        dir: &dir,
+    };
     // Until the supervisor has recorded the end (not merely the init's death), so that once
     // `logs -f` returns, `ps`, `wait` and `rm` see the container exited.
     let running = || {
@@ -31,7 +39,11 @@ pub fn run(args: &LogsArgs) -> Result<i32> {
     let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
     logs::read::read(&src, &opts, &running, &mut |e| {
         let line = e.format(args.timestamps);
-        let w: &mut dyn Write = if e.stream == Stream::Stderr { &mut err } else { &mut out };
+        let w: &mut dyn Write = if e.stream == Stream::Stderr {
+            &mut err
+        } else {
+            &mut out
+        };
         // A closed pipe (`mdrun logs x | head`) ends the read quietly.
         w.write_all(line.as_bytes()).is_ok() && (!args.follow || w.flush().is_ok())
     })
@@ -43,14 +55,29 @@ fn parse_tail(s: &str) -> Result<Option<usize>> {
     if s == "all" {
         return Ok(None);
     }
-    s.parse().map(Some).map_err(|_| Error::Usage(format!("--tail {s:?}: a number of lines, or \"all\"")))
+    s.parse()
+        .map(Some)
+        .map_err(|_| Error::Usage(format!("--tail {s:?}: a number of lines, or \"all\"")))
 }
 
 /// `10s`, `42m`, `2h`, `1d` ago; Unix seconds; or RFC 3339 (`2026-11-23T18:00:00Z`).
 fn parse_since(s: &str, now: f64) -> Result<f64> {
-    let bad = || Error::Usage(format!("--since {s:?}: use a duration (10m, 2h), Unix seconds or RFC 3339"));
+    let bad = || {
+        Error::Usage(format!(
+            "--since {s:?}: use a duration (10m, 2h), Unix seconds or RFC 3339"
+        ))
+    };
     if let Some((num, unit)) = s.char_indices().last().map(|(i, c)| (&s[..i], c)) {
-        if let (Ok(n), Some(mult)) = (num.parse::<f64>(), match unit { 's' => Some(1.0), 'm' => Some(60.0), 'h' => Some(3600.0), 'd' => Some(86400.0), _ => None }) {
+        if let (Ok(n), Some(mult)) = (
+            num.parse::<f64>(),
+            match unit {
+                's' => Some(1.0),
+                'm' => Some(60.0),
+                'h' => Some(3600.0),
+                'd' => Some(86400.0),
+                _ => None,
+            },
+        ) {
             return Ok(now - n * mult);
         }
     }
@@ -71,10 +98,17 @@ fn parse_rfc3339(s: &str) -> Option<f64> {
         let i = time.rfind(['+', '-'])?;
         let (h, mi) = time[i + 1..].split_once(':')?;
         let sign = if &time[i..i + 1] == "-" { -1 } else { 1 };
-        (&time[..i], sign * (h.parse::<i64>().ok()? * 3600 + mi.parse::<i64>().ok()? * 60))
+        (
+            &time[..i],
+            sign * (h.parse::<i64>().ok()? * 3600 + mi.parse::<i64>().ok()? * 60),
+        )
     };
     let mut c = clock.splitn(3, ':');
-    let (h, mi, sec) = (c.next()?.parse::<i64>().ok()?, c.next()?.parse::<i64>().ok()?, c.next()?.parse::<f64>().ok()?);
+    let (h, mi, sec) = (
+        c.next()?.parse::<i64>().ok()?,
+        c.next()?.parse::<i64>().ok()?,
+        c.next()?.parse::<f64>().ok()?,
+    );
     // Days from the civil date (Howard Hinnant's algorithm).
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);

@@ -2,30 +2,29 @@
 
 pub mod cleanup;
 pub mod commit;
-pub mod export;
-mod freeze;
 pub mod exec;
 pub mod exit_wait;
+pub mod export;
+mod freeze;
 mod human;
 pub mod images;
-pub mod logs;
 pub mod import;
 pub mod inspect;
 pub mod kill;
 pub mod load;
+pub mod logs;
 pub mod prune;
 pub mod ps;
 mod ps_format;
 mod report;
 pub mod rm;
 pub mod rmi;
-pub mod save;
 pub mod run;
+mod run_prepare;
+mod run_spec;
+mod run_start;
+pub mod save;
 pub mod signal;
 pub mod start;
 pub mod stop;
 pub mod wait;
-mod run_prepare;
-mod run_spec;
-mod run_start;
-

@@ -6,8 +6,8 @@
 //! something has a guard that undoes it on the way out of an error.
 
 use super::run_prepare::{notify_proxy, plan, volume_mounts, ContainerDirs};
-use super::run_start::{self, Prepared};
 use super::run_spec;
+use super::run_start::{self, Prepared};
 use crate::cli::RunArgs;
 use crate::config::GlobalConfig;
 use crate::error::Result;
@@ -25,7 +25,10 @@ pub fn run(args: &RunArgs) -> Result<i32> {
     let store = Store::new(paths.clone());
     let image = store.resolve(&spec.image)?;
     let id = ids::new_id();
-    let hostname = spec.hostname.clone().unwrap_or_else(|| ids::short(&id).to_string());
+    let hostname = spec
+        .hostname
+        .clone()
+        .unwrap_or_else(|| ids::short(&id).to_string());
     let (manager, warning) = placement::choose(spec.cgroup_manager, &global);
     if let Some(w) = warning {
         eprintln!("mdrun: {w}");
@@ -36,7 +39,10 @@ pub fn run(args: &RunArgs) -> Result<i32> {
     // `run --name x` sees our claim (a record in state "created").
     let (dirs, mut record) = {
         let _lock = StoreLock::acquire(&paths.containers())?;
-        let name = spec.name.clone().unwrap_or_else(|| state::generate_name(&id));
+        let name = spec
+            .name
+            .clone()
+            .unwrap_or_else(|| state::generate_name(&id));
         if spec.name.is_some() {
             parse::name(&name)?;
             Record::check_name_free(&paths.containers(), &name)?;
@@ -47,7 +53,11 @@ pub fn run(args: &RunArgs) -> Result<i32> {
             name,
             image: spec.image.clone(),
             image_id: image.id.clone(),
-            command: if spec.command.is_empty() { image.config.cmd.clone() } else { spec.command.clone() },
+            command: if spec.command.is_empty() {
+                image.config.cmd.clone()
+            } else {
+                spec.command.clone()
+            },
             created: state::now(),
             started: None,
             finished: None,
@@ -82,7 +92,15 @@ pub fn run(args: &RunArgs) -> Result<i32> {
         volumes.push(mount);
         proxy
     });
-    let plan = plan(&spec, &store, &image, &dirs, volumes, hostname, log_driver != logs::Driver::None || spec.detach);
+    let plan = plan(
+        &spec,
+        &store,
+        &image,
+        &dirs,
+        volumes,
+        hostname,
+        log_driver != logs::Driver::None || spec.detach,
+    );
     record.limits.restrict_devices = plan.process.security.device_filter;
     let prepared = Prepared {
         record,

@@ -21,8 +21,17 @@ pub struct ContainerDirs {
 
 impl ContainerDirs {
     pub fn create(paths: &Paths, id: &str) -> Result<ContainerDirs> {
-        let dirs = ContainerDirs { data: paths.container(id), runtime: paths.runtime(id), keep: false, existing: false };
-        for d in [dirs.data.join("upper"), dirs.data.join("work"), dirs.runtime.join("rootfs")] {
+        let dirs = ContainerDirs {
+            data: paths.container(id),
+            runtime: paths.runtime(id),
+            keep: false,
+            existing: false,
+        };
+        for d in [
+            dirs.data.join("upper"),
+            dirs.data.join("work"),
+            dirs.runtime.join("rootfs"),
+        ] {
             std::fs::create_dir_all(&d).ctx("mkdir", &d)?;
         }
         Ok(dirs)
@@ -30,11 +39,20 @@ impl ContainerDirs {
 
     /// An exited container's directories, for `start`: its write layer is kept whatever happens.
     pub fn reopen(paths: &Paths, id: &str) -> Result<ContainerDirs> {
-        let dirs = ContainerDirs { data: paths.container(id), runtime: paths.runtime(id), keep: false, existing: true };
+        let dirs = ContainerDirs {
+            data: paths.container(id),
+            runtime: paths.runtime(id),
+            keep: false,
+            existing: true,
+        };
         // A `volatile` overlay (a `--rm` container whose removal was cut short) marks its work
         // dir so that it is not mounted again by mistake: we know what it held, so clear it.
         let _ = std::fs::remove_dir_all(dirs.data.join("work/incompat"));
-        for d in [dirs.data.join("upper"), dirs.data.join("work"), dirs.runtime.join("rootfs")] {
+        for d in [
+            dirs.data.join("upper"),
+            dirs.data.join("work"),
+            dirs.runtime.join("rootfs"),
+        ] {
             std::fs::create_dir_all(&d).ctx("mkdir", &d)?;
         }
         Ok(dirs)
@@ -79,7 +97,11 @@ pub fn volume_mounts(paths: &Paths, spec: &ContainerSpec) -> Result<Vec<Mount>> 
         };
         std::fs::create_dir_all(&source).ctx("create volume directory", &source)?;
         let source = std::fs::canonicalize(&source).ctx("resolve volume directory", &source)?;
-        mounts.push(Mount { source, target: v.target.clone(), read_only: v.read_only });
+        mounts.push(Mount {
+            source,
+            target: v.target.clone(),
+            read_only: v.read_only,
+        });
     }
     Ok(mounts)
 }
@@ -94,7 +116,11 @@ pub fn plan(
     hostname: String,
     capture_output: bool,
 ) -> LaunchPlan {
-    let args = if spec.command.is_empty() { image.config.cmd.clone() } else { spec.command.clone() };
+    let args = if spec.command.is_empty() {
+        image.config.cmd.clone()
+    } else {
+        spec.command.clone()
+    };
     LaunchPlan {
         rootfs: RootfsPlan {
             lower_dirs: store.lower_dirs(image),
@@ -135,7 +161,10 @@ fn container_notifies(spec: &ContainerSpec) -> bool {
 /// `--sdnotify container` under a Type=notify unit: the relay socket, bound in the
 /// container's runtime directory, and the mount that makes it the container's
 /// NOTIFY_SOCKET. None otherwise.
-pub fn notify_proxy(spec: &ContainerSpec, dirs: &ContainerDirs) -> Result<Option<(NotifyProxy, Mount)>> {
+pub fn notify_proxy(
+    spec: &ContainerSpec,
+    dirs: &ContainerDirs,
+) -> Result<Option<(NotifyProxy, Mount)>> {
     if !container_notifies(spec) {
         return Ok(None);
     }
@@ -143,14 +172,21 @@ pub fn notify_proxy(spec: &ContainerSpec, dirs: &ContainerDirs) -> Result<Option
     let Some(proxy) = NotifyProxy::open(path.clone()).ctx("bind notify socket", &path)? else {
         return Ok(None);
     };
-    let mount = Mount { source: path, target: PathBuf::from(NOTIFY_TARGET), read_only: false };
+    let mount = Mount {
+        source: path,
+        target: PathBuf::from(NOTIFY_TARGET),
+        read_only: false,
+    };
     Ok(Some((proxy, mount)))
 }
 
 /// PATH and HOSTNAME first, then the image's, then the user's (later entries win), as docker.
 pub fn environment(spec: &ContainerSpec, image: &Image, hostname: &str) -> Vec<String> {
     let mut env: Vec<(String, String)> = vec![
-        ("PATH".into(), "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into()),
+        (
+            "PATH".into(),
+            "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into(),
+        ),
         ("HOSTNAME".into(), hostname.into()),
         ("HOME".into(), "/root".into()),
     ];
@@ -160,7 +196,12 @@ pub fn environment(spec: &ContainerSpec, image: &Image, hostname: &str) -> Vec<S
     if container_notifies(spec) {
         env.push(("NOTIFY_SOCKET".into(), NOTIFY_TARGET.into()));
     }
-    let image_env = image.config.env.iter().filter_map(|kv| kv.split_once('=')).map(|(k, v)| (k.to_string(), v.to_string()));
+    let image_env = image
+        .config
+        .env
+        .iter()
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()));
     for (k, v) in image_env.chain(spec.env.iter().cloned()) {
         match env.iter_mut().find(|(ek, _)| *ek == k) {
             Some(slot) => slot.1 = v,

@@ -14,12 +14,14 @@ pub fn build(args: &RunArgs, global: &GlobalConfig) -> Result<ContainerSpec> {
         Some(p) => config::load_container(p)?,
         None => config::ContainerConfig::default(),
     };
-    let image = args
-        .image
-        .clone()
-        .or(file.image.clone())
-        .ok_or_else(|| Error::Usage("no image given (mdrun run [OPTIONS] IMAGE [COMMAND...])".into()))?;
-    let command = if args.command.is_empty() { file.command.clone().unwrap_or_default() } else { args.command.clone() };
+    let image = args.image.clone().or(file.image.clone()).ok_or_else(|| {
+        Error::Usage("no image given (mdrun run [OPTIONS] IMAGE [COMMAND...])".into())
+    })?;
+    let command = if args.command.is_empty() {
+        file.command.clone().unwrap_or_default()
+    } else {
+        args.command.clone()
+    };
 
     let mut env = file.env.clone();
     for f in &args.env_file {
@@ -44,10 +46,17 @@ pub fn build(args: &RunArgs, global: &GlobalConfig) -> Result<ContainerSpec> {
     if let Some(h) = &hostname {
         parse::hostname(h)?;
     }
-    let workdir = args.workdir.clone().map(PathBuf::from).or(file.workdir.clone());
+    let workdir = args
+        .workdir
+        .clone()
+        .map(PathBuf::from)
+        .or(file.workdir.clone());
     if let Some(w) = &workdir {
         if !w.is_absolute() {
-            return Err(Error::Usage(format!("the working directory {:?} is not an absolute path", w.display())));
+            return Err(Error::Usage(format!(
+                "the working directory {:?} is not an absolute path",
+                w.display()
+            )));
         }
     }
 
@@ -64,7 +73,9 @@ pub fn build(args: &RunArgs, global: &GlobalConfig) -> Result<ContainerSpec> {
         (args.tty, args.interactive)
     };
     if args.detach && args.interactive {
-        return Err(Error::Usage("-d and -i cannot be used together (a detached container has no stdin)".into()));
+        return Err(Error::Usage(
+            "-d and -i cannot be used together (a detached container has no stdin)".into(),
+        ));
     }
     if args.detach && args.rm {
         // As docker: allowed; the supervisor removes it when it exits.
@@ -118,7 +129,9 @@ fn limits(args: &RunArgs, file: &Limits, defaults: &Limits) -> Result<Limits> {
     }
     if let Some(s) = args.cpu_shares {
         if !(2..=262144).contains(&s) {
-            return Err(Error::Usage(format!("--cpu-shares {s}: must be between 2 and 262144")));
+            return Err(Error::Usage(format!(
+                "--cpu-shares {s}: must be between 2 and 262144"
+            )));
         }
         l.cpu_shares = Some(s);
     }
@@ -127,13 +140,17 @@ fn limits(args: &RunArgs, file: &Limits, defaults: &Limits) -> Result<Limits> {
     }
     if let Some(p) = args.pids_limit {
         if p == 0 || p < -1 {
-            return Err(Error::Usage(format!("--pids-limit {p}: must be positive, or -1 for unlimited")));
+            return Err(Error::Usage(format!(
+                "--pids-limit {p}: must be positive, or -1 for unlimited"
+            )));
         }
         l.pids_limit = Some(p);
     }
     if let (Some(mem), Some(swap)) = (l.memory, l.memory_swap) {
         if swap != -1 && (swap as u64) < mem {
-            return Err(Error::Usage("--memory-swap must be at least --memory (or -1 for unlimited)".into()));
+            return Err(Error::Usage(
+                "--memory-swap must be at least --memory (or -1 for unlimited)".into(),
+            ));
         }
     }
     if l.memory_swap.is_some() && l.memory.is_none() {
@@ -146,5 +163,13 @@ fn merge(into: &mut Limits, over: &Limits) {
     macro_rules! take {
         ($($f:ident),*) => { $( if over.$f.is_some() { into.$f = over.$f.clone(); } )* };
     }
-    take!(memory, memory_swap, cpu_quota, cpu_period, cpu_shares, cpuset_cpus, pids_limit);
+    take!(
+        memory,
+        memory_swap,
+        cpu_quota,
+        cpu_period,
+        cpu_shares,
+        cpuset_cpus,
+        pids_limit
+    );
 }

@@ -45,8 +45,8 @@ pub fn attached(p: Prepared) -> Result<i32> {
 /// command runs (or failed to start, with its error).
 pub fn detached(p: Prepared) -> Result<()> {
     // Forked before anything starts threads (no D-Bus yet): see launch::clone.
-    let (report_r, report_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
-        .map_err(launch::sys("pipe"))?;
+    let (report_r, report_w) =
+        nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(launch::sys("pipe"))?;
     // SAFETY: mdrun is single-threaded here; the child only runs mdrun's own code.
     match unsafe { fork() }.map_err(launch::sys("fork supervisor"))? {
         ForkResult::Child => {
@@ -74,7 +74,11 @@ pub fn detached(p: Prepared) -> Result<()> {
 /// `run -d` that forked it once the command runs, then waits for it to end.
 fn supervisor(p: Prepared, report: OwnedFd) -> ! {
     let _ = nix::unistd::setsid();
-    if let Ok(null) = std::fs::OpenOptions::new().read(true).write(true).open("/dev/null") {
+    if let Ok(null) = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/null")
+    {
         use std::os::fd::AsRawFd;
         for fd in 0..3 {
             // SAFETY: dup2 onto standard descriptor numbers.
@@ -119,12 +123,21 @@ fn read_report(fd: &OwnedFd) -> Result<()> {
     }
     match out.split_first() {
         Some((0, _)) => Ok(()),
-        Some((code, msg)) => Err(Error::Exec { code: *code as i32, message: String::from_utf8_lossy(msg).into_owned() }),
-        None => Err(Error::Usage("the container's supervisor died while starting it".into())),
+        Some((code, msg)) => Err(Error::Exec {
+            code: *code as i32,
+            message: String::from_utf8_lossy(msg).into_owned(),
+        }),
+        None => Err(Error::Usage(
+            "the container's supervisor died while starting it".into(),
+        )),
     }
 }
 
-fn launch_and_wait(mut p: Prepared, attached: bool, on_running: impl FnOnce(&Record)) -> Result<ExitStatus> {
+fn launch_and_wait(
+    mut p: Prepared,
+    attached: bool,
+    on_running: impl FnOnce(&Record),
+) -> Result<ExitStatus> {
     let record = &mut p.record;
     signals::block().map_err(launch::sys("block signals"))?;
     let spawned = launch::spawn(&p.plan)?;
@@ -176,7 +189,11 @@ fn launch_and_wait(mut p: Prepared, attached: bool, on_running: impl FnOnce(&Rec
         dir: p.dirs.data.clone(),
     };
     let mut sink = logs::open(record.log_driver, &ctx).unwrap_or_else(|_| Box::new(logs::Discard));
-    let stop_secs = record.spec.as_ref().and_then(|s| s.stop_timeout).unwrap_or(DEFAULT_STOP_TIMEOUT);
+    let stop_secs = record
+        .spec
+        .as_ref()
+        .and_then(|s| s.stop_timeout)
+        .unwrap_or(DEFAULT_STOP_TIMEOUT);
     let attach = Attach {
         stdin: attached && p.interactive,
         stop_timeout: Some(std::time::Duration::from_secs(stop_secs)),

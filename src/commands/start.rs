@@ -15,7 +15,9 @@ pub fn run(args: &StartArgs) -> Result<i32> {
     let global = GlobalConfig::load()?;
     let paths = Paths::new(&global.root, &global.run_root);
     if args.attach && args.containers.len() > 1 {
-        return Err(Error::Usage("you cannot start and attach multiple containers at once".into()));
+        return Err(Error::Usage(
+            "you cannot start and attach multiple containers at once".into(),
+        ));
     }
     let store = Store::new(paths.clone());
     for query in &args.containers {
@@ -26,10 +28,12 @@ pub fn run(args: &StartArgs) -> Result<i32> {
             println!("{query}");
             continue;
         }
-        let mut spec = record
-            .spec
-            .clone()
-            .ok_or_else(|| Error::Usage(format!("container {} has no saved configuration; it cannot be started", record.name)))?;
+        let mut spec = record.spec.clone().ok_or_else(|| {
+            Error::Usage(format!(
+                "container {} has no saved configuration; it cannot be started",
+                record.name
+            ))
+        })?;
         spec.detach = !args.attach;
         spec.interactive = args.attach && args.interactive;
         let image = store.resolve(&record.image_id)?;
@@ -40,7 +44,15 @@ pub fn run(args: &StartArgs) -> Result<i32> {
             proxy
         });
         let capture = record.log_driver != logs::Driver::None || spec.detach;
-        let plan = plan(&spec, &store, &image, &dirs, volumes, record.hostname.clone(), capture);
+        let plan = plan(
+            &spec,
+            &store,
+            &image,
+            &dirs,
+            volumes,
+            record.hostname.clone(),
+            capture,
+        );
         record.detached = spec.detach;
         record.limits.restrict_devices = plan.process.security.device_filter;
         let manager = record.cgroup_manager;

@@ -44,9 +44,9 @@ pub use import::Imported;
 pub use layer_add::Committed;
 pub use layer_tar::Written;
 pub use load::Loaded;
-pub use save::Saved;
 pub use reference::Reference;
 pub use remove::Removed;
+pub use save::Saved;
 pub use store::Store;
 pub use unpack::Whiteouts;
 

@@ -22,9 +22,7 @@ pub fn clone_namespaces() -> Result<Option<Pid>, LaunchError> {
     let flags = FLAGS | libc::SIGCHLD as libc::c_ulong;
     // SAFETY: fork-like clone (null stack, no CLONE_VM), arguments as clone(2) documents for
     // x86_64 and aarch64 (flags, stack, parent_tid, child_tid, tls); see the note above on threads.
-    let ret = unsafe {
-        libc::syscall(libc::SYS_clone, flags, 0usize, 0usize, 0usize, 0usize)
-    };
+    let ret = unsafe { libc::syscall(libc::SYS_clone, flags, 0usize, 0usize, 0usize, 0usize) };
     match ret {
         -1 => Err(sys("clone")(nix::Error::last())),
         0 => Ok(None),

@@ -13,8 +13,13 @@ const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/s
 /// Only returns on failure: (exit code, message). `user` overrides the plan's (`exec -u`).
 pub fn exec(plan: &ProcessPlan, user: Option<&str>) -> (u8, String) {
     nix::sys::stat::umask(Mode::from_bits_truncate(0o022));
-    if let Err(e) = std::fs::create_dir_all(&plan.cwd).and_then(|_| std::env::set_current_dir(&plan.cwd)) {
-        return (125, format!("working directory {}: {e}", plan.cwd.display()));
+    if let Err(e) =
+        std::fs::create_dir_all(&plan.cwd).and_then(|_| std::env::set_current_dir(&plan.cwd))
+    {
+        return (
+            125,
+            format!("working directory {}: {e}", plan.cwd.display()),
+        );
     }
     // Capabilities, user, no_new_privs and seccomp: after the working directory is made
     // (as root, like docker), before the command is looked up (as the user it runs as).
@@ -22,7 +27,10 @@ pub fn exec(plan: &ProcessPlan, user: Option<&str>) -> (u8, String) {
         return (125, e.to_string());
     }
     let Some(cmd) = plan.args.first() else {
-        return (125, "no command given and the image has no default command".into());
+        return (
+            125,
+            "no command given and the image has no default command".into(),
+        );
     };
     let path_var = plan
         .env
@@ -40,7 +48,14 @@ pub fn exec(plan: &ProcessPlan, user: Option<&str>) -> (u8, String) {
     // Close every descriptor mdrun had beyond stdio at exec time (the status pipe among
     // them, which is how mdrun learns that exec succeeded).
     // SAFETY: close_range with CLOSE_RANGE_CLOEXEC only sets flags on our own descriptors.
-    unsafe { libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, libc::CLOSE_RANGE_CLOEXEC) };
+    unsafe {
+        libc::syscall(
+            libc::SYS_close_range,
+            3u32,
+            u32::MAX,
+            libc::CLOSE_RANGE_CLOEXEC,
+        )
+    };
     let Ok(prog) = CString::new(program.as_os_str().as_encoded_bytes()) else {
         return (125, format!("bad program path {program:?}"));
     };
@@ -67,7 +82,13 @@ fn lookup(cmd: &str, path_var: &str) -> Result<PathBuf, (u8, String)> {
         }
     }
     match not_executable {
-        Some(p) => Err((126, format!("exec {cmd:?}: {} is not executable", p.display()))),
-        None => Err((127, format!("exec {cmd:?}: executable file not found in $PATH"))),
+        Some(p) => Err((
+            126,
+            format!("exec {cmd:?}: {} is not executable", p.display()),
+        )),
+        None => Err((
+            127,
+            format!("exec {cmd:?}: executable file not found in $PATH"),
+        )),
     }
 }

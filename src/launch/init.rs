@@ -5,7 +5,7 @@
 use super::exec;
 use super::sync::ChildEnd;
 use crate::rootfs;
-use nix::sys::signal::{sigprocmask, SigSet, SigmaskHow, Signal, SigHandler, signal};
+use nix::sys::signal::{signal, sigprocmask, SigHandler, SigSet, SigmaskHow, Signal};
 use std::ffi::CString;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::PathBuf;
@@ -29,7 +29,12 @@ pub struct ProcessPlan {
     pub security: crate::security::SecurityPlan,
 }
 
-pub fn run(plan: &super::LaunchPlan, sync: ChildEnd, tty_sock: Option<OwnedFd>, output: Option<[OwnedFd; 2]>) -> ! {
+pub fn run(
+    plan: &super::LaunchPlan,
+    sync: ChildEnd,
+    tty_sock: Option<OwnedFd>,
+    output: Option<[OwnedFd; 2]>,
+) -> ! {
     if let Some([out, err]) = output {
         for (fd, target) in [(out, 1), (err, 2)] {
             if let Err(e) = dup_onto(&fd, target) {
@@ -54,7 +59,11 @@ pub fn run(plan: &super::LaunchPlan, sync: ChildEnd, tty_sock: Option<OwnedFd>, 
     sync.fail(code, &msg)
 }
 
-fn prepare(plan: &super::LaunchPlan, sync: &ChildEnd, tty_sock: Option<OwnedFd>) -> Result<(), String> {
+fn prepare(
+    plan: &super::LaunchPlan,
+    sync: &ChildEnd,
+    tty_sock: Option<OwnedFd>,
+) -> Result<(), String> {
     let _ = sync;
     // Die with mdrun: an attached container must not outlive the runtime that owns it.
     // SAFETY: prctl(PR_SET_PDEATHSIG) takes a signal number and changes only this process.
@@ -73,7 +82,8 @@ fn prepare(plan: &super::LaunchPlan, sync: &ChildEnd, tty_sock: Option<OwnedFd>)
 
     rootfs::setup(&plan.rootfs).map_err(|e| e.to_string())?;
     if let Some(sock) = tty_sock {
-        let master = super::pty::open_in_container().map_err(|e| format!("allocate terminal in /dev/pts: {e}"))?;
+        let master = super::pty::open_in_container()
+            .map_err(|e| format!("allocate terminal in /dev/pts: {e}"))?;
         super::pty::send_fd(&sock, &master).map_err(|e| format!("send terminal to mdrun: {e}"))?;
     }
     nix::unistd::sethostname(&plan.process.hostname).map_err(|e| format!("sethostname: {e}"))?;
@@ -92,6 +102,8 @@ fn dup_onto(fd: &OwnedFd, target: i32) -> nix::Result<()> {
 pub(crate) fn cstrings(items: &[String]) -> Result<Vec<CString>, String> {
     items
         .iter()
-        .map(|s| CString::new(s.as_bytes()).map_err(|_| format!("argument contains a NUL byte: {s:?}")))
+        .map(|s| {
+            CString::new(s.as_bytes()).map_err(|_| format!("argument contains a NUL byte: {s:?}"))
+        })
         .collect()
 }

@@ -7,7 +7,7 @@ use super::sync::{self, ChildEnd};
 use super::{exec, pty, sys, LaunchError, Running};
 use nix::fcntl::OFlag;
 use nix::sched::{setns, CloneFlags};
-use nix::sys::signal::{sigprocmask, signal, SigHandler, SigSet, SigmaskHow, Signal};
+use nix::sys::signal::{signal, sigprocmask, SigHandler, SigSet, SigmaskHow, Signal};
 use nix::sys::stat::Mode;
 use nix::unistd::{fork, ForkResult};
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -35,7 +35,12 @@ const NAMESPACES: &[(&str, CloneFlags)] = &[
 ];
 
 fn open(path: &str, flags: OFlag) -> Result<OwnedFd, LaunchError> {
-    nix::fcntl::open(path, flags | OFlag::O_CLOEXEC, Mode::empty()).map_err(|source| LaunchError::Open { path: path.into(), source })
+    nix::fcntl::open(path, flags | OFlag::O_CLOEXEC, Mode::empty()).map_err(|source| {
+        LaunchError::Open {
+            path: path.into(),
+            source,
+        }
+    })
 }
 
 /// Start the process; returns it running (exec done) or the reason it could not start.
@@ -43,9 +48,14 @@ pub fn spawn(plan: &JoinPlan) -> Result<Running, LaunchError> {
     let pid = plan.target;
     let ns: Vec<(OwnedFd, CloneFlags)> = NAMESPACES
         .iter()
-        .map(|(name, flag)| open(&format!("/proc/{pid}/ns/{name}"), OFlag::O_RDONLY).map(|fd| (fd, *flag)))
+        .map(|(name, flag)| {
+            open(&format!("/proc/{pid}/ns/{name}"), OFlag::O_RDONLY).map(|fd| (fd, *flag))
+        })
         .collect::<Result<_, _>>()?;
-    let root = open(&format!("/proc/{pid}/root"), OFlag::O_RDONLY | OFlag::O_DIRECTORY)?;
+    let root = open(
+        &format!("/proc/{pid}/root"),
+        OFlag::O_RDONLY | OFlag::O_DIRECTORY,
+    )?;
     let procs: Vec<OwnedFd> = plan
         .cgroups
         .iter()
@@ -56,7 +66,11 @@ pub fn spawn(plan: &JoinPlan) -> Result<Running, LaunchError> {
     setns(&pidns, CloneFlags::CLONE_NEWPID).map_err(sys("setns pid"))?;
 
     let (mut parent_end, child_end) = sync::channel()?;
-    let tty = if plan.process.tty { Some(pty::channel()?) } else { None };
+    let tty = if plan.process.tty {
+        Some(pty::channel()?)
+    } else {
+        None
+    };
     // SAFETY: mdrun is single-threaded here (no D-Bus connection in exec).
     match unsafe { fork() }.map_err(sys("fork"))? {
         ForkResult::Child => {
@@ -77,7 +91,11 @@ pub fn spawn(plan: &JoinPlan) -> Result<Running, LaunchError> {
                 let _ = nix::sys::wait::waitpid(child, None);
                 return Err(e);
             }
-            Ok(Running { pid: child, pty_master, output: None })
+            Ok(Running {
+                pid: child,
+                pty_master,
+                output: None,
+            })
         }
     }
 }
@@ -107,7 +125,10 @@ fn child(
     }
     // SAFETY: fchdir to a directory fd we own, then chroot to it: the container's root.
     if unsafe { libc::fchdir(root.as_raw_fd()) } < 0 || nix::unistd::chroot(".").is_err() {
-        fail(format!("enter the container's root: {}", nix::Error::last()));
+        fail(format!(
+            "enter the container's root: {}",
+            nix::Error::last()
+        ));
     }
     let _ = nix::unistd::setsid();
     if let Some(sock) = tty_sock {

@@ -30,7 +30,10 @@ pub enum LaunchError {
     #[error("{message}")]
     Exec { code: i32, message: String },
     #[error("{step}: {source}")]
-    Sys { step: &'static str, source: nix::Error },
+    Sys {
+        step: &'static str,
+        source: nix::Error,
+    },
     #[error("open {path}: {source}")]
     Open { path: String, source: nix::Error },
 }
@@ -74,7 +77,11 @@ fn output_pipe() -> Result<(OwnedFd, OwnedFd), LaunchError> {
 /// (`signals::block`) before this, and must be single-threaded.
 pub fn spawn(plan: &LaunchPlan) -> Result<Spawned, LaunchError> {
     let (parent_end, child_end) = sync::channel()?;
-    let tty = if plan.process.tty { Some(pty::channel()?) } else { None };
+    let tty = if plan.process.tty {
+        Some(pty::channel()?)
+    } else {
+        None
+    };
     let pipes = if plan.process.capture_output && !plan.process.tty {
         Some((output_pipe()?, output_pipe()?))
     } else {
@@ -95,7 +102,13 @@ pub fn spawn(plan: &LaunchPlan) -> Result<Spawned, LaunchError> {
             drop(child_end);
             let tty_sock = tty.map(|(parent, _child)| parent);
             let output = pipes.map(|((out_r, _), (err_r, _))| [out_r, err_r]);
-            Ok(Spawned { pid, sync: parent_end, tty_sock, output, released: false })
+            Ok(Spawned {
+                pid,
+                sync: parent_end,
+                tty_sock,
+                output,
+                released: false,
+            })
         }
     }
 }
@@ -116,7 +129,11 @@ impl Spawned {
             let _ = waitpid(pid, None);
             return Err(e);
         }
-        Ok(Running { pid, pty_master, output: self.output.take() })
+        Ok(Running {
+            pid,
+            pty_master,
+            output: self.output.take(),
+        })
     }
 }
 

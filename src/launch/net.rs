@@ -1,6 +1,6 @@
 //! Bring the loopback interface up in the container's new network namespace.
 
-use std::os::fd::{AsRawFd, OwnedFd, FromRawFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
 pub fn loopback_up() -> nix::Result<()> {
     // SAFETY: plain socket(2); the fd is owned right away.

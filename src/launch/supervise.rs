@@ -61,22 +61,45 @@ struct Source {
 /// and all of its output has been read.
 pub fn supervise(running: Running, attach: Attach<'_>) -> nix::Result<ExitStatus> {
     let sigfd = signals::signalfd()?;
-    let master_for_resize = running.pty_master.as_ref().map(|m| m.as_fd().try_clone_to_owned()).transpose().ok().flatten();
+    let master_for_resize = running
+        .pty_master
+        .as_ref()
+        .map(|m| m.as_fd().try_clone_to_owned())
+        .transpose()
+        .ok()
+        .flatten();
     let mut sources: Vec<Source> = Vec::new();
     if let Some(m) = running.pty_master {
-        sources.push(Source { fd: m, stream: Stream::Stdout, open: true });
+        sources.push(Source {
+            fd: m,
+            stream: Stream::Stdout,
+            open: true,
+        });
     }
     if let Some([out, err]) = running.output {
-        sources.push(Source { fd: out, stream: Stream::Stdout, open: true });
-        sources.push(Source { fd: err, stream: Stream::Stderr, open: true });
+        sources.push(Source {
+            fd: out,
+            stream: Stream::Stdout,
+            open: true,
+        });
+        sources.push(Source {
+            fd: err,
+            stream: Stream::Stderr,
+            open: true,
+        });
     }
     let _raw = match (&master_for_resize, attach.stdin) {
         (Some(_), true) => pty::RawMode::enter(),
         _ => None,
     };
     // SAFETY: fds 0, 1 and 2 stay open for the life of the process.
-    let (stdin, stdout, stderr) =
-        unsafe { (BorrowedFd::borrow_raw(0), BorrowedFd::borrow_raw(1), BorrowedFd::borrow_raw(2)) };
+    let (stdin, stdout, stderr) = unsafe {
+        (
+            BorrowedFd::borrow_raw(0),
+            BorrowedFd::borrow_raw(1),
+            BorrowedFd::borrow_raw(2),
+        )
+    };
     let mut stdin_open = master_for_resize.is_some() && attach.stdin;
     let mut status = None;
     let mut kill_at: Option<std::time::Instant> = None;
@@ -113,7 +136,8 @@ pub fn supervise(running: Running, attach: Attach<'_>) -> nix::Result<ExitStatus
                     kill_at = None;
                     continue;
                 }
-                PollTimeout::try_from(left.as_millis().clamp(1, 60_000) as i32).unwrap_or(PollTimeout::from(1000u16))
+                PollTimeout::try_from(left.as_millis().clamp(1, 60_000) as i32)
+                    .unwrap_or(PollTimeout::from(1000u16))
             }
             (None, None) => PollTimeout::NONE,
         };
@@ -123,7 +147,10 @@ pub fn supervise(running: Running, attach: Attach<'_>) -> nix::Result<ExitStatus
             Err(nix::Error::EINTR) => continue,
             Err(e) => return Err(e),
         }
-        let ready: Vec<bool> = fds.iter().map(|f| f.revents().is_some_and(|r| !r.is_empty())).collect();
+        let ready: Vec<bool> = fds
+            .iter()
+            .map(|f| f.revents().is_some_and(|r| !r.is_empty()))
+            .collect();
         drop(fds);
         if ready[0] {
             while let Ok(Some(info)) = sigfd.read_signal() {
@@ -147,7 +174,11 @@ pub fn supervise(running: Running, attach: Attach<'_>) -> nix::Result<ExitStatus
                 Ok(n) => {
                     attach.sink.write(src.stream, &buf[..n]);
                     if attach.echo {
-                        let out = if src.stream == Stream::Stderr { stderr } else { stdout };
+                        let out = if src.stream == Stream::Stderr {
+                            stderr
+                        } else {
+                            stdout
+                        };
                         write_all(out, &buf[..n]);
                     }
                 }
@@ -199,7 +230,9 @@ fn reap(pid: nix::unistd::Pid) -> nix::Result<Option<ExitStatus>> {
 }
 
 fn handle_signal(signo: i32, pid: nix::unistd::Pid, master: Option<&OwnedFd>) {
-    let Ok(sig) = Signal::try_from(signo) else { return };
+    let Ok(sig) = Signal::try_from(signo) else {
+        return;
+    };
     match sig {
         Signal::SIGCHLD => {}
         Signal::SIGWINCH => {

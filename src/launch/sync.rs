@@ -22,7 +22,16 @@ pub struct ChildEnd {
 pub fn channel() -> Result<(ParentEnd, ChildEnd), LaunchError> {
     let (go_r, go_w) = pipe2(OFlag::O_CLOEXEC).map_err(sys("pipe"))?;
     let (st_r, st_w) = pipe2(OFlag::O_CLOEXEC).map_err(sys("pipe"))?;
-    Ok((ParentEnd { go: Some(go_w), status: st_r }, ChildEnd { go: go_r, status: st_w }))
+    Ok((
+        ParentEnd {
+            go: Some(go_w),
+            status: st_r,
+        },
+        ChildEnd {
+            go: go_r,
+            status: st_w,
+        },
+    ))
 }
 
 fn read_all(fd: &OwnedFd) -> Vec<u8> {

@@ -34,15 +34,26 @@ fn mkdir(path: &str, mode: u32) -> Result<(), RootfsError> {
 pub fn populate() -> Result<(), RootfsError> {
     let nosuid = MsFlags::MS_NOSUID;
     mkdir("/dev", 0o755)?;
-    mount(Some("tmpfs"), "/dev", Some("tmpfs"), nosuid | MsFlags::MS_STRICTATIME, Some("mode=755,size=65536k"))
-        .at("mount tmpfs on", "/dev")?;
+    mount(
+        Some("tmpfs"),
+        "/dev",
+        Some("tmpfs"),
+        nosuid | MsFlags::MS_STRICTATIME,
+        Some("mode=755,size=65536k"),
+    )
+    .at("mount tmpfs on", "/dev")?;
     // The umask would strip the 0666; mknod's mode is exactly what we want, so clear it here
     // (the init sets the container's umask again before exec).
     let old = nix::sys::stat::umask(Mode::empty());
     for (name, major, minor) in DEVICES {
         let path = Path::new("/dev").join(name);
-        mknod(&path, SFlag::S_IFCHR, Mode::from_bits_truncate(0o666), makedev(*major, *minor))
-            .at("mknod", &path)?;
+        mknod(
+            &path,
+            SFlag::S_IFCHR,
+            Mode::from_bits_truncate(0o666),
+            makedev(*major, *minor),
+        )
+        .at("mknod", &path)?;
     }
     nix::sys::stat::umask(old);
     mkdir("/dev/pts", 0o755)?;

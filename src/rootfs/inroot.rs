@@ -17,12 +17,18 @@ fn how() -> OpenHow {
 /// `mkdir -p` of `path` (absolute, as seen in the container) under `root`, returning an
 /// O_PATH descriptor of the final directory.
 pub fn mkdir_all(root: &Path, path: &Path) -> Result<OwnedFd, RootfsError> {
-    let root_fd = nix::fcntl::open(root, OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC, Mode::empty())
-        .at("open", root)?;
+    let root_fd = nix::fcntl::open(
+        root,
+        OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .at("open", root)?;
     let mut sofar = PathBuf::from("/");
     let mut fd = openat2(root_fd.as_fd(), "/", how()).at("open", root)?;
     for comp in path.components() {
-        let Component::Normal(name) = comp else { continue };
+        let Component::Normal(name) = comp else {
+            continue;
+        };
         sofar.push(name);
         match openat2(root_fd.as_fd(), &sofar, how()) {
             Ok(next) => fd = next,
@@ -31,14 +37,23 @@ pub fn mkdir_all(root: &Path, path: &Path) -> Result<OwnedFd, RootfsError> {
                 // cannot escape whatever the name is (it is one plain component).
                 match nix::sys::stat::mkdirat(fd.as_fd(), name, Mode::from_bits_truncate(0o755)) {
                     Ok(()) | Err(nix::Error::EEXIST) => {}
-                    Err(e) => return Err(e).at("mkdir", root.join(sofar.strip_prefix("/").unwrap_or(&sofar))),
+                    Err(e) => {
+                        return Err(e).at(
+                            "mkdir",
+                            root.join(sofar.strip_prefix("/").unwrap_or(&sofar)),
+                        )
+                    }
                 }
                 // Still missing after mkdir said it exists: a symlink whose target (resolved
                 // inside the root) does not exist. Refuse rather than guess.
-                fd = openat2(root_fd.as_fd(), &sofar, how())
-                    .at("open (dangling symlink?)", root.join(sofar.strip_prefix("/").unwrap_or(&sofar)))?;
+                fd = openat2(root_fd.as_fd(), &sofar, how()).at(
+                    "open (dangling symlink?)",
+                    root.join(sofar.strip_prefix("/").unwrap_or(&sofar)),
+                )?;
             }
-            Err(e) => return Err(e).at("open", root.join(sofar.strip_prefix("/").unwrap_or(&sofar))),
+            Err(e) => {
+                return Err(e).at("open", root.join(sofar.strip_prefix("/").unwrap_or(&sofar)))
+            }
         }
     }
     Ok(fd)

@@ -7,7 +7,9 @@ use std::path::Path;
 fn ensure_dir(path: &str) -> Result<(), RootfsError> {
     match std::fs::create_dir_all(path) {
         Ok(()) => Ok(()),
-        Err(e) => Err(nix::Error::from_raw(e.raw_os_error().unwrap_or(libc::EIO))).at("mkdir", path),
+        Err(e) => {
+            Err(nix::Error::from_raw(e.raw_os_error().unwrap_or(libc::EIO))).at("mkdir", path)
+        }
     }
 }
 
@@ -23,7 +25,8 @@ pub fn mount_proc() -> Result<(), RootfsError> {
 pub fn mount_sys() -> Result<(), RootfsError> {
     ensure_dir("/sys")?;
     let flags = MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC | MsFlags::MS_NODEV;
-    mount(Some("sysfs"), "/sys", Some("sysfs"), flags, None::<&str>).at("mount sysfs on", "/sys")?;
+    mount(Some("sysfs"), "/sys", Some("sysfs"), flags, None::<&str>)
+        .at("mount sysfs on", "/sys")?;
     remount_read_only(Path::new("/sys"), flags)
 }
 

@@ -29,7 +29,11 @@ pub(crate) trait NixContext<T> {
 
 impl<T> NixContext<T> for nix::Result<T> {
     fn at(self, step: &'static str, path: impl Into<PathBuf>) -> Result<T, RootfsError> {
-        self.map_err(|source| RootfsError { step, path: path.into(), source })
+        self.map_err(|source| RootfsError {
+            step,
+            path: path.into(),
+            source,
+        })
     }
 }
 

@@ -26,7 +26,9 @@ pub fn options(plan: &RootfsPlan) -> String {
 
 /// overlayfs splits its options on `,` and lowerdir on `:`; both need a backslash escape.
 fn escape(path: &str) -> String {
-    path.replace('\\', "\\\\").replace(',', "\\,").replace(':', "\\:")
+    path.replace('\\', "\\\\")
+        .replace(',', "\\,")
+        .replace(':', "\\:")
 }
 
 pub fn mount(plan: &RootfsPlan) -> Result<(), RootfsError> {

@@ -11,15 +11,27 @@ const OLD_ROOT: &str = ".pivot_root";
 /// Stop mount events from propagating back to the host (systemd makes `/` shared; without
 /// this our overlay and binds would appear in the host's mount table).
 pub fn make_private() -> Result<(), RootfsError> {
-    mount(None::<&str>, "/", None::<&str>, MsFlags::MS_REC | MsFlags::MS_PRIVATE, None::<&str>)
-        .at("make / rprivate", "/")
+    mount(
+        None::<&str>,
+        "/",
+        None::<&str>,
+        MsFlags::MS_REC | MsFlags::MS_PRIVATE,
+        None::<&str>,
+    )
+    .at("make / rprivate", "/")
 }
 
 /// pivot_root(2) needs new_root to be a mount point, and not on the same mount as the old
 /// root: binding it onto itself guarantees both, whatever it is.
 pub fn enter(root: &Path) -> Result<(), RootfsError> {
-    mount(Some(root), root, None::<&str>, MsFlags::MS_BIND | MsFlags::MS_REC, None::<&str>)
-        .at("bind new root onto itself", root)?;
+    mount(
+        Some(root),
+        root,
+        None::<&str>,
+        MsFlags::MS_BIND | MsFlags::MS_REC,
+        None::<&str>,
+    )
+    .at("bind new root onto itself", root)?;
     nix::unistd::chdir(root).at("chdir", root)?;
     match nix::unistd::mkdir(OLD_ROOT, Mode::from_bits_truncate(0o700)) {
         Ok(()) | Err(nix::Error::EEXIST) => {}

@@ -15,8 +15,14 @@ pub fn mount_all(root: &Path, volumes: &[Mount]) -> Result<(), RootfsError> {
         }
         let target = mkdir_all(root, &vol.target)?;
         let shown = root.join(vol.target.strip_prefix("/").unwrap_or(&vol.target));
-        mount(Some(&vol.source), &fd_path(&target), None::<&str>, MsFlags::MS_BIND | MsFlags::MS_REC, None::<&str>)
-            .at("bind mount volume on", &shown)?;
+        mount(
+            Some(&vol.source),
+            &fd_path(&target),
+            None::<&str>,
+            MsFlags::MS_BIND | MsFlags::MS_REC,
+            None::<&str>,
+        )
+        .at("bind mount volume on", &shown)?;
         drop(target);
         if vol.read_only {
             // Resolve again: the descriptor above is the directory *under* the new mount.
@@ -38,8 +44,13 @@ fn mount_file(root: &Path, vol: &Mount) -> Result<(), RootfsError> {
     };
     let dir = mkdir_all(root, parent)?;
     // O_PATH parent descriptors cannot create files: reopen it as a directory.
-    let dir = nix::fcntl::openat(&dir, ".", OFlag::O_DIRECTORY | OFlag::O_CLOEXEC, Mode::empty())
-        .at("open", &shown)?;
+    let dir = nix::fcntl::openat(
+        &dir,
+        ".",
+        OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .at("open", &shown)?;
     let file = nix::fcntl::openat(
         &dir,
         name,
@@ -47,6 +58,12 @@ fn mount_file(root: &Path, vol: &Mount) -> Result<(), RootfsError> {
         Mode::from_bits_truncate(0o600),
     )
     .at("create mount point", &shown)?;
-    mount(Some(&vol.source), &fd_path(&file), None::<&str>, MsFlags::MS_BIND, None::<&str>)
-        .at("bind mount file on", &shown)
+    mount(
+        Some(&vol.source),
+        &fd_path(&file),
+        None::<&str>,
+        MsFlags::MS_BIND,
+        None::<&str>,
+    )
+    .at("bind mount file on", &shown)
 }

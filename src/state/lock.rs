@@ -20,8 +20,11 @@ impl StoreLock {
             .write(true)
             .open(&path)
             .map_err(io("open", &path))?;
-        let lock = Flock::lock(file, FlockArg::LockExclusive)
-            .map_err(|(_, e)| StateError::Io { step: "flock", path: path.clone(), source: e.into() })?;
+        let lock = Flock::lock(file, FlockArg::LockExclusive).map_err(|(_, e)| StateError::Io {
+            step: "flock",
+            path: path.clone(),
+            source: e.into(),
+        })?;
         Ok(StoreLock { _lock: lock })
     }
 }

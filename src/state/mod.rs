@@ -22,9 +22,16 @@ pub(crate) use record::tests::sample as sample_record;
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
     #[error("{step} {path}: {source}")]
-    Io { step: &'static str, path: std::path::PathBuf, source: std::io::Error },
+    Io {
+        step: &'static str,
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
     #[error("parse {path}: {source}")]
-    Json { path: std::path::PathBuf, source: serde_json::Error },
+    Json {
+        path: std::path::PathBuf,
+        source: serde_json::Error,
+    },
     #[error("the name {name:?} is already in use by container {id}")]
     NameInUse { name: String, id: String },
     #[error("no such container {query:?}")]
@@ -46,10 +53,18 @@ pub enum StateError {
     StillRunning { name: String, pid: i32, secs: u64 },
     /// Signalling the container's init failed.
     #[error("{step} {pid} (init of container {name:?}): {source}")]
-    Signal { step: &'static str, name: String, pid: i32, source: std::io::Error },
+    Signal {
+        step: &'static str,
+        name: String,
+        pid: i32,
+        source: std::io::Error,
+    },
 }
 
-pub(crate) fn io(step: &'static str, path: &std::path::Path) -> impl FnOnce(std::io::Error) -> StateError {
+pub(crate) fn io(
+    step: &'static str,
+    path: &std::path::Path,
+) -> impl FnOnce(std::io::Error) -> StateError {
     let path = path.to_path_buf();
     move |source| StateError::Io { step, path, source }
 }

@@ -15,7 +15,12 @@ const NOUNS: &[&str] = &[
 /// caller still checks uniqueness under the store lock.
 pub fn generate_name(id: &str) -> String {
     let n = u64::from_str_radix(&id[..8.min(id.len())], 16).unwrap_or(0) as usize;
-    format!("{}_{}_{}", ADJECTIVES[n % ADJECTIVES.len()], NOUNS[(n / 31) % NOUNS.len()], &id[8..12.min(id.len())])
+    format!(
+        "{}_{}_{}",
+        ADJECTIVES[n % ADJECTIVES.len()],
+        NOUNS[(n / 31) % NOUNS.len()],
+        &id[8..12.min(id.len())]
+    )
 }
 
 #[cfg(test)]

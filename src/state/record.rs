@@ -83,8 +83,10 @@ impl Record {
     pub fn save(&self, dir: &Path) -> Result<(), StateError> {
         let path = Self::file(dir);
         let tmp = dir.join(".container.json.tmp");
-        let data = serde_json::to_vec(self)
-            .map_err(|source| StateError::Json { path: path.clone(), source })?;
+        let data = serde_json::to_vec(self).map_err(|source| StateError::Json {
+            path: path.clone(),
+            source,
+        })?;
         std::fs::write(&tmp, data).map_err(io("write", &tmp))?;
         std::fs::rename(&tmp, &path).map_err(io("rename", &path))
     }
@@ -98,7 +100,9 @@ impl Record {
     /// Every record under `containers_dir` (directories without a readable record are skipped:
     /// they belong to a `run` that is still starting or was killed half-way).
     pub fn list(containers_dir: &Path) -> Vec<Record> {
-        let Ok(entries) = std::fs::read_dir(containers_dir) else { return Vec::new() };
+        let Ok(entries) = std::fs::read_dir(containers_dir) else {
+            return Vec::new();
+        };
         entries
             .flatten()
             .filter(|e| e.file_type().map(|t| t.is_dir()).unwrap_or(false))
@@ -108,8 +112,14 @@ impl Record {
 
     /// Under the store lock: fail when another container has this name.
     pub fn check_name_free(containers_dir: &Path, name: &str) -> Result<(), StateError> {
-        match Record::list(containers_dir).into_iter().find(|r| r.name == name) {
-            Some(r) => Err(StateError::NameInUse { name: name.into(), id: r.id[..12].into() }),
+        match Record::list(containers_dir)
+            .into_iter()
+            .find(|r| r.name == name)
+        {
+            Some(r) => Err(StateError::NameInUse {
+                name: name.into(),
+                id: r.id[..12].into(),
+            }),
             None => Ok(()),
         }
     }

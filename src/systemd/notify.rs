@@ -53,7 +53,10 @@ impl NotifyProxy {
         // longer: bind through a descriptor of the directory instead.
         let dir = std::fs::File::open(path.parent().unwrap_or(std::path::Path::new("/")))?;
         let name = path.file_name().unwrap_or_default().to_string_lossy();
-        let short = format!("/proc/self/fd/{}/{name}", std::os::fd::AsRawFd::as_raw_fd(&dir));
+        let short = format!(
+            "/proc/self/fd/{}/{name}",
+            std::os::fd::AsRawFd::as_raw_fd(&dir)
+        );
         let socket = std::os::unix::net::UnixDatagram::bind(short)?;
         socket.set_nonblocking(true)?;
         Ok(Some(NotifyProxy { socket, path }))
@@ -64,7 +67,11 @@ impl NotifyProxy {
         let mut buf = [0u8; 4096];
         while let Ok(n) = self.socket.recv(&mut buf) {
             if let Ok(text) = std::str::from_utf8(&buf[..n]) {
-                let states: Vec<NotifyState> = text.lines().filter(|l| !l.is_empty()).map(NotifyState::Custom).collect();
+                let states: Vec<NotifyState> = text
+                    .lines()
+                    .filter(|l| !l.is_empty())
+                    .map(NotifyState::Custom)
+                    .collect();
                 let _ = send(&states);
             }
         }

@@ -207,7 +207,8 @@ impl Scope {
 /// its cgroups. A unit that is already gone is not an error.
 pub fn stop_unit(name: &str) -> Result<(), SystemdError> {
     let conn = connect()?;
-    let manager = ManagerProxy::new(&conn).map_err(call_err("connect to", "org.freedesktop.systemd1"))?;
+    let manager =
+        ManagerProxy::new(&conn).map_err(call_err("connect to", "org.freedesktop.systemd1"))?;
     match manager.stop_unit(name, "replace") {
         Ok(_) => Ok(()),
         Err(zbus::Error::MethodError(err, _, _)) if err.as_str().ends_with("NoSuchUnit") => Ok(()),

@@ -3,28 +3,30 @@
 
 use std::path::PathBuf;
 
+/// Module errors are boxed: some (a D-Bus error, a TOML span) are large, and every
+/// `Result` in the crate carries this type.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error(transparent)]
-    Config(#[from] crate::config::ConfigError),
+    Config(Box<crate::config::ConfigError>),
     #[error(transparent)]
-    Parse(#[from] crate::parse::ParseError),
+    Parse(Box<crate::parse::ParseError>),
     #[error(transparent)]
-    Image(#[from] crate::image::ImageError),
+    Image(Box<crate::image::ImageError>),
     #[error(transparent)]
-    Cgroup(#[from] crate::cgroups::CgroupError),
+    Cgroup(Box<crate::cgroups::CgroupError>),
     #[error(transparent)]
-    Launch(#[from] crate::launch::LaunchError),
+    Launch(Box<crate::launch::LaunchError>),
     #[error(transparent)]
-    State(#[from] crate::state::StateError),
+    State(Box<crate::state::StateError>),
     #[error(transparent)]
-    Rootfs(#[from] crate::rootfs::RootfsError),
+    Rootfs(Box<crate::rootfs::RootfsError>),
     #[error(transparent)]
-    Systemd(#[from] crate::systemd::SystemdError),
+    Systemd(Box<crate::systemd::SystemdError>),
     #[error(transparent)]
-    Log(#[from] crate::logs::LogError),
+    Log(Box<crate::logs::LogError>),
     #[error(transparent)]
-    Security(#[from] crate::security::SecurityError),
+    Security(Box<crate::security::SecurityError>),
     #[error("{step} {path}: {source}")]
     Io {
         step: &'static str,
@@ -49,9 +51,72 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Exec { code, .. } => *code,
-            Error::Launch(crate::launch::LaunchError::Exec { code, .. }) => *code,
+            Error::Launch(e) => match **e {
+                crate::launch::LaunchError::Exec { code, .. } => code,
+                _ => 125,
+            },
             _ => 125,
         }
+    }
+}
+
+impl From<crate::config::ConfigError> for Error {
+    fn from(e: crate::config::ConfigError) -> Self {
+        Error::Config(Box::new(e))
+    }
+}
+
+impl From<crate::parse::ParseError> for Error {
+    fn from(e: crate::parse::ParseError) -> Self {
+        Error::Parse(Box::new(e))
+    }
+}
+
+impl From<crate::image::ImageError> for Error {
+    fn from(e: crate::image::ImageError) -> Self {
+        Error::Image(Box::new(e))
+    }
+}
+
+impl From<crate::cgroups::CgroupError> for Error {
+    fn from(e: crate::cgroups::CgroupError) -> Self {
+        Error::Cgroup(Box::new(e))
+    }
+}
+
+impl From<crate::launch::LaunchError> for Error {
+    fn from(e: crate::launch::LaunchError) -> Self {
+        Error::Launch(Box::new(e))
+    }
+}
+
+impl From<crate::state::StateError> for Error {
+    fn from(e: crate::state::StateError) -> Self {
+        Error::State(Box::new(e))
+    }
+}
+
+impl From<crate::rootfs::RootfsError> for Error {
+    fn from(e: crate::rootfs::RootfsError) -> Self {
+        Error::Rootfs(Box::new(e))
+    }
+}
+
+impl From<crate::systemd::SystemdError> for Error {
+    fn from(e: crate::systemd::SystemdError) -> Self {
+        Error::Systemd(Box::new(e))
+    }
+}
+
+impl From<crate::logs::LogError> for Error {
+    fn from(e: crate::logs::LogError) -> Self {
+        Error::Log(Box::new(e))
+    }
+}
+
+impl From<crate::security::SecurityError> for Error {
+    fn from(e: crate::security::SecurityError) -> Self {
+        Error::Security(Box::new(e))
     }
 }
 

@@ -38,7 +38,7 @@ pub fn run(args: &InspectArgs) -> Result<i32> {
 pub fn describe(paths: &Paths, target: &str) -> Result<serde_json::Value> {
     match cleanup::lookup(paths, target) {
         Ok((record, _)) => Ok(serde_json::to_value(record).expect("records serialize")),
-        Err(Error::State(StateError::NoSuchContainer { .. })) => {
+        Err(Error::State(e)) if matches!(*e, StateError::NoSuchContainer { .. }) => {
             match Store::new(paths.clone()).resolve(target) {
                 Ok(image) => Ok(serde_json::to_value(image).expect("images serialize")),
                 Err(

@@ -12,20 +12,24 @@ pub use scope::{connect, stop_unit, Scope};
 
 use std::path::Path;
 
+/// zbus errors are large: boxed, so that every `Result` stays small.
 #[derive(Debug, thiserror::Error)]
 pub enum SystemdError {
     #[error("connect to the system bus: {source}")]
-    Connect { source: zbus::Error },
+    Connect { source: Box<zbus::Error> },
     #[error("systemd: {step} {what}: {source}")]
     Call {
         step: &'static str,
         what: String,
-        source: zbus::Error,
+        source: Box<zbus::Error>,
     },
     #[error("systemd unit {unit} already exists (another container, or a leftover that is still running)")]
     UnitExists { unit: String },
     #[error("systemd refused to start {unit}: {source}")]
-    Rejected { unit: String, source: zbus::Error },
+    Rejected {
+        unit: String,
+        source: Box<zbus::Error>,
+    },
     #[error("systemd slice {slice} does not exist (no unit file, not active); create it or set `slice` in mdrun.toml")]
     NoSuchSlice { slice: String },
     #[error("starting {unit}: systemd's job ended with {result:?}, not \"done\" (see journalctl -u {unit})")]

@@ -34,7 +34,9 @@ pub struct Scope {
 pub fn connect() -> Result<Connection, SystemdError> {
     zbus::blocking::connection::Builder::system()
         .and_then(|b| b.method_timeout(START_TIMEOUT).build())
-        .map_err(|source| SystemdError::Connect { source })
+        .map_err(|source| SystemdError::Connect {
+            source: Box::new(source),
+        })
 }
 
 /// Start `spec` as a transient scope and wait for its start job to end in "done".
@@ -76,7 +78,7 @@ fn start_subscribed(
             },
             false => SystemdError::Rejected {
                 unit: spec.unit.clone(),
-                source,
+                source: Box::new(source),
             },
         })?;
     let deadline = async_io::Timer::after(START_TIMEOUT);
@@ -135,7 +137,7 @@ fn check_slice(
         .load_unit(slice)
         .map_err(|source| SystemdError::Rejected {
             unit: slice.to_string(),
-            source,
+            source: Box::new(source),
         })?;
     let get = |prop: &str| unit_property(conn, &path, "org.freedesktop.systemd1.Unit", prop);
     let fragment = get("FragmentPath")?;
@@ -174,12 +176,12 @@ fn unit_property(
     let value = props.get(iface, prop).map_err(|e| SystemdError::Call {
         step: "Get",
         what: format!("{prop} of {}", path.as_str()),
-        source: e.into(),
+        source: Box::new(e.into()),
     })?;
     String::try_from(value).map_err(|e| SystemdError::Call {
         step: "Get",
         what: format!("{prop} of {}", path.as_str()),
-        source: e.into(),
+        source: Box::new(e.into()),
     })
 }
 
@@ -189,7 +191,11 @@ fn unit_exists(e: &zbus::Error) -> bool {
 
 fn call_err(step: &'static str, what: &str) -> impl FnOnce(zbus::Error) -> SystemdError {
     let what = what.to_string();
-    move |source| SystemdError::Call { step, what, source }
+    move |source| SystemdError::Call {
+        step,
+        what,
+        source: Box::new(source),
+    }
 }
 
 impl Scope {

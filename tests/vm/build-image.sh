@@ -89,7 +89,7 @@ build() { # $1: the directory to fill
 	chroot "$r" mkinitramfs -d /etc/initramfs-tools-vm -o /tmp/initrd.vm "$(ls "$r/lib/modules")" >&2
 	mv "$r/tmp/initrd.vm" "$out/initrd.img"
 	# mkfs.ext4 -d copies the directory into the new filesystem: no loop device, no mount.
-	mkfs.ext4 -q -F -L root -d "$r" "$out/disk.img" 2G
+	mkfs.ext4 -q -F -L root -d "$r" "$out/disk.img" 2G >&2
 	rm -rf "$r"
 	log "image built in $((SECONDS - t0)) s"
 }

@@ -119,62 +119,96 @@ fn output_reaches_journald_in_every_mode_and_mdrun_logs_reads_it_back() {
     let tty_lines = messages(&journal_json(&md, &format!("CONTAINER_NAME={tty}")));
     assert_eq!(tty_lines, pairs(&[("t1", "6"), ("t2", "6")]));
 
-    md.ok(&format!("rm {web} {att} {tty}"));
+    // Detached with a terminal: the supervisor reads the terminal, journald gets its lines.
+    let dtty = format!("dtty{tag}");
+    md.ok(&format!(
+        "run -d -t --name {dtty} {flags} busybox sh -c 'echo d1; echo d2 >&2'"
+    ));
+    assert_eq!(md.ok(&format!("wait {dtty}")).trim(), "0");
+    let id = id_of(&md, &dtty);
+    let expected = pairs(&[("d1", "6"), ("d2", "6")]);
+    assert_eq!(
+        messages(&journal_json(&md, &format!("-u md-{}.scope", &id[..12]))),
+        expected
+    );
+    assert_eq!(
+        messages(&journal_json(&md, &format!("CONTAINER_NAME={dtty}"))),
+        expected
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&md.sh(&format!("logs {dtty}")).stdout).replace('\r', ""),
+        "d1\nd2\n"
+    );
+
+    md.ok(&format!("rm {web} {att} {tty} {dtty}"));
 }
 
-/// 100,000 lines as fast as the container can write them, twice:
-/// - from a sender outside any unit (a shell that is not in a session): journald has them all;
-/// - from a sender inside a scope, as a login session is: journald's per-unit rate limit
-///   drops lines there (the admin's policy, left alone), and `mdrun logs` still shows all of
-///   them, in order, from the journald driver's local copy.
+/// 100,000 lines as fast as the container can write them, from wherever mdrun may run:
+/// - outside any unit (a shell that is in no session): journald has no limit for it, and
+///   mdrun sends natively;
+/// - inside a scope, as in a login session, detached: journald's per-unit limit (10,000 per
+///   30 s by default) applies to that scope, so mdrun's journal relay carries the lines;
+/// - attached, as the main process of a service with journald's default limit: the same.
+///
+/// Every case: all 100,000 lines, in order, in `journalctl -u md-<id>.scope` and in
+/// `mdrun logs`, and no relay or scope left.
 #[test]
-fn hundred_thousand_lines_are_all_in_mdrun_logs_even_when_journald_rate_limits() {
+fn hundred_thousand_lines_all_reach_journald_and_mdrun_logs_in_order_wherever_mdrun_runs() {
     let guard = sandbox::shared();
     let sb = guard.as_ref().unwrap();
     let md = Mdrun::new(sb, busybox_tarball(), "");
-    let run = "run -d --cgroup-manager systemd --log-driver journald";
-    for (name, prefix) in [
-        ("free", String::new()),
-        (
-            "session",
-            "systemd-run --quiet --scope --unit=session-test.scope ".to_string(),
-        ),
-    ] {
+    let flags = "--cgroup-manager systemd --log-driver journald";
+    let expected: String = (1..=100_000).map(|i| format!("{i}\n")).collect();
+    let tag = &md.dir[md.dir.len() - 4..];
+    for case in ["free", "session", "service"] {
+        let name = format!("{case}{tag}");
+        let mdrun = md.line(&format!("run --name {name} {flags} busybox seq 1 100000"));
+        let line = match case {
+            "free" => mdrun.replacen(" run ", " run -d ", 1),
+            "session" => format!(
+                "systemd-run --quiet --scope --unit=session-{name}.scope {}",
+                mdrun.replacen(" run ", " run -d ", 1)
+            ),
+            _ => format!(
+                "systemd-run --quiet --wait --collect --unit=svc-{name}.service \
+                 -p StandardOutput=null {mdrun}"
+            ),
+        };
         let began = Instant::now();
-        sb.ok(&format!(
-            "{prefix}{}",
-            md.line(&format!("{run} --name {name} busybox seq 1 100000"))
-        ));
+        sb.ok(&line);
         assert_eq!(md.ok(&format!("wait {name}")).trim(), "0");
         let took = began.elapsed();
-        let id = id_of(&md, name);
+        let id = id_of(&md, &name);
+        let scope = format!("md-{}.scope", &id[..12]);
         sb.ok("journalctl --sync");
-        let in_journal: usize = sb
-            .ok(&format!(
-                "journalctl --no-pager -o cat CONTAINER_ID_FULL={id} | wc -l"
-            ))
-            .trim()
-            .parse()
-            .unwrap();
+        let journal = sb.ok(&format!("journalctl --no-pager -o cat -u {scope}"));
+        let sender = sb.ok(&format!(
+            "journalctl --no-pager -n 1 -o json -u {scope} | grep -o '\"_SYSTEMD_UNIT\":\"[^\"]*\"' || echo none"
+        ));
         let logs = md.ok(&format!("logs {name}"));
-        let expected: String = (1..=100_000).map(|i| format!("{i}\n")).collect();
         eprintln!(
-            "{name}: 100,000 lines in {took:?}; journald kept {in_journal}, mdrun logs {}",
+            "{case}: 100,000 lines in {took:?}; journalctl -u {scope}: {} lines (sender {}), mdrun logs: {}",
+            journal.lines().count(),
+            sender.trim(),
             logs.lines().count()
         );
         assert!(
-            logs == expected,
-            "mdrun logs {name}: not all 100,000 lines in order"
+            journal == expected,
+            "{case}: journalctl -u {scope} has {} lines, not all 100,000 in order",
+            journal.lines().count()
         );
-        if name == "free" {
-            assert_eq!(in_journal, 100_000, "no unit, no rate limit");
-            let first_last = sb.ok(&format!(
-                "journalctl --no-pager -o cat CONTAINER_ID_FULL={id} | sed -n '1p;$p'"
-            ));
-            assert_eq!(first_last, "1\n100000\n");
-        }
+        assert!(
+            logs == expected,
+            "{case}: mdrun logs: not all 100,000 lines in order"
+        );
+        assert_eq!(
+            sb.unit_property(&format!("md-{}-log.service", &id[..12]), "LoadState"),
+            "not-found",
+            "{case}: the relay is gone when the container is"
+        );
         md.ok(&format!("rm {name}"));
     }
+    md.wait_for(30, "no md-* unit left", || md.leftovers().is_empty());
 }
 
 /// units/mdrun@.service, installed as a user would: `systemctl start mdrun@web` returns
@@ -184,23 +218,8 @@ fn hundred_thousand_lines_are_all_in_mdrun_logs_even_when_journald_rate_limits()
 fn mdrun_at_web_is_a_notify_service_that_restarts_and_stops_cleanly() {
     let guard = sandbox::shared();
     let sb = guard.as_ref().unwrap();
-    // The unit runs /usr/local/bin/mdrun with the default config file: install both in the
-    // sandbox (its root is an overlay: nothing reaches the host).
     let md = Mdrun::new(sb, busybox_tarball(), "");
-    let unit_file = concat!(env!("CARGO_MANIFEST_DIR"), "/units/mdrun@.service");
-    sb.ok(&format!(
-        "mkdir -p /usr/local/bin /etc/mdrun/containers && cp {MDRUN} /usr/local/bin/mdrun && \
-         cp {unit_file} /etc/systemd/system/ && cp {} /etc/mdrun/mdrun.toml && \
-         systemctl daemon-reload",
-        md.config
-    ));
-    sb.ok(r#"cat > /etc/mdrun/containers/web.toml <<'EOF'
-image = "busybox"
-command = "echo web-started; trap 'echo web-stopping; exit 0' TERM; sleep 600 & wait"
-[limits]
-memory = "64m"
-pids_limit = 32
-EOF"#);
+    install_web(sb, &md);
     let cleanup = scopeguard(sb);
 
     let began = Instant::now();
@@ -254,9 +273,30 @@ EOF"#);
         sb.unit_property(&scope, "LoadState") == "not-found"
     });
 
+    // STOPPING=1 on stop: systemd logs every notification it takes at debug level (to the
+    // journal, as UNIT=mdrun@web.service, for the time of the stop).
+    let main_pid = sb.unit_property("mdrun@web.service", "MainPID");
+    let (level, target) = (
+        sb.ok("systemd-analyze log-level").trim().to_string(),
+        sb.ok("systemd-analyze log-target").trim().to_string(),
+    );
+    sb.ok("systemd-analyze log-level debug && systemd-analyze log-target journal");
     let began = Instant::now();
-    sb.ok("systemctl stop mdrun@web");
+    let stopped = sb.sh("systemctl stop mdrun@web");
     let took = began.elapsed();
+    sb.ok(&format!(
+        "systemd-analyze log-level {level} && systemd-analyze log-target {target}"
+    ));
+    assert!(stopped.status.success(), "{}", stderr(&stopped));
+    let said = format!("Got notification message from PID {main_pid} (STOPPING=1)");
+    let notes = sb.ok(
+        "journalctl --sync; journalctl --no-pager -o cat -u mdrun@web.service \
+         --grep 'notification message' || true",
+    );
+    assert!(
+        notes.contains(&said),
+        "{said:?} not in systemd's log:\n{notes}"
+    );
     eprintln!("systemctl stop mdrun@web: {took:?}");
     assert!(
         took < Duration::from_secs(20),
@@ -273,6 +313,97 @@ EOF"#);
     assert_eq!(md.leftovers(), "");
     assert_eq!(sb.ok("pgrep -c 'sleep|mdrun' || true").trim(), "0");
     drop(cleanup);
+}
+
+/// mdrun itself SIGKILLed (the service's main process): the container dies with it
+/// (PR_SET_PDEATHSIG) but its record stays "running" with the name `web`. The unit's
+/// ExecStartPre (`mdrun rm -f %i`) clears that, so Restart=on-failure brings it back.
+#[test]
+fn mdrun_at_web_restarts_after_mdrun_itself_is_sigkilled() {
+    let guard = sandbox::shared();
+    let sb = guard.as_ref().unwrap();
+    let md = Mdrun::new(sb, busybox_tarball(), "");
+    install_web(sb, &md);
+    let cleanup = scopeguard(sb);
+    sb.ok("systemctl start mdrun@web");
+    let id = md.ok("ps -q --no-trunc").trim().to_string();
+    assert_eq!(id.len(), 64, "the container runs when start returns");
+    let scope = format!("md-{}.scope", &id[..12]);
+    let init: serde_json::Value = serde_json::from_str(&md.ok("inspect web")).unwrap();
+    let init_pid = init[0]["pid"].as_i64().unwrap();
+    let main_pid = sb.unit_property("mdrun@web.service", "MainPID");
+    assert_eq!(sb.ok(&format!("cat /proc/{main_pid}/comm")).trim(), "mdrun");
+
+    sb.ok(&format!("kill -9 {main_pid}"));
+    let mut new_id = String::new();
+    md.wait_for(60, "mdrun@web to run a new container", || {
+        new_id = md.ok("ps -q --no-trunc").trim().to_string();
+        new_id.len() == 64
+            && new_id != id
+            && sb.unit_property("mdrun@web.service", "ActiveState") == "active"
+    });
+    assert_eq!(sb.unit_property("mdrun@web.service", "NRestarts"), "1");
+    assert_ne!(
+        sb.unit_property("mdrun@web.service", "MainPID"),
+        main_pid,
+        "a new mdrun"
+    );
+    // Nothing of the first run is left: its record, scope, init and cgroups.
+    assert_eq!(
+        md.ok("ps -aq --no-trunc").trim(),
+        new_id,
+        "one record, the new one"
+    );
+    md.wait_for(30, "the old scope to go", || {
+        sb.unit_property(&scope, "LoadState") == "not-found"
+    });
+    let old_init = sb.ok(&format!(
+        "test -e /proc/{init_pid} && cat /proc/{init_pid}/cmdline | tr '\\0' ' '; true"
+    ));
+    assert!(
+        !old_init.contains("sleep 600"),
+        "the old container's init is gone: {old_init}"
+    );
+    let cgroups = sb
+        .ok(&format!(
+            "find /sys/fs/cgroup -depth -name '*{}*'",
+            &id[..12]
+        ))
+        .trim()
+        .to_string();
+    // Removed before the assertion, so that a failure here does not fail the next test.
+    let _ = sb.sh(&format!(
+        "find /sys/fs/cgroup -depth -name '*{}*' -exec rmdir {{}} +",
+        &id[..12]
+    ));
+    assert_eq!(cgroups, "", "the old container's cgroups");
+    sb.ok("systemctl stop mdrun@web");
+    assert_eq!(md.ok("ps -aq").trim(), "", "--rm: nothing on record");
+    md.wait_for(30, "no md-* unit left", || md.leftovers().is_empty());
+    assert_eq!(sb.ok("pgrep -c 'sleep|mdrun' || true").trim(), "0");
+    drop(cleanup);
+}
+
+/// units/mdrun@.service, /usr/local/bin/mdrun and /etc/mdrun/{mdrun.toml,containers/web.toml}
+/// in the sandbox (its root is an overlay: nothing reaches the host), as install.sh puts
+/// them; the config is `md`'s.
+fn install_web(sb: &sandbox::Sandbox, md: &Mdrun) {
+    // The unit runs /usr/local/bin/mdrun with the default config file: install both in the
+    // sandbox (its root is an overlay: nothing reaches the host).
+    let unit_file = concat!(env!("CARGO_MANIFEST_DIR"), "/units/mdrun@.service");
+    sb.ok(&format!(
+        "mkdir -p /usr/local/bin /etc/mdrun/containers && cp {MDRUN} /usr/local/bin/mdrun && \
+         cp {unit_file} /etc/systemd/system/ && cp {} /etc/mdrun/mdrun.toml && \
+         systemctl daemon-reload",
+        md.config
+    ));
+    sb.ok(r#"cat > /etc/mdrun/containers/web.toml <<'EOF'
+image = "busybox"
+command = "echo web-started; trap 'echo web-stopping; exit 0' TERM; sleep 600 & wait"
+[limits]
+memory = "64m"
+pids_limit = 32
+EOF"#);
 }
 
 /// Stops and removes the installed service even when the test fails half-way.

@@ -54,11 +54,21 @@ fn the_containers_own_ready_makes_the_unit_active() {
     let md = Mdrun::new(sb, busybox_tarball(), "");
     let unit = "mdnotify.service";
     let _cleanup = UnitCleanup(sb, unit);
+    // Another host process, that the container names as the service's main process: mdrun
+    // is root, so systemd would believe a relayed MAINPID= (MAINPID=1 it refuses by itself,
+    // as the manager). The relay must drop both.
+    let decoy = "mddecoy.service";
+    let _decoy_cleanup = UnitCleanup(sb, decoy);
+    sb.ok(&format!("systemd-run --quiet --unit={decoy} sleep 600"));
+    let decoy_pid = sb.unit_property(decoy, "MainPID");
+    assert_ne!(decoy_pid, "0");
     // systemd-run waits for a Type=notify service to be ready (or to fail).
     let started = sb.sh(&format!(
         "systemd-run --unit={unit} -p Type=notify -p NotifyAccess=all -p KillMode=mixed \
          -p TimeoutStartSec=15 env MDRUN_CONFIG={cfg} {MDRUN} run --rm --name notifier \
-         --sdnotify container -v {d}:/probe:ro busybox /probe/notify_ready",
+         --sdnotify container -v {d}:/probe:ro \
+         -e 'NOTIFY_BEFORE=MAINPID=1;MAINPID={decoy_pid}\nFDSTORE=1\nWATCHDOG_USEC=1' \
+         busybox /probe/notify_ready",
         cfg = md.config,
         d = dir.display()
     ));
@@ -76,9 +86,16 @@ fn the_containers_own_ready_makes_the_unit_active() {
         sb.unit_property(unit, "StatusText"),
         "ready from inside the container"
     );
-    // mdrun stays the unit's main process (it sent MAINPID, not READY=1).
+    // mdrun stays the unit's main process (it sent MAINPID, not READY=1): the container's
+    // MAINPID=1 and MAINPID=<decoy> were not relayed, nor its WATCHDOG_USEC=.
     let main_pid = sb.unit_property(unit, "MainPID");
+    assert_ne!(
+        main_pid, decoy_pid,
+        "the container named the service's main PID"
+    );
     assert_eq!(sb.ok(&format!("cat /proc/{main_pid}/comm")).trim(), "mdrun");
+    assert_eq!(sb.unit_property(unit, "WatchdogUSec"), "0");
+    assert_eq!(sb.unit_property(decoy, "ActiveState"), "active");
     sb.ok(&format!("systemctl stop {unit}"));
     md.wait_for(20, "the notifier to be gone", || {
         md.ok("ps -q").trim().is_empty()

@@ -233,3 +233,174 @@ fn asking_for_systemd_without_it_falls_back_to_cgroupfs_with_one_line() {
 
 #[allow(dead_code)]
 fn _uses(_: &Sandbox) {}
+
+/// What a failed `mdrun run` must leave: exit 125, one line on stderr naming `needle`,
+/// nothing on stdout, and no unit, cgroup, mount, process (`sleep 4242`) or record.
+#[track_caller]
+fn assert_failed_cleanly(md: &Mdrun, out: &std::process::Output, needle: &str) {
+    let err = stderr(out);
+    assert_eq!(out.status.code(), Some(125), "{err}");
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+    assert!(err.contains(needle), "{needle:?} in: {err}");
+    assert_eq!(stdout(out), "");
+    assert_eq!(md.leftovers(), "");
+    assert_eq!(md.ok("ps -aq").trim(), "");
+    let sb = md.sb;
+    assert_eq!(
+        sb.ok(&format!(
+            "grep -c ' {}' /proc/self/mountinfo || true",
+            md.dir
+        ))
+        .trim(),
+        "0"
+    );
+    assert_eq!(sb.ok("pgrep -fc '[s]leep 4242' || true").trim(), "0");
+    assert_eq!(
+        sb.ok(&format!(
+            "ls -A {0}/run; ls -A {0}/root/containers | grep -v '^\\.' || true",
+            md.dir
+        ))
+        .trim(),
+        ""
+    );
+}
+
+/// Removes a slice unit file of a test's and what systemd keeps of it.
+struct SliceCleanup<'a>(&'a Sandbox, &'static str);
+
+impl Drop for SliceCleanup<'_> {
+    fn drop(&mut self) {
+        let _ = self.0.sh(&format!(
+            "rm -f /etc/systemd/system/{0}; systemctl daemon-reload; \
+             systemctl reset-failed {0} 'md-*' 2>/dev/null; true",
+            self.1
+        ));
+    }
+}
+
+/// systemd refuses the start itself: the configured slice is masked, so the transaction
+/// that would start the scope cannot be made (StartTransientUnit fails).
+#[test]
+fn systemd_refusing_the_scope_fails_with_125_and_leaves_nothing() {
+    let guard = sandbox::shared();
+    let sb = guard.as_ref().unwrap();
+    let slice = "mdmasked.slice";
+    let _cleanup = SliceCleanup(sb, slice);
+    sb.ok(&format!(
+        "systemctl mask {slice} && systemctl daemon-reload"
+    ));
+    let md = Mdrun::new(sb, busybox_tarball(), &format!("slice = \"{slice}\""));
+    for detach in ["", "-d"] {
+        let out = md.sh(&format!(
+            "run --rm {detach} --name bad --cgroup-manager systemd busybox sleep 4242"
+        ));
+        assert_failed_cleanly(&md, &out, "masked");
+    }
+}
+
+/// The start job ends, but not in "done": the slice's start fails (an Assert= that does
+/// not hold), so the scope's job ends with "dependency".
+#[test]
+fn a_start_job_that_does_not_end_in_done_fails_with_125_and_leaves_nothing() {
+    let guard = sandbox::shared();
+    let sb = guard.as_ref().unwrap();
+    let slice = "mdassert.slice";
+    let _cleanup = SliceCleanup(sb, slice);
+    sb.ok(&format!(
+        "printf '[Unit]\\nAssertPathExists=/nonexistent-mdrun\\n' > /etc/systemd/system/{slice} \
+         && systemctl daemon-reload"
+    ));
+    let md = Mdrun::new(sb, busybox_tarball(), &format!("slice = \"{slice}\""));
+    for detach in ["", "-d"] {
+        let out = md.sh(&format!(
+            "run --rm {detach} --name bad --cgroup-manager systemd busybox sleep 4242"
+        ));
+        assert_failed_cleanly(&md, &out, "\"dependency\"");
+    }
+}
+
+/// A failed unit named md-<id>.scope, left over from an earlier run of the same container
+/// (CollectMode=inactive would keep it), does not block the next start: mdrun resets it.
+#[test]
+fn a_leftover_failed_scope_of_the_same_name_does_not_block_a_start() {
+    let guard = sandbox::shared();
+    let sb = guard.as_ref().unwrap();
+    let md = Mdrun::new(sb, busybox_tarball(), "");
+    let id = md
+        .ok("run -d --name again --cgroup-manager systemd busybox true")
+        .trim()
+        .to_string();
+    assert_eq!(md.ok("wait again").trim(), "0");
+    let unit = unit_of(&id);
+    wait_unit_gone(&md, &unit);
+    // A scope of that name that times out (RuntimeMaxSec) ends "failed" and stays loaded.
+    let _ = sb.sh(&format!(
+        "systemd-run --quiet --scope --unit={unit} -p RuntimeMaxSec=1 sleep 30"
+    ));
+    assert_eq!(sb.unit_property(&unit, "ActiveState"), "failed");
+    let out = md.sh("start -a again");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stderr(&out), "");
+    let v: serde_json::Value = serde_json::from_str(&md.ok("inspect again")).unwrap();
+    assert_eq!(v[0]["exit"], serde_json::json!({"Exited": 0}), "{v}");
+    assert_eq!(v[0]["scope"], unit.as_str());
+    md.ok("rm again");
+    wait_unit_gone(&md, &unit);
+    assert_eq!(md.leftovers(), "");
+}
+
+/// Starts the system bus again (and waits until systemd is back on it) when dropped.
+struct BusBack<'a>(&'a Sandbox);
+
+impl Drop for BusBack<'_> {
+    fn drop(&mut self) {
+        let _ = self
+            .0
+            .sh("systemctl start dbus.service; for i in $(seq 100); do \
+             busctl --system status org.freedesktop.systemd1 >/dev/null 2>&1 && break; \
+             sleep 0.1; done");
+    }
+}
+
+/// The system bus goes away while mdrun starts a scope: mdrun stops itself (test stop point)
+/// once connected and listening for JobRemoved, the bus daemon is killed, mdrun goes on: one
+/// line, exit 125, and no unit, cgroup, mount, process or record is left. The bus is then
+/// started again for the tests that share the sandbox.
+#[test]
+fn a_bus_that_disappears_mid_start_fails_with_125_and_leaves_nothing() {
+    let guard = sandbox::shared();
+    let sb = guard.as_ref().unwrap();
+    let md = Mdrun::new(sb, busybox_tarball(), "");
+    let _back = BusBack(sb);
+    let err = format!("{}/busgone.err", md.dir);
+    let script = format!(
+        "MDRUN_TEST_STOP_AT=systemd:subscribed {line} >/dev/null 2>{err} & pid=$!; \
+         for i in $(seq 150); do grep -q '^State:.*T' /proc/$pid/status && break; sleep 0.1; done; \
+         grep -q '^State:.*T' /proc/$pid/status || {{ echo mdrun-did-not-stop; kill -9 $pid; exit 1; }}; \
+         systemctl kill --signal=KILL dbus.service; \
+         for i in $(seq 50); do systemctl is-active -q dbus.service || break; sleep 0.1; done; \
+         kill -CONT $pid; wait $pid; echo rc=$?",
+        line = md.line("run --rm --name busgone --cgroup-manager systemd busybox sleep 4242"),
+    );
+    let out = sb.sh(&script);
+    let text = stdout(&out);
+    let msg = sb.ok(&format!("cat {err}"));
+    assert!(
+        text.contains("rc=125"),
+        "{text}\n{}\nmdrun: {msg}",
+        stderr(&out)
+    );
+    assert_eq!(msg.lines().count(), 1, "one line: {msg}");
+    assert!(msg.contains("bus"), "says what went away: {msg}");
+    assert_eq!(sb.ok("pgrep -fc '[s]leep 4242' || true").trim(), "0");
+    assert_eq!(md.leftovers(), "");
+    assert_eq!(md.ok("ps -aq").trim(), "");
+    assert_eq!(
+        sb.ok(&format!(
+            "ls -A {0}/run; ls -A {0}/root/containers | grep -v '^\\.' || true",
+            md.dir
+        ))
+        .trim(),
+        ""
+    );
+}

@@ -34,6 +34,11 @@ pub trait Manager {
     /// Fails with org.freedesktop.systemd1.NoSuchUnit when the unit is not loaded.
     fn get_unit(&self, name: &str) -> zbus::Result<OwnedObjectPath>;
 
+    /// The unit `pid` belongs to; fails with org.freedesktop.systemd1.NoUnitForPID when it
+    /// is in none (a cgroup systemd does not manage).
+    #[zbus(name = "GetUnitByPID")]
+    fn get_unit_by_pid(&self, pid: u32) -> zbus::Result<OwnedObjectPath>;
+
     /// Loads the unit (from disk, if it has a file) and returns its path.
     fn load_unit(&self, name: &str) -> zbus::Result<OwnedObjectPath>;
 
@@ -49,5 +54,6 @@ pub trait Manager {
 
 /// The interface name for reading a unit's properties through org.freedesktop.DBus.Properties.
 pub const UNIT_INTERFACE: &str = "org.freedesktop.systemd1.Unit";
+pub const SERVICE_INTERFACE: &str = "org.freedesktop.systemd1.Service";
 pub const SCOPE_INTERFACE: &str = "org.freedesktop.systemd1.Scope";
 pub const DESTINATION: &str = "org.freedesktop.systemd1";

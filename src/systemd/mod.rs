@@ -1,9 +1,12 @@
 //! systemd integration: a transient scope `md-<id>.scope` per container, created over
-//! D-Bus (zbus, blocking API), and readiness notification for `Type=notify` units.
+//! D-Bus (zbus, blocking API), a journal relay service for its output ([`relay`]), and
+//! readiness notification for `Type=notify` units.
 
 pub mod bus;
+mod job;
 mod notify;
 pub mod properties;
+pub mod relay;
 pub mod scope;
 
 pub use notify::{notify_main_pid, notify_ready, notify_stopping, NotifyProxy, NOTIFY_SOCKET};
@@ -36,7 +39,7 @@ pub enum SystemdError {
     JobFailed { unit: String, result: String },
     #[error("starting {unit}: systemd did not finish the job within {secs} s")]
     JobTimeout { unit: String, secs: u64 },
-    #[error("starting {unit}: the system bus connection closed before the job ended")]
+    #[error("starting {unit}: the system bus connection closed before systemd finished the start")]
     Disconnected { unit: String },
     #[error("systemd started {unit} but reports no cgroup for it")]
     NoCgroup { unit: String },

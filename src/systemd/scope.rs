@@ -1,22 +1,13 @@
-//! Creating a container's transient scope and waiting until systemd says it runs.
-//!
-//! The order is the one runc and crun learnt the hard way: `Subscribe()` and listen for
-//! `JobRemoved` *before* `StartTransientUnit`, because the job can end before the call
-//! returns (runc issue 1780, PR 2614); then match the job path the call returned. A failed
-//! unit of the same name, left over from an earlier run, makes the start fail:
-//! `ResetFailedUnit` first (crun issue 1138).
+//! Creating a container's transient scope and waiting until systemd says it runs (the
+//! start and the wait: [`super::job`]).
 
 use super::bus::{ManagerProxy, DESTINATION, SCOPE_INTERFACE};
+pub use super::job::START_TIMEOUT;
 use super::properties::{self, ScopeSpec};
 use super::SystemdError;
-use futures_lite::StreamExt;
 use std::time::{Duration, Instant};
 use zbus::blocking::Connection;
 use zbus::zvariant::OwnedObjectPath;
-
-/// How long systemd gets to start a scope. Starting one takes milliseconds; this only
-/// bounds a hung or overloaded systemd.
-pub const START_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A started scope. Dropping it does nothing: the scope ends by itself when its last
 /// process leaves (see [`Scope::abandon`] for the error path).
@@ -63,57 +54,7 @@ fn start_subscribed(
     manager: &ManagerProxy<'_>,
     spec: &ScopeSpec,
 ) -> Result<String, SystemdError> {
-    // The match rule must be in place before the job can end.
-    let mut removed = zbus::block_on(manager.inner().inner().receive_signal("JobRemoved"))
-        .map_err(call_err("listen for JobRemoved", ""))?;
-    // Only a failed (or inactive) leftover can be reset; an active unit keeps running and
-    // StartTransientUnit below says it exists. NoSuchUnit is the normal case.
-    let _ = manager.reset_failed_unit(&spec.unit);
-    let props = properties::build(spec);
-    let job = manager
-        .start_transient_unit(&spec.unit, "fail", &props, &[])
-        .map_err(|source| match unit_exists(&source) {
-            true => SystemdError::UnitExists {
-                unit: spec.unit.clone(),
-            },
-            false => SystemdError::Rejected {
-                unit: spec.unit.clone(),
-                source: Box::new(source),
-            },
-        })?;
-    let deadline = async_io::Timer::after(START_TIMEOUT);
-    let wait = async {
-        while let Some(msg) = removed.next().await {
-            let Ok((_id, path, _unit, result)) = msg
-                .body()
-                .deserialize::<(u32, OwnedObjectPath, String, String)>()
-            else {
-                continue;
-            };
-            if path == job {
-                return Ok(result);
-            }
-        }
-        Err(SystemdError::Disconnected {
-            unit: spec.unit.clone(),
-        })
-    };
-    let timeout = async {
-        deadline.await;
-        Err(SystemdError::JobTimeout {
-            unit: spec.unit.clone(),
-            secs: START_TIMEOUT.as_secs(),
-        })
-    };
-    let result = zbus::block_on(futures_lite::future::or(wait, timeout))?;
-    if result != "done" {
-        // A failed start can leave the unit loaded as "failed"; clear it for the next run.
-        let _ = manager.reset_failed_unit(&spec.unit);
-        return Err(SystemdError::JobFailed {
-            unit: spec.unit.clone(),
-            result,
-        });
-    }
+    super::job::start_and_wait(manager, &spec.unit, &properties::build(spec))?;
     match scope_property(conn, manager, &spec.unit, "ControlGroup") {
         Ok(cg) if !cg.is_empty() => Ok(cg),
         Ok(_) => Err(SystemdError::NoCgroup {
@@ -151,7 +92,7 @@ fn check_slice(
     Ok(())
 }
 
-fn scope_property(
+pub(super) fn scope_property(
     conn: &Connection,
     manager: &ManagerProxy<'_>,
     unit: &str,
@@ -161,12 +102,25 @@ fn scope_property(
     unit_property(conn, &path, SCOPE_INTERFACE, prop)
 }
 
-fn unit_property(
+pub(super) fn unit_property(
     conn: &Connection,
     path: &OwnedObjectPath,
     interface: &'static str,
     prop: &str,
 ) -> Result<String, SystemdError> {
+    typed_property(conn, path, interface, prop)
+}
+
+/// One property of the object at `path`, as `T` (String, u64, u32, bool ...).
+pub(super) fn typed_property<T>(
+    conn: &Connection,
+    path: &OwnedObjectPath,
+    interface: &'static str,
+    prop: &str,
+) -> Result<T, SystemdError>
+where
+    T: TryFrom<zbus::zvariant::OwnedValue, Error = zbus::zvariant::Error>,
+{
     let props = zbus::blocking::fdo::PropertiesProxy::builder(conn)
         .destination(DESTINATION)
         .and_then(|b| b.path(path.clone()))
@@ -178,18 +132,14 @@ fn unit_property(
         what: format!("{prop} of {}", path.as_str()),
         source: Box::new(e.into()),
     })?;
-    String::try_from(value).map_err(|e| SystemdError::Call {
+    T::try_from(value).map_err(|e| SystemdError::Call {
         step: "Get",
         what: format!("{prop} of {}", path.as_str()),
         source: Box::new(e.into()),
     })
 }
 
-fn unit_exists(e: &zbus::Error) -> bool {
-    matches!(e, zbus::Error::MethodError(name, _, _) if name.as_str() == "org.freedesktop.systemd1.UnitExists")
-}
-
-fn call_err(step: &'static str, what: &str) -> impl FnOnce(zbus::Error) -> SystemdError {
+pub(super) fn call_err(step: &'static str, what: &str) -> impl FnOnce(zbus::Error) -> SystemdError {
     let what = what.to_string();
     move |source| SystemdError::Call {
         step,

@@ -202,6 +202,49 @@ fn an_oom_killed_container_is_recorded_and_removed() {
     env.assert_clean();
 }
 
+/// Nobody attached: the detached container's supervisor records the OOM kill.
+#[test]
+fn an_oom_kill_of_a_detached_container_is_recorded_by_its_supervisor() {
+    let env = TestEnv::new();
+    env.keep_containers();
+    env.mdrun(&[
+        "run",
+        "-d",
+        "--name",
+        "oom-d",
+        "--memory",
+        "20m",
+        "--memory-swap",
+        "20m",
+        "busybox",
+        "awk",
+        "BEGIN { s = \"x\"; while (1) s = s s }",
+    ])
+    .assert_ok();
+    let out = env.mdrun(&["wait", "oom-d"]);
+    out.assert_ok();
+    assert_eq!(out.out(), "137", "{out}");
+    let inspect = env.mdrun(&["inspect", "oom-d"]);
+    inspect.assert_ok();
+    let json: serde_json::Value = serde_json::from_str(&inspect.stdout).unwrap();
+    assert_eq!(json[0]["oom_killed"], true, "{inspect}");
+    assert_eq!(json[0]["status"], "exited", "{inspect}");
+    assert_eq!(
+        json[0]["supervisor_pid"],
+        serde_json::Value::Null,
+        "{inspect}"
+    );
+    let entry = ps_all(&env);
+    assert!(
+        entry
+            .iter()
+            .any(|(n, s)| n == "oom-d" && s.starts_with("Exited (137)")),
+        "{entry:?}"
+    );
+    env.mdrun(&["rm", "oom-d"]).assert_ok();
+    env.assert_clean();
+}
+
 #[test]
 fn pid_1_ignoring_sigterm_is_killed_by_stop_and_recorded() {
     let env = TestEnv::new();

@@ -60,6 +60,35 @@ impl Drop for Made {
     }
 }
 
+/// A directory of the busybox image (19 applet links in it), removed and made again by the
+/// containers below: an opaque directory in their layer.
+const OPAQUE: &str = "rm -rf /usr/sbin && mkdir /usr/sbin && echo new > /usr/sbin/marker";
+/// What a container of the committed image sees there: only the new file.
+const OPAQUE_PROBE: &str = "ls /usr/sbin; cat /usr/sbin/marker; test -x /bin/sh && echo sh";
+
+/// Does some layer of the OCI or docker archive hold the entry `path` (no leading `./`)?
+fn archive_has(env: &TestEnv, archive: &std::path::Path, path: &str) -> bool {
+    let dir = env.path(&unique("unpacked"));
+    std::fs::create_dir(&dir).unwrap();
+    let script = r#"set -e; tar -xf "$1" -C "$2"
+        find "$2" -type f | while read -r f; do tar -tf "$f" 2>/dev/null || true; done"#;
+    let out = Command::new("sh")
+        .args(["-c", script, "sh"])
+        .arg(archive)
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .any(|l| l.trim_start_matches("./") == path)
+}
+
 fn unique(prefix: &str) -> String {
     use rand::Rng;
     format!("{prefix}-{:08x}", rand::rng().random::<u32>())
@@ -82,16 +111,14 @@ fn an_oci_archive_from_podman_loads_into_mdrun_and_runs() {
         busybox_tarball().to_str().unwrap(),
         &base,
     ]);
-    // A second layer with a deletion, an opaque directory and a new file, made by podman.
+    // A second layer made by podman: a deletion, a new file, and an opaque directory (one
+    // of the base layer's, removed and made again).
     made.containers.push(container.clone());
+    let changes =
+        format!("rm /bin/ls && mkdir -p /opt/app && echo podman > /opt/app/marker && {OPAQUE}");
     let mut run = vec!["run", "--name", &container];
     run.extend_from_slice(RUN_FLAGS);
-    run.extend_from_slice(&[
-        &base,
-        "sh",
-        "-c",
-        "rm /bin/ls && mkdir -p /opt/app && echo podman > /opt/app/marker",
-    ]);
+    run.extend_from_slice(&[&base, "sh", "-c", &changes]);
     podman_ok(&run);
     made.images.push(top.clone());
     podman_ok(&[
@@ -112,9 +139,18 @@ fn an_oci_archive_from_podman_loads_into_mdrun_and_runs() {
         &top,
     ]);
 
+    assert!(
+        archive_has(&env, &archive, "usr/sbin/.wh..wh..opq"),
+        "podman wrote /usr/sbin as an opaque directory"
+    );
+
     let out = env.mdrun(&["load", "-i", archive.to_str().unwrap()]);
     out.assert_ok();
     assert_eq!(out.out(), format!("Loaded image: {top}"));
+    // The opaque directory hides the base layer's entries under mdrun's overlay too.
+    let out = env.run(&[&top, "sh", "-c", OPAQUE_PROBE]);
+    out.assert_ok();
+    assert_eq!(out.out(), "marker\nnew\nsh", "{out}");
     let out = env.run(&[
         &top,
         "sh",
@@ -163,7 +199,7 @@ fn an_image_saved_by_mdrun_loads_into_podman_and_runs() {
         "busybox",
         "sh",
         "-c",
-        "echo from-mdrun > /marker && rm /bin/ls && rm -rf /home && mkdir /home",
+        &format!("echo from-mdrun > /marker && rm /bin/ls && {OPAQUE}"),
     ])
     .assert_ok();
     env.mdrun(&["commit", "c1", &name]).assert_ok();
@@ -171,6 +207,11 @@ fn an_image_saved_by_mdrun_loads_into_podman_and_runs() {
     let archive = env.path("mdrun.tar");
     env.mdrun(&["save", "-o", archive.to_str().unwrap(), &name])
         .assert_ok();
+
+    assert!(
+        archive_has(&env, &archive, "usr/sbin/.wh..wh..opq"),
+        "mdrun saved /usr/sbin as an opaque directory"
+    );
 
     let loaded = podman_ok(&["load", "-i", archive.to_str().unwrap()]);
     assert!(loaded.contains(&name), "podman load said: {loaded}");
@@ -190,6 +231,12 @@ fn an_image_saved_by_mdrun_loads_into_podman_and_runs() {
         out.starts_with("from-mdrun\n") && out.contains("No such file"),
         "{out}"
     );
+    // Under podman's overlay the opaque directory hides the base layer's entries.
+    let mut run = vec!["run", "--rm"];
+    run.extend_from_slice(RUN_FLAGS);
+    run.extend_from_slice(&[&name, "sh", "-c", OPAQUE_PROBE]);
+    let out = podman_ok(&run);
+    assert_eq!(out.trim(), "marker\nnew\nsh", "{out}");
     drop(made);
     env.assert_clean();
 }

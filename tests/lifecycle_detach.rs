@@ -1,5 +1,6 @@
 //! Detached containers and what works on them: `run -d` (with and without a terminal),
-//! `exec`, `logs`, `start`, and names claimed by two `run`s at the same moment.
+//! `exec`, `logs`, `start` (and two at once), and names claimed by two `run`s at the same
+//! moment.
 
 mod common;
 mod lifecycle_util;
@@ -138,11 +139,14 @@ fn exec_joins_the_container_and_passes_its_status_through() {
         cg.stdout.lines().any(|l| l.ends_with(":/")),
         "inside its cgroup namespace: {cg}"
     );
-    // Stdin passes with -i.
-    env.cmd(&["exec", "-i", "c1", "cat"])
-        .stdin("piped\n")
-        .run()
-        .assert_ok();
+    // Stdin passes with -i, and what the command prints comes back.
+    let piped = env.cmd(&["exec", "-i", "c1", "cat"]).stdin("piped\n").run();
+    piped.assert_ok();
+    assert_eq!(piped.stdout, "piped\n", "{piped}");
+    // Without -i the command's stdin is empty.
+    let closed = env.cmd(&["exec", "c1", "cat"]).stdin("not passed\n").run();
+    closed.assert_ok();
+    assert_eq!(closed.stdout, "", "{closed}");
     env.mdrun(&["rm", "-f", "c1"]).assert_ok();
     // Not running any more: a clear error.
     env.mdrun(&["run", "--name", "done", "busybox", "true"])
@@ -254,34 +258,55 @@ fn two_runs_with_one_name_at_the_same_moment_exactly_one_wins() {
     env.assert_clean();
 }
 
-/// `rm` killed half-way (after it renamed the container's directory away) leaves something
-/// the next `prune` finishes, with no cgroup or mount behind.
+/// Two `start`s of one container: the second, while the first is still starting it (stopped
+/// right after its claim), is refused; once it runs, `start` says so. Then both at the same
+/// moment: the command ran once.
 #[test]
-fn rm_killed_half_way_is_finished_by_prune() {
+fn two_starts_of_one_container_start_it_once() {
+    use common::stop_point::{signal, spawn_stopped};
     let env = TestEnv::new();
-    env.mdrun(&[
-        "run",
-        "--name",
-        "gone",
-        "busybox",
-        "sh",
-        "-c",
-        "dd if=/dev/zero of=/f bs=1M count=64 2>/dev/null",
-    ])
-    .assert_ok();
-    let id = record(&env, "gone").unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    // What a killed `rm` leaves: the data directory renamed to `.removing-<id>`.
-    let containers = env.root.join("containers");
-    std::fs::rename(
-        containers.join(&id),
-        containers.join(format!(".removing-{id}")),
-    )
-    .unwrap();
-    assert!(record(&env, "gone").is_none());
-    env.mdrun(&["prune", "-f"]).assert_ok();
-    assert!(!containers.join(format!(".removing-{id}")).exists());
+    let count = "echo x >> /count; sleep 30";
+    env.mdrun(&["run", "-d", "--name", "twice", "busybox", "sh", "-c", count])
+        .assert_ok();
+    wait_status(&env, "twice", "running");
+    env.mdrun(&["stop", "-t", "0", "twice"]).assert_ok();
+
+    let (first, pid) = spawn_stopped(&env, "start:claimed", &["start", "twice"]);
+    let rec = record(&env, "twice").unwrap();
+    assert_eq!(rec["status"], "created", "claimed: {rec}");
+    assert_eq!(rec["supervisor_pid"], pid);
+    let second = env.mdrun(&["start", "twice"]);
+    second.assert_mdrun_error();
+    assert!(second.stderr.contains("already being started"), "{second}");
+    signal(pid, libc::SIGCONT);
+    let first = first.wait();
+    first.assert_ok();
+    assert_eq!(first.out(), "twice");
+    wait_status(&env, "twice", "running");
+    let again = env.mdrun(&["start", "twice"]);
+    again.assert_ok();
+    assert_eq!(again.out(), "twice", "already running: {again}");
+    env.mdrun(&["stop", "-t", "0", "twice"]).assert_ok();
+
+    // At the same moment: each says it started it, or is refused, or finds it running.
+    let a = env.cmd(&["start", "twice"]).spawn();
+    let b = env.cmd(&["start", "twice"]).spawn();
+    let (a, b) = (a.wait(), b.wait());
+    for out in [&a, &b] {
+        assert!(
+            out.code == 0 || out.stderr.contains("already being started"),
+            "{out}"
+        );
+    }
+    assert!(
+        a.code == 0 || b.code == 0,
+        "one of them starts it:\n{a}\n{b}"
+    );
+    wait_status(&env, "twice", "running");
+    let runs = env.mdrun(&["exec", "twice", "cat", "/count"]);
+    runs.assert_ok();
+    // The first run, the first start, and one of the two last: three.
+    assert_eq!(runs.stdout, "x\nx\nx\n", "started twice at once: {runs}");
+    env.mdrun(&["rm", "-f", "twice"]).assert_ok();
     env.assert_clean();
 }

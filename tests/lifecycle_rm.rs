@@ -203,3 +203,48 @@ fn rm_of_a_stale_record_after_a_reboot_repairs_and_removes_it() {
     assert!(existing_cgroups(&rec).is_empty());
     env.assert_clean();
 }
+
+/// `rm`, `prune` and `rmi` while a `run` is still starting its container (stopped right
+/// after its claim): the named and the unnamed container are both on record at once, `rm`
+/// refuses, `prune` and `rmi` leave them and their image alone, and both runs then finish.
+#[test]
+fn rm_prune_and_rmi_leave_a_starting_container_alone() {
+    use common::stop_point::{signal, spawn_stopped};
+    let env = TestEnv::new();
+    let (named, named_pid) = spawn_stopped(
+        &env,
+        "run:claimed",
+        &["run", "--name", "early", "busybox", "echo", "named ran"],
+    );
+    let (unnamed, unnamed_pid) = spawn_stopped(
+        &env,
+        "run:claimed",
+        &["run", "--rm", "busybox", "echo", "unnamed ran"],
+    );
+    assert_eq!(records(&env).len(), 2, "both claimed on record");
+    let rec = record(&env, "early").unwrap();
+    assert_eq!(rec["status"], "created");
+
+    let refused = env.mdrun(&["rm", "early"]);
+    refused.assert_mdrun_error();
+    assert!(refused.stderr.contains("being started"), "{refused}");
+    let pruned = env.mdrun(&["prune"]);
+    pruned.assert_ok();
+    assert_eq!(pruned.stdout, "", "prune removed something: {pruned}");
+    let rmi = env.mdrun(&["rmi", "busybox"]);
+    assert_eq!(rmi.code, 1, "{rmi}");
+    assert!(rmi.stderr.contains("in use"), "{rmi}");
+    assert_eq!(records(&env).len(), 2, "nothing was removed");
+
+    signal(named_pid, libc::SIGCONT);
+    signal(unnamed_pid, libc::SIGCONT);
+    let (named, unnamed) = (named.wait(), unnamed.wait());
+    named.assert_ok();
+    assert_eq!(named.out(), "named ran");
+    unnamed.assert_ok();
+    assert_eq!(unnamed.out(), "unnamed ran");
+    assert_eq!(record(&env, "early").unwrap()["status"], "exited");
+    env.mdrun(&["rm", "early"]).assert_ok();
+    env.mdrun(&["rmi", "busybox"]).assert_ok();
+    env.assert_clean();
+}

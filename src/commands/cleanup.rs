@@ -52,27 +52,84 @@ pub fn release(paths: &Paths, record: &Record) -> Result<()> {
             }
         }
     }
+    // Directories mdrun made above them itself (a scope's, in the v1 hierarchies systemd
+    // does not manage: freezer, cpuset, cpuacct here): load_with_parents above looked under
+    // mdrun's own cgroup, not the scope. Ancestors of the recorded directories only, deepest
+    // first; one still in use (not empty) stays.
+    let mut parents: Vec<&PathBuf> = record
+        .cgroup_created_parents
+        .iter()
+        .filter(|p| {
+            record
+                .cgroup_paths
+                .iter()
+                .any(|d| d.starts_with(p) && d != *p)
+        })
+        .collect();
+    parents.sort_by_key(|p| std::cmp::Reverse(p.components().count()));
+    for p in parents {
+        let _ = std::fs::remove_dir(p);
+    }
     remove_tree(&paths.runtime(&record.id))
 }
 
 /// Remove the container entirely: `release`, then its data directory (write layer, record,
-/// log file). Named volumes live elsewhere and are kept.
+/// log file). Named volumes live elsewhere and are kept. Each step runs under the store
+/// lock, after a look at the record as it is then: a `start` or `run` that claimed the
+/// container since the caller looked makes this an error, and nothing is removed under it.
 pub fn remove(paths: &Paths, record: &Record) -> Result<()> {
-    release(paths, record)?;
-    remove_data_dir(paths, &record.id)
+    {
+        let _lock = StoreLock::acquire(&paths.containers())?;
+        if !still_removable(paths, &record.id)? {
+            return Ok(());
+        }
+        release(paths, record)?;
+    }
+    state::stop_point("rm:released");
+    {
+        let _lock = StoreLock::acquire(&paths.containers())?;
+        if !still_removable(paths, &record.id)? {
+            return Ok(());
+        }
+        rename_data_dir(paths, &record.id)?;
+    }
+    state::stop_point("rm:renamed");
+    remove_tree(&trash_dir(paths, &record.id))
+}
+
+/// Under the store lock: false when the record is gone already (removed by someone else),
+/// an error when it is being started or runs.
+fn still_removable(paths: &Paths, id: &str) -> Result<bool> {
+    let Ok(current) = Record::load(&paths.container(id)) else {
+        return Ok(false);
+    };
+    if super::exit_wait::is_starting(&current) {
+        return Err(state::StateError::Starting { name: current.name }.into());
+    }
+    if current.status == Status::Running && current.liveness() != Liveness::Stale {
+        return Err(state::StateError::Running { name: current.name }.into());
+    }
+    Ok(true)
 }
 
 /// Rename `<containers>/<id>` out of the way (the container disappears from every listing
 /// at once), then delete it.
 pub fn remove_data_dir(paths: &Paths, id: &str) -> Result<()> {
+    rename_data_dir(paths, id)?;
+    remove_tree(&trash_dir(paths, id))
+}
+
+fn trash_dir(paths: &Paths, id: &str) -> PathBuf {
+    paths.containers().join(format!("{REMOVING_PREFIX}{id}"))
+}
+
+fn rename_data_dir(paths: &Paths, id: &str) -> Result<()> {
     let dir = paths.container(id);
-    let trash = paths.containers().join(format!("{REMOVING_PREFIX}{id}"));
-    match std::fs::rename(&dir, &trash) {
-        Ok(()) => {}
-        Err(e) if e.kind() == ErrorKind::NotFound => {}
-        Err(e) => return Err(e).ctx("rename", &dir),
+    match std::fs::rename(&dir, trash_dir(paths, id)) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e).ctx("rename", &dir),
     }
-    remove_tree(&trash)
 }
 
 /// A record whose init and supervisor are both gone: finish what the supervisor would have
@@ -94,6 +151,10 @@ pub fn reconcile(paths: &Paths, record: &Record) -> Result<Option<Record>> {
         .load(r.cgroup_parent.as_deref(), &name)
         .oom_killed();
     release(paths, &r)?;
+    // Killed between making its scope and recording it: its v1 cgroups are not on record.
+    if let (Some(scope), true) = (&r.scope, r.cgroup_paths.is_empty()) {
+        super::cleanup_scope::remove_leftovers(scope, &name)?;
+    }
     if r.auto_remove {
         remove_data_dir(paths, &r.id)?;
         return Ok(None);

@@ -1,6 +1,7 @@
 //! One file per verb; each takes its argument struct from `cli` and returns the exit code.
 
 pub mod cleanup;
+mod cleanup_scope;
 pub mod commit;
 pub mod exec;
 pub mod exit_wait;

@@ -2,8 +2,12 @@
 //! stale records first repaired, and what killed commands left behind:
 //! - `<containers>/.removing-<id>`: an `rm` killed while deleting;
 //! - `<containers>/<id>` without a readable record, older than a minute: a `run` killed
-//!   before its container started (a younger one may be a `run` starting right now);
+//!   between making the directory and writing its claim (a younger one may be a `run`
+//!   starting right now); a `run` killed after its claim left a record in state "created"
+//!   whose supervisor is gone, which is stale and removed as a stopped container;
 //! - `<run_root>/<id>` whose data directory is gone;
+//! - scratch directories in `<root>/tmp` that no live command holds (a killed `commit`,
+//!   `import`, `load`, `save` or `export`);
 //! - cgroups `mdrun-<64 hex>` under the configured cgroup parent whose container has no
 //!   directory. The cgroup parent is taken to belong to this mdrun root alone.
 //!
@@ -124,6 +128,12 @@ pub fn prune(paths: &Paths, cgroup_parent: Option<&str>) -> Pruned {
                 .map_err(Error::from);
             pruned.note(destroyed, format!("cgroup {}", dir.display()));
         }
+    }
+    // Scratch directories of killed imports, commits, loads, saves and exports.
+    for dir in crate::image::Store::new(paths.clone()).sweep_scratch() {
+        pruned
+            .leftovers
+            .push(format!("scratch directory {}", dir.display()));
     }
     pruned.leftovers.dedup();
     pruned

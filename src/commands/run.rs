@@ -36,7 +36,10 @@ pub fn run(args: &RunArgs) -> Result<i32> {
     let log_driver = log_driver(&spec, &global);
 
     // Claim the name and the directories under the lock, so that a concurrent
-    // `run --name x` sees our claim (a record in state "created").
+    // `run --name x` sees our claim: a record in state "created" with this process as its
+    // supervisor, which every other command reads as "being started" while we live and as
+    // stale once we are gone (see state::liveness). Unnamed containers are recorded too,
+    // so that `rm`, `prune` and `rmi` see them as soon as they have a directory.
     let (dirs, mut record) = {
         let _lock = StoreLock::acquire(&paths.containers())?;
         let name = spec
@@ -62,7 +65,7 @@ pub fn run(args: &RunArgs) -> Result<i32> {
             started: None,
             finished: None,
             pid: None,
-            supervisor_pid: None,
+            supervisor_pid: Some(std::process::id() as i32),
             status: Status::Created,
             exit: None,
             oom_killed: false,
@@ -75,17 +78,21 @@ pub fn run(args: &RunArgs) -> Result<i32> {
             cgroup_parent: spec.cgroup_parent.clone(),
             cgroup_created_parents: Vec::new(),
             cgroup_manager: manager,
-            scope: None,
+            // Its unit's name, known before the unit exists: a repair after a `run` killed
+            // half-way finds what systemd may have made for it.
+            scope: (manager == placement::Manager::Systemd)
+                .then(|| crate::systemd::scope_name(&id)),
             log_driver,
             detached: spec.detach,
             spec: Some(spec.clone()),
         };
-        // Unnamed containers are recorded once they run: nothing can collide with them.
-        if spec.name.is_some() {
-            record.save(&dirs.data)?;
-        }
+        record.save(&dirs.data)?;
         (dirs, record)
     };
+    // An `rmi` that deleted the image between our resolve and our claim (it holds the
+    // containers' lock while it checks and deletes): refuse rather than mount nothing.
+    store.check_present(&image)?;
+    state::stop_point("run:claimed");
 
     let mut volumes = volume_mounts(&paths, &spec)?;
     let notify = notify_proxy(&spec, &dirs)?.map(|(proxy, mount)| {

@@ -58,6 +58,11 @@ impl ContainerDirs {
         Ok(dirs)
     }
 
+    /// `<root>/containers`, whose store lock guards the record.
+    pub fn containers(&self) -> &std::path::Path {
+        self.data.parent().unwrap_or(&self.data)
+    }
+
     pub fn keep(&mut self) {
         self.keep = true;
     }

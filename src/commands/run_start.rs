@@ -86,10 +86,17 @@ fn supervisor(p: Prepared, report: OwnedFd) -> ! {
         }
     }
     let mut report = Some(report);
-    let result = launch_and_wait(p, false, |_| {
-        if let Some(r) = report.take() {
-            let _ = nix::unistd::write(&r, &[0u8]);
-        }
+    // The claim passes to us: the `run -d` (or `start`) that forked us returns soon.
+    let mut p = p;
+    p.record.supervisor_pid = Some(std::process::id() as i32);
+    p.record.started = Some(state::now());
+    let claimed = p.record.save_locked(p.dirs.containers(), &p.dirs.data);
+    let result = claimed.map_err(Error::from).and_then(|()| {
+        launch_and_wait(p, false, |_| {
+            if let Some(r) = report.take() {
+                let _ = nix::unistd::write(&r, &[0u8]);
+            }
+        })
     });
     let code = match result {
         Ok(_) => 0,
@@ -140,20 +147,31 @@ fn launch_and_wait(
 ) -> Result<ExitStatus> {
     let record = &mut p.record;
     signals::block().map_err(launch::sys("block signals"))?;
-    let spawned = launch::spawn(&p.plan)?;
-    // The init builds its root filesystem while we make its cgroup.
-    let placed = placement::place_in(
-        p.manager,
-        &placement::Request {
-            id: &record.id,
-            name: &record.name,
-            command: &record.command,
-            limits: &record.limits,
-            cgroup_parent: record.cgroup_parent.as_deref(),
-            pid: spawned.pid.as_raw(),
-        },
-        &p.slice,
-    )?;
+    let mut req = placement::Request {
+        id: &record.id,
+        name: &record.name,
+        command: &record.command,
+        limits: &record.limits,
+        cgroup_parent: record.cgroup_parent.as_deref(),
+        pid: 0,
+    };
+    // cgroupfs: the cgroup first, so that the init starts in it; dropped on an error, it
+    // goes after the init (declared before it).
+    let early = placement::prepare(p.manager, &req)?;
+    let entry = match &early {
+        Some(cg) => cg.entry()?,
+        None => None,
+    };
+    let spawned = launch::spawn(&p.plan, entry.as_ref())?;
+    drop(entry);
+    req.pid = spawned.pid.as_raw();
+    state::stop_point("run:spawned");
+    // With systemd, the init builds its root filesystem while we make its scope.
+    let placed = match early {
+        Some(cg) => placement::place_prepared(cg, req.pid, spawned.entered)?,
+        None => placement::place_in(p.manager, &req, &p.slice)?,
+    };
+    state::stop_point("run:placed");
     let oom = placed.oom;
     let cgroup = placed.cgroup;
     let running = spawned.release()?;
@@ -170,7 +188,7 @@ fn launch_and_wait(
     record.scope = placed.scope.clone();
     record.cgroup_manager = p.manager;
     p.dirs.keep();
-    record.save(&p.dirs.data)?;
+    record.save_locked(p.dirs.containers(), &p.dirs.data)?;
     // Under a Type=notify unit (mdrun@.service) we stay as the main process: the
     // supervisor that exits with the container's status.
     let me = std::process::id() as i32;
@@ -218,7 +236,7 @@ fn launch_and_wait(
     if record.auto_remove {
         p.dirs.remove();
     } else {
-        record.save(&p.dirs.data)?;
+        record.save_locked(p.dirs.containers(), &p.dirs.data)?;
     }
     cgroup_result?;
     Ok(status)

@@ -124,15 +124,25 @@ impl Drop for TmpDir {
 /// Removes scratch dirs named `<prefix>-*` that no live process holds locked: what a killed
 /// import (SIGKILL, Ctrl-C: no destructor runs) left behind. Best effort.
 pub(crate) fn sweep_stale(parent: &Path, prefix: &str) {
+    sweep(parent, |name| {
+        name.strip_prefix(prefix)
+            .is_some_and(|r| r.starts_with('-'))
+    });
+}
+
+/// Removes every scratch dir under `parent` that no live process holds locked, whatever
+/// made it (`prune`); returns those removed. Best effort.
+pub(crate) fn sweep_all_stale(parent: &Path) -> Vec<PathBuf> {
+    sweep(parent, |_| true)
+}
+
+fn sweep(parent: &Path, ours: impl Fn(&str) -> bool) -> Vec<PathBuf> {
     let Ok(entries) = fs::read_dir(parent) else {
-        return;
+        return Vec::new();
     };
+    let mut removed = Vec::new();
     for entry in entries.flatten() {
-        let name = entry.file_name();
-        let is_ours = name
-            .to_str()
-            .is_some_and(|n| n.strip_prefix(prefix).is_some_and(|r| r.starts_with('-')));
-        if !is_ours {
+        if !entry.file_name().to_str().is_some_and(&ours) {
             continue;
         }
         let path = entry.path();
@@ -140,7 +150,10 @@ pub(crate) fn sweep_stale(parent: &Path, prefix: &str) {
             continue;
         };
         if let Ok(_lock) = Flock::lock(file, FlockArg::LockExclusiveNonblock) {
-            let _ = fs::remove_dir_all(&path);
+            if fs::remove_dir_all(&path).is_ok() {
+                removed.push(path);
+            }
         }
     }
+    removed
 }

@@ -67,6 +67,7 @@ impl Store {
         let layer = self.layer_from_tree(upper, "commit")?;
         let (layer_id, layer_size) = (layer.id.clone(), layer.unpacked.size);
         let xattrs_skipped = layer.unpacked.xattrs_skipped;
+        crate::state::stop_point("commit:layer");
         let mut layers = parent.layers.clone();
         layers.push(layer_id.clone());
         let layer_reused = exists(&self.layer_dir(&layer_id));

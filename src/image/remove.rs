@@ -54,6 +54,9 @@ impl Store {
                 ..Removed::default()
             });
         };
+        // Held until the image is gone: a `run` claims its container under this lock and
+        // then checks that its image is still there (Store::check_present).
+        let _containers = self.lock_containers()?;
         if let Some((container, container_id)) = self.container_using(&id)? {
             let reference = reference.to_string();
             return Err(ImageError::InUse {
@@ -101,6 +104,17 @@ impl Store {
         Ok(())
     }
 
+    /// The containers' store lock (see `state::StoreLock`), its errors as ours.
+    fn lock_containers(&self) -> Result<crate::state::StoreLock, ImageError> {
+        let dir = self.paths.containers();
+        crate::state::StoreLock::acquire(&dir).map_err(|e| match e {
+            crate::state::StateError::Io { step, path, source } => {
+                ImageError::Io { step, path, source }
+            }
+            other => io_err("lock", &dir)(std::io::Error::other(other.to_string())),
+        })
+    }
+
     /// A container created from image `id`, as (name, short id). Reads only `image_id`,
     /// `name` and `id` of `<root>/containers/*/container.json`; records that cannot be read
     /// are skipped (a container being created or removed right now).
@@ -112,6 +126,10 @@ impl Store {
             Err(e) => return Err(io_err("read directory", &dir)(e)),
         };
         for entry in entries.flatten() {
+            // `.removing-<id>`: a container half-removed (by a killed `rm`) uses nothing.
+            if entry.file_name().as_encoded_bytes().starts_with(b".") {
+                continue;
+            }
             let Ok(bytes) = fs::read(entry.path().join("container.json")) else {
                 continue;
             };

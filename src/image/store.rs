@@ -55,6 +55,22 @@ impl Store {
             .ok_or_else(|| ImageError::Unknown(reference.to_string()))
     }
 
+    /// The image is still stored (one stat): for a `run` that resolved it before it
+    /// recorded its container, so that an `rmi` in between cannot go unnoticed (`rmi`
+    /// checks for containers and deletes under the containers' lock).
+    pub fn check_present(&self, image: &Image) -> Result<(), ImageError> {
+        match exists(&self.image_path(&image.id)) {
+            true => Ok(()),
+            false => Err(ImageError::Unknown(image.id.clone())),
+        }
+    }
+
+    /// Deletes what killed imports, commits, loads, saves and exports left in `<root>/tmp`
+    /// (a scratch directory no live process holds); returns what it deleted.
+    pub fn sweep_scratch(&self) -> Vec<PathBuf> {
+        super::files::sweep_all_stale(&self.paths.tmp())
+    }
+
     /// Layer directories for overlayfs `lowerdir=`, topmost first.
     pub fn lower_dirs(&self, image: &Image) -> Vec<PathBuf> {
         image

@@ -10,6 +10,10 @@
 //! - the supervisor: its pid exists and that process started no later than the container
 //!   did (a reused pid belongs to a process started afterwards).
 //!
+//! A record in state `created` names as its supervisor the mdrun that claimed it (`run`,
+//! `start`, or a detached container's supervisor): alive, the container is being started
+//! and nobody may remove it; dead, the claim is stale (mdrun was killed half-way).
+//!
 //! Both dead: the record is [`Liveness::Stale`], and `commands::cleanup::reconcile` records
 //! it as exited with code 255, which is what docker shows for containers that were running
 //! when its daemon or the host went down (the real exit status is unknown).
@@ -66,8 +70,9 @@ impl Record {
     /// The recorded supervisor exists and is the process that started this container:
     /// while it runs, the supervisor must have started no later than the container did
     /// (`started`; a pid reused later belongs to a younger process). While the container
-    /// is being created there is no such time to compare with (a restart keeps the
-    /// previous `started`), and the pid only has to exist.
+    /// is being created, the supervisor is the mdrun that claimed it (`run`, `start`, or a
+    /// detached container's supervisor), which started no later than its claim: `started`
+    /// when `start` or a supervisor claimed it, else `created` (`run`).
     pub fn supervisor_alive(&self) -> bool {
         let Some(pid) = self.supervisor_pid.filter(|p| *p > 0) else {
             return false;
@@ -81,6 +86,9 @@ impl Record {
         };
         match (self.status, self.started) {
             (Status::Running, Some(started)) => supervisor_start <= started + START_SLACK_SECS,
+            (Status::Created, claimed) => {
+                supervisor_start <= claimed.unwrap_or(self.created) + START_SLACK_SECS
+            }
             _ => true,
         }
     }
@@ -217,6 +225,14 @@ mod tests {
         assert_eq!(r.liveness(), Liveness::AsRecorded);
         r.supervisor_pid = Some(dead_pid());
         assert_eq!(r.liveness(), Liveness::Stale);
+        // A live pid that started after the claim was reused: nobody is starting it.
+        r.supervisor_pid = Some(1);
+        r.started = None;
+        r.created = 1000.0;
+        assert_eq!(r.liveness(), Liveness::Stale);
+        // `start` claims with `started`, a restart's `created` being long past.
+        r.started = Some(crate::state::now());
+        assert_eq!(r.liveness(), Liveness::AsRecorded);
     }
 
     /// A pid that no process has: a child of ours, reaped.

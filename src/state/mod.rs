@@ -7,6 +7,7 @@ mod names;
 mod record;
 mod resolve;
 mod scan;
+mod stop_point;
 
 pub use liveness::Liveness;
 pub use lock::StoreLock;
@@ -14,6 +15,7 @@ pub use names::generate_name;
 pub use record::{now, Record, Status};
 pub use resolve::{is_full_id, pick, resolve};
 pub use scan::scan;
+pub use stop_point::{stop_point, STOP_AT_VAR};
 
 /// A record for unit tests elsewhere in the crate.
 #[cfg(test)]
@@ -42,6 +44,8 @@ pub enum StateError {
     Running { name: String },
     #[error("container {name:?} is still being started: try again, or use `mdrun rm -f`")]
     Starting { name: String },
+    #[error("container {name:?} is already being started by mdrun (pid {pid})")]
+    AlreadyStarting { name: String, pid: i32 },
     #[error("container {name:?} is not running")]
     NotRunning { name: String },
     /// Its supervisor did not record the end of a container that has exited.

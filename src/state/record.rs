@@ -4,6 +4,7 @@ use super::{io, StateError};
 use crate::launch::ExitStatus;
 use crate::spec::{Limits, VolumeSpec};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -80,15 +81,30 @@ impl Record {
     }
 
     /// Write atomically: a reader sees the old record or the new one, never a torn one.
+    /// The temporary file is named after this process (and a counter), so two writers
+    /// never write into the same one; a writer killed half-way leaves it in the container's
+    /// directory, which goes with the container.
     pub fn save(&self, dir: &Path) -> Result<(), StateError> {
+        static SAVES: AtomicU32 = AtomicU32::new(0);
         let path = Self::file(dir);
-        let tmp = dir.join(".container.json.tmp");
+        let n = SAVES.fetch_add(1, Ordering::Relaxed);
+        let tmp = dir.join(format!(".container.json.{}.{n}.tmp", std::process::id()));
         let data = serde_json::to_vec(self).map_err(|source| StateError::Json {
             path: path.clone(),
             source,
         })?;
         std::fs::write(&tmp, data).map_err(io("write", &tmp))?;
-        std::fs::rename(&tmp, &path).map_err(io("rename", &path))
+        std::fs::rename(&tmp, &path).map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            io("rename", &path)(e)
+        })
+    }
+
+    /// `save` under the store lock of `containers_dir`, so that it cannot interleave with
+    /// another command's check-then-write of the same record (see [`super::StoreLock`]).
+    pub fn save_locked(&self, containers_dir: &Path, dir: &Path) -> Result<(), StateError> {
+        let _lock = super::StoreLock::acquire(containers_dir)?;
+        self.save(dir)
     }
 
     pub fn load(dir: &Path) -> Result<Record, StateError> {
@@ -106,6 +122,7 @@ impl Record {
         entries
             .flatten()
             .filter(|e| e.file_type().map(|t| t.is_dir()).unwrap_or(false))
+            .filter(|e| !super::scan::is_hidden(&e.file_name()))
             .filter_map(|e| Record::load(&e.path()).ok())
             .collect()
     }

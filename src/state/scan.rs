@@ -25,6 +25,7 @@ pub fn scan(containers_dir: &Path) -> Vec<Record> {
     let files: Vec<CString> = entries
         .flatten()
         .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .filter(|e| !is_hidden(&e.file_name()))
         .filter_map(|e| {
             let mut name = e.file_name().into_vec();
             name.extend_from_slice(b"/container.json");
@@ -49,6 +50,11 @@ pub fn scan(containers_dir: &Path) -> Vec<Record> {
             .flat_map(|h| h.join().unwrap_or_default())
             .collect()
     })
+}
+
+/// mdrun's own entries (`.lock`, a half-removed `.removing-<id>`) are not containers.
+pub(crate) fn is_hidden(name: &std::ffi::OsStr) -> bool {
+    name.as_encoded_bytes().first() == Some(&b'.')
 }
 
 fn load_all(dir: &std::fs::File, files: &[CString]) -> Vec<Record> {
@@ -137,6 +143,12 @@ mod tests {
         std::fs::create_dir(dir.path().join("corrupt")).unwrap();
         std::fs::write(dir.path().join("corrupt/container.json"), "{").unwrap();
         std::fs::write(dir.path().join(".lock"), "").unwrap();
+        // A container being removed is not listed, though its record is still inside.
+        let half = dir.path().join(format!(".removing-{}", "f".repeat(64)));
+        std::fs::create_dir(&half).unwrap();
+        sample_record(&"f".repeat(64), "removing")
+            .save(&half)
+            .unwrap();
         let mut names: Vec<String> = scan(dir.path()).into_iter().map(|r| r.name).collect();
         names.sort_by_key(|n| n[1..].parse::<u32>().unwrap());
         assert_eq!(names, (0..200).map(|i| format!("c{i}")).collect::<Vec<_>>());

@@ -14,6 +14,7 @@ pub mod files;
 pub mod fixture;
 pub mod mounts;
 pub mod process;
+pub mod stop_point;
 pub mod tarball;
 
 use std::cell::Cell;

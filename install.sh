@@ -6,7 +6,15 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 [ "$(id -u)" = 0 ] || { echo "install.sh: run as root" >&2; exit 1; }
-command -v cargo >/dev/null || { echo "install.sh: needs a Rust toolchain (cargo) on PATH" >&2; exit 1; }
+# A Rust toolchain: rustup's when there is one, else Debian 12's own recent one (cargo-web,
+# rustc-web: Rust 1.8x+, kept current for the browsers; the plain `cargo` package is 1.63,
+# below mdrun's MSRV).
+if ! command -v cargo >/dev/null && [ -f "$HOME/.cargo/env" ]; then . "$HOME/.cargo/env"; fi
+if ! command -v cargo >/dev/null; then
+  echo "install.sh: no cargo on PATH: installing Debian's cargo-web and rustc-web" >&2
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends cargo-web rustc-web build-essential pkg-config >/dev/null
+fi
 
 pkgs=(busybox-static zstd util-linux iproute2)
 missing=()

@@ -39,6 +39,34 @@ fn import_prints_the_image_id_and_images_lists_it() {
         .find(|l| l.starts_with("busybox"))
         .unwrap_or_else(|| panic!("{out}"));
     assert!(row.contains("latest") && row.contains(&id[..12]), "{out}");
+    let header: Vec<&str> = out
+        .stdout
+        .lines()
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    assert_eq!(
+        header,
+        ["REPOSITORY", "TAG", "IMAGE", "ID", "CREATED", "SIZE"],
+        "{out}"
+    );
+    // CREATED in docker's words, SIZE as docker prints it (decimal units): the busybox layer
+    // is one static binary of about 2 MB.
+    assert!(
+        row.contains("Less than a second ago") || row.contains("seconds ago"),
+        "CREATED is not a recent time: {row}"
+    );
+    let size = row.split_whitespace().last().unwrap();
+    let mb: f64 = size
+        .strip_suffix("MB")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("SIZE {size:?} is not in MB: {row}"));
+    let on_disk = fs::metadata("/bin/busybox").unwrap().len() as f64 / 1e6;
+    assert!(
+        mb >= on_disk * 0.99 && mb < on_disk * 1.5,
+        "SIZE {size} for a layer of /bin/busybox ({on_disk:.2} MB): {row}"
+    );
     env.run(&["busybox", "true"]).assert_ok();
     env.assert_clean();
 }

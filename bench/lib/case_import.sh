@@ -29,14 +29,16 @@ if ! mdrun_has commit; then
 else
 	# The write layer: a container that unpacks the same 200 MB into its root.
 	$MDRUN run --name mdb-commit -v "$big:/in:ro" busybox tar -xf /in/rootfs.tar -C /
-	upper=$W/mdrun/root/containers/$($MDRUN ps -aq --filter name=mdb-commit 2>/dev/null | head -1)/upper
-	hyperfine --style basic -w 2 -r "$RUNS" \
+	upper=$W/mdrun/root/containers/$($MDRUN inspect mdb-commit | jq -r '.[0].id')/upper
+	[ -d "$upper" ] || { echo "bench/run: no write layer at $upper" >&2; exit 1; }
+	hyperfine --style basic -w 2 -r "$import_runs" \
 		--setup "$BENCH/lib/idle commit" --export-json "$W/commit.json" \
 		--prepare "$MDRUN rmi mdb-committed >/dev/null 2>&1; sync" -n "mdrun commit" "$MDRUN commit mdb-commit mdb-committed" \
 		--prepare "rm -f $big/out.tar; sync" -n "tar -c" "tar -cf $big/out.tar -C $upper ." >&2
 	$MDRUN rmi mdb-committed >/dev/null 2>&1 || true
 	$MDRUN rm -f mdb-commit >/dev/null
 	hyperfine_table "\`commit\` of a 200 MB write layer" "$W/commit.json" "tar -c" commit \
-		"GNU tar creating a tarball of the same write layer."
+		"GNU tar creating a tarball of the same write layer (mdrun's layer is also hashed and
+recorded as an image); $import_runs runs (+2 warm-up)."
 fi
 rm -rf "$big"

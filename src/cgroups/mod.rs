@@ -15,6 +15,7 @@
 
 use crate::spec::Limits;
 use std::io;
+use std::os::fd::OwnedFd;
 use std::path::PathBuf;
 
 mod dirs;
@@ -152,10 +153,45 @@ pub trait Backend {
     }
 }
 
+/// How an init that is about to be cloned gets into its cgroup without anybody migrating
+/// it from outside. Writing a pid to `cgroup.procs` takes the kernel's global threadgroup
+/// rwsem for writing, and that waits for an RCU grace period: 4 to 19 ms per migration on
+/// our 2-CPU hosts, most of a container's start-up (BENCHMARKS.md). Two ways around it:
+pub enum Entry {
+    /// v1: each hierarchy's `tasks` file, opened for writing. The init, still one thread,
+    /// writes "0" (itself) to each as its first act: moving only the calling thread skips
+    /// the global lock (kernel/cgroup/cgroup.c, cgroup_procs_write_start), 0.1 ms each.
+    Tasks(Vec<(PathBuf, OwnedFd)>),
+    /// v2: the cgroup's directory, for clone3(CLONE_INTO_CGROUP): the init is born inside
+    /// (a read lock only).
+    Dir(PathBuf, OwnedFd),
+}
+
+fn open_entry(path: PathBuf, flags: nix::fcntl::OFlag) -> Result<(PathBuf, OwnedFd), CgroupError> {
+    use nix::fcntl::{open, OFlag};
+    match open(
+        &path,
+        flags | OFlag::O_CLOEXEC,
+        nix::sys::stat::Mode::empty(),
+    ) {
+        Ok(fd) => Ok((path, fd)),
+        Err(e) => Err(CgroupError::Io {
+            step: "open",
+            path,
+            source: io::Error::from(e),
+        }),
+    }
+}
+
 /// One container's cgroup.
 pub trait ContainerCgroup {
     /// Move a process (all its threads) in: cgroup.procs.
     fn add_process(&self, pid: i32) -> Result<(), CgroupError>;
+    /// The way in for an init not cloned yet (see [`Entry`]); None: clone it, then
+    /// `add_process` it.
+    fn entry(&self) -> Result<Option<Entry>, CgroupError> {
+        Ok(None)
+    }
     /// Every process in the cgroup or in a cgroup below it, sorted.
     fn procs(&self) -> Vec<i32>;
     /// Was anything in it killed by the OOM killer?
@@ -170,6 +206,40 @@ pub trait ContainerCgroup {
     fn created_parents(&self) -> Vec<PathBuf> {
         Vec::new()
     }
+}
+
+/// The directories of the cgroups process `pid` is in, in every mounted hierarchy (v1
+/// controllers, named ones such as name=systemd, and cgroup2), except those it shares with
+/// us: what `exec` joins so that its process is where the container's are, scope included
+/// (systemd tracks a scope through name=systemd on hybrid hosts). Empty when `pid` is gone.
+pub fn dirs_of_process(pid: i32) -> Vec<PathBuf> {
+    let read = |p: &str| std::fs::read_to_string(p).unwrap_or_default();
+    let theirs = own::parse_proc_cgroup(&read(&format!("/proc/{pid}/cgroup")));
+    let ours = own::parse_proc_cgroup(&read("/proc/self/cgroup"));
+    // cgroups-rs's mountinfo_self() lists v1 mounts only: the cgroup2 one is needed too.
+    let mounts = own::cgroup_mounts(&read("/proc/self/mountinfo"));
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    for entry in theirs.iter().filter(|e| !ours.contains(e)) {
+        let mount = mounts.iter().find(|m| match m.fs_type.as_str() {
+            "cgroup2" => entry.controllers.is_empty(),
+            "cgroup" => {
+                !entry.controllers.is_empty()
+                    && entry
+                        .controllers
+                        .iter()
+                        .all(|c| m.super_opts.iter().any(|o| o == c))
+            }
+            _ => false,
+        });
+        if let Some(m) = mount {
+            if let Ok(dir) = own::dir_under_mount(&m.mount_point, &m.mount_root, &entry.path) {
+                if !dirs.contains(&dir) {
+                    dirs.push(dir);
+                }
+            }
+        }
+    }
+    dirs
 }
 
 /// Which cgroup version to drive: v2 only when /sys/fs/cgroup itself is a cgroup2 mount.

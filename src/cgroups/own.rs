@@ -120,6 +120,38 @@ pub(crate) fn dir_under_mount(
     }
 }
 
+/// A cgroup (v1) or cgroup2 mount, from a line of /proc/self/mountinfo.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct CgroupMount {
+    pub mount_root: PathBuf,
+    pub mount_point: PathBuf,
+    pub fs_type: String,
+    pub super_opts: Vec<String>,
+}
+
+/// The cgroup and cgroup2 mounts in the text of a mountinfo file (proc(5): fields 4 and 5
+/// are the root and the mount point; after " - ": type, source, superblock options).
+pub(crate) fn cgroup_mounts(mountinfo: &str) -> Vec<CgroupMount> {
+    mountinfo
+        .lines()
+        .filter_map(|line| {
+            let (left, right) = line.split_once(" - ")?;
+            let f: Vec<&str> = left.split(' ').collect();
+            let r: Vec<&str> = right.split(' ').collect();
+            let fs_type = *r.first()?;
+            if fs_type != "cgroup" && fs_type != "cgroup2" {
+                return None;
+            }
+            Some(CgroupMount {
+                mount_root: PathBuf::from(*f.get(3)?),
+                mount_point: PathBuf::from(*f.get(4)?),
+                fs_type: fs_type.to_string(),
+                super_opts: r.get(2)?.split(',').map(str::to_string).collect(),
+            })
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -202,5 +234,19 @@ mod tests {
         assert_eq!(d, PathBuf::from("/sys/fs/cgroup/memory/c"));
         let r = dir_under_mount(mp, Path::new("/docker/abc"), "/other/c");
         assert!(matches!(r, Err(CgroupError::OutsideMount { .. })));
+    }
+
+    #[test]
+    fn cgroup_mounts_of_a_hybrid_host_include_cgroup2_and_named_hierarchies() {
+        let text = "35 27 0:30 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory\n\
+                    36 27 0:31 / /sys/fs/cgroup/systemd rw - cgroup cgroup rw,xattr,name=systemd\n\
+                    37 27 0:32 /sub /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw,nsdelegate\n\
+                    22 27 0:21 / /proc rw,relatime - proc proc rw\n";
+        let m = cgroup_mounts(text);
+        assert_eq!(m.len(), 3);
+        assert_eq!(m[1].super_opts, ["rw", "xattr", "name=systemd"]);
+        assert_eq!(m[2].fs_type, "cgroup2");
+        assert_eq!(m[2].mount_root, PathBuf::from("/sub"));
+        assert_eq!(m[2].mount_point, PathBuf::from("/sys/fs/cgroup/unified"));
     }
 }

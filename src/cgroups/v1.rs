@@ -304,6 +304,15 @@ impl ContainerCgroup for V1Cgroup {
         Ok(())
     }
 
+    fn entry(&self) -> Result<Option<super::Entry>, CgroupError> {
+        let tasks = self
+            .dirs
+            .iter()
+            .map(|d| super::open_entry(d.path.join("tasks"), nix::fcntl::OFlag::O_WRONLY))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Some(super::Entry::Tasks(tasks)))
+    }
+
     fn procs(&self) -> Vec<i32> {
         dirs::procs_of(&self.paths())
     }

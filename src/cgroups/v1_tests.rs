@@ -13,12 +13,19 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 /// A backend that believes our own cgroup is `<own>/mdrun-test-<pid>-<n>` in every
-/// hierarchy, plus the directories that unique parent would be in. None off a root v1 host.
-fn backend() -> Option<(V1Backend, Vec<PathBuf>)> {
-    if !nix::unistd::geteuid().is_root() || detect() != Version::V1 {
-        eprintln!("skipped: needs root on a cgroup v1 or hybrid host");
-        return None;
-    }
+/// hierarchy, plus the directories that unique parent would be in. These tests are
+/// `#[ignore]`d for an unprivileged `cargo test` (which reports them as ignored, not
+/// passed); `tests/run` runs them as root, where anything missing is a failure.
+fn backend() -> (V1Backend, Vec<PathBuf>) {
+    assert!(
+        nix::unistd::geteuid().is_root(),
+        "the cgroup v1 tests need root (bash tests/run)"
+    );
+    assert_eq!(
+        detect(),
+        Version::V1,
+        "the cgroup v1 tests need a cgroup v1 or hybrid host"
+    );
     static N: AtomicU32 = AtomicU32::new(0);
     let tag = format!(
         "mdrun-test-{}-{}",
@@ -38,7 +45,7 @@ fn backend() -> Option<(V1Backend, Vec<PathBuf>)> {
         .iter()
         .map(|p| p.parent().unwrap().into())
         .collect();
-    Some((b, parents))
+    (b, parents)
 }
 
 fn read(p: PathBuf) -> String {
@@ -67,10 +74,9 @@ fn sleeper() -> Child {
 }
 
 #[test]
+#[ignore = "needs root on a cgroup v1 host: bash tests/run runs it"]
 fn memory_100m_lands_in_limit_in_bytes_with_docker_swap_default() {
-    let Some((b, parents)) = backend() else {
-        return;
-    };
+    let (b, parents) = backend();
     let l = Limits {
         memory: Some(100 << 20),
         ..Limits::default()
@@ -87,10 +93,9 @@ fn memory_100m_lands_in_limit_in_bytes_with_docker_swap_default() {
 }
 
 #[test]
+#[ignore = "needs root on a cgroup v1 host: bash tests/run runs it"]
 fn pids_cpu_and_cpuset_limits_land_in_their_files() {
-    let Some((b, parents)) = backend() else {
-        return;
-    };
+    let (b, parents) = backend();
     let l = Limits {
         pids_limit: Some(20),
         cpu_quota: Some(50_000),
@@ -116,10 +121,9 @@ fn pids_cpu_and_cpuset_limits_land_in_their_files() {
 }
 
 #[test]
+#[ignore = "needs root on a cgroup v1 host: bash tests/run runs it"]
 fn a_child_added_shows_in_procs_and_destroy_kills_it() {
-    let Some((b, parents)) = backend() else {
-        return;
-    };
+    let (b, parents) = backend();
     // A cpuset of its own, so that attaching proves the copied cpus/mems (ENOSPC otherwise).
     let cg = b.create(None, "mdrun-procs", &Limits::default()).unwrap();
     let mut child = sleeper();
@@ -142,10 +146,9 @@ fn a_child_added_shows_in_procs_and_destroy_kills_it() {
 }
 
 #[test]
+#[ignore = "needs root on a cgroup v1 host: bash tests/run runs it"]
 fn cpu_usage_grows_while_a_child_spins() {
-    let Some((b, parents)) = backend() else {
-        return;
-    };
+    let (b, parents) = backend();
     // A CPU limit, so that the container joins the cpuacct hierarchy (see v1::needed).
     let shares = Limits {
         cpu_shares: Some(1024),
@@ -167,10 +170,9 @@ fn cpu_usage_grows_while_a_child_spins() {
 }
 
 #[test]
+#[ignore = "needs root on a cgroup v1 host: bash tests/run runs it"]
 fn oom_kill_is_reported() {
-    let Some((b, parents)) = backend() else {
-        return;
-    };
+    let (b, parents) = backend();
     let l = Limits {
         memory: Some(20 << 20),
         ..Limits::default()
@@ -193,10 +195,9 @@ fn oom_kill_is_reported() {
 }
 
 #[test]
+#[ignore = "needs root on a cgroup v1 host: bash tests/run runs it"]
 fn a_cpuset_the_host_lacks_fails_and_leaves_nothing() {
-    let Some((b, parents)) = backend() else {
-        return;
-    };
+    let (b, parents) = backend();
     // Past the host's CPUs: the kernel says ERANGE for a CPU beyond nr_cpu_ids (this 2-CPU
     // host, "5") and EINVAL for one that exists but is not in the parent's set.
     let cpus = std::thread::available_parallelism().map_or(64, |n| n.get() + 3);
@@ -220,10 +221,9 @@ fn a_cpuset_the_host_lacks_fails_and_leaves_nothing() {
 }
 
 #[test]
+#[ignore = "needs root on a cgroup v1 host: bash tests/run runs it"]
 fn destroying_twice_or_after_partial_removal_is_ok() {
-    let Some((b, parents)) = backend() else {
-        return;
-    };
+    let (b, parents) = backend();
     // Limits that make it join every hierarchy (see v1::needed).
     let every = Limits {
         cpu_shares: Some(1024),
@@ -246,10 +246,9 @@ fn destroying_twice_or_after_partial_removal_is_ok() {
 }
 
 #[test]
+#[ignore = "needs root on a cgroup v1 host: bash tests/run runs it"]
 fn an_existing_cgroup_is_refused_and_kept() {
-    let Some((b, parents)) = backend() else {
-        return;
-    };
+    let (b, parents) = backend();
     let cg = b.create(None, "mdrun-dup", &Limits::default()).unwrap();
     let again = b.create(None, "mdrun-dup", &Limits::default());
     assert!(matches!(again, Err(CgroupError::AlreadyExists { .. })));
@@ -257,5 +256,46 @@ fn an_existing_cgroup_is_refused_and_kept() {
         assert!(p.is_dir(), "the first one's {} must survive", p.display());
     }
     cg.destroy().unwrap();
+    assert_gone(&*cg, &parents);
+}
+
+#[test]
+#[ignore = "needs root on a cgroup v1 host: bash tests/run runs it"]
+fn an_entry_lets_a_new_process_move_itself_into_every_hierarchy() {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::process::CommandExt;
+    let (b, parents) = backend();
+    let cg = b.create(None, "mdrun-entry", &Limits::default()).unwrap();
+    let Some(super::Entry::Tasks(tasks)) = cg.entry().unwrap() else {
+        panic!("v1 gives the tasks files");
+    };
+    assert_eq!(tasks.len(), cg.paths().len());
+    let fds: Vec<i32> = tasks.iter().map(|(_, fd)| fd.as_raw_fd()).collect();
+    let mut cmd = Command::new("sleep");
+    cmd.arg("30");
+    // SAFETY: between fork and exec only write(2) on descriptors we own is called.
+    unsafe {
+        cmd.pre_exec(move || {
+            for fd in &fds {
+                if libc::write(*fd, b"0".as_ptr().cast(), 1) != 1 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            Ok(())
+        });
+    }
+    let mut child = cmd.spawn().unwrap();
+    drop(tasks);
+    let pid = child.id() as i32;
+    for p in cg.paths() {
+        assert_eq!(
+            read(p.join("cgroup.procs")),
+            pid.to_string(),
+            "{}",
+            p.display()
+        );
+    }
+    cg.destroy().unwrap();
+    child.wait().unwrap();
     assert_gone(&*cg, &parents);
 }

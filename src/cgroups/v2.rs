@@ -245,6 +245,12 @@ impl ContainerCgroup for V2Cgroup {
             .map_err(write_err(&self.dir, "cgroup.procs", pid))
     }
 
+    fn entry(&self) -> Result<Option<super::Entry>, CgroupError> {
+        use nix::fcntl::OFlag;
+        let (path, fd) = super::open_entry(self.dir.clone(), OFlag::O_RDONLY | OFlag::O_DIRECTORY)?;
+        Ok(Some(super::Entry::Dir(path, fd)))
+    }
+
     fn procs(&self) -> Vec<i32> {
         dirs::procs_of(&self.paths())
     }

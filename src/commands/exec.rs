@@ -49,7 +49,7 @@ pub fn run(args: &ExecArgs) -> Result<i32> {
         .unwrap_or_else(|| PathBuf::from("/"));
     let plan = join::JoinPlan {
         target: pid,
-        cgroups: record.cgroup_paths.clone(),
+        cgroups: crate::cgroups::dirs_of_process(pid),
         process: ProcessPlan {
             args: args.command.clone(),
             env: environment(&spec_env, &image, &record.hostname),

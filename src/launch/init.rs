@@ -29,6 +29,21 @@ pub struct ProcessPlan {
     pub security: crate::security::SecurityPlan,
 }
 
+/// First thing in the child, on v1: move ourselves (one thread, so the whole process) into
+/// the container's cgroup in every hierarchy by writing "0" to each `tasks` file the parent
+/// opened (see cgroups::Entry for why not cgroup.procs). The parent made the cgroup and
+/// wrote its limits and device list before it cloned us.
+pub(super) fn enter_cgroup(tasks: &[(PathBuf, OwnedFd)], sync: &ChildEnd) {
+    for (path, fd) in tasks {
+        if let Err(e) = nix::unistd::write(fd, b"0") {
+            sync.fail(
+                125,
+                &format!("join cgroup: write 0 to {}: {e}", path.display()),
+            );
+        }
+    }
+}
+
 pub fn run(
     plan: &super::LaunchPlan,
     sync: ChildEnd,

@@ -16,7 +16,8 @@ use std::path::PathBuf;
 pub struct JoinPlan {
     /// The container's init, as the host sees it.
     pub target: i32,
-    /// The container's cgroup directories: the new process is moved into each.
+    /// The container's cgroup directories, in every hierarchy it does not share with us
+    /// (`cgroups::dirs_of_process` of its init): the new process is moved into each.
     pub cgroups: Vec<PathBuf>,
     pub process: ProcessPlan,
     /// `-u`: as given (`uid[:gid]` or a name from the container's /etc/passwd).
@@ -56,10 +57,20 @@ pub fn spawn(plan: &JoinPlan) -> Result<Running, LaunchError> {
         &format!("/proc/{pid}/root"),
         OFlag::O_RDONLY | OFlag::O_DIRECTORY,
     )?;
+    // v1: `tasks`, where "0" moves just the writing thread (our child is one thread): that
+    // skips the kernel's global threadgroup lock and its RCU grace period (cgroups::Entry).
+    // cgroup2 has no such file; its cgroup.procs moves the whole process.
     let procs: Vec<OwnedFd> = plan
         .cgroups
         .iter()
-        .map(|d| open(&d.join("cgroup.procs").to_string_lossy(), OFlag::O_WRONLY))
+        .map(|d| {
+            let file = if d.join("tasks").exists() {
+                "tasks"
+            } else {
+                "cgroup.procs"
+            };
+            open(&d.join(file).to_string_lossy(), OFlag::O_WRONLY)
+        })
         .collect::<Result<_, _>>()?;
     // Joining a PID namespace only changes where our *children* go: fork after it.
     let pidns = open(&format!("/proc/{pid}/ns/pid"), OFlag::O_RDONLY)?;

@@ -18,11 +18,12 @@ mod sync;
 pub use init::ProcessPlan;
 pub use supervise::{stop_requested, supervise, Attach, ExitStatus};
 
+use crate::cgroups::Entry;
 use crate::rootfs::RootfsPlan;
 use nix::sys::signal::{kill, Signal};
 use nix::sys::wait::waitpid;
 use nix::unistd::Pid;
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsFd, OwnedFd};
 
 #[derive(Debug, thiserror::Error)]
 pub enum LaunchError {
@@ -53,6 +54,8 @@ pub struct LaunchPlan {
 /// releasing kills the child, so an error on the way leaves no process behind.
 pub struct Spawned {
     pub pid: Pid,
+    /// The init is in its cgroup by itself (see `spawn`): nobody needs to move it.
+    pub entered: bool,
     sync: sync::ParentEnd,
     /// With `-t`: where the init sends its terminal's master.
     tty_sock: Option<OwnedFd>,
@@ -74,8 +77,10 @@ fn output_pipe() -> Result<(OwnedFd, OwnedFd), LaunchError> {
 }
 
 /// Clone the container's init. The caller must have blocked the signals it wants to handle
-/// (`signals::block`) before this, and must be single-threaded.
-pub fn spawn(plan: &LaunchPlan) -> Result<Spawned, LaunchError> {
+/// (`signals::block`) before this, and must be single-threaded. With `entry`, the init
+/// starts in its cgroup (born there on v2, or moving itself in first thing on v1), and
+/// `Spawned::entered` says so; otherwise the caller moves it in.
+pub fn spawn(plan: &LaunchPlan, entry: Option<&Entry>) -> Result<Spawned, LaunchError> {
     let (parent_end, child_end) = sync::channel()?;
     let tty = if plan.process.tty {
         Some(pty::channel()?)
@@ -87,10 +92,20 @@ pub fn spawn(plan: &LaunchPlan) -> Result<Spawned, LaunchError> {
     } else {
         None
     };
-    let pid = clone::clone_namespaces()?;
+    let (pid, entered) = match entry {
+        Some(Entry::Dir(_, dir)) => match clone::clone_namespaces_into(dir.as_fd())? {
+            Some(pid) => (pid, true),
+            None => (clone::clone_namespaces()?, false),
+        },
+        Some(Entry::Tasks(_)) => (clone::clone_namespaces()?, true),
+        None => (clone::clone_namespaces()?, false),
+    };
     match pid {
         None => {
             drop(parent_end);
+            if let Some(Entry::Tasks(tasks)) = entry {
+                init::enter_cgroup(tasks, &child_end);
+            }
             let tty_sock = tty.map(|(parent, child)| {
                 drop(parent);
                 child
@@ -104,6 +119,7 @@ pub fn spawn(plan: &LaunchPlan) -> Result<Spawned, LaunchError> {
             let output = pipes.map(|((out_r, _), (err_r, _))| [out_r, err_r]);
             Ok(Spawned {
                 pid,
+                entered,
                 sync: parent_end,
                 tty_sock,
                 output,

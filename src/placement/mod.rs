@@ -87,6 +87,35 @@ fn choose_with(
     }
 }
 
+/// cgroupfs: the container's cgroup, made with its limits before the init is cloned, so
+/// that the init starts inside it ([`cgroups::Entry`]) and nobody pays for migrating it.
+/// Finish with [`place_prepared`]. With systemd there is nothing to make yet: the scope is
+/// created around the init's pid ([`place_in`]).
+pub fn prepare(manager: Manager, req: &Request) -> Result<Option<CgroupGuard>> {
+    match manager {
+        Manager::Cgroupfs => {
+            let backend = cgroups::backend();
+            let cg = backend.create(req.cgroup_parent, &cgroup_name(req.id), req.limits)?;
+            Ok(Some(CgroupGuard::new(cg)))
+        }
+        Manager::Systemd => Ok(None),
+    }
+}
+
+/// The init `pid`, cloned with the entry of `cgroup` (from [`prepare`]), is placed: moved
+/// in here unless it `entered` by itself.
+pub fn place_prepared(cgroup: CgroupGuard, pid: i32, entered: bool) -> Result<Placed> {
+    if !entered {
+        cgroup.add_process(pid)?;
+    }
+    Ok(Placed {
+        cgroup,
+        scope: None,
+        scope_start: None,
+        oom: None,
+    })
+}
+
 /// Place with the default slice (machine.slice). See [`place_in`].
 pub fn place(manager: Manager, req: &Request) -> Result<Placed> {
     place_in(manager, req, &GlobalConfig::default().slice)

@@ -405,6 +405,88 @@ sc_cgroupfs_mode_config() {
 	mdrun rm cfsoom
 }
 
+# Issue 2's acceptance list in cgroupfs mode, on this host's backend (v2 in the guest): under
+# --memory 100m, tail holding 200 MB of /dev/zero (one endless line) is OOM-killed (137) and
+# the same with 50 MB succeeds; a fork loop stops at --pids-limit 20; --cpus 0.5 holds a busy
+# loop near half a CPU; --cpuset-cpus 0 pins it.
+sc_acceptance_cgroupfs() {
+	export MDRUN_CONFIG=/tmp/acceptance.toml
+	printf 'cgroup_manager = "cgroupfs"\ncgroup_parent = "mdrun-acc"\n' >$MDRUN_CONFIG
+	trap 'cleanup_containers accburn accpids; rm -f $MDRUN_CONFIG; rmdir $(cg_dirs /mdrun-acc) 2>/dev/null || true' EXIT
+	local rc id cg u0 u1 t0 t1 pct most cur out
+	rc=$(rc_of mdrun run --rm --memory 100m busybox sh -c 'head -c 200m /dev/zero | tail')
+	[ "$rc" = 137 ] || fail "200 MB through tail under --memory 100m: exit $rc, expected 137"
+	rc=$(rc_of mdrun run --rm --memory 100m busybox sh -c 'head -c 50m /dev/zero | tail >/dev/null')
+	[ "$rc" = 0 ] || fail "50 MB through tail under --memory 100m: exit $rc, expected 0"
+	# A fork loop: xargs keeps starting sleeps until a fork fails.
+	mdrun run -d --name accpids --pids-limit 20 busybox sh -c \
+		'seq 1 100 | xargs -P 40 -n 1 sleep 2>/dev/null; exec sleep 1000'
+	id=$(cid accpids)
+	cg=/mdrun-acc/mdrun-$id
+	expect_cg $cg pids.max 20
+	most=0
+	for _ in $(seq 1 50); do
+		cur=$(cg_read $cg pids.current) || break
+		[ "$cur" -le "$most" ] || most=$cur
+		sleep 0.1
+	done
+	echo "pids.current peaked at $most under pids.max 20"
+	[ "$most" -le 20 ] || fail "pids.current reached $most under pids.max 20"
+	[ "$most" -ge 15 ] || fail "pids.current peaked at $most: the fork loop did not reach the limit"
+	cg_read $cg pids.events | grep -q '^max [1-9]' || fail "pids.events counts no refused fork"
+	mdrun rm -f accpids
+	mdrun run -d --name accburn --cpus 0.5 busybox sh -c 'while :; do :; done'
+	id=$(cid accburn)
+	cg=/mdrun-acc/mdrun-$id
+	expect_cg $cg cpu.max "50000 100000"
+	sleep 1
+	u0=$(cpu_usec $cg)
+	t0=$(awk '{ printf "%.0f\n", $1 * 1000000 }' /proc/uptime)
+	sleep 4
+	u1=$(cpu_usec $cg)
+	t1=$(awk '{ printf "%.0f\n", $1 * 1000000 }' /proc/uptime)
+	pct=$(((u1 - u0) * 100 / (t1 - t0)))
+	echo "busy loop used ${pct}% of one CPU under --cpus 0.5 (cgroupfs)"
+	[ "$pct" -le 60 ] || fail "a busy loop used ${pct}% of a CPU under --cpus 0.5"
+	[ "$pct" -ge 10 ] || fail "a busy loop used only ${pct}% of a CPU: did it run?"
+	mdrun rm -f accburn
+	out=$(mdrun run --rm --cpuset-cpus 0 busybox grep Cpus_allowed_list /proc/self/status)
+	[ "$(echo "$out" | awk '{print $2}')" = 0 ] || fail "Cpus_allowed_list is '$out', expected 0"
+	[ -z "$(find "$(cg_dir /mdrun-acc)" -mindepth 1 -maxdepth 1 -type d -name 'mdrun-*')" ] ||
+		fail "container cgroups left under /mdrun-acc"
+}
+
+# cgroupfs mode without cgroup_parent: the container's cgroup nests under the cgroup mdrun
+# runs in. On cgroup v2 that cgroup holds mdrun itself, and the no-internal-process rule
+# keeps controllers off its children: a container without limits runs there; one with a
+# limit is refused in one line that says to set cgroup_parent, and leaves nothing.
+sc_default_parent_cgroupfs() {
+	export MDRUN_CONFIG=/tmp/default-parent.toml
+	printf 'cgroup_manager = "cgroupfs"\n' >$MDRUN_CONFIG
+	trap 'rm -f $MDRUN_CONFIG /tmp/dp.err' EXIT
+	local own out rc
+	own=$(cg_dir @$$)
+	out=$(mdrun run --rm busybox cat /proc/self/cgroup)
+	echo "$out"
+	case $out in *:/) ;; *) fail "the container sees a host cgroup path: $out" ;; esac
+	if [ $CGV = 2 ]; then
+		rc=0
+		mdrun run --rm --memory 64m busybox true 2>/tmp/dp.err || rc=$?
+		cat /tmp/dp.err
+		if [ "$rc" = 0 ]; then
+			echo "our cgroup has no processes of its own besides us: the limit was accepted"
+		else
+			[ "$rc" = 125 ] || fail "exit $rc, expected 125"
+			[ "$(wc -l </tmp/dp.err)" = 1 ] || fail "not one line"
+			grep -q cgroup_parent /tmp/dp.err || fail "the error does not say to set cgroup_parent"
+		fi
+	else
+		mdrun run --rm --memory 64m busybox true || fail "a limit under our own v1 cgroup was refused"
+	fi
+	[ -z "$(find "$own" -mindepth 1 -maxdepth 1 -type d -name 'mdrun-*')" ] ||
+		fail "container cgroups left under our own cgroup $own"
+}
+
 # The same with --cgroup-manager cgroupfs --cgroup-parent on the command line.
 sc_cgroupfs_mode_flag() {
 	trap 'cleanup_containers cfsflag; rmdir $(cg_dirs /mdrun-flag) 2>/dev/null || true' EXIT
@@ -420,7 +502,8 @@ sc_cgroupfs_mode_flag() {
 
 # A detached container through its life: run -d, ps, logs, exec, stop, rm.
 sc_detached_lifecycle() {
-	trap 'cleanup_containers det' EXIT
+	xpid=
+	trap '[ -z "$xpid" ] || kill $xpid 2>/dev/null || true; cleanup_containers det' EXIT
 	local id scope t0 took
 	id=$(mdrun run -d --name det busybox sh -c 'echo det-started; i=0; while :; do i=$((i+1)); echo tick $i; sleep 1; done')
 	echo "id: $id"
@@ -434,8 +517,19 @@ sc_detached_lifecycle() {
 	mdrun logs det | head -n 3
 	mdrun logs det | grep -q det-started || fail "mdrun logs det lacks det-started"
 	[ "$(mdrun exec det echo exec-works)" = exec-works ] || fail "mdrun exec det echo did not print"
-	[ "$(mdrun exec det hostname)" = "$(mdrun exec det cat /etc/hostname)" ] || true
+	[ "$(mdrun exec det hostname)" = "${id:0:12}" ] || fail "mdrun exec det hostname is not the short id"
 	[ "$(rc_of mdrun exec det sh -c 'exit 5')" = 5 ] || fail "mdrun exec did not pass the exit code 5"
+	# exec joins the container's cgroup, scope included: systemd counts its process in (on a
+	# hybrid host through the name=systemd hierarchy).
+	mdrun exec det sleep 301 &
+	xpid=$!
+	wait_for 10 sh -c "systemctl status '$scope' --no-pager | grep -q 'sleep 301'" || {
+		systemctl status "$scope" --no-pager || true
+		fail "the exec'd process is not in $scope"
+	}
+	kill "$xpid"
+	wait "$xpid" || true
+	xpid=
 	# sh as PID 1 ignores SIGTERM: stop must kill it after -t 2.
 	t0=$SECONDS
 	mdrun stop -t 2 det
@@ -448,6 +542,34 @@ sc_detached_lifecycle() {
 	mdrun rm det
 	mdrun ps -a | grep -qw det && fail "det still listed after rm"
 	true
+}
+
+# The lifecycle verbs that differ in a scope: commit freezes a running container through its
+# cgroup (cgroup.freeze on v2, the freezer hierarchy on v1) and thaws it; stop, then start,
+# makes a new scope around the same write layer; exec lands in the new scope.
+sc_commit_and_start_in_scope() {
+	trap 'cleanup_containers cm; mdrun rmi cm-img:v1 >/dev/null 2>&1 || true' EXIT
+	local scope1 scope2 out
+	mdrun run -d --name cm busybox sh -c 'echo made-in-cm > /made; exec sleep 1000'
+	wait_for 10 sh -c 'mdrun exec cm cat /made | grep -q made-in-cm' || fail "cm did not write /made"
+	scope1=$(scope_of cm)
+	mdrun commit cm cm-img:v1
+	[ "$(mdrun exec cm echo thawed)" = thawed ] || fail "cm is not running normally after commit"
+	if [ $CGV = 2 ]; then
+		expect_cg "$(init_cgroup cm)" cgroup.freeze 0
+	fi
+	out=$(mdrun run --rm cm-img:v1 cat /made)
+	[ "$out" = made-in-cm ] || fail "the committed image has '$out' in /made"
+	mdrun stop -t 1 cm
+	wait_for 10 sh -c "! systemctl is-active -q '$scope1'" || fail "$scope1 still active after stop"
+	mdrun start cm
+	wait_for 10 sh -c 'mdrun ps | grep -qw cm' || fail "cm is not running after start"
+	scope2=$(scope_of cm)
+	systemctl is-active -q "$scope2" || fail "no active scope $scope2 after start"
+	[ "$(mdrun exec cm cat /made)" = made-in-cm ] || fail "start lost cm's write layer"
+	in_scope "$(unit_cgroup "$scope2")" "$(init_cgroup cm)"
+	mdrun rm -f cm
+	mdrun rmi cm-img:v1
 }
 
 # mdrun@web: a Type=notify service that runs the container described in
@@ -471,7 +593,7 @@ sc_mdrun_at_web_service() {
 	systemctl status mdrun@web --no-pager || true
 	[ "$(systemctl show -P Type mdrun@web)" = notify ] || fail "mdrun@web is not Type=notify"
 	[ "$(systemctl show -P ActiveState mdrun@web)" = active ] || fail "mdrun@web is not active"
-	local main1 main2 n t0
+	local main1 main2 n t0 rc
 	main1=$(systemctl show -P MainPID mdrun@web)
 	[ "$main1" -gt 0 ] || fail "mdrun@web has no MainPID"
 	ps -o pid,args -p "$main1"
@@ -487,6 +609,13 @@ sc_mdrun_at_web_service() {
 	main2=$(systemctl show -P MainPID mdrun@web)
 	echo "MainPID $main1 -> $main2, NRestarts $(systemctl show -P NRestarts mdrun@web)"
 	[ "$main2" != "$main1" ] && [ "$main2" -gt 0 ] || fail "MainPID did not change on restart"
+	# Its limits hold: the container's cgroup has web.toml's 64m, and the kernel enforces it
+	# on what runs there (an exec'd 200 MB tail is OOM-killed; the service lives on).
+	wait_for 10 sh -c 'mdrun ps | grep -qw web' || fail "web is not running after the restart"
+	expect_cg "$(init_cgroup web)" memory.max 67108864
+	rc=$(rc_of mdrun exec web sh -c 'head -c 200m /dev/zero | tail')
+	[ "$rc" = 137 ] || fail "a 200 MB tail in web (memory 64m): exit $rc, expected 137"
+	[ "$(systemctl show -P ActiveState mdrun@web)" = active ] || fail "mdrun@web ended with the exec'd OOM"
 	# The container's sh is PID 1 with no SIGTERM handler, as most images' commands
 	# (httpd included): it ignores the SIGTERM. A stop must still end cleanly, in bounded time.
 	t0=$SECONDS
@@ -541,7 +670,8 @@ sc_nothing_left() {
 # ---------------------------------------------------------------- runner
 
 all=(setup user_three_lines oom_exit_137 cpu_limit cpuset_limit pids_limit
-	cgroup_files_in_delegated_scope cgroupfs_mode_config cgroupfs_mode_flag detached_lifecycle
+	cgroup_files_in_delegated_scope cgroupfs_mode_config cgroupfs_mode_flag acceptance_cgroupfs
+	default_parent_cgroupfs detached_lifecycle commit_and_start_in_scope
 	mdrun_at_web_service logs_100k_lines nothing_left)
 declare -A limit=([logs_100k_lines]=900 [mdrun_at_web_service]=240)
 

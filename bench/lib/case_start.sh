@@ -2,15 +2,19 @@
 # 100 MB memory limit where the tool can set one; one hyperfine invocation for all rows.
 # Sourced by bench/run.
 
+# The cheap floors first, then mdrun and crun side by side, and mdrun once more at the end:
+# the first case of a hyperfine run tends to come out slower (caches, CPU clock), and the
+# two mdrun rows show how much order moves a figure on this machine.
 start_cmds=(
-	-n "mdrun" "$MDRUN run --rm --memory 100m busybox true"
+	-n "floor: chroot" "$CHROOT"
+	-n "floor: unshare + chroot" "$FLOOR"
 	-n "crun" "$CRUN run --bundle $W/bundle-crun mdb-crun"
+	-n "mdrun" "$MDRUN run --rm --memory 100m busybox true"
 	-n "crun (crun spec defaults)" "$CRUN run --bundle $W/bundle-crun-defaults mdb-crun-defaults"
 	-n "runc" "$RUNC run --bundle $W/bundle-runc mdb-runc"
 	-n "systemd-nspawn (no limit)" "systemd-nspawn -D $NSPAWN_ROOT --quiet --register=no --keep-unit --private-network /bin/true"
 	-n "podman" "$PODMAN_RUN --rm --memory 100m $PODMAN_IMAGE true"
-	-n "floor: unshare + chroot" "$FLOOR"
-	-n "floor: chroot" "$CHROOT"
+	-n "mdrun (again, last)" "$MDRUN run --rm --memory 100m busybox true"
 )
 # The systemd manager row needs a systemd to talk to: MDBENCH_SYSTEMD_WRAP is a command
 # prefix that runs its arguments inside the test systemd (e.g. the test fixture's exec), and
@@ -19,7 +23,7 @@ if [ -n "${MDBENCH_SYSTEMD_WRAP:-}" ]; then
 	start_cmds+=(-n "mdrun, systemd manager" "$MDBENCH_SYSTEMD_WRAP $MDRUN run --rm --memory 100m busybox true")
 fi
 
-hyperfine -N --style basic -w "$WARMUP" -r "$RUNS" \
+hyperfine -N --style basic -w $((WARMUP * 3)) -r "$RUNS" \
 	--setup "$BENCH/lib/idle start" \
 	--export-json "$W/start.json" "${start_cmds[@]}" >&2
 

@@ -53,6 +53,7 @@ cleanup_all() {
 		umount /sys/fs/cgroup/unified
 	rm -rf "$W"
 	[ -e "$W" ] && { echo "leak: cannot remove $W" >&2; leaked=1; }
+	rmdir "${W%/*}" 2>/dev/null || true # the default parent, /var/lib/mdbench, once empty
 	if [ $leaked = 1 ]; then
 		echo "bench/run: FAILED: something was left behind (see 'leak:' above)" >&2
 		return 1

@@ -342,6 +342,9 @@ impl ContainerCgroup for V1Cgroup {
 
     fn destroy(&self) -> Result<(), CgroupError> {
         let paths = self.paths();
+        if dirs::rmdir_all_if_empty(&paths) {
+            return dirs::remove_parents(&self.created_parents);
+        }
         let freezer = self.dir_of(Ctl::Freezer).ok().map(Path::to_path_buf);
         dirs::kill_all(&paths, &mut || {
             // A frozen task dies only once thawed; a thawed cgroup ignores this.

@@ -277,6 +277,9 @@ impl ContainerCgroup for V2Cgroup {
     }
 
     fn destroy(&self) -> Result<(), CgroupError> {
+        if dirs::rmdir_all_if_empty(&self.paths()) {
+            return dirs::remove_parents(&self.created_parents);
+        }
         // cgroup.kill (Linux 5.14) kills the whole subtree at once, with no pid-reuse race;
         // the loop below then only waits, or does the killing on older kernels.
         let kill = self.dir.join("cgroup.kill");

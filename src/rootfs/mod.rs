@@ -86,7 +86,6 @@ pub fn setup(plan: &RootfsPlan) -> Result<(), RootfsError> {
         tmpfs.extend(tmpfs::read_only_defaults(&plan.tmpfs));
     }
     tmpfs::mount_all(&tmpfs)?;
-    pivot::drop_old_root()?;
     if plan.read_only {
         tmpfs::make_root_read_only()?;
     }

@@ -1,12 +1,10 @@
 //! pivot_root as the seeds do it: a private `/`, the new root bound onto itself, the old root
-//! put at `.pivot_root`, then detached and removed.
+//! detached, so that nothing of the host's tree is left in the container's.
 
 use super::{NixContext, RootfsError};
 use nix::mount::{mount, umount2, MntFlags, MsFlags};
 use nix::sys::stat::Mode;
 use std::path::Path;
-
-const OLD_ROOT: &str = ".pivot_root";
 
 /// Stop mount events from propagating back to the host (systemd makes `/` shared; without
 /// this our overlay and binds would appear in the host's mount table).
@@ -22,7 +20,12 @@ pub fn make_private() -> Result<(), RootfsError> {
 }
 
 /// pivot_root(2) needs new_root to be a mount point, and not on the same mount as the old
-/// root: binding it onto itself guarantees both, whatever it is.
+/// root: binding it onto itself guarantees both, whatever it is. Then the old root is
+/// detached at once, the way runc does it (libcontainer/rootfs_linux.go, pivotRoot):
+/// `pivot_root(".", ".")` stacks the old root on top of the new one at `/`, and a lazy
+/// unmount of `.` from the old root takes it off. No put_old directory is made in the
+/// container's write layer and removed again (two metadata writes to the upper file system
+/// on every start).
 pub fn enter(root: &Path) -> Result<(), RootfsError> {
     mount(
         Some(root),
@@ -32,22 +35,18 @@ pub fn enter(root: &Path) -> Result<(), RootfsError> {
         None::<&str>,
     )
     .at("bind new root onto itself", root)?;
+    let old_root = nix::fcntl::open(
+        "/",
+        nix::fcntl::OFlag::O_DIRECTORY | nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .at("open", "/")?;
     nix::unistd::chdir(root).at("chdir", root)?;
-    match nix::unistd::mkdir(OLD_ROOT, Mode::from_bits_truncate(0o700)) {
-        Ok(()) | Err(nix::Error::EEXIST) => {}
-        Err(e) => return Err(e).at("mkdir", root.join(OLD_ROOT)),
-    }
-    nix::unistd::pivot_root(".", OLD_ROOT).at("pivot_root", root)?;
+    nix::unistd::pivot_root(".", ".").at("pivot_root", root)?;
+    // The old root is on top at `/` now, and our directory is its root: from there, detach
+    // it (lazily: something may still hold it open). Its mounts are private to us (see
+    // make_private), so this affects nothing else.
+    nix::unistd::fchdir(&old_root).at("fchdir", "the old root")?;
+    umount2(".", MntFlags::MNT_DETACH).at("umount", "the old root")?;
     nix::unistd::chdir("/").at("chdir", "/")
-}
-
-/// Detach the host's root (lazily: something may still hold it open) and remove the
-/// directory, so the container's write layer keeps no trace of it.
-pub fn drop_old_root() -> Result<(), RootfsError> {
-    let old = Path::new("/").join(OLD_ROOT);
-    // The old root's mounts are still "private" to us, so detaching them affects nothing else.
-    umount2(&old, MntFlags::MNT_DETACH).at("umount", &old)?;
-    std::fs::remove_dir(&old)
-        .map_err(|e| nix::Error::from_raw(e.raw_os_error().unwrap_or(libc::EIO)))
-        .at("rmdir", &old)
 }

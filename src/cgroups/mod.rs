@@ -87,6 +87,13 @@ pub enum CgroupError {
         controller: &'static str,
         path: PathBuf,
     },
+    #[error(
+        "cgroup v2 will not take a process into {path}: its parent cgroup holds processes of \
+         its own (the no-internal-process rule; mdrun's own cgroup, when no cgroup_parent is \
+         set, is one); set cgroup_parent to a cgroup without processes, for example a slice, \
+         or use the systemd cgroup manager"
+    )]
+    ParentHasProcesses { path: PathBuf },
     #[error("kill -9 {pid}: {source}")]
     Kill { pid: i32, source: nix::Error },
     #[error("processes {pids:?} are still in {path} {secs} s after SIGKILL")]

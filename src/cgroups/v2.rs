@@ -210,7 +210,10 @@ fn enable_controllers(
             };
             match required.iter().find(|r| **r == c) {
                 None => {}
-                Some(&controller) if source.raw_os_error() == Some(libc::EBUSY) => {
+                // EBUSY, or EOPNOTSUPP in a service's cgroup (a domain that holds processes).
+                Some(&controller)
+                    if matches!(source.raw_os_error(), Some(libc::EBUSY | libc::EOPNOTSUPP)) =>
+                {
                     return Err(CgroupError::InternalProcess {
                         controller,
                         path: dir,
@@ -243,6 +246,18 @@ impl ContainerCgroup for V2Cgroup {
         let tgid = CgroupPid::from(pid as u64);
         ctl.add_task_by_tgid(&tgid)
             .map_err(write_err(&self.dir, "cgroup.procs", pid))
+            .map_err(|e| match e {
+                // What the kernel says for a child of a cgroup that holds processes itself (a
+                // service's or a session's own cgroup: mdrun's, without cgroup_parent).
+                CgroupError::Write { ref source, .. }
+                    if source.raw_os_error() == Some(libc::EOPNOTSUPP) =>
+                {
+                    CgroupError::ParentHasProcesses {
+                        path: self.dir.clone(),
+                    }
+                }
+                e => e,
+            })
     }
 
     fn entry(&self) -> Result<Option<super::Entry>, CgroupError> {

@@ -33,8 +33,8 @@ const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
 
 /// Like [`clone_namespaces`], with the child born in the cgroup v2 directory `cgroup`
 /// (clone3 with CLONE_INTO_CGROUP), so that nobody has to migrate it. `Ok(None)` from the
-/// outer option: this kernel has no clone3 or no CLONE_INTO_CGROUP (before 5.7); nothing
-/// was cloned, and the caller clones the plain way and moves the child in.
+/// outer option: this kernel has no clone3 or no CLONE_INTO_CGROUP (before 5.7). On `Ok(None)`
+/// and on an error nothing was cloned.
 pub fn clone_namespaces_into(cgroup: BorrowedFd) -> Result<Option<Option<Pid>>, LaunchError> {
     let args = CloneArgs {
         #[allow(clippy::unnecessary_cast)] // c_ulong is u64 here, not on every target

@@ -93,9 +93,13 @@ pub fn spawn(plan: &LaunchPlan, entry: Option<&Entry>) -> Result<Spawned, Launch
         None
     };
     let (pid, entered) = match entry {
-        Some(Entry::Dir(_, dir)) => match clone::clone_namespaces_into(dir.as_fd())? {
-            Some(pid) => (pid, true),
-            None => (clone::clone_namespaces()?, false),
+        // A kernel without CLONE_INTO_CGROUP, or one that will not start a process in this
+        // cgroup (EOPNOTSUPP for a child of a cgroup2 directory that holds processes, as a
+        // service's own cgroup does): clone as usual, and the caller moves the child in
+        // (or says why it cannot).
+        Some(Entry::Dir(_, dir)) => match clone::clone_namespaces_into(dir.as_fd()) {
+            Ok(Some(pid)) => (pid, true),
+            Ok(None) | Err(_) => (clone::clone_namespaces()?, false),
         },
         Some(Entry::Tasks(_)) => (clone::clone_namespaces()?, true),
         None => (clone::clone_namespaces()?, false),

@@ -457,34 +457,33 @@ sc_acceptance_cgroupfs() {
 }
 
 # cgroupfs mode without cgroup_parent: the container's cgroup nests under the cgroup mdrun
-# runs in. On cgroup v2 that cgroup holds mdrun itself, and the no-internal-process rule
-# keeps controllers off its children: a container without limits runs there; one with a
-# limit is refused in one line that says to set cgroup_parent, and leaves nothing.
+# runs in. On v1 that works whatever is in it. On cgroup v2, mdrun's own cgroup (here this
+# scenario's service) holds processes, and the kernel takes no process into a child of it
+# (the no-internal-process rule): mdrun says so in one line, exit 125, naming
+# cgroup_parent, and leaves nothing.
 sc_default_parent_cgroupfs() {
 	export MDRUN_CONFIG=/tmp/default-parent.toml
 	printf 'cgroup_manager = "cgroupfs"\n' >$MDRUN_CONFIG
 	trap 'rm -f $MDRUN_CONFIG /tmp/dp.err' EXIT
-	local own out rc
+	local own out rc args
 	own=$(cg_dir @$$)
-	out=$(mdrun run --rm busybox cat /proc/self/cgroup)
-	echo "$out"
-	case $out in *:/) ;; *) fail "the container sees a host cgroup path: $out" ;; esac
-	if [ $CGV = 2 ]; then
+	for args in "" "--memory 64m"; do
 		rc=0
-		mdrun run --rm --memory 64m busybox true 2>/tmp/dp.err || rc=$?
+		# shellcheck disable=SC2086
+		out=$(mdrun run --rm $args busybox cat /proc/self/cgroup 2>/tmp/dp.err) || rc=$?
 		cat /tmp/dp.err
-		if [ "$rc" = 0 ]; then
-			echo "our cgroup has no processes of its own besides us: the limit was accepted"
+		if [ $CGV = 1 ]; then
+			[ "$rc" = 0 ] || fail "run $args under our own v1 cgroup: exit $rc"
+			case $out in *:/) ;; *) fail "the container sees a host cgroup path: $out" ;; esac
 		else
-			[ "$rc" = 125 ] || fail "exit $rc, expected 125"
+			[ "$rc" = 125 ] || fail "run $args under our own (populated) v2 cgroup: exit $rc, expected 125"
 			[ "$(wc -l </tmp/dp.err)" = 1 ] || fail "not one line"
 			grep -q cgroup_parent /tmp/dp.err || fail "the error does not say to set cgroup_parent"
 		fi
-	else
-		mdrun run --rm --memory 64m busybox true || fail "a limit under our own v1 cgroup was refused"
-	fi
+	done
 	[ -z "$(find "$own" -mindepth 1 -maxdepth 1 -type d -name 'mdrun-*')" ] ||
 		fail "container cgroups left under our own cgroup $own"
+	[ -z "$(mdrun ps -aq)" ] || fail "records left: $(mdrun ps -a)"
 }
 
 # The same with --cgroup-manager cgroupfs --cgroup-parent on the command line.

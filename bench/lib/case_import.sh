@@ -35,12 +35,12 @@ else
 		--setup "$BENCH/lib/idle commit" --export-json "$W/commit.json" \
 		--prepare "$MDRUN rmi mdb-committed >/dev/null 2>&1; sync" -n "mdrun commit" "$MDRUN commit mdb-commit mdb-committed" \
 		--prepare "rm -f $big/out.tar; sync" -n "tar -c" "tar -cf $big/out.tar -C $upper ." \
-		--prepare "rm -rf $big/y; mkdir $big/y; sync" -n "tar -c | tar -x" "tar -cf - -C $upper . | tar -xf - -C $big/y" >&2
+		--prepare "rm -rf $big/y; mkdir $big/y; sync" -n "tar -c, piped to tar -x" "tar -cf - -C $upper . | tar -xf - -C $big/y" >&2
 	rm -rf "$big/y"
 	$MDRUN rmi mdb-committed >/dev/null 2>&1 || true
 	$MDRUN rm -f mdb-commit >/dev/null
 	hyperfine_table "\`commit\` of a 200 MB write layer" "$W/commit.json" "tar -c" commit \
-		"GNU tar creating a tarball of the same write layer; \`tar -c | tar -x\` also unpacks it,
+		"GNU tar creating a tarball of the same write layer; the piped row also unpacks it,
 as a commit must (the new layer is a directory that overlayfs stacks; mdrun also hashes its
 tar stream for the layer's id); $import_runs runs (+2 warm-up)."
 fi

@@ -162,15 +162,22 @@ fn launch_and_wait(
         Some(cg) => cg.entry()?,
         None => None,
     };
-    let spawned = launch::spawn(&p.plan, entry.as_ref())?;
+    let mut spawned = launch::spawn(
+        &p.plan,
+        entry.as_ref(),
+        p.manager == placement::Manager::Systemd,
+    )?;
     drop(entry);
     req.pid = spawned.pid.as_raw();
     state::stop_point("run:spawned");
     // With systemd, the init builds its root filesystem while we make its scope.
-    let placed = match early {
+    let mut placed = match early {
         Some(cg) => placement::place_prepared(cg, req.pid, spawned.entered)?,
-        None => placement::place_in(p.manager, &req, &p.slice)?,
+        None => placement::place_in_entering(p.manager, &req, &p.slice)?,
     };
+    if let Some(entry) = placed.pending.take() {
+        spawned.send_entry(&entry)?;
+    }
     state::stop_point("run:placed");
     let oom = placed.oom;
     let cgroup = placed.cgroup;

@@ -49,6 +49,7 @@ pub fn run(
     sync: ChildEnd,
     tty_sock: Option<OwnedFd>,
     output: Option<[OwnedFd; 2]>,
+    late_entry: Option<OwnedFd>,
 ) -> ! {
     if let Some([out, err]) = output {
         for (fd, target) in [(out, 1), (err, 2)] {
@@ -60,6 +61,15 @@ pub fn run(
     match prepare(plan, &sync, tty_sock) {
         Ok(()) => {}
         Err(msg) => sync.fail(125, &msg),
+    }
+    // systemd on v1: mdrun sends our cgroup's `tasks` files once the scope and the cgroup
+    // below it exist, then closes the socket (or closes it at once: nothing to do).
+    if let Some(sock) = late_entry {
+        while let Some(fd) = super::pty::recv_fd(&sock) {
+            if let Err(e) = nix::unistd::write(&fd, b"0") {
+                sync.fail(125, &format!("join cgroup: write 0 to a tasks file: {e}"));
+            }
+        }
     }
     if !sync.wait_for_go() {
         // mdrun went away or gave up (it cleans up after us); say nothing.

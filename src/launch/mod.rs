@@ -56,6 +56,9 @@ pub struct Spawned {
     pub pid: Pid,
     /// The init is in its cgroup by itself (see `spawn`): nobody needs to move it.
     pub entered: bool,
+    /// `late_entry`: where `send_entry` sends the init its cgroup's `tasks` files; closed
+    /// (the init stops waiting for them) by `send_entry` or `release`.
+    late: Option<OwnedFd>,
     sync: sync::ParentEnd,
     /// With `-t`: where the init sends its terminal's master.
     tty_sock: Option<OwnedFd>,
@@ -80,8 +83,19 @@ fn output_pipe() -> Result<(OwnedFd, OwnedFd), LaunchError> {
 /// (`signals::block`) before this, and must be single-threaded. With `entry`, the init
 /// starts in its cgroup (born there on v2, or moving itself in first thing on v1), and
 /// `Spawned::entered` says so; otherwise the caller moves it in.
-pub fn spawn(plan: &LaunchPlan, entry: Option<&Entry>) -> Result<Spawned, LaunchError> {
+pub fn spawn(
+    plan: &LaunchPlan,
+    entry: Option<&Entry>,
+    late_entry: bool,
+) -> Result<Spawned, LaunchError> {
     let (parent_end, child_end) = sync::channel()?;
+    // `late_entry`: a socket over which the init may get its cgroup's `tasks` files once
+    // they exist (systemd on v1: see placement::place_in_entering).
+    let late = if late_entry {
+        Some(pty::channel()?)
+    } else {
+        None
+    };
     let tty = if plan.process.tty {
         Some(pty::channel()?)
     } else {
@@ -110,12 +124,16 @@ pub fn spawn(plan: &LaunchPlan, entry: Option<&Entry>) -> Result<Spawned, Launch
             if let Some(Entry::Tasks(tasks)) = entry {
                 init::enter_cgroup(tasks, &child_end);
             }
+            let late = late.map(|(parent, child)| {
+                drop(parent);
+                child
+            });
             let tty_sock = tty.map(|(parent, child)| {
                 drop(parent);
                 child
             });
             let output = pipes.map(|((_, out_w), (_, err_w))| [out_w, err_w]);
-            init::run(plan, child_end, tty_sock, output)
+            init::run(plan, child_end, tty_sock, output, late)
         }
         Some(pid) => {
             drop(child_end);
@@ -124,6 +142,7 @@ pub fn spawn(plan: &LaunchPlan, entry: Option<&Entry>) -> Result<Spawned, Launch
             Ok(Spawned {
                 pid,
                 entered,
+                late: late.map(|(parent, _child)| parent),
                 sync: parent_end,
                 tty_sock,
                 output,
@@ -134,9 +153,27 @@ pub fn spawn(plan: &LaunchPlan, entry: Option<&Entry>) -> Result<Spawned, Launch
 }
 
 impl Spawned {
+    /// Hand the init the `tasks` files of its cgroup (v1): it writes `0` to each before it
+    /// waits for the go-ahead. Only with `late_entry`; anything but `Entry::Tasks` is moved
+    /// in by the caller instead.
+    pub fn send_entry(&mut self, entry: &Entry) -> Result<(), LaunchError> {
+        let (Some(sock), Entry::Tasks(tasks)) = (self.late.take(), entry) else {
+            return Err(LaunchError::Exec {
+                code: 125,
+                message: "internal: no late cgroup entry for this init".into(),
+            });
+        };
+        for (_, fd) in tasks {
+            pty::send_fd(&sock, fd).map_err(sys("send the cgroup's tasks files to the init"))?;
+        }
+        Ok(())
+    }
+
     /// Let the init exec the command, and wait until it has (or failed to).
     pub fn release(mut self) -> Result<Running, LaunchError> {
         self.released = true;
+        // No (more) cgroup files for the init: it stops waiting for them.
+        self.late = None;
         let pid = self.pid;
         // The init sends its terminal before it waits for go; a failed init sends nothing.
         let pty_master = self.tty_sock.take().and_then(|s| pty::recv_fd(&s));

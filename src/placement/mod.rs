@@ -49,6 +49,9 @@ pub struct Placed {
     /// With systemd, which removes the cgroup as soon as it empties: OOM kills as they
     /// happen (see [`OomWatch`]). Ask it rather than the cgroup once the container ended.
     pub oom: Option<OomWatch>,
+    /// Where the init still has to go, by itself (see [`place_in_entering`]); None: it is
+    /// in place.
+    pub pending: Option<cgroups::Entry>,
 }
 
 /// The container's cgroup directory name: under its parent (cgroupfs) or its scope.
@@ -113,6 +116,7 @@ pub fn place_prepared(cgroup: CgroupGuard, pid: i32, entered: bool) -> Result<Pl
         scope: None,
         scope_start: None,
         oom: None,
+        pending: None,
     })
 }
 
@@ -139,13 +143,25 @@ pub fn place_in(manager: Manager, req: &Request, slice: &str) -> Result<Placed> 
                 scope: None,
                 scope_start: None,
                 oom: None,
+                pending: None,
             })
         }
-        Manager::Systemd => place_systemd(req, slice),
+        Manager::Systemd => place_systemd(req, slice, false),
     }
 }
 
-fn place_systemd(req: &Request, slice: &str) -> Result<Placed> {
+/// Like [`place_in`], but on cgroup v1 with systemd the init is not moved from its scope
+/// into its own cgroup there: `Placed::pending` holds that cgroup's `tasks` files for the
+/// init to write `0` to itself (a cgroup.procs migration waits for an RCU grace period, see
+/// [`cgroups::Entry`]). The caller hands them over ([`crate::launch::Spawned::send_entry`]).
+pub fn place_in_entering(manager: Manager, req: &Request, slice: &str) -> Result<Placed> {
+    match manager {
+        Manager::Cgroupfs => place_in(manager, req, slice),
+        Manager::Systemd => place_systemd(req, slice, true),
+    }
+}
+
+fn place_systemd(req: &Request, slice: &str, late_entry: bool) -> Result<Placed> {
     let backend = cgroups::backend();
     let spec = ScopeSpec {
         unit: systemd::scope_name(req.id),
@@ -162,12 +178,31 @@ fn place_systemd(req: &Request, slice: &str) -> Result<Placed> {
     let conn = systemd::connect()?;
     let scope = systemd::scope::start(&conn, &spec)?;
     let child = cgroup_name(req.id);
-    match backend.create_around(&scope.control_group, &child, req.pid, req.limits) {
-        Ok(cg) => Ok(Placed {
+    // v1 only: on v2 the init must leave the scope's own cgroup before the limits go on
+    // below it (create_around), and a process cannot move only itself there.
+    let late = late_entry && backend.version() == cgroups::Version::V1;
+    let made = if late {
+        backend
+            .create(Some(&scope.control_group), &child, req.limits)
+            .and_then(|cg| match cg.entry() {
+                Ok(entry) => Ok((cg, entry)),
+                Err(e) => {
+                    let _ = cg.destroy();
+                    Err(e)
+                }
+            })
+    } else {
+        backend
+            .create_around(&scope.control_group, &child, req.pid, req.limits)
+            .map(|cg| (cg, None))
+    };
+    match made {
+        Ok((cg, pending)) => Ok(Placed {
             oom: OomWatch::start(backend.version(), &cg.paths()),
             cgroup: CgroupGuard::new(cg),
             scope: Some(scope.unit.clone()),
             scope_start: Some(scope.start_latency),
+            pending,
         }),
         Err(e) => {
             scope.abandon();

@@ -27,20 +27,26 @@ pub fn start_and_wait(
     let mut removed = zbus::block_on(manager.inner().inner().receive_signal("JobRemoved"))
         .map_err(super::scope::call_err("listen for JobRemoved", unit))?;
     crate::state::stop_point("systemd:subscribed");
-    // Only a failed (or inactive) leftover can be reset; an active unit keeps running and
-    // StartTransientUnit below says it exists. NoSuchUnit is the normal case.
-    let _ = manager.reset_failed_unit(unit);
-    let job = manager
-        .start_transient_unit(unit, "fail", props, &[])
-        .map_err(|source| match &source {
-            _ if unit_exists(&source) => SystemdError::UnitExists { unit: unit.into() },
-            // The bus went away under us: not systemd's answer.
-            zbus::Error::InputOutput(_) => SystemdError::Disconnected { unit: unit.into() },
-            _ => SystemdError::Rejected {
-                unit: unit.into(),
-                source: Box::new(source),
-            },
-        })?;
+    let start = || manager.start_transient_unit(unit, "fail", props, &[]);
+    let job = match start() {
+        // A failed (or inactive) leftover of the same name: reset it and try once more (an
+        // active unit keeps running, and the second try says it exists). Asked only then:
+        // one round trip less on every start.
+        Err(e) if unit_exists(&e) => {
+            let _ = manager.reset_failed_unit(unit);
+            start()
+        }
+        other => other,
+    };
+    let job = job.map_err(|source| match &source {
+        _ if unit_exists(&source) => SystemdError::UnitExists { unit: unit.into() },
+        // The bus went away under us: not systemd's answer.
+        zbus::Error::InputOutput(_) => SystemdError::Disconnected { unit: unit.into() },
+        _ => SystemdError::Rejected {
+            unit: unit.into(),
+            source: Box::new(source),
+        },
+    })?;
     let deadline = async_io::Timer::after(START_TIMEOUT);
     let wait = async {
         while let Some(msg) = removed.next().await {

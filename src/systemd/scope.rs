@@ -20,14 +20,23 @@ pub struct Scope {
     conn: Connection,
 }
 
-/// Connect to the system bus. Starts zbus's threads: never call this before the
-/// container's init has been cloned.
+/// Connect to the system bus, once per process: the scope, the journal relay's check and
+/// its unit share one connection (each new one is a socket, an authentication, a Hello and
+/// zbus's threads: milliseconds on every `run`). Starts zbus's threads: never call this
+/// before the container's init has been cloned, nor fork after it.
 pub fn connect() -> Result<Connection, SystemdError> {
-    zbus::blocking::connection::Builder::system()
+    static BUS: std::sync::Mutex<Option<Connection>> = std::sync::Mutex::new(None);
+    let mut bus = BUS.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(conn) = bus.as_ref() {
+        return Ok(conn.clone());
+    }
+    let conn = zbus::blocking::connection::Builder::system()
         .and_then(|b| b.method_timeout(START_TIMEOUT).build())
         .map_err(|source| SystemdError::Connect {
             source: Box::new(source),
-        })
+        })?;
+    *bus = Some(conn.clone());
+    Ok(conn)
 }
 
 /// Start `spec` as a transient scope and wait for its start job to end in "done".

@@ -96,13 +96,15 @@ fn choose_with(
 /// created around the init's pid ([`place_in`]).
 pub fn prepare(manager: Manager, req: &Request) -> Result<Option<CgroupGuard>> {
     match manager {
-        Manager::Cgroupfs => {
-            let backend = cgroups::backend();
-            let cg = backend.create(req.cgroup_parent, &cgroup_name(req.id), req.limits)?;
-            Ok(Some(CgroupGuard::new(cg)))
-        }
+        Manager::Cgroupfs => make_cgroup(req).map(Some),
         Manager::Systemd => Ok(None),
     }
+}
+
+fn make_cgroup(req: &Request) -> Result<CgroupGuard> {
+    let backend = cgroups::backend();
+    let cg = backend.create(req.cgroup_parent, &cgroup_name(req.id), req.limits)?;
+    Ok(CgroupGuard::new(cg))
 }
 
 /// The init `pid`, cloned with the entry of `cgroup` (from [`prepare`]), is placed: moved
@@ -130,22 +132,7 @@ pub fn place(manager: Manager, req: &Request) -> Result<Placed> {
 /// caller's to kill).
 pub fn place_in(manager: Manager, req: &Request, slice: &str) -> Result<Placed> {
     match manager {
-        Manager::Cgroupfs => {
-            let backend = cgroups::backend();
-            let cgroup = CgroupGuard::new(backend.create(
-                req.cgroup_parent,
-                &cgroup_name(req.id),
-                req.limits,
-            )?);
-            cgroup.add_process(req.pid)?;
-            Ok(Placed {
-                cgroup,
-                scope: None,
-                scope_start: None,
-                oom: None,
-                pending: None,
-            })
-        }
+        Manager::Cgroupfs => place_prepared(make_cgroup(req)?, req.pid, false),
         Manager::Systemd => place_systemd(req, slice, false),
     }
 }

@@ -5,7 +5,7 @@ use nix::unistd::Pid;
 use std::os::fd::{AsRawFd, BorrowedFd};
 
 /// The namespaces every container gets at clone time. The cgroup namespace is entered later,
-/// by the init, once the parent has moved it into its cgroup: a cgroup namespace's root is
+/// by the init, once it is in its cgroup: a cgroup namespace's root is
 /// the cgroup its creator is in at that moment.
 const FLAGS: libc::c_ulong = (libc::CLONE_NEWNS
     | libc::CLONE_NEWPID

@@ -1,5 +1,6 @@
-//! The container's init: the cloned child, PID 1 of the new PID namespace. It builds the
-//! root filesystem, waits until mdrun has put it into its cgroup, and execs the command.
+//! The container's init: the cloned child, PID 1 of the new PID namespace. It enters its
+//! cgroup (or is born in it, or is put there), builds the root filesystem, waits for mdrun's
+//! go-ahead, and execs the command.
 //! Every failure is reported to mdrun over the status pipe and ends the child.
 
 use super::exec;

@@ -1,9 +1,11 @@
 //! Starting a container's init and supervising it.
 //!
-//! `spawn` clones a child into new mount, PID, UTS, IPC and network namespaces; the child
-//! (see `init`) builds the root filesystem while the parent places it in its cgroup, then
-//! waits for the parent's go-ahead before it enters its cgroup namespace and execs the
-//! command. The command therefore never runs before its cgroup and limits are in place.
+//! `spawn` clones a child into new mount, PID, UTS, IPC and network namespaces. Its cgroup
+//! and limits are made first where they can be (cgroupfs), and the child starts inside them
+//! (born there on v2, entering by itself on v1); with systemd, the parent makes the scope
+//! while the child (see `init`) builds the root filesystem. The child then waits for the
+//! parent's go-ahead before it enters its cgroup namespace and execs the command, so the
+//! command never runs before its cgroup and limits are in place.
 
 mod clone;
 mod exec;

@@ -59,6 +59,10 @@ while read -r _ mp fstype opts _; do
 done < "$dir/cgmounts"
 mount -t tmpfs -o mode=755 run "$r/run"
 mount -t tmpfs -o mode=1777 tmp "$r/tmp"
+# A checkout under /tmp (the binary under test, target/tmp) stays visible through the new
+# /tmp: bound at its own path.
+ws=$(cat "$dir/workspace")
+case $ws in /tmp/*) mkdir -p "$r$ws"; mount --bind "$ws" "$r$ws" ;; esac
 mkdir -p "$r/var/lib/mdrun-sandbox"
 mount -t tmpfs -o mode=755 scratch "$r/var/lib/mdrun-sandbox"
 mkdir -p "$r/.oldroot"
@@ -121,6 +125,7 @@ impl Sandbox {
         fs::create_dir_all(dir.join("layers")).unwrap();
         fs::create_dir_all(dir.join("root")).unwrap();
         fs::write(dir.join("boot"), BOOT).unwrap();
+        fs::write(dir.join("workspace"), env!("CARGO_MANIFEST_DIR")).unwrap();
         let mounts = fs::read_to_string("/proc/self/mounts").unwrap();
         let cg: String = mounts
             .lines()

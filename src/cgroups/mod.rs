@@ -249,6 +249,15 @@ pub fn dirs_of_process(pid: i32) -> Vec<PathBuf> {
     dirs
 }
 
+/// Where cgroup (v1) and cgroup2 file systems are mounted, from /proc/self/mountinfo.
+pub fn mount_points() -> Vec<PathBuf> {
+    let text = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    own::cgroup_mounts(&text)
+        .into_iter()
+        .map(|m| m.mount_point)
+        .collect()
+}
+
 /// Which cgroup version to drive: v2 only when /sys/fs/cgroup itself is a cgroup2 mount.
 pub fn detect() -> Version {
     if cgroups_rs::fs::hierarchies::is_cgroup2_unified_mode() {

@@ -15,7 +15,7 @@ const MAX_DEPTH: usize = 4;
 /// rmdir every `<scope>/<child>` and `<scope>` directory found, after killing what is still
 /// in them (nothing, normally: the init died with its `run`).
 pub fn remove_leftovers(scope: &str, child: &str) -> Result<()> {
-    for dir in find(&hierarchy_roots(), scope, child) {
+    for dir in find(&crate::cgroups::mount_points(), scope, child) {
         kill_procs(&dir);
         match std::fs::remove_dir(&dir) {
             Err(e) if e.kind() != ErrorKind::NotFound => return Err(e).ctx("rmdir", &dir),
@@ -23,21 +23,6 @@ pub fn remove_leftovers(scope: &str, child: &str) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// Where cgroup (v1) and cgroup2 filesystems are mounted.
-fn hierarchy_roots() -> Vec<PathBuf> {
-    let Ok(text) = std::fs::read_to_string("/proc/self/mountinfo") else {
-        return Vec::new();
-    };
-    text.lines()
-        .filter_map(|line| {
-            let (left, right) = line.split_once(" - ")?;
-            let fstype = right.split(' ').next()?;
-            let mount_point = left.split(' ').nth(4)?;
-            matches!(fstype, "cgroup" | "cgroup2").then(|| PathBuf::from(mount_point))
-        })
-        .collect()
 }
 
 /// `<scope>/<child>` then `<scope>` for each directory named `scope` within MAX_DEPTH of

@@ -74,7 +74,8 @@ impl Backend for V2Backend {
         };
         let required = limits::v2_required(limits);
         let applied = enable_controllers(&self.root, &cg.dir, &required)
-            .and_then(|()| limits::apply_v2(&cg.dir, limits));
+            .and_then(|()| limits::apply_v2(&cg.dir, limits))
+            .and_then(|()| restrict_devices(&cg.dir, limits));
         if let Err(e) = applied {
             // Best effort: the error that made us stop is the one to report.
             let _ = cg.destroy();
@@ -107,7 +108,8 @@ impl Backend for V2Backend {
         let applied = cg
             .add_process(pid)
             .and_then(|()| enable_controllers(&self.root, &cg.dir, &required))
-            .and_then(|()| limits::apply_v2(&cg.dir, limits));
+            .and_then(|()| limits::apply_v2(&cg.dir, limits))
+            .and_then(|()| restrict_devices(&cg.dir, limits));
         if let Err(e) = applied {
             // Best effort: the error that made us stop is the one to report.
             let _ = cg.destroy();
@@ -142,6 +144,17 @@ impl Backend for V2Backend {
             }),
         }
     }
+}
+
+/// The device filter goes on with the limits, before any process of the container can run
+/// in the cgroup (see security::devices).
+fn restrict_devices(dir: &Path, limits: &Limits) -> Result<(), CgroupError> {
+    if !limits.restrict_devices {
+        return Ok(());
+    }
+    crate::security::devices::restrict_v2(dir).map_err(|e| CgroupError::Devices {
+        reason: e.to_string(),
+    })
 }
 
 /// What to write into a cgroup.subtree_control, given its cgroup.controllers (`available`)

@@ -7,13 +7,15 @@
 //!   cgroup gets `devices.deny a`, then runc's default allow list (mknod of anything, but
 //!   read/write only of the standard nodes and the pseudo-terminals). mdrun writes it from
 //!   the host side, after the init is placed and before it may exec.
-//! - cgroup v2 has no device files: runc and crun attach a BPF_PROG_TYPE_CGROUP_DEVICE
-//!   program. mdrun does not (yet); its equivalent is to drop CAP_MKNOD from the container
-//!   (see `caps::resolve`): without it no new node can be made, and the standard ones in
-//!   its /dev are the only devices it can reach. `--cap-add MKNOD` on such a host therefore
-//!   gives up the device isolation, as it would on docker with `--device-cgroup-rule 'b *:* rwm'`.
+//! - cgroup v2 has no device files: like runc and crun, mdrun attaches a
+//!   BPF_PROG_TYPE_CGROUP_DEVICE program made from the same allow list to the container's
+//!   cgroup (`device_bpf`), also before anything can exec in it.
+//!
+//! Only where neither can be had (no devices hierarchy on a v1 host) does mdrun fall back to
+//! dropping CAP_MKNOD (see `caps::resolve`): without it no new node can be made, and the
+//! standard ones in its /dev are the only devices it can reach.
 
-use super::SecurityError;
+use super::{device_bpf, SecurityError};
 use cgroups_rs::fs::devices::{DevicePermissions as P, DeviceType, DevicesController};
 use std::path::{Path, PathBuf};
 
@@ -32,8 +34,12 @@ const ALLOWED: &[(DeviceType, i64, i64, &[P])] = &[
     (DeviceType::Char, 136, -1, &[P::Read, P::Write, P::MkNod]), // /dev/pts/*
 ];
 
-/// Is a cgroup v1 hierarchy with the devices controller mounted on this host?
+/// Can a device filter be attached to the container's cgroup: a pure cgroup v2 host (the BPF
+/// program), or a v1 hierarchy with the devices controller mounted?
 pub fn filter_available() -> bool {
+    if crate::cgroups::detect() == crate::cgroups::Version::V2 {
+        return true;
+    }
     let Ok(info) = std::fs::read_to_string("/proc/self/mountinfo") else {
         return false;
     };
@@ -75,6 +81,35 @@ pub fn restrict(cgroup_paths: &[PathBuf]) -> Result<(), SecurityError> {
             .map_err(fail(format!("allow {ty:?} {major}:{minor}")))?;
     }
     Ok(())
+}
+
+/// The allow list as rules for the v2 program.
+pub fn rules() -> Vec<device_bpf::Rule> {
+    ALLOWED
+        .iter()
+        .map(|(ty, major, minor, perms)| device_bpf::Rule {
+            ty: match ty {
+                DeviceType::Char => Some(device_bpf::DEV_CHAR),
+                DeviceType::Block => Some(device_bpf::DEV_BLOCK),
+                DeviceType::All => None,
+            },
+            major: u32::try_from(*major).ok(),
+            minor: u32::try_from(*minor).ok(),
+            access: perms
+                .iter()
+                .map(|p| match p {
+                    P::Read => device_bpf::ACC_READ,
+                    P::Write => device_bpf::ACC_WRITE,
+                    P::MkNod => device_bpf::ACC_MKNOD,
+                })
+                .fold(0, |a, b| a | b),
+        })
+        .collect()
+}
+
+/// cgroup v2: attach the allow list as a BPF program to the container's cgroup `dir`.
+pub fn restrict_v2(dir: &Path) -> Result<(), SecurityError> {
+    device_bpf::attach(dir, &rules())
 }
 
 /// The container's device list as the kernel has it (for tests).

@@ -13,6 +13,7 @@
 //! execve and none of mdrun's own steps has to be allowed by it.
 
 pub mod caps;
+pub mod device_bpf;
 pub mod devices;
 mod options;
 pub mod paths;

@@ -499,6 +499,40 @@ sc_cgroupfs_mode_flag() {
 	[ ! -e "$dir" ] || fail "$dir left after rm -f"
 }
 
+# The device filter (v2: a BPF_CGROUP_DEVICE program; v1: the devices hierarchy), with both
+# managers: a default container may make a node of the host's disk (CAP_MKNOD, as docker)
+# but not open it, nor /dev/kmsg's, while /dev/null works; --privileged may open both.
+sc_device_filter() {
+	trap 'cleanup_containers; rmdir $(cg_dirs /mdrun-dev) 2>/dev/null || true' EXIT
+	local disk mode out parent
+	disk=$(awk 'NR > 2 && $2 == 0 && $1 != 1 && $1 != 7 { print $1 ":" $2; exit }' /proc/partitions)
+	[ -n "$disk" ] || fail "no whole disk in /proc/partitions"
+	# /dev/kmsg is opened for writing only: that needs no capability, and writes nothing.
+	local probe="mknod /disk b ${disk%:*} ${disk#*:} && echo mknod-ok
+		(head -c 1 /disk >/dev/null) 2>/dev/null && echo disk-read || echo disk-denied
+		mknod /kmsg c 1 11 && { (: >/kmsg) 2>/dev/null && echo kmsg-open || echo kmsg-denied; }
+		echo x >/dev/null && echo null-ok"
+	for mode in systemd cgroupfs; do
+		parent=()
+		[ $mode = cgroupfs ] && parent=(--cgroup-parent /mdrun-dev)
+		out=$(mdrun run --rm --cgroup-manager $mode "${parent[@]}" busybox sh -c "$probe")
+		echo "$mode: $(echo $out)"
+		[ "$(echo $out)" = "mknod-ok disk-denied kmsg-denied null-ok" ] ||
+			fail "$mode: a default container got '$(echo $out)' (disk $disk)"
+	done
+	# --privileged reads the disk as well as this machine's root can (the build machines
+	# themselves may not: an outer device filter).
+	local host=denied node
+	node=$(mktemp -u /run/mdrun-disk.XXXXXX)
+	mknod "$node" b "${disk%:*}" "${disk#*:}"
+	(head -c 1 "$node" >/dev/null) 2>/dev/null && host=read
+	rm -f "$node"
+	out=$(mdrun run --rm --privileged busybox sh -c "$probe")
+	echo "privileged: $(echo $out) (root outside: disk-$host)"
+	[ "$(echo $out)" = "mknod-ok disk-$host kmsg-open null-ok" ] ||
+		fail "--privileged got '$(echo $out)' (disk $disk; root outside: disk-$host)"
+}
+
 # A detached container through its life: run -d, ps, logs, exec, stop, rm.
 sc_detached_lifecycle() {
 	xpid=
@@ -670,7 +704,7 @@ sc_nothing_left() {
 
 all=(setup user_three_lines oom_exit_137 cpu_limit cpuset_limit pids_limit
 	cgroup_files_in_delegated_scope cgroupfs_mode_config cgroupfs_mode_flag acceptance_cgroupfs
-	default_parent_cgroupfs detached_lifecycle commit_and_start_in_scope
+	default_parent_cgroupfs device_filter detached_lifecycle commit_and_start_in_scope
 	mdrun_at_web_service logs_100k_lines nothing_left)
 declare -A limit=([logs_100k_lines]=900 [mdrun_at_web_service]=240)
 

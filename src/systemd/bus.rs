@@ -24,11 +24,6 @@ pub trait Manager {
         aux: &[(&str, &[(&str, Value<'_>)])],
     ) -> zbus::Result<OwnedObjectPath>;
 
-    /// Ask for JobRemoved and the other signals (systemd emits them only to subscribers).
-    fn subscribe(&self) -> zbus::Result<()>;
-
-    fn unsubscribe(&self) -> zbus::Result<()>;
-
     fn reset_failed_unit(&self, name: &str) -> zbus::Result<()>;
 
     /// Fails with org.freedesktop.systemd1.NoSuchUnit when the unit is not loaded.

@@ -1,8 +1,12 @@
 //! Starting a transient unit and waiting until systemd says it runs.
 //!
-//! The order is the one runc and crun learnt the hard way: `Subscribe()` and listen for
-//! `JobRemoved` *before* `StartTransientUnit`, because the job can end before the call
-//! returns (runc issue 1780, PR 2614); then match the job path the call returned. A failed
+//! The order is the one runc and crun learnt the hard way: listen for `JobRemoved` *before*
+//! `StartTransientUnit`, because the job can end before the call returns (runc issue 1780,
+//! PR 2614); then match the job path the call returned. No `Subscribe()`: systemd sends a
+//! job's JobRemoved to the client that asked for the job whether or not it subscribed (the
+//! job tracks its requester: src/core/dbus-job.c, bus_foreach_bus with j->bus_track), as
+//! go-systemd, and so runc, rely on. Subscribing would make systemd also send every unit's
+//! PropertiesChanged, UnitNew and JobNew for as long as we wait, and cost two calls. A failed
 //! unit of the same name, left over from an earlier run, makes the start fail:
 //! `ResetFailedUnit` first (crun issue 1138).
 
@@ -16,8 +20,7 @@ use zbus::zvariant::{OwnedObjectPath, Value};
 /// bounds a hung or overloaded systemd.
 pub const START_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Start `unit` with `props` and wait for its start job to end in "done". The caller has
-/// subscribed (`manager.subscribe()`).
+/// Start `unit` with `props` and wait for its start job to end in "done".
 pub fn start_and_wait(
     manager: &ManagerProxy<'_>,
     unit: &str,

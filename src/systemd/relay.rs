@@ -18,8 +18,8 @@
 //! Not needed (and not made) when the sender is in no unit at all (no limit applies) or in
 //! a service whose own limit is lifted (units/mdrun@.service): [`sender_is_limited`].
 
-use super::bus::{ManagerProxy, SERVICE_INTERFACE, UNIT_INTERFACE};
-use super::scope::{call_err, connect, scope_property, typed_property, unit_property};
+use super::bus::{ManagerProxy, SCOPE_INTERFACE, SERVICE_INTERFACE, UNIT_INTERFACE};
+use super::scope::{call_err, connect, typed_property, unit_path, unit_property};
 use super::SystemdError;
 use std::fs::File;
 use std::os::fd::OwnedFd;
@@ -116,13 +116,11 @@ pub fn start(spec: &RelaySpec<'_>) -> Result<Relay, SystemdError> {
     let manager =
         ManagerProxy::new(&conn).map_err(call_err("connect to", "org.freedesktop.systemd1"))?;
     // Beside the container, in its slice.
-    let slice = scope_property(&conn, &manager, spec.scope, "Slice")
+    let slice = unit_property(&conn, &unit_path(spec.scope), SCOPE_INTERFACE, "Slice")
         .ok()
         .filter(|s| !s.is_empty());
     let props = properties(spec, slice.as_deref(), &read);
-    manager.subscribe().map_err(call_err("Subscribe", ""))?;
     let started = super::job::start_and_wait(&manager, &unit, &props);
-    let _ = manager.unsubscribe();
     drop(props);
     // systemd holds its own copy of the read end now.
     drop::<OwnedFd>(read);

@@ -45,11 +45,7 @@ pub fn start(conn: &Connection, spec: &ScopeSpec) -> Result<Scope, SystemdError>
     let manager =
         ManagerProxy::new(conn).map_err(call_err("connect to", "org.freedesktop.systemd1"))?;
     check_slice(conn, &manager, &spec.slice)?;
-    manager.subscribe().map_err(call_err("Subscribe", ""))?;
-    let result = start_subscribed(conn, &manager, spec);
-    // Signals are costly for systemd to send; keep them only as long as we wait.
-    let _ = manager.unsubscribe();
-    let control_group = result?;
+    let control_group = start_listening(conn, &manager, spec)?;
     Ok(Scope {
         unit: spec.unit.clone(),
         control_group,
@@ -58,13 +54,15 @@ pub fn start(conn: &Connection, spec: &ScopeSpec) -> Result<Scope, SystemdError>
     })
 }
 
-fn start_subscribed(
+fn start_listening(
     conn: &Connection,
     manager: &ManagerProxy<'_>,
     spec: &ScopeSpec,
 ) -> Result<String, SystemdError> {
     super::job::start_and_wait(manager, &spec.unit, &properties::build(spec))?;
-    match scope_property(conn, manager, &spec.unit, "ControlGroup") {
+    // The unit is loaded now: its object path is its escaped name (no GetUnit round trip).
+    let path = unit_path(&spec.unit);
+    match unit_property(conn, &path, SCOPE_INTERFACE, "ControlGroup") {
         Ok(cg) if !cg.is_empty() => Ok(cg),
         Ok(_) => Err(SystemdError::NoCgroup {
             unit: spec.unit.clone(),
@@ -76,13 +74,21 @@ fn start_subscribed(
     }
 }
 
+/// The slices systemd itself ships a unit for (systemd.special(7)): no need to ask.
+const SYSTEMD_SLICES: &[&str] = &["-.slice", "machine.slice", "system.slice", "user.slice"];
+
 /// A slice named in the config must exist: systemd would quietly make any slice it is
-/// asked for, and a typo would put containers where nobody looks for them.
+/// asked for, and a typo would put containers where nobody looks for them. Three round
+/// trips, so not for systemd's own slices (the default, machine.slice, among them): one of
+/// those that is masked still fails the start, with systemd's own message.
 fn check_slice(
     conn: &Connection,
     manager: &ManagerProxy<'_>,
     slice: &str,
 ) -> Result<(), SystemdError> {
+    if SYSTEMD_SLICES.contains(&slice) {
+        return Ok(());
+    }
     let path = manager
         .load_unit(slice)
         .map_err(|source| SystemdError::Rejected {
@@ -101,14 +107,18 @@ fn check_slice(
     Ok(())
 }
 
-pub(super) fn scope_property(
-    conn: &Connection,
-    manager: &ManagerProxy<'_>,
-    unit: &str,
-    prop: &str,
-) -> Result<String, SystemdError> {
-    let path = manager.get_unit(unit).map_err(call_err("GetUnit", unit))?;
-    unit_property(conn, &path, SCOPE_INTERFACE, prop)
+/// A loaded unit's object path: `/org/freedesktop/systemd1/unit/` and the name with every
+/// byte but `[A-Za-z0-9]` written `_xx` (sd-bus's bus_label_escape).
+pub(super) fn unit_path(unit: &str) -> OwnedObjectPath {
+    let mut p = String::from("/org/freedesktop/systemd1/unit/");
+    for b in unit.bytes() {
+        if b.is_ascii_alphanumeric() {
+            p.push(b as char);
+        } else {
+            p.push_str(&format!("_{b:02x}"));
+        }
+    }
+    OwnedObjectPath::try_from(p).expect("an escaped unit name is a valid object path")
 }
 
 pub(super) fn unit_property(
@@ -178,5 +188,22 @@ pub fn stop_unit(name: &str) -> Result<(), SystemdError> {
         Ok(_) => Ok(()),
         Err(zbus::Error::MethodError(err, _, _)) if err.as_str().ends_with("NoSuchUnit") => Ok(()),
         Err(e) => Err(call_err("StopUnit", name)(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unit_path;
+
+    #[test]
+    fn unit_paths_are_escaped_like_sd_bus_does() {
+        assert_eq!(
+            unit_path("md-0123abcd4567.scope").as_str(),
+            "/org/freedesktop/systemd1/unit/md_2d0123abcd4567_2escope"
+        );
+        assert_eq!(
+            unit_path("-.slice").as_str(),
+            "/org/freedesktop/systemd1/unit/_2d_2eslice"
+        );
     }
 }

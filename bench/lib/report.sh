@@ -22,7 +22,7 @@ hyperfine_table() {
 			| @tsv' "$json") <(printf '%s\n' "$busy") |
 			awk -F'\t' '$1 != "" { r = ($6 == "") ? "n/a" : sprintf("%.2f", $6);
 				printf "| %s | %.1f | %.1f | %.1f | %d | %s | %s |\n", $1, $2, $3, $4, $5, r, $7 }'
-		[ -n "$note" ] && { echo; echo "$note"; }
+		if [ -n "$note" ]; then echo; echo "$note"; fi
 	} | tee -a "$MDBENCH_REPORT"
 }
 

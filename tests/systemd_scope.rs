@@ -164,7 +164,7 @@ fn helper_refused(args: &[String]) {
     let mut gone = std::process::Command::new("true").spawn().unwrap();
     let gone_pid = gone.id();
     gone.wait().unwrap();
-    let other: &'static str = format!("f{}", &id[1..]).leak();
+    let other: &'static str = other_id(id).leak();
     let refused = placement::place_in(Manager::Systemd, &req(other, gone_pid), "machine.slice")
         .err()
         .expect("systemd refuses a pid that does not exist");
@@ -176,6 +176,13 @@ fn helper_refused(args: &[String]) {
     let _ = first.kill();
     let _ = first.wait();
     placed.cgroup.disarm().destroy().unwrap();
+}
+
+/// Another container id, differing from `id` in its first digit (a fixed one would be `id`
+/// itself one time in sixteen).
+fn other_id(id: &str) -> String {
+    let first = if id.starts_with('f') { 'e' } else { 'f' };
+    format!("{first}{}", &id[1..])
 }
 
 fn request<'a>(id: &'a str, pid: u32, command: &'a [String], limits: &'a Limits) -> Request<'a> {
@@ -413,7 +420,7 @@ fn a_taken_scope_name_and_a_refused_property_fail_cleanly() {
     let sb = guard.as_ref().unwrap();
     let id = random_id();
     let unit = format!("md-{}.scope", &id[..12]);
-    let other = format!("md-f{}.scope", &id[1..12]);
+    let other = format!("md-{}.scope", &other_id(&id)[..12]);
     let mut child = helper_command(sb, "refused", &[&id])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

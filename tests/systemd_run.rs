@@ -256,22 +256,25 @@ impl Drop for SliceCleanup<'_> {
 }
 
 /// systemd refuses the start itself: the configured slice is masked, so the transaction
-/// that would start the scope cannot be made (StartTransientUnit fails).
+/// that would start the scope cannot be made (StartTransientUnit fails). Once with a slice
+/// of our own (mdrun checks it first) and once with one of systemd's own, which mdrun does
+/// not check (user.slice: machine.slice is the one the other tests use).
 #[test]
 fn systemd_refusing_the_scope_fails_with_125_and_leaves_nothing() {
     let guard = sandbox::shared();
     let sb = guard.as_ref().unwrap();
-    let slice = "mdmasked.slice";
-    let _cleanup = SliceCleanup(sb, slice);
-    sb.ok(&format!(
-        "systemctl mask {slice} && systemctl daemon-reload"
-    ));
-    let md = Mdrun::new(sb, busybox_tarball(), &format!("slice = \"{slice}\""));
-    for detach in ["", "-d"] {
-        let out = md.sh(&format!(
-            "run --rm {detach} --name bad --cgroup-manager systemd busybox sleep 4242"
+    for slice in ["mdmasked.slice", "user.slice"] {
+        let _cleanup = SliceCleanup(sb, slice);
+        sb.ok(&format!(
+            "systemctl mask {slice} && systemctl daemon-reload"
         ));
-        assert_failed_cleanly(&md, &out, "masked");
+        let md = Mdrun::new(sb, busybox_tarball(), &format!("slice = \"{slice}\""));
+        for detach in ["", "-d"] {
+            let out = md.sh(&format!(
+                "run --rm {detach} --name bad --cgroup-manager systemd busybox sleep 4242"
+            ));
+            assert_failed_cleanly(&md, &out, "masked");
+        }
     }
 }
 

@@ -739,7 +739,11 @@ for name in "${selected[@]}"; do
 	log=$S/logs/$name.log
 	t0=$(date +%s.%N)
 	rc=0
-	timeout -k 5 "${limit[$name]:-180}" bash -c "set -euo pipefail; PS4='+ \${SECONDS}s: '; set -x; sc_$name" >"$log" 2>&1 </dev/null || rc=$?
+	# ERR (with -E, also inside the function): the command that stopped the scenario, in one
+	# line that the tiers print first (the EXIT traps' xtrace comes after it).
+	timeout -k 5 "${limit[$name]:-180}" bash -c "set -Eeuo pipefail
+		trap 'echo \"FAILED at: \$BASH_COMMAND (exit \$?)\" >&2' ERR
+		PS4='+ \${SECONDS}s: '; set -x; sc_$name" >"$log" 2>&1 </dev/null || rc=$?
 	t1=$(date +%s.%N)
 	[ "$rc" = 124 ] && echo "FAIL: timed out after ${limit[$name]:-180}s" >>"$log"
 	secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')

@@ -302,3 +302,31 @@ fn start_killed_in_its_supervisor_gives_the_container_back() {
     env.mdrun(&["rm", "again"]).assert_ok();
     env.assert_clean();
 }
+
+/// cgroupfs: the cgroup made for the init is removed before the init can enter it, as
+/// systemd may remove an empty cgroup outside a delegated subtree. The start is tried again
+/// with a new cgroup, the container runs, and nothing is left.
+#[test]
+fn a_cgroup_removed_before_the_init_enters_it_is_made_again() {
+    let env = TestEnv::new();
+    let (running, pid) = spawn_stopped(
+        &env,
+        "run:cgroup-made",
+        &["run", "--rm", "--memory", "32m", "busybox", "echo", "ran"],
+    );
+    let made = container_cgroups(&env);
+    assert!(!made.is_empty(), "no cgroup was made before the clone");
+    for dir in &made {
+        fs::remove_dir(dir).unwrap_or_else(|e| panic!("rmdir {}: {e}", dir.display()));
+    }
+    signal(pid, libc::SIGCONT);
+    let out = running.wait();
+    out.assert_ok();
+    assert_eq!(out.stdout, "ran\n", "{out}");
+    assert_eq!(
+        container_cgroups(&env),
+        Vec::<PathBuf>::new(),
+        "cgroups left"
+    );
+    env.assert_clean();
+}

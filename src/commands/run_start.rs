@@ -140,6 +140,67 @@ fn read_report(fd: &OwnedFd) -> Result<()> {
     }
 }
 
+/// How often a start is tried again when the cgroup mdrun made for the init is removed before
+/// the init could enter it (see [`cgroup_vanished`]).
+const VANISHED_RETRIES: u32 = 2;
+
+/// Clone the init, place it and let it exec. With cgroupfs the cgroup is made first and the
+/// init enters it by itself; if the cgroup is gone by then, the start is tried again.
+fn spawn_placed(
+    plan: &launch::LaunchPlan,
+    manager: placement::Manager,
+    slice: &str,
+    req: &mut placement::Request<'_>,
+) -> Result<(launch::Running, placement::Placed)> {
+    let mut tries = 0;
+    loop {
+        // cgroupfs: the cgroup first, so that the init starts in it; dropped on an error,
+        // it goes after the init (declared before it).
+        let early = placement::prepare(manager, req)?;
+        let entry = match &early {
+            Some(cg) => cg.entry()?,
+            None => None,
+        };
+        let retry_allowed = early.is_some() && tries < VANISHED_RETRIES;
+        if tries == 0 {
+            state::stop_point("run:cgroup-made");
+        }
+        let mut spawned =
+            launch::spawn(plan, entry.as_ref(), manager == placement::Manager::Systemd)?;
+        drop(entry);
+        req.pid = spawned.pid.as_raw();
+        state::stop_point("run:spawned");
+        // With systemd, the init builds its root filesystem while we make its scope.
+        let mut placed = match early {
+            Some(cg) => placement::place_prepared(cg, req.pid, spawned.entered)?,
+            None => placement::place_in_entering(manager, req, slice)?,
+        };
+        if let Some(entry) = placed.pending.take() {
+            spawned.send_entry(&entry)?;
+        }
+        state::stop_point("run:placed");
+        match spawned.release() {
+            Ok(running) => return Ok((running, placed)),
+            Err(e) if retry_allowed && cgroup_vanished(&e) => {
+                // `placed` goes (what is left of the cgroup with it), and we start over.
+                tries += 1;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+/// The init could not enter the cgroup made for it because the cgroup had been removed
+/// (ENODEV from its `tasks` file). On a host where systemd is PID 1, a cgroup outside a
+/// delegated subtree (cgroupfs mode with a `cgroup_parent` of one's own) may be trimmed by
+/// systemd whenever it is empty, as it is between its mkdir and the init's entry: systemd
+/// prunes the empty cgroups of the controllers a slice does not use when it re-realizes it
+/// (systemd.io/CGROUP_DELEGATION). Seen in the scenarios, right after a scope ended.
+fn cgroup_vanished(e: &launch::LaunchError) -> bool {
+    matches!(e, launch::LaunchError::Exec { message, .. }
+        if message.starts_with("join cgroup") && message.contains("ENODEV"))
+}
+
 fn launch_and_wait(
     mut p: Prepared,
     attached: bool,
@@ -155,33 +216,10 @@ fn launch_and_wait(
         cgroup_parent: record.cgroup_parent.as_deref(),
         pid: 0,
     };
-    // cgroupfs: the cgroup first, so that the init starts in it; dropped on an error, it
-    // goes after the init (declared before it).
-    let early = placement::prepare(p.manager, &req)?;
-    let entry = match &early {
-        Some(cg) => cg.entry()?,
-        None => None,
-    };
-    let mut spawned = launch::spawn(
-        &p.plan,
-        entry.as_ref(),
-        p.manager == placement::Manager::Systemd,
-    )?;
-    drop(entry);
-    req.pid = spawned.pid.as_raw();
-    state::stop_point("run:spawned");
-    // With systemd, the init builds its root filesystem while we make its scope.
-    let mut placed = match early {
-        Some(cg) => placement::place_prepared(cg, req.pid, spawned.entered)?,
-        None => placement::place_in_entering(p.manager, &req, &p.slice)?,
-    };
-    if let Some(entry) = placed.pending.take() {
-        spawned.send_entry(&entry)?;
-    }
-    state::stop_point("run:placed");
+    let (running, placed) = spawn_placed(&p.plan, p.manager, &p.slice, &mut req)?;
     let oom = placed.oom;
     let cgroup = placed.cgroup;
-    let running = spawned.release()?;
+    let scope = placed.scope;
 
     record.pid = Some(running.pid.as_raw());
     record.supervisor_pid = Some(std::process::id() as i32);
@@ -192,7 +230,7 @@ fn launch_and_wait(
     record.oom_killed = false;
     record.cgroup_paths = cgroup.paths();
     record.cgroup_created_parents = cgroup.created_parents();
-    record.scope = placed.scope.clone();
+    record.scope = scope;
     record.cgroup_manager = p.manager;
     p.dirs.keep();
     record.save_locked(p.dirs.containers(), &p.dirs.data)?;

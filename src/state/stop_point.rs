@@ -5,7 +5,8 @@
 //!
 //! Steps: `run:claimed` (record written, nothing started), `run:spawned` (init cloned, not
 //! placed), `run:placed` (in its cgroup or scope, not yet released; these two are in the
-//! supervisor for `run -d` and `start`, and shared by `start`), `start:claimed`,
+//! supervisor for `run -d` and `start`, and shared by `start`), `run:cgroup-made` (cgroupfs:
+//! the init's cgroup made, the init not cloned yet; the first try only), `start:claimed`,
 //! `commit:frozen`, `commit:layer` (new layer unpacked in `<root>/tmp`, not published),
 //! `rm:released` (cgroup and runtime directory gone, record kept), `rm:renamed` (data
 //! directory renamed to `.removing-<id>`, not deleted), `systemd:subscribed` (connected to

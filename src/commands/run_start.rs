@@ -192,10 +192,11 @@ fn spawn_placed(
 
 /// The init could not enter the cgroup made for it because the cgroup had been removed
 /// (ENODEV from its `tasks` file). On a host where systemd is PID 1, a cgroup outside a
-/// delegated subtree (cgroupfs mode with a `cgroup_parent` of one's own) may be trimmed by
-/// systemd whenever it is empty, as it is between its mkdir and the init's entry: systemd
-/// prunes the empty cgroups of the controllers a slice does not use when it re-realizes it
-/// (systemd.io/CGROUP_DELEGATION). Seen in the scenarios, right after a scope ended.
+/// delegated subtree (cgroupfs mode with a `cgroup_parent` of one's own) may be removed by
+/// systemd whenever it is empty, as it is between its mkdir and the init's entry: pruning a
+/// unit's cgroup trims every empty cgroup below it in every hierarchy (unit_prune_cgroup,
+/// cg_trim_everywhere; for the root slice, everything under `/`). systemd.io/CGROUP_DELEGATION
+/// says as much. Seen in the scenarios, right after a scope ended.
 fn cgroup_vanished(e: &launch::LaunchError) -> bool {
     matches!(e, launch::LaunchError::Exec { message, .. }
         if message.starts_with("join cgroup") && message.contains("ENODEV"))

@@ -31,6 +31,8 @@ for ((r = 0; r < rounds; r++)); do
 		printf '%d\t%d\t%s\n' "$r" "$i" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) * 1000 }')" >>"$W/conf.tsv"
 	done
 done
+# The median of the numbers on stdin, one per line.
+median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 {
 	echo
 	echo "### Confinement, interleaved ($rounds rounds of one run of each case)"
@@ -38,9 +40,9 @@ done
 	echo "| case | median ms | ratio to the defaults | median paired difference to the defaults, ms |"
 	echo "|---|---:|---:|---:|"
 	for i in "${!conf_names[@]}"; do
-		med=$(awk -F'\t' -v i="$i" '$2 == i { print $3 }' "$W/conf.tsv" | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
+		med=$(awk -F'\t' -v i="$i" '$2 == i { print $3 }' "$W/conf.tsv" | median)
 		[ "$i" = 0 ] && base=$med
-		diff=$(awk -F'\t' -v i="$i" '$2 == 0 { d[$1] = $3 } $2 == i { e[$1] = $3 } END { for (r in e) print d[r] - e[r] }' "$W/conf.tsv" | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
+		diff=$(awk -F'\t' -v i="$i" '$2 == 0 { d[$1] = $3 } $2 == i { e[$1] = $3 } END { for (r in e) print d[r] - e[r] }' "$W/conf.tsv" | median)
 		awk -v n="${conf_names[$i]}" -v m="$med" -v b="$base" -v d="$diff" -v i="$i" \
 			'BEGIN { printf "| %s | %.2f | %.3f | %s |\n", n, m, m / b, (i == 0) ? "" : sprintf("%.3f", d) }'
 	done

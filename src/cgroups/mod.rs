@@ -258,6 +258,14 @@ pub fn mount_points() -> Vec<PathBuf> {
         .collect()
 }
 
+/// Is a cgroup v1 hierarchy with `controller` (`devices`, `name=systemd`) mounted?
+pub fn v1_controller_mounted(controller: &str) -> bool {
+    let text = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    own::cgroup_mounts(&text)
+        .iter()
+        .any(|m| m.fs_type == "cgroup" && m.super_opts.iter().any(|o| o == controller))
+}
+
 /// Which cgroup version to drive: v2 only when /sys/fs/cgroup itself is a cgroup2 mount.
 pub fn detect() -> Version {
     if cgroups_rs::fs::hierarchies::is_cgroup2_unified_mode() {

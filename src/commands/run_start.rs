@@ -141,7 +141,12 @@ fn read_report(fd: &OwnedFd) -> Result<()> {
 }
 
 /// How often a start is tried again when the cgroup mdrun made for the init is removed before
-/// the init could enter it (see [`cgroup_vanished`]).
+/// the init could enter it. On a host where systemd is PID 1, a cgroup outside a delegated
+/// subtree (cgroupfs mode with a `cgroup_parent` of one's own) may be removed by systemd
+/// whenever it is empty, as it is between its mkdir and the init's entry: pruning a unit's
+/// cgroup trims every empty cgroup below it in every hierarchy (unit_prune_cgroup,
+/// cg_trim_everywhere; for the root slice, everything under `/`), and
+/// systemd.io/CGROUP_DELEGATION says as much. Seen in the scenarios, right after a scope ended.
 const VANISHED_RETRIES: u32 = 2;
 
 /// Clone the init, place it and let it exec. With cgroupfs the cgroup is made first and the
@@ -181,25 +186,13 @@ fn spawn_placed(
         state::stop_point("run:placed");
         match spawned.release() {
             Ok(running) => return Ok((running, placed)),
-            Err(e) if retry_allowed && cgroup_vanished(&e) => {
+            Err(e) if retry_allowed && e.cgroup_gone() => {
                 // `placed` goes (what is left of the cgroup with it), and we start over.
                 tries += 1;
             }
             Err(e) => return Err(e.into()),
         }
     }
-}
-
-/// The init could not enter the cgroup made for it because the cgroup had been removed
-/// (ENODEV from its `tasks` file). On a host where systemd is PID 1, a cgroup outside a
-/// delegated subtree (cgroupfs mode with a `cgroup_parent` of one's own) may be removed by
-/// systemd whenever it is empty, as it is between its mkdir and the init's entry: pruning a
-/// unit's cgroup trims every empty cgroup below it in every hierarchy (unit_prune_cgroup,
-/// cg_trim_everywhere; for the root slice, everything under `/`). systemd.io/CGROUP_DELEGATION
-/// says as much. Seen in the scenarios, right after a scope ended.
-fn cgroup_vanished(e: &launch::LaunchError) -> bool {
-    matches!(e, launch::LaunchError::Exec { message, .. }
-        if message.starts_with("join cgroup") && message.contains("ENODEV"))
 }
 
 fn launch_and_wait(

@@ -34,12 +34,15 @@ pub struct ProcessPlan {
 /// the container's cgroup in every hierarchy by writing "0" to each `tasks` file the parent
 /// opened (see cgroups::Entry for why not cgroup.procs). The parent made the cgroup and
 /// wrote its limits and device list before it cloned us.
+/// How the init's reports of a failed cgroup entry begin (see `LaunchError::cgroup_gone`).
+pub(super) const JOIN_CGROUP: &str = "join cgroup";
+
 pub(super) fn enter_cgroup(tasks: &[(PathBuf, OwnedFd)], sync: &ChildEnd) {
     for (path, fd) in tasks {
         if let Err(e) = nix::unistd::write(fd, b"0") {
             sync.fail(
                 125,
-                &format!("join cgroup: write 0 to {}: {e}", path.display()),
+                &format!("{JOIN_CGROUP}: write 0 to {}: {e}", path.display()),
             );
         }
     }
@@ -68,7 +71,7 @@ pub fn run(
     if let Some(sock) = late_entry {
         while let Some(fd) = super::pty::recv_fd(&sock) {
             if let Err(e) = nix::unistd::write(&fd, b"0") {
-                sync.fail(125, &format!("join cgroup: write 0 to a tasks file: {e}"));
+                sync.fail(125, &format!("{JOIN_CGROUP}: write 0 to a tasks file: {e}"));
             }
         }
     }

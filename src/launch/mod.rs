@@ -41,6 +41,16 @@ pub enum LaunchError {
     Open { path: String, source: nix::Error },
 }
 
+impl LaunchError {
+    /// The init could not enter its cgroup because the cgroup was gone (ENODEV from its
+    /// `tasks` file: removed after mdrun made it, before the init wrote to it).
+    pub fn cgroup_gone(&self) -> bool {
+        matches!(self, LaunchError::Exec { message, .. }
+            if message.starts_with(init::JOIN_CGROUP)
+                && message.contains(nix::Error::ENODEV.desc()))
+    }
+}
+
 pub(crate) fn sys(step: &'static str) -> impl FnOnce(nix::Error) -> LaunchError {
     move |source| LaunchError::Sys { step, source }
 }

@@ -37,21 +37,8 @@ const ALLOWED: &[(DeviceType, i64, i64, &[P])] = &[
 /// Can a device filter be attached to the container's cgroup: a pure cgroup v2 host (the BPF
 /// program), or a v1 hierarchy with the devices controller mounted?
 pub fn filter_available() -> bool {
-    if crate::cgroups::detect() == crate::cgroups::Version::V2 {
-        return true;
-    }
-    let Ok(info) = std::fs::read_to_string("/proc/self/mountinfo") else {
-        return false;
-    };
-    info.lines().any(|line| {
-        let Some((_, after)) = line.split_once(" - ") else {
-            return false;
-        };
-        let mut f = after.split_whitespace();
-        f.next() == Some("cgroup")
-            && f.nth(1)
-                .is_some_and(|opts| opts.split(',').any(|o| o == "devices"))
-    })
+    crate::cgroups::detect() == crate::cgroups::Version::V2
+        || crate::cgroups::v1_controller_mounted("devices")
 }
 
 /// Apply the allow list to the container's cgroup in the devices hierarchy: the one of

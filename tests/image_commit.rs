@@ -214,3 +214,94 @@ fn commit_of_a_200mb_layer_keeps_every_byte() {
     env.mdrun(&["rm", "big"]).assert_ok();
     env.assert_clean();
 }
+
+/// The ids of the container's own layers (`layers` of its record: what commits of it while
+/// stopped moved out of its write layer).
+fn own_layers(env: &TestEnv, name: &str) -> Vec<String> {
+    let out = env.mdrun(&["inspect", name]);
+    out.assert_ok();
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    json[0]["layers"]
+        .as_array()
+        .map(|a| a.iter().map(|l| l.as_str().unwrap().to_string()).collect())
+        .unwrap_or_default()
+}
+
+/// A stopped container's write layer is moved into the store, not copied: the container
+/// goes on seeing its files (and writes new ones into a fresh write layer that the image
+/// does not see), its layers outlive `rmi` of the images made of them, and `rm` of the
+/// container deletes them once nothing uses them.
+#[test]
+fn a_stopped_container_is_committed_by_moving_its_write_layer() {
+    let env = TestEnv::new();
+    let layers_before = files::names(&env.root.join("layers"));
+    let count = "echo run >> /runs; wc -l < /runs";
+    let out = env.mdrun(&["run", "--name", "c1", "busybox", "sh", "-c", count]);
+    assert_eq!(out.out(), "1", "{out}");
+    let upper = upper_of(&env, "c1");
+    let first = image_id(&env.mdrun(&["commit", "c1", "snap:1"]));
+    assert!(files::names(&upper).is_empty(), "the write layer moved");
+    let own = own_layers(&env, "c1");
+    assert_eq!(own.len(), 1);
+    assert!(env.root.join("layers").join(&own[0]).join("runs").is_file());
+    let inspect: serde_json::Value =
+        serde_json::from_str(&env.mdrun(&["inspect", &first]).stdout).unwrap();
+    assert_eq!(inspect[0]["layers"][1], own[0].as_str(), "{inspect}");
+
+    // The container sees its file and adds to it; the image does not see that.
+    let out = env.mdrun(&["start", "-a", "c1"]);
+    assert_eq!(out.out(), "2", "{out}");
+    let out = env.run(&["snap:1", "cat", "/runs"]);
+    assert_eq!(out.out(), "run", "{out}");
+    // Committed again: one more layer; once more with nothing written: the same image.
+    let second = image_id(&env.mdrun(&["commit", "c1", "snap:2"]));
+    assert_eq!(own_layers(&env, "c1").len(), 2);
+    let again = image_id(&env.mdrun(&["commit", "c1", "snap:3"]));
+    assert_eq!(again, second, "nothing written since: the same layers, the same image");
+    let out = env.run(&["snap:2", "sh", "-c", "wc -l < /runs"]);
+    assert_eq!(out.out(), "2", "{out}");
+
+    // The images go; the container's layers stay with it, and it still runs.
+    for tag in ["snap:1", "snap:2", "snap:3"] {
+        env.mdrun(&["rmi", tag]).assert_ok();
+    }
+    let own = own_layers(&env, "c1");
+    for layer in &own {
+        assert!(env.root.join("layers").join(layer).is_dir(), "{layer} kept");
+    }
+    let out = env.mdrun(&["start", "-a", "c1"]);
+    assert_eq!(out.out(), "3", "{out}");
+    env.mdrun(&["rm", "c1"]).assert_ok();
+    assert_eq!(files::names(&env.root.join("layers")), layers_before);
+    env.assert_clean();
+}
+
+/// A layer both an image and a container use stays until both are gone, whichever goes
+/// first; `export` of the container shows its files after the move.
+#[test]
+fn a_moved_layer_stays_until_the_image_and_the_container_are_gone() {
+    let env = TestEnv::new();
+    let layers_before = files::names(&env.root.join("layers"));
+    env.mdrun(&["run", "--name", "c1", "busybox", "sh", "-c", CHANGES])
+        .assert_ok();
+    env.mdrun(&["commit", "c1", "snap:1"]).assert_ok();
+    let own = own_layers(&env, "c1");
+    let tar = env.dir.join("c1.tar");
+    env.mdrun(&["export", "-o", tar.to_str().unwrap(), "c1"])
+        .assert_ok();
+    let listing = std::process::Command::new("tar")
+        .args(["-tf", tar.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let listing = String::from_utf8_lossy(&listing.stdout);
+    assert!(listing.lines().any(|l| l == "added"), "{listing}");
+    assert!(!listing.lines().any(|l| l == "bin/ls"), "{listing}");
+    fs::remove_file(&tar).unwrap();
+    env.mdrun(&["rm", "c1"]).assert_ok();
+    assert!(env.root.join("layers").join(&own[0]).is_dir(), "the image uses it");
+    let out = env.run(&["snap:1", "sh", "-c", PROBE]);
+    assert_eq!(out.out(), "hi\nls-gone\nonly\nsh", "{out}");
+    env.mdrun(&["rmi", "snap:1"]).assert_ok();
+    assert_eq!(files::names(&env.root.join("layers")), layers_before);
+    env.assert_clean();
+}

@@ -211,6 +211,68 @@ fn commit_killed_at_two_points_thaws_the_container_and_prune_sweeps_its_scratch(
     env.assert_clean();
 }
 
+/// `commit` of a stopped container killed at each step of moving its write layer into the
+/// store: before anything changed, after its record names the new layer (the write layer
+/// not moved yet), and after the move (no empty write layer yet). The container still sees
+/// its files (`start` finishes the move), the next commit works, and an `rm` killed after
+/// renaming the container away leaves the moved layer to `prune`.
+#[test]
+fn commit_of_a_stopped_container_killed_while_moving_its_write_layer() {
+    let env = TestEnv::new();
+    let layers_before = files::names(&env.root.join("layers"));
+    let count = "echo run >> /runs; wc -l < /runs";
+    let out = env.mdrun(&["run", "--name", "s1", "busybox", "sh", "-c", count]);
+    assert_eq!(out.out(), "1", "{out}");
+    let mut runs = 1;
+    for step in ["commit:hashed", "commit:recorded", "commit:moved"] {
+        let (running, pid) = spawn_stopped(&env, step, &["commit", "s1", "snap:1"]);
+        assert_eq!(kill_stopped(running, pid).code, 128 + libc::SIGKILL, "{step}");
+        assert!(
+            !env.root.join("images").join("tags.json").exists()
+                || !fs::read_to_string(env.root.join("images").join("tags.json"))
+                    .unwrap()
+                    .contains("snap"),
+            "{step}: no image"
+        );
+        runs += 1;
+        let out = env.mdrun(&["start", "-a", "s1"]);
+        assert_eq!(out.out(), runs.to_string(), "{step}: {out}");
+    }
+    let id = image_id_of(&env.mdrun(&["commit", "s1", "snap:1"]));
+    let out = env.run(&[&id, "sh", "-c", "wc -l < /runs"]);
+    assert_eq!(out.out(), runs.to_string(), "{out}");
+    env.mdrun(&["rmi", "snap:1"]).assert_ok();
+
+    let cid = record(&env, "s1").unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut own: Vec<String> = record(&env, "s1").unwrap()["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap().to_string())
+        .collect();
+    // Killed at `commit:recorded` and `commit:moved`, the layer stays on record (the move
+    // is finished by `start`); the last commit moved a third.
+    assert_eq!(own.len(), 3, "{own:?}");
+    let (running, pid) = spawn_stopped(&env, "rm:renamed", &["rm", "s1"]);
+    assert_eq!(kill_stopped(running, pid).code, 128 + libc::SIGKILL);
+    own.sort();
+    assert_eq!(env.unused_layers(), own, "left by the killed rm");
+    let out = env.mdrun(&["prune"]);
+    out.assert_ok();
+    assert!(out.stdout.contains(&cid), "{out}");
+    assert!(out.stdout.contains("unused layer"), "{out}");
+    assert_eq!(files::names(&env.root.join("layers")), layers_before);
+    env.assert_clean();
+}
+
+fn image_id_of(out: &Out) -> String {
+    out.assert_ok();
+    out.out().strip_prefix("sha256:").unwrap_or_else(|| panic!("{out}")).to_string()
+}
+
 /// `rm` killed after it freed the cgroup and runtime directory (the record is still
 /// there: the next `rm` finishes), and after it renamed the data directory away (the
 /// container is gone from every listing: `prune` deletes the rest).

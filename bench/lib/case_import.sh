@@ -27,21 +27,31 @@ hyperfine_table "\`import\` of a $size_mb MB rootfs tarball" "$W/import.json" "t
 if ! mdrun_has commit; then
 	note "### \`commit\` of a 200 MB write layer: not available (this mdrun has no \`commit\`)"
 else
-	# The write layer: a container that unpacks the same 200 MB into its root.
-	$MDRUN run --name mdb-commit -v "$big:/in:ro" busybox tar -xf /in/rootfs.tar -C /
-	upper=$W/mdrun/root/containers/$($MDRUN inspect mdb-commit | jq -r '.[0].id')/upper
+	# The write layers: containers that unpack the same 200 MB into their root. A commit
+	# of a stopped container moves its write layer into the store, so every run commits
+	# a fresh one (made by --prepare, not timed); `tar -c` reads one that stays put; a
+	# running container (frozen, its write layer copied) is committed as it always was.
+	unpack="tar -xf /in/rootfs.tar -C /"
+	fresh="$MDRUN rmi mdb-committed >/dev/null 2>&1; $MDRUN rm -f mdb-commit >/dev/null 2>&1; $MDRUN run --name mdb-commit -v $big:/in:ro busybox $unpack && sync"
+	$MDRUN run --name mdb-commit-ref -v "$big:/in:ro" busybox $unpack
+	$MDRUN run -d --name mdb-commit-live -v "$big:/in:ro" busybox sh -c "$unpack && touch /unpacked && exec sleep 100000" >/dev/null
+	upper=$W/mdrun/root/containers/$($MDRUN inspect mdb-commit-ref | jq -r '.[0].id')/upper
+	live=$W/mdrun/root/containers/$($MDRUN inspect mdb-commit-live | jq -r '.[0].id')/upper
 	[ -d "$upper" ] || { echo "bench/run: no write layer at $upper" >&2; exit 1; }
+	while [ ! -e "$live/unpacked" ]; do sleep 0.2; done
 	hyperfine --style basic -w 2 -r "$import_runs" \
 		--setup "$BENCH/lib/idle commit" --export-json "$W/commit.json" \
-		--prepare "$MDRUN rmi mdb-committed >/dev/null 2>&1; sync" -n "mdrun commit" "$MDRUN commit mdb-commit mdb-committed" \
+		--prepare "$fresh" -n "mdrun commit (stopped container)" "$MDRUN commit mdb-commit mdb-committed" \
+		--prepare "$MDRUN rmi mdb-committed-live >/dev/null 2>&1; sync" -n "mdrun commit (running container)" "$MDRUN commit mdb-commit-live mdb-committed-live" \
 		--prepare "rm -f $big/out.tar; sync" -n "tar -c" "tar -cf $big/out.tar -C $upper ." \
 		--prepare "rm -rf $big/y; mkdir $big/y; sync" -n "tar -c, piped to tar -x" "tar -cf - -C $upper . | tar -xf - -C $big/y" >&2
-	rm -rf "$big/y"
-	$MDRUN rmi mdb-committed >/dev/null 2>&1 || true
-	$MDRUN rm -f mdb-commit >/dev/null
+	rm -rf "$big/y" "$big/out.tar"
+	$MDRUN rmi mdb-committed mdb-committed-live >/dev/null 2>&1 || true
+	$MDRUN rm -f mdb-commit mdb-commit-ref mdb-commit-live >/dev/null
 	hyperfine_table "\`commit\` of a 200 MB write layer" "$W/commit.json" "tar -c" commit \
-		"GNU tar creating a tarball of the same write layer; the piped row also unpacks it,
-as a commit must (the new layer is a directory that overlayfs stacks; mdrun also hashes its
-tar stream for the layer's id); $import_runs runs (+2 warm-up)."
+		"GNU tar creating a tarball of the same write layer; the piped row also unpacks it, as a
+commit that copies must (the new layer is a directory that overlayfs stacks). A stopped
+container's write layer is hashed (the layer's id) and moved into the store; a running one
+is frozen and copied (tar, hash and unpack on three threads). $import_runs runs (+2 warm-up)."
 fi
 rm -rf "$big"

@@ -94,7 +94,14 @@ pub fn remove(paths: &Paths, record: &Record) -> Result<()> {
         rename_data_dir(paths, &record.id)?;
     }
     state::stop_point("rm:renamed");
-    remove_tree(&trash_dir(paths, &record.id))
+    let trash = trash_dir(paths, &record.id);
+    let had_layers = Record::load(&trash).is_ok_and(|r| !r.layers.is_empty());
+    remove_tree(&trash)?;
+    if had_layers {
+        // Layers a commit moved out of its write layer, unless an image uses them.
+        crate::image::Store::new(paths.clone()).sweep_unused_layers()?;
+    }
+    Ok(())
 }
 
 /// Under the store lock: false when the record is gone already (removed by someone else),

@@ -1,8 +1,9 @@
 //! `mdrun commit [--pause=false] CONTAINER NAME[:TAG]`: a new image made of the container's
 //! image layers plus its write layer as one more layer, with the image's config; prints
-//! its id like `docker commit`. A running container is frozen meanwhile (see `freeze`).
+//! its id like `docker commit`. A running container is frozen meanwhile (see `freeze`) and
+//! its write layer copied; a stopped one's write layer is moved (see `commit_stopped`).
 
-use super::{cleanup, freeze};
+use super::{cleanup, commit_stopped, freeze};
 use crate::cli::CommitArgs;
 use crate::config::GlobalConfig;
 use crate::error::{IoContext, Result};
@@ -23,9 +24,16 @@ pub fn run(args: &CommitArgs) -> Result<i32> {
 pub fn commit(paths: &Paths, query: &str, reference: &str, pause: bool) -> Result<String> {
     // A bad name is refused before anything is frozen or written.
     Reference::parse(reference)?;
-    let (record, _) = cleanup::lookup(paths, query)?;
+    let (mut record, _) = cleanup::lookup(paths, query)?;
     let store = Store::new(paths.clone());
-    let image = store.resolve(&record.image_id)?;
+    if record.status != Status::Running && !record.auto_remove {
+        if let Some(committed) = commit_stopped::commit(paths, &store, &record, reference)? {
+            return Ok(committed.image.id);
+        }
+        // Started meanwhile: committed as a running container.
+        record = cleanup::lookup(paths, query)?.0;
+    }
+    let image = commit_stopped::image_of(&store, &record)?;
     let upper = paths.container(&record.id).join("upper");
     let _frozen = match record.status {
         Status::Running if pause => freeze::freeze(&record)?,

@@ -2,7 +2,7 @@
 //! merged with its write layer) as one flat tar archive, which `mdrun import` takes back.
 //! To standard output unless `-o`; never to a terminal.
 
-use super::cleanup;
+use super::{cleanup, commit_stopped};
 use crate::cli::ExportArgs;
 use crate::config::GlobalConfig;
 use crate::error::{Error, IoContext, Result};
@@ -36,7 +36,12 @@ pub fn run(args: &ExportArgs) -> Result<i32> {
 pub fn export(paths: &Paths, query: &str, out: Box<dyn Write + Send>) -> Result<()> {
     let (record, _) = cleanup::lookup(paths, query)?;
     let store = Store::new(paths.clone());
-    let image = store.resolve(&record.image_id)?;
+    if !record.layers.is_empty() {
+        let _lock = crate::state::StoreLock::acquire(&paths.containers())?;
+        let current = crate::state::Record::load(&paths.container(&record.id))?;
+        commit_stopped::finish_move(paths, &store, &current)?;
+    }
+    let image = commit_stopped::image_of(&store, &record)?;
     let mut dirs = vec![paths.container(&record.id).join("upper")];
     dirs.extend(store.lower_dirs(&image));
     let out = BufWriter::with_capacity(1 << 20, out);

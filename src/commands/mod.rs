@@ -3,6 +3,7 @@
 pub mod cleanup;
 mod cleanup_scope;
 pub mod commit;
+mod commit_stopped;
 pub mod exec;
 pub mod exit_wait;
 pub mod export;

@@ -6,6 +6,8 @@
 //!   starting right now); a `run` killed after its claim left a record in state "created"
 //!   whose supervisor is gone, which is stale and removed as a stopped container;
 //! - `<run_root>/<id>` whose data directory is gone;
+//! - layers no image and no container uses (a commit moved them out of a container's write
+//!   layer; the container's `rm` was killed before it deleted them);
 //! - scratch directories in `<root>/tmp` that no live command holds (a killed `commit`,
 //!   `import`, `load`, `save` or `export`);
 //! - cgroups `mdrun-<64 hex>` under the configured cgroup parent whose container has no
@@ -129,8 +131,16 @@ pub fn prune(paths: &Paths, cgroup_parent: Option<&str>) -> Pruned {
             pruned.note(destroyed, format!("cgroup {}", dir.display()));
         }
     }
+    let store = crate::image::Store::new(paths.clone());
+    // Layers a commit moved out of a container that is gone now (its `rm` was killed).
+    match store.sweep_unused_layers() {
+        Ok(layers) => pruned
+            .leftovers
+            .extend(layers.iter().map(|l| format!("unused layer {l}"))),
+        Err(e) => pruned.errors.push(e.into()),
+    }
     // Scratch directories of killed imports, commits, loads, saves and exports.
-    for dir in crate::image::Store::new(paths.clone()).sweep_scratch() {
+    for dir in store.sweep_scratch() {
         pruned
             .leftovers
             .push(format!("scratch directory {}", dir.display()));

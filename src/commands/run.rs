@@ -56,6 +56,8 @@ pub fn run(args: &RunArgs) -> Result<i32> {
             name,
             image: spec.image.clone(),
             image_id: image.id.clone(),
+            layers: Vec::new(),
+            layers_size: 0,
             command: if spec.command.is_empty() {
                 image.config.cmd.clone()
             } else {

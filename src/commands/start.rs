@@ -67,6 +67,8 @@ fn claim(paths: &Paths, record: Record) -> Result<Option<(Record, Record)>> {
         }
         Status::Created | Status::Exited => {}
     }
+    // A commit killed half-way through moving the write layer: finished first.
+    super::commit_stopped::finish_move(paths, &Store::new(paths.clone()), &current)?;
     let previous = current.clone();
     current.status = Status::Created;
     current.supervisor_pid = Some(std::process::id() as i32);
@@ -114,7 +116,7 @@ fn launch(
     })?;
     spec.detach = !args.attach;
     spec.interactive = args.attach && args.interactive;
-    let image = store.resolve(&record.image_id)?;
+    let image = super::commit_stopped::image_of(store, &record)?;
     let dirs = ContainerDirs::reopen(paths, &record.id)?;
     let mut volumes = volume_mounts(paths, &spec)?;
     let notify = notify_proxy(&spec, &dirs)?.map(|(proxy, mount)| {

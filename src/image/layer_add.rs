@@ -97,36 +97,8 @@ impl Store {
         let tmp_root = self.paths.tmp();
         sweep_stale(&tmp_root, prefix);
         let dir = TmpDir::create(&tmp_root, prefix)?;
-        let (reader, writer) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
-            .map_err(|e| io_err("make a pipe for", tree)(e.into()))?;
-        let (reader, writer) = (std::fs::File::from(reader), std::fs::File::from(writer));
-        // 1 MiB instead of 64 KiB: fewer wake-ups between the threads. Best effort.
-        let _ = nix::fcntl::fcntl(&writer, nix::fcntl::FcntlArg::F_SETPIPE_SZ(1 << 20));
-        let root = tree.to_path_buf();
-        let writer_thread = std::thread::spawn(move || {
-            let out = BufWriter::with_capacity(1 << 20, writer);
-            let (out, _) = layer_tar::write_tree(&root, out, true)?;
-            out.into_inner()
-                .map_err(|e| io_err("write archive of", &root)(e.into_error()))?;
-            Ok::<(), ImageError>(())
-        });
-        let mut pipe = stream::spawn(Box::new(reader), stream::Compression::None);
-        let unpacked = unpack(pipe.reader(), dir.path(), Whiteouts::Overlay);
-        let result = match unpacked {
-            Ok(u) => pipe.finish().map(|id| (u, id)),
-            Err(e) => {
-                pipe.abandon();
-                Err(e)
-            }
-        };
-        // The writer's own error explains a reader's "truncated archive" best.
-        let written = writer_thread.join().unwrap_or_else(|_| {
-            Err(ImageError::Archive(std::io::Error::other(
-                "the archive writer thread panicked",
-            )))
-        });
-        written?;
-        let (unpacked, id) = result?;
+        let ((unpacked, _), id) =
+            stream_tree(tree, |archive| unpack(archive, dir.path(), Whiteouts::Overlay))?;
         Ok(NewLayer { id, dir, unpacked })
     }
 
@@ -207,6 +179,44 @@ impl Store {
         }
         result
     }
+}
+
+/// Writes the tree at `tree` as an OCI layer tarball on one thread, hashes the stream on a
+/// second and hands it to `consume` on the calling thread. Returns what `consume` made,
+/// what was written, and the stream's digest (the layer's id).
+pub(crate) fn stream_tree<T>(
+    tree: &Path,
+    consume: impl FnOnce(&mut stream::ChunkReader) -> Result<T, ImageError>,
+) -> Result<((T, layer_tar::Written), String), ImageError> {
+    let (reader, writer) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
+        .map_err(|e| io_err("make a pipe for", tree)(e.into()))?;
+    let (reader, writer) = (std::fs::File::from(reader), std::fs::File::from(writer));
+    // 1 MiB instead of 64 KiB: fewer wake-ups between the threads. Best effort.
+    let _ = nix::fcntl::fcntl(&writer, nix::fcntl::FcntlArg::F_SETPIPE_SZ(1 << 20));
+    let root = tree.to_path_buf();
+    let writer_thread = std::thread::spawn(move || {
+        let out = BufWriter::with_capacity(1 << 20, writer);
+        let (out, written) = layer_tar::write_tree(&root, out, true)?;
+        out.into_inner()
+            .map_err(|e| io_err("write archive of", &root)(e.into_error()))?;
+        Ok::<_, ImageError>(written)
+    });
+    let mut pipe = stream::spawn(Box::new(reader), stream::Compression::None);
+    let result = match consume(pipe.reader()) {
+        Ok(made) => pipe.finish().map(|id| (made, id)),
+        Err(e) => {
+            pipe.abandon();
+            Err(e)
+        }
+    };
+    // The writer's own error explains a reader's "truncated archive" best.
+    let written = writer_thread.join().unwrap_or_else(|_| {
+        Err(ImageError::Archive(std::io::Error::other(
+            "the archive writer thread panicked",
+        )))
+    })?;
+    let (made, id) = result?;
+    Ok(((made, written), id))
 }
 
 pub(crate) fn now() -> u64 {

@@ -23,6 +23,7 @@ mod files;
 mod fsops;
 mod import;
 mod layer_add;
+mod layer_adopt;
 mod layer_tar;
 mod load;
 mod oci;

@@ -71,7 +71,8 @@ impl Store {
         tags.save(&images_dir)?;
         let path = self.image_path(&id);
         fs::remove_file(&path).map_err(io_err("remove", &path))?;
-        let mut still_used = HashSet::new();
+        // A committed container's own layers (see `layer_adopt`) stay with it.
+        let mut still_used = self.container_layers()?;
         for other in self.image_ids()? {
             if let Some(r) = self.load_record(&other)? {
                 still_used.extend(r.layers);
@@ -91,7 +92,7 @@ impl Store {
 
     /// First moves the layer into `tmp/` (one rename: no half-deleted layer is ever seen
     /// at its name), then deletes it there.
-    fn remove_layer(&self, layer: &str) -> Result<(), ImageError> {
+    pub(crate) fn remove_layer(&self, layer: &str) -> Result<(), ImageError> {
         let dir = self.layer_dir(layer);
         if !super::store::exists(&dir) {
             return Ok(());
@@ -105,7 +106,7 @@ impl Store {
     }
 
     /// The containers' store lock (see `state::StoreLock`), its errors as ours.
-    fn lock_containers(&self) -> Result<crate::state::StoreLock, ImageError> {
+    pub(crate) fn lock_containers(&self) -> Result<crate::state::StoreLock, ImageError> {
         let dir = self.paths.containers();
         crate::state::StoreLock::acquire(&dir).map_err(|e| match e {
             crate::state::StateError::Io { step, path, source } => {
@@ -115,32 +116,45 @@ impl Store {
         })
     }
 
+    /// The layers containers use besides their image's (`layers` of each record that has
+    /// them; see `layer_adopt`). Caller holds the containers' lock.
+    pub(crate) fn container_layers(&self) -> Result<HashSet<String>, ImageError> {
+        let mut used = HashSet::new();
+        for record in self.container_records()? {
+            if let Some(layers) = record.get("layers").and_then(|v| v.as_array()) {
+                used.extend(layers.iter().filter_map(|l| l.as_str()).map(str::to_string));
+            }
+        }
+        Ok(used)
+    }
+
+    /// Every readable `<root>/containers/*/container.json`, as JSON (a record that cannot
+    /// be read is a container being created or removed right now; `.removing-<id>`, a
+    /// container half-removed by a killed `rm`, uses nothing).
+    fn container_records(&self) -> Result<Vec<serde_json::Value>, ImageError> {
+        let dir = self.paths.containers();
+        let entries = match fs::read_dir(&dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(io_err("read directory", &dir)(e)),
+        };
+        Ok(entries
+            .flatten()
+            .filter(|e| !e.file_name().as_encoded_bytes().starts_with(b"."))
+            .filter_map(|e| fs::read(e.path().join("container.json")).ok())
+            .filter_map(|bytes| serde_json::from_slice(&bytes).ok())
+            .collect())
+    }
+
     /// A container created from image `id`, as (name, short id). Reads only `image_id`,
     /// `name` and `id` of `<root>/containers/*/container.json`; records that cannot be read
     /// are skipped (a container being created or removed right now).
     fn container_using(&self, id: &str) -> Result<Option<(String, String)>, ImageError> {
-        let dir = self.paths.containers();
-        let entries = match fs::read_dir(&dir) {
-            Ok(e) => e,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(io_err("read directory", &dir)(e)),
-        };
-        for entry in entries.flatten() {
-            // `.removing-<id>`: a container half-removed (by a killed `rm`) uses nothing.
-            if entry.file_name().as_encoded_bytes().starts_with(b".") {
-                continue;
-            }
-            let Ok(bytes) = fs::read(entry.path().join("container.json")) else {
-                continue;
-            };
-            let Ok(record) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
-                continue;
-            };
+        for record in self.container_records()? {
             let field = |k: &str| record.get(k).and_then(|v| v.as_str()).map(str::to_string);
             let image = field("image_id").unwrap_or_default();
             if id_prefix(&image) == Some(id) {
-                let container_id =
-                    field("id").unwrap_or_else(|| entry.file_name().to_string_lossy().into_owned());
+                let container_id = field("id").unwrap_or_default();
                 let name = field("name").unwrap_or_default();
                 return Ok(Some((name, crate::ids::short(&container_id).to_string())));
             }

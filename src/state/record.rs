@@ -21,6 +21,14 @@ pub struct Record {
     /// The image reference as given, and the id it resolved to.
     pub image: String,
     pub image_id: String,
+    /// Layers a `commit` of the stopped container made of its write layer (moved into the
+    /// layer store, see `commands::commit`), bottom first: its root filesystem is the
+    /// image's layers, these, then its (new) write layer.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub layers: Vec<String>,
+    /// Bytes of file content in `layers`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub layers_size: u64,
     pub command: Vec<String>,
     /// Unix times in seconds.
     pub created: f64,
@@ -58,6 +66,10 @@ pub struct Record {
     /// The whole request, so that `start` can run it again.
     #[serde(default)]
     pub spec: Option<crate::spec::ContainerSpec>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 fn default_manager() -> crate::placement::Manager {
@@ -153,6 +165,8 @@ pub(crate) mod tests {
             name: name.to_string(),
             image: "busybox".into(),
             image_id: "f".repeat(64),
+            layers: Vec::new(),
+            layers_size: 0,
             command: vec!["sleep".into(), "30".into()],
             created: now(),
             started: Some(now()),

@@ -8,6 +8,8 @@
 //! supervisor for `run -d` and `start`, and shared by `start`), `run:cgroup-made` (cgroupfs:
 //! the init's cgroup made, the init not cloned yet; the first try only), `start:claimed`,
 //! `commit:frozen`, `commit:layer` (new layer unpacked in `<root>/tmp`, not published),
+//! `commit:hashed`, `commit:recorded`, `commit:moved` (a stopped container's write layer:
+//! digest known; its layer on the record; moved into the store, no new write layer yet),
 //! `rm:released` (cgroup and runtime directory gone, record kept), `rm:renamed` (data
 //! directory renamed to `.removing-<id>`, not deleted), `systemd:subscribed` (connected to
 //! the bus and listening for JobRemoved, the scope not asked for yet).

@@ -261,7 +261,39 @@ impl TestEnv {
                 self.root.join("tmp").join(name).display()
             ));
         }
+        found.extend(self.unused_layers().iter().map(|l| format!("unused layer {l}")));
         found
+    }
+
+    /// Layers in the store that no image and no container record names (a commit of a
+    /// stopped container moves its write layer into the store; `rm` deletes it again).
+    pub fn unused_layers(&self) -> Vec<String> {
+        let mut used = std::collections::HashSet::new();
+        let mut add = |path: std::path::PathBuf| {
+            let Ok(bytes) = std::fs::read(&path) else {
+                return;
+            };
+            let json: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+            for l in json["layers"].as_array().into_iter().flatten() {
+                used.insert(l.as_str().unwrap_or_default().to_string());
+            }
+        };
+        for name in files::names(&self.root.join("images")) {
+            if name.ends_with(".json") {
+                add(self.root.join("images").join(name));
+            }
+        }
+        // `.removing-<id>`: a container half-removed, whose layers nothing uses.
+        for name in files::names(&self.root.join("containers")) {
+            if name.starts_with('.') {
+                continue;
+            }
+            add(self.root.join("containers").join(name).join("container.json"));
+        }
+        files::names(&self.root.join("layers"))
+            .into_iter()
+            .filter(|l| !used.contains(l))
+            .collect()
     }
 
     /// Panics, naming each leak, unless nothing is left of any container: no mount under

@@ -16,14 +16,13 @@ use super::layer_tar::{self, Written};
 use super::{ImageError, Store};
 use nix::mount::{mount, umount2, MntFlags, MsFlags};
 use nix::sched::{unshare, CloneFlags};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 const TMP_PREFIX: &str = "export";
 
 impl Store {
     /// Writes the merged tree of `dirs` (topmost first) to `out`; at least two dirs.
-    pub fn export_merged<W: Write + Send>(
+    pub fn export_merged<W: layer_tar::TarOut + Send>(
         &self,
         dirs: &[PathBuf],
         out: W,

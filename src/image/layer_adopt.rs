@@ -13,13 +13,17 @@
 //! the stream, so the moved layer and one unpacked from its tarball stack the same way.
 
 use super::files::{io_err, mkdir_p, StoreLock, TmpDir};
-use super::layer_add::{now, stream_tree, Committed, Publish};
+use super::layer_add::{now, Committed, Publish};
+use super::layer_tar;
 use super::reference::Reference;
 use super::store::exists;
 use super::{Image, ImageError, Store};
 use std::collections::HashSet;
 use std::fs;
-use std::io::Read;
+use sha2::{Digest, Sha256};
+use std::fs::File;
+use std::io::{Read, Write};
+use std::sync::mpsc;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 
@@ -33,20 +37,37 @@ pub struct TreeDigest {
 }
 
 impl Store {
-    /// Hashes the tree at `tree` as `layer_from_tree` would stream it, writing nothing.
+    /// Hashes the tree at `tree` as `layer_from_tree` would stream it, writing nothing:
+    /// the archive is made on the calling thread and hashed on a second one, handed over
+    /// in chunks (no pipe: each byte is copied once less than through one).
     pub fn digest_tree(&self, tree: &Path) -> Result<TreeDigest, ImageError> {
-        let ((_, written), id) = stream_tree(tree, |archive| {
-            let mut buf = vec![0u8; 1 << 20];
-            loop {
-                match archive.read(&mut buf) {
-                    Ok(0) => return Ok(()),
-                    Ok(_) => {}
-                    Err(e) => return Err(ImageError::Archive(e)),
-                }
+        let (full_tx, full_rx) = mpsc::sync_channel::<Chunk>(CHUNKS);
+        let (empty_tx, empty_rx) = mpsc::channel::<Chunk>();
+        let hasher = std::thread::spawn(move || {
+            let mut sha = Sha256::new();
+            for mut chunk in full_rx {
+                sha.update(&chunk.buf[..chunk.len]);
+                chunk.len = 0;
+                let _ = empty_tx.send(chunk);
             }
+            sha.finalize()
+        });
+        let sink = ChunkSink {
+            chunk: Chunk::new(),
+            full: Some(full_tx),
+            empty: empty_rx,
+        };
+        let written = layer_tar::write_tree(tree, sink, true).and_then(|(mut sink, written)| {
+            sink.send().map_err(io_err("hash the archive of", tree))?;
+            Ok(written)
+        });
+        // The sender is gone (sent, or dropped with the sink on an error): the hasher ends.
+        let digest = hasher.join().map_err(|_| {
+            ImageError::Archive(std::io::Error::other("the hashing thread panicked"))
         })?;
+        let written = written?;
         Ok(TreeDigest {
-            id,
+            id: digest.iter().map(|b| format!("{b:02x}")).collect(),
             bytes: written.bytes,
         })
     }
@@ -156,6 +177,94 @@ impl Store {
             removed.push(layer);
         }
         Ok(removed)
+    }
+}
+
+/// The size of the pieces the archive is hashed in, and how many may wait for the hasher.
+const CHUNK: usize = 1 << 16;
+const CHUNKS: usize = 4;
+
+/// A piece of the archive: `buf[..len]`. Allocated zeroed once and passed back and forth.
+struct Chunk {
+    buf: Box<[u8]>,
+    len: usize,
+}
+
+impl Chunk {
+    fn new() -> Chunk {
+        Chunk {
+            buf: vec![0u8; CHUNK].into_boxed_slice(),
+            len: 0,
+        }
+    }
+}
+
+/// Collects the archive into chunks for the hashing thread, reusing the ones it hands back.
+/// File content is read straight into a chunk (`copy_file`).
+struct ChunkSink {
+    chunk: Chunk,
+    full: Option<mpsc::SyncSender<Chunk>>,
+    empty: mpsc::Receiver<Chunk>,
+}
+
+impl ChunkSink {
+    /// Hands the chunk (when not empty) to the hasher and takes an empty one.
+    fn send(&mut self) -> std::io::Result<()> {
+        if self.chunk.len == 0 {
+            return Ok(());
+        }
+        let next = self.empty.try_recv().unwrap_or_else(|_| Chunk::new());
+        let chunk = std::mem::replace(&mut self.chunk, next);
+        let gone = || std::io::Error::other("the hashing thread is gone");
+        self.full.as_ref().ok_or_else(gone)?.send(chunk).map_err(|_| gone())
+    }
+
+    /// The free part of the chunk, after sending it on when it is full.
+    fn room(&mut self) -> std::io::Result<&mut [u8]> {
+        if self.chunk.len == CHUNK {
+            self.send()?;
+        }
+        Ok(&mut self.chunk.buf[self.chunk.len..])
+    }
+}
+
+impl Write for ChunkSink {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        let room = self.room()?;
+        let n = room.len().min(data.len());
+        room[..n].copy_from_slice(&data[..n]);
+        self.chunk.len += n;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl layer_tar::TarOut for ChunkSink {
+    /// Reads straight into the chunks: one copy of each byte before the hasher reads it.
+    fn copy_file(&mut self, mut file: &File, size: u64) -> std::io::Result<u64> {
+        let mut copied = 0;
+        while copied < size {
+            let room = self.room()?;
+            let want = room.len().min((size - copied) as usize);
+            let n = match file.read(&mut room[..want]) {
+                Ok(0) => break, // shrank while being read: the caller pads
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            self.chunk.len += n;
+            copied += n as u64;
+        }
+        Ok(copied)
+    }
+}
+
+impl Drop for ChunkSink {
+    fn drop(&mut self) {
+        self.full.take();
     }
 }
 

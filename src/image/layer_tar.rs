@@ -30,6 +30,18 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use tar::{EntryType, Header};
 
+/// Where the stream goes. `copy_file` puts a file's content into it: by default through
+/// `io::copy` into the concrete writer (which reads straight into a `BufWriter`'s or a
+/// `Vec`'s buffer); a sink can do better (see `layer_adopt`).
+pub trait TarOut: Write {
+    fn copy_file(&mut self, file: &File, size: u64) -> io::Result<u64> {
+        io::copy(&mut file.take(size), self)
+    }
+}
+
+impl<W: Write> TarOut for io::BufWriter<W> {}
+impl TarOut for Vec<u8> {}
+
 /// What went into the stream.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Written {
@@ -41,7 +53,7 @@ pub struct Written {
 
 /// Writes the tree under `root` to `out` as a complete tar archive (end marker included)
 /// and returns `out`.
-pub(crate) fn write_tree<W: Write>(
+pub(crate) fn write_tree<W: TarOut>(
     root: &Path,
     out: W,
     oci_whiteouts: bool,
@@ -67,6 +79,16 @@ fn dir_flags() -> OFlag {
     OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC
 }
 
+/// Opens with O_NOATIME (reading a layer does not change its access times, which would
+/// write every inode of a freshly unpacked one back to disk), and without it where that is
+/// not allowed (EPERM: not the owner, and no CAP_FOWNER).
+fn without_atime<T>(flags: OFlag, open: impl Fn(OFlag) -> nix::Result<T>) -> nix::Result<T> {
+    match open(flags | OFlag::O_NOATIME) {
+        Err(nix::Error::EPERM) => open(flags),
+        other => other,
+    }
+}
+
 fn io_err(step: &'static str, path: &Path) -> impl FnOnce(io::Error) -> ImageError {
     let path = path.to_path_buf();
     move |source| ImageError::Io { step, path, source }
@@ -83,7 +105,7 @@ fn errno_err(step: &'static str, path: &Path) -> impl FnOnce(nix::Error) -> Imag
 
 type Xattrs = Vec<(OsString, Vec<u8>)>;
 
-struct TreeWriter<W: Write> {
+struct TreeWriter<W: TarOut> {
     tar: tar::Builder<W>,
     root: PathBuf,
     oci_whiteouts: bool,
@@ -92,7 +114,7 @@ struct TreeWriter<W: Write> {
     written: Written,
 }
 
-impl<W: Write> TreeWriter<W> {
+impl<W: TarOut> TreeWriter<W> {
     fn walk(&mut self, mut dir: Dir, rel: PathBuf) -> Result<(), ImageError> {
         let here = self.root.join(&rel);
         let mut names: Vec<OsString> = Vec::new();
@@ -115,8 +137,8 @@ impl<W: Write> TreeWriter<W> {
             };
             match st.st_mode & libc::S_IFMT {
                 libc::S_IFDIR => {
-                    let sub = match Dir::openat(&dir, name.as_os_str(), dir_flags(), Mode::empty())
-                    {
+                    let open = |f| Dir::openat(&dir, name.as_os_str(), f, Mode::empty());
+                    let sub = match without_atime(dir_flags(), open) {
                         Ok(d) => d,
                         Err(nix::Error::ENOENT) => continue,
                         Err(e) => return Err(errno_err("open", &path)(e)),
@@ -195,7 +217,7 @@ impl<W: Write> TreeWriter<W> {
             self.links.insert(key, rel.to_path_buf());
         }
         let flags = OFlag::O_RDONLY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC | OFlag::O_NOCTTY;
-        let file = match openat(dir, name, flags, Mode::empty()) {
+        let file = match without_atime(flags, |f| openat(dir, name, f, Mode::empty())) {
             Ok(fd) => File::from(fd),
             Err(nix::Error::ENOENT) => return Ok(()),
             Err(e) => return Err(errno_err("open", &path)(e)),
@@ -205,10 +227,16 @@ impl<W: Write> TreeWriter<W> {
         let mut header = self.header(&st, EntryType::Regular, &xattrs, rel)?;
         let size = st.st_size as u64;
         header.set_size(size);
-        // A file that shrinks while we read it (a running container) is padded with zeros,
-        // as GNU tar does, so the archive stays well formed.
-        let data = (&file).take(size).chain(io::repeat(0)).take(size);
-        self.append(&mut header, rel, data)?;
+        // The header (and a long name's entry) through the builder, with the size set but
+        // no data; then the content straight into the sink, and the padding. A file that
+        // shrinks while we read it (a running container) is padded with zeros, as GNU tar
+        // does, so the archive stays well formed.
+        self.append(&mut header, rel, io::empty())?;
+        let out = self.tar.get_mut();
+        let write_err = io_err("write archive entry for", &path);
+        let copied = out.copy_file(&file, size).map_err(io_err("write archive entry for", &path))?;
+        let padding = (size - copied.min(size)) + (512 - size % 512) % 512;
+        io::copy(&mut io::repeat(0).take(padding), out).map_err(write_err)?;
         self.written.bytes += size;
         Ok(())
     }

@@ -325,3 +325,32 @@ fn a_blob_that_is_a_symlink_out_of_the_archive_is_not_read() {
         );
     }
 }
+
+/// The digest a stopped container's commit takes of its write layer (hashed in chunks, file
+/// content read straight into them) is the id a copied layer gets and the sha256 of the
+/// stream `save` writes: for overlayfs' forms, a file larger than a chunk, one that ends on
+/// a chunk boundary, an empty one and a long name.
+#[test]
+fn the_digest_of_a_tree_is_the_id_of_its_copied_layer() {
+    use sha2::Digest;
+    let env = Env::new();
+    let upper = env.dir.path().join("upper");
+    overlay_upper(&upper);
+    let big: Vec<u8> = (0..(3 << 20) + 777).map(|i| (i * 7 % 251) as u8).collect();
+    fs::write(upper.join("big"), &big).unwrap();
+    fs::write(upper.join("exact"), vec![5u8; 1 << 20]).unwrap();
+    fs::write(upper.join("empty"), b"").unwrap();
+    let long = "n".repeat(120);
+    fs::write(upper.join(&long), b"long name").unwrap();
+    let digest = env.store.digest_tree(&upper).unwrap();
+    let (bytes, written) = write_tree(&upper, Vec::new(), true).unwrap();
+    let want: String = sha2::Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(digest.id, want);
+    assert_eq!(digest.bytes, written.bytes);
+    let copied = env.store.layer_from_tree(&upper, "test").unwrap();
+    assert_eq!(copied.id, digest.id);
+    assert!(listing(&bytes).contains_key(&long), "the long name is there");
+}

@@ -43,7 +43,7 @@ mod tests;
 
 pub use import::Imported;
 pub use layer_add::Committed;
-pub use layer_tar::Written;
+pub use layer_tar::{TarOut, Written};
 pub use load::Loaded;
 pub use reference::Reference;
 pub use remove::Removed;

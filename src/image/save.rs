@@ -226,6 +226,8 @@ struct HashingWriter<W> {
     bytes: u64,
 }
 
+impl<W: Write> layer_tar::TarOut for HashingWriter<W> {}
+
 impl<W: Write> Write for HashingWriter<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let n = self.inner.write(buf)?;

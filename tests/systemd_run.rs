@@ -384,3 +384,33 @@ fn a_bus_that_disappears_mid_start_fails_with_125_and_leaves_nothing() {
         ""
     );
 }
+
+/// JobRemoved signals that another client sends, for every job id the start might get and
+/// with the result "failed", while mdrun waits on its scope's job: the start still succeeds.
+/// mdrun listens for JobRemoved from systemd's name only and takes a job's end from the
+/// sender that answered StartTransientUnit.
+#[test]
+fn forged_job_removed_signals_do_not_end_a_start() {
+    let guard = sandbox::shared();
+    let sb = guard.as_ref().unwrap();
+    let md = Mdrun::new(sb, busybox_tarball(), "");
+    let run = md.line("run --rm --cgroup-manager systemd busybox echo started");
+    let out = sb.ok(&format!(
+        "job=$(busctl call org.freedesktop.systemd1 /org/freedesktop/systemd1 \
+             org.freedesktop.systemd1.Manager StartUnit ss -- -.slice replace \
+             | sed 's|.*/job/||; s|\"||g')
+         MDRUN_TEST_STOP_AT=systemd:subscribed {run} >/tmp/forged.out 2>&1 </dev/null &
+         p=$!; i=0
+         until [ \"$(cut -d' ' -f3 /proc/$p/stat)\" = T ]; do
+           i=$((i+1)); [ $i -lt 600 ] || {{ echo never stopped >&2; exit 1; }}; sleep 0.05
+         done
+         for n in $(seq $((job + 1)) $((job + 40))); do
+           busctl emit /org/freedesktop/systemd1 org.freedesktop.systemd1.Manager JobRemoved \
+             uoss $n /org/freedesktop/systemd1/job/$n md-forged.scope failed
+         done
+         kill -CONT $p; wait $p; echo rc=$?; cat /tmp/forged.out"
+    ));
+    assert!(out.contains("rc=0"), "{out}");
+    assert!(out.contains("started"), "{out}");
+    assert_eq!(md.leftovers(), "");
+}

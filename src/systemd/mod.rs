@@ -3,6 +3,7 @@
 //! readiness notification for `Type=notify` units.
 
 pub mod bus;
+mod handshake;
 mod job;
 mod notify;
 pub mod properties;
@@ -54,26 +55,39 @@ pub fn scope_name(id: &str) -> String {
 /// sd_booted(3) checks) and something listens on the system bus socket. Connecting is left
 /// to the caller, after the container's init is cloned (zbus starts threads).
 pub fn available() -> bool {
-    available_at(Path::new("/"))
+    match bus_socket(Path::new("/")) {
+        Some(stream) => {
+            // Connected already: its handshake goes out now (see `handshake`).
+            if let Some(stream) = stream {
+                handshake::begin(stream);
+            }
+            true
+        }
+        None => false,
+    }
 }
 
+#[cfg(test)]
 fn available_at(root: &Path) -> bool {
-    let booted = root.join("run/systemd/system").is_dir();
-    booted && bus_socket_answers(&root.join("run/dbus/system_bus_socket"))
+    bus_socket(root).is_some()
 }
 
-fn bus_socket_answers(path: &Path) -> bool {
+/// None when systemd is not there; else the connected bus socket, unless the bus's
+/// address is one mdrun does not connect to itself.
+fn bus_socket(root: &Path) -> Option<Option<std::os::unix::net::UnixStream>> {
+    if !root.join("run/systemd/system").is_dir() {
+        return None;
+    }
+    let connect = |p: &Path| std::os::unix::net::UnixStream::connect(p).ok().map(Some);
     // An explicit address may point elsewhere (tests, containers).
     if let Some(addr) = std::env::var_os("DBUS_SYSTEM_BUS_ADDRESS") {
         let addr = addr.to_string_lossy().into_owned();
         return match addr.strip_prefix("unix:path=") {
-            Some(p) => {
-                std::os::unix::net::UnixStream::connect(p.split(',').next().unwrap_or(p)).is_ok()
-            }
-            None => true,
+            Some(p) => connect(Path::new(p.split(',').next().unwrap_or(p))),
+            None => Some(None),
         };
     }
-    std::os::unix::net::UnixStream::connect(path).is_ok()
+    connect(&root.join("run/dbus/system_bus_socket"))
 }
 
 #[cfg(test)]

@@ -120,7 +120,7 @@ pub fn start(spec: &RelaySpec<'_>) -> Result<Relay, SystemdError> {
         .ok()
         .filter(|s| !s.is_empty());
     let props = properties(spec, slice.as_deref(), &read);
-    let started = super::job::start_and_wait(&manager, &unit, &props);
+    let started = super::job::start_and_wait(&conn, &manager, &unit, &props);
     drop(props);
     // systemd holds its own copy of the read end now.
     drop::<OwnedFd>(read);

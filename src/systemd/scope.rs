@@ -30,11 +30,21 @@ pub fn connect() -> Result<Connection, SystemdError> {
     if let Some(conn) = bus.as_ref() {
         return Ok(conn.clone());
     }
-    let conn = zbus::blocking::connection::Builder::system()
-        .and_then(|b| b.method_timeout(START_TIMEOUT).build())
-        .map_err(|source| SystemdError::Connect {
-            source: Box::new(source),
-        })?;
+    // The socket `available()` connected and began authenticating, else a new one.
+    let early = super::handshake::finish(START_TIMEOUT).and_then(|(stream, guid)| {
+        let stream = async_io::Async::new(stream).ok()?;
+        zbus::blocking::connection::Builder::authenticated_socket(stream, guid.as_str())
+            .and_then(|b| b.method_timeout(START_TIMEOUT).build())
+            .ok()
+    });
+    let conn = match early {
+        Some(conn) => conn,
+        None => zbus::blocking::connection::Builder::system()
+            .and_then(|b| b.method_timeout(START_TIMEOUT).build())
+            .map_err(|source| SystemdError::Connect {
+                source: Box::new(source),
+            })?,
+    };
     *bus = Some(conn.clone());
     Ok(conn)
 }
@@ -59,7 +69,11 @@ fn start_listening(
     manager: &ManagerProxy<'_>,
     spec: &ScopeSpec,
 ) -> Result<String, SystemdError> {
-    super::job::start_and_wait(manager, &spec.unit, &properties::build(spec))?;
+    super::job::start_and_wait(conn, manager, &spec.unit, &properties::build(spec))?;
+    // Its processes are in it now: where the kernel shows them is its cgroup, without asking.
+    if let Some(cg) = spec.pids.first().and_then(|&pid| cgroup_of(pid, &spec.unit)) {
+        return Ok(cg);
+    }
     // The unit is loaded now: its object path is its escaped name (no GetUnit round trip).
     let path = unit_path(&spec.unit);
     match unit_property(conn, &path, SCOPE_INTERFACE, "ControlGroup") {
@@ -72,6 +86,27 @@ fn start_listening(
             Err(e)
         }
     }
+}
+
+/// The cgroup of `pid` in the hierarchy systemd tracks units in (`0::` on v2 and hybrid
+/// hosts, `name=systemd` on v1 ones), from `/proc/PID/cgroup`, when it is the unit's own
+/// (its last component is the unit's name); else None, and the caller asks systemd.
+fn cgroup_of(pid: u32, unit: &str) -> Option<String> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).ok()?;
+    cgroup_in(&text, unit)
+}
+
+fn cgroup_in(proc_cgroup: &str, unit: &str) -> Option<String> {
+    let ours = |hierarchy: &str| {
+        proc_cgroup.lines().find_map(|l| {
+            let mut f = l.splitn(3, ':');
+            let (_, controllers, path) = (f.next()?, f.next()?, f.next()?);
+            let leaf = path.rsplit('/').next()?;
+            (controllers == hierarchy && leaf == unit && path.starts_with('/'))
+                .then(|| path.to_string())
+        })
+    };
+    ours("").or_else(|| ours("name=systemd"))
 }
 
 /// The slices systemd itself ships a unit for (systemd.special(7)): no need to ask.
@@ -194,6 +229,29 @@ pub fn stop_unit(name: &str) -> Result<(), SystemdError> {
 #[cfg(test)]
 mod tests {
     use super::unit_path;
+
+
+    #[test]
+    fn the_scope_cgroup_is_read_from_the_systemd_hierarchy() {
+        use super::cgroup_in;
+        let unit = "md-0123abcd4567.scope";
+        let hybrid = "4:memory:/machine.slice/md-0123abcd4567.scope\n\
+                      1:name=systemd:/machine.slice/md-0123abcd4567.scope\n\
+                      0::/machine.slice/md-0123abcd4567.scope\n";
+        assert_eq!(
+            cgroup_in(hybrid, unit).as_deref(),
+            Some("/machine.slice/md-0123abcd4567.scope")
+        );
+        let v1 = "2:cpu:/\n1:name=systemd:/a.slice/a-b.slice/md-0123abcd4567.scope\n";
+        assert_eq!(
+            cgroup_in(v1, unit).as_deref(),
+            Some("/a.slice/a-b.slice/md-0123abcd4567.scope")
+        );
+        // Not (or no longer) in the unit's cgroup: ask systemd.
+        assert_eq!(cgroup_in("0::/mdrun.slice/other.scope\n", unit), None);
+        assert_eq!(cgroup_in("0::/machine.slice/md-0123abcd4567.scope/child\n", unit), None);
+        assert_eq!(cgroup_in("", unit), None);
+    }
 
     #[test]
     fn unit_paths_are_escaped_like_sd_bus_does() {

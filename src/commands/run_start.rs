@@ -55,6 +55,8 @@ pub fn detached(p: Prepared) -> Result<()> {
         }
         ForkResult::Parent { child } => {
             drop(report_w);
+            // The bus handshake begun on a shared socket is the supervisor's to finish.
+            crate::systemd::forget_handshake();
             let mut p = p;
             // The supervisor owns the container's directories now.
             p.dirs.keep();

@@ -37,6 +37,11 @@ pub(super) fn begin(mut stream: UnixStream) {
     }
 }
 
+/// Drops the kept socket, unread: after a fork, the process that will not use the bus.
+pub fn forget() {
+    STARTED.lock().unwrap_or_else(|e| e.into_inner()).take();
+}
+
 /// The kept socket, authenticated, with the server's GUID; None when there is none or the
 /// bus did not accept it (the caller connects the usual way).
 pub(super) fn finish(timeout: Duration) -> Option<(UnixStream, String)> {

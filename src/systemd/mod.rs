@@ -10,6 +10,7 @@ pub mod properties;
 pub mod relay;
 pub mod scope;
 
+pub use handshake::forget as forget_handshake;
 pub use notify::{notify_main_pid, notify_ready, notify_stopping, NotifyProxy, NOTIFY_SOCKET};
 pub use properties::ScopeSpec;
 pub use scope::{connect, stop_unit, Scope};

@@ -222,7 +222,9 @@ impl<W: TarOut> TreeWriter<W> {
             Err(nix::Error::ENOENT) => return Ok(()),
             Err(e) => return Err(errno_err("open", &path)(e)),
         };
-        let st = fstat(&file).map_err(errno_err("stat", &path))?;
+        // The header's metadata is the walk's `fstatat` (one call fewer per file). Should the
+        // file differ from it now (a running container), its content is cut or padded to the
+        // size in that header below.
         let (xattrs, _) = file_xattrs(&file).map_err(io_err("read xattrs of", &path))?;
         let mut header = self.header(&st, EntryType::Regular, &xattrs, rel)?;
         let size = st.st_size as u64;

@@ -34,12 +34,12 @@ pub fn run(args: &ExportArgs) -> Result<i32> {
 
 /// Writes the container `query` names to `out`.
 pub fn export(paths: &Paths, query: &str, out: Box<dyn Write + Send>) -> Result<()> {
-    let (record, _) = cleanup::lookup(paths, query)?;
+    let (mut record, _) = cleanup::lookup(paths, query)?;
     let store = Store::new(paths.clone());
     if !record.layers.is_empty() {
         let _lock = crate::state::StoreLock::acquire(&paths.containers())?;
-        let current = crate::state::Record::load(&paths.container(&record.id))?;
-        commit_stopped::finish_move(paths, &store, &current)?;
+        record = crate::state::Record::load(&paths.container(&record.id))?;
+        commit_stopped::finish_move(paths, &store, &record)?;
     }
     let image = commit_stopped::image_of(&store, &record)?;
     let mut dirs = vec![paths.container(&record.id).join("upper")];

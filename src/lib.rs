@@ -18,6 +18,7 @@ pub mod logs;
 pub mod parse;
 pub mod paths;
 pub mod placement;
+pub mod private_dirs;
 pub mod rootfs;
 pub mod security;
 pub mod spec;

@@ -17,6 +17,16 @@ impl Paths {
             run_root: run_root.into(),
         }
     }
+    /// The paths of the store a command works on, its directories made (or tightened to)
+    /// root's alone first: see [`crate::private_dirs`].
+    pub fn open(
+        root: impl Into<PathBuf>,
+        run_root: impl Into<PathBuf>,
+    ) -> crate::error::Result<Self> {
+        let paths = Paths::new(root, run_root);
+        crate::private_dirs::secure_store(&paths)?;
+        Ok(paths)
+    }
     /// Unpacked read-only layers: `<root>/layers/<layer-id>`.
     pub fn layers(&self) -> PathBuf {
         self.root.join("layers")

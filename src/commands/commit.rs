@@ -14,7 +14,7 @@ use std::io::Write;
 
 pub fn run(args: &CommitArgs) -> Result<i32> {
     let global = GlobalConfig::load()?;
-    let paths = Paths::new(&global.root, &global.run_root);
+    let paths = Paths::open(&global.root, &global.run_root)?;
     let id = commit(&paths, &args.container, &args.image, args.pause)?;
     writeln!(std::io::stdout().lock(), "sha256:{id}").ctx("write", "standard output")?;
     Ok(0)

@@ -16,7 +16,7 @@ use std::path::PathBuf;
 
 pub fn run(args: &ExecArgs) -> Result<i32> {
     let global = GlobalConfig::load()?;
-    let paths = Paths::new(&global.root, &global.run_root);
+    let paths = Paths::open(&global.root, &global.run_root)?;
     let record = state::resolve(&paths, &args.container)?;
     let pid = match record.pid {
         Some(pid) if record.status == state::Status::Running && record.init_alive() => pid,

@@ -14,7 +14,7 @@ use std::path::Path;
 
 pub fn run(args: &ExportArgs) -> Result<i32> {
     let global = GlobalConfig::load()?;
-    let paths = Paths::new(&global.root, &global.run_root);
+    let paths = Paths::open(&global.root, &global.run_root)?;
     match &args.output {
         Some(path) => to_file(Path::new(path), |out| export(&paths, &args.container, out))?,
         None => {

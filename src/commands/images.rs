@@ -10,7 +10,7 @@ use std::io::Write;
 
 pub fn run(args: &ImagesArgs) -> Result<i32> {
     let global = GlobalConfig::load()?;
-    let paths = Paths::new(&global.root, &global.run_root);
+    let paths = Paths::open(&global.root, &global.run_root)?;
     list(
         &paths,
         args.quiet,

@@ -10,7 +10,7 @@ use std::io::{Read, Write};
 
 pub fn run(args: &ImportArgs) -> Result<i32> {
     let global = GlobalConfig::load()?;
-    let paths = Paths::new(&global.root, &global.run_root);
+    let paths = Paths::open(&global.root, &global.run_root)?;
     import(
         &paths,
         &args.file,

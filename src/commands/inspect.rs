@@ -14,7 +14,7 @@ use std::io::Write;
 
 pub fn run(args: &InspectArgs) -> Result<i32> {
     let global = GlobalConfig::load()?;
-    let paths = Paths::new(&global.root, &global.run_root);
+    let paths = Paths::open(&global.root, &global.run_root)?;
     let mut found = Vec::new();
     let mut code = 0;
     for target in &args.targets {

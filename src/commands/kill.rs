@@ -13,7 +13,7 @@ use crate::state::{Liveness, StateError, Status};
 pub fn run(args: &KillArgs) -> Result<i32> {
     let signal = parse_signal(&args.signal)?;
     let global = GlobalConfig::load()?;
-    let paths = Paths::new(&global.root, &global.run_root);
+    let paths = Paths::open(&global.root, &global.run_root)?;
     Ok(report::each(&args.containers, |query| {
         kill(&paths, query, signal)
     }))

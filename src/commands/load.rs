@@ -11,7 +11,7 @@ use std::io::{IsTerminal, Read, Write};
 
 pub fn run(args: &LoadArgs) -> Result<i32> {
     let global = GlobalConfig::load()?;
-    let store = Store::new(Paths::new(&global.root, &global.run_root));
+    let store = Store::new(Paths::open(&global.root, &global.run_root)?);
     let source: Box<dyn Read + Send> = match args.input.as_deref() {
         Some("-") | None => {
             if std::io::stdin().is_terminal() {

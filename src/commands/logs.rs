@@ -12,7 +12,7 @@ use std::io::Write;
 
 pub fn run(args: &LogsArgs) -> Result<i32> {
     let global = GlobalConfig::load()?;
-    let paths = Paths::new(&global.root, &global.run_root);
+    let paths = Paths::open(&global.root, &global.run_root)?;
     let record = state::resolve(&paths, &args.container)?;
     let opts = ReadOptions {
         follow: args.follow,

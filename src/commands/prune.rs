@@ -38,7 +38,7 @@ const UNRECORDED_GRACE: Duration = Duration::from_secs(60);
 
 pub fn run(_args: &PruneArgs) -> Result<i32> {
     let global = GlobalConfig::load()?;
-    let paths = Paths::new(&global.root, &global.run_root);
+    let paths = Paths::open(&global.root, &global.run_root)?;
     let pruned = prune(&paths, global.cgroup_parent.as_deref());
     let mut text = String::new();
     if !pruned.containers.is_empty() {

@@ -13,7 +13,7 @@ use std::io::Write;
 
 pub fn run(args: &PsArgs) -> Result<i32> {
     let global = GlobalConfig::load()?;
-    let paths = Paths::new(&global.root, &global.run_root);
+    let paths = Paths::open(&global.root, &global.run_root)?;
     list(&paths, args, &mut std::io::stdout().lock())
 }
 

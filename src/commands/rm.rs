@@ -18,7 +18,7 @@ use crate::state::{StateError, Status};
 
 pub fn run(args: &RmArgs) -> Result<i32> {
     let global = GlobalConfig::load()?;
-    let paths = Paths::new(&global.root, &global.run_root);
+    let paths = Paths::open(&global.root, &global.run_root)?;
     Ok(report::each(&args.containers, |query| {
         remove(&paths, query, args.force)
     }))

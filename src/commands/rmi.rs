@@ -11,7 +11,7 @@ use std::io::Write;
 
 pub fn run(args: &RmiArgs) -> Result<i32> {
     let global = GlobalConfig::load()?;
-    let paths = Paths::new(&global.root, &global.run_root);
+    let paths = Paths::open(&global.root, &global.run_root)?;
     remove(
         &paths,
         &args.images,

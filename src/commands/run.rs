@@ -21,7 +21,7 @@ use crate::{ids, parse};
 pub fn run(args: &RunArgs) -> Result<i32> {
     let global = GlobalConfig::load()?;
     let spec = run_spec::build(args, &global)?;
-    let paths = Paths::new(&global.root, &global.run_root);
+    let paths = Paths::open(&global.root, &global.run_root)?;
     let store = Store::new(paths.clone());
     let image = store.resolve(&spec.image)?;
     let id = ids::new_id();

@@ -27,13 +27,7 @@ impl ContainerDirs {
             keep: false,
             existing: false,
         };
-        for d in [
-            dirs.data.join("upper"),
-            dirs.data.join("work"),
-            dirs.runtime.join("rootfs"),
-        ] {
-            std::fs::create_dir_all(&d).ctx("mkdir", &d)?;
-        }
+        dirs.make()?;
         Ok(dirs)
     }
 
@@ -48,14 +42,24 @@ impl ContainerDirs {
         // A `volatile` overlay (a `--rm` container whose removal was cut short) marks its work
         // dir so that it is not mounted again by mistake: we know what it held, so clear it.
         let _ = std::fs::remove_dir_all(dirs.data.join("work/incompat"));
+        dirs.make()?;
+        Ok(dirs)
+    }
+
+    /// The container's directory and its runtime directory are root's alone (one made by
+    /// an older mdrun is tightened); the write layer, work dir and mount point inside them
+    /// keep the usual 0755: the write layer's mode is that of the container's `/`.
+    fn make(&self) -> Result<()> {
+        crate::private_dirs::ensure(&self.data)?;
+        crate::private_dirs::ensure(&self.runtime)?;
         for d in [
-            dirs.data.join("upper"),
-            dirs.data.join("work"),
-            dirs.runtime.join("rootfs"),
+            self.data.join("upper"),
+            self.data.join("work"),
+            self.runtime.join("rootfs"),
         ] {
             std::fs::create_dir_all(&d).ctx("mkdir", &d)?;
         }
-        Ok(dirs)
+        Ok(())
     }
 
     /// `<root>/containers`, whose store lock guards the record.

@@ -13,7 +13,7 @@ use std::path::Path;
 
 pub fn run(args: &SaveArgs) -> Result<i32> {
     let global = GlobalConfig::load()?;
-    let store = Store::new(Paths::new(&global.root, &global.run_root));
+    let store = Store::new(Paths::open(&global.root, &global.run_root)?);
     let save = |mut out: Box<dyn Write + Send>| -> Result<()> {
         store.save(&args.images, &mut out)?;
         Ok(())

@@ -14,7 +14,7 @@ use crate::state::{self, Record, StateError, Status, StoreLock};
 
 pub fn run(args: &StartArgs) -> Result<i32> {
     let global = GlobalConfig::load()?;
-    let paths = Paths::new(&global.root, &global.run_root);
+    let paths = Paths::open(&global.root, &global.run_root)?;
     if args.attach && args.containers.len() > 1 {
         return Err(Error::Usage(
             "you cannot start and attach multiple containers at once".into(),

@@ -25,7 +25,7 @@ pub const START_WAIT: Duration = Duration::from_secs(10);
 
 pub fn run(args: &StopArgs) -> Result<i32> {
     let global = GlobalConfig::load()?;
-    let paths = Paths::new(&global.root, &global.run_root);
+    let paths = Paths::open(&global.root, &global.run_root)?;
     let timeout = u64::try_from(args.time).ok().map(Duration::from_secs);
     Ok(report::each(&args.containers, |query| {
         match stop(&paths, query, timeout)? {

@@ -11,7 +11,7 @@ use crate::state::StateError;
 
 pub fn run(args: &WaitArgs) -> Result<i32> {
     let global = GlobalConfig::load()?;
-    let paths = Paths::new(&global.root, &global.run_root);
+    let paths = Paths::open(&global.root, &global.run_root)?;
     Ok(report::each_printing(&args.containers, |query| {
         wait(&paths, query).map(|code| code.to_string())
     }))

@@ -11,8 +11,9 @@ pub(crate) fn io_err(step: &'static str, path: &Path) -> impl FnOnce(std::io::Er
     move |source| ImageError::Io { step, path, source }
 }
 
+/// `mkdir -p` of one of the store's own directories (layers, images, tmp): root's alone.
 pub(crate) fn mkdir_p(path: &Path) -> Result<(), ImageError> {
-    fs::create_dir_all(path).map_err(io_err("mkdir", path))
+    crate::private_dirs::create(path).map_err(io_err("mkdir", path))
 }
 
 /// Readers never see a half-written file: write a temporary beside it, then rename over.

@@ -12,7 +12,7 @@ pub struct StoreLock {
 
 impl StoreLock {
     pub fn acquire(containers_dir: &Path) -> Result<StoreLock, StateError> {
-        std::fs::create_dir_all(containers_dir).map_err(io("mkdir", containers_dir))?;
+        crate::private_dirs::create(containers_dir).map_err(io("mkdir", containers_dir))?;
         let path = containers_dir.join(".lock");
         let file = File::options()
             .create(true)

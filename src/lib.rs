@@ -19,6 +19,7 @@ pub mod parse;
 pub mod paths;
 pub mod placement;
 pub mod private_dirs;
+pub mod quote;
 pub mod rootfs;
 pub mod security;
 pub mod spec;

@@ -4,6 +4,7 @@
 use clap::Parser;
 use mdrun::cli::{self, Cli, Command};
 use mdrun::commands;
+use mdrun::quote::cap;
 
 fn main() {
     let args = cli::with_default_verb(std::env::args_os().collect());
@@ -18,7 +19,10 @@ fn main() {
             // One line, like every other mdrun error: clap's first line without its prefix.
             let text = e.render().to_string();
             let first = text.lines().next().unwrap_or("invalid arguments");
-            eprintln!("mdrun: {}", one_line(first.trim_start_matches("error: ")));
+            eprintln!(
+                "mdrun: {}",
+                one_line(&cap(first.trim_start_matches("error: ")))
+            );
             std::process::exit(125);
         }
     };
@@ -45,7 +49,7 @@ fn main() {
     let code = match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("mdrun: {}", one_line(&e.to_string()));
+            eprintln!("mdrun: {}", one_line(&cap(&e.to_string())));
             e.exit_code()
         }
     };
@@ -53,7 +57,8 @@ fn main() {
 }
 
 /// Errors are one line: messages from libraries (a tar header's bytes, say) can carry
-/// newlines and control characters, which are escaped here.
+/// newlines and control characters, which are escaped here. Values users gave are cut
+/// where the message quotes them (`mdrun::quote`); `cap` cuts what a library echoed.
 fn one_line(msg: &str) -> String {
     msg.chars()
         .map(|c| match c {

@@ -413,3 +413,100 @@ fn import_of_a_missing_file_or_with_a_bad_name_is_refused() {
     });
     r.finish();
 }
+
+#[test]
+fn memory_limits_below_6mb_are_refused() {
+    let env = TestEnv::new();
+    let mut r = Refusals::new(&env);
+    let says_why = |out: &Out| out.stderr.contains("below the minimum allowed, 6MB");
+    for size in ["1k", "5m", "6291455", "5.99m"] {
+        let out = r.check(&["--memory", size, "busybox", "true"]);
+        r.expect(says_why(&out) && out.stderr.contains(size), || {
+            format!("--memory {size}: not refused as below 6MB:\n{out}")
+        });
+    }
+    let file = env.path("small.toml");
+    fs::write(&file, "image = \"busybox\"\nlimits.memory = 5\n").unwrap();
+    let out = r.check(&["--config", file.to_str().unwrap(), "busybox", "true"]);
+    r.expect(
+        says_why(&out) && out.stderr.contains("small.toml:2"),
+        || format!("limits.memory = 5 in a container file:\n{out}"),
+    );
+    // As the global default, every run is refused until it is fixed.
+    let config = fs::read_to_string(&env.config).unwrap();
+    fs::write(
+        &env.config,
+        format!("{config}[defaults]\nmemory = \"1k\"\n"),
+    )
+    .unwrap();
+    let out = r.check(&["busybox", "true"]);
+    r.expect(
+        says_why(&out) && out.stderr.contains("defaults.memory"),
+        || format!("[defaults] memory = \"1k\":\n{out}"),
+    );
+    fs::write(&env.config, config).unwrap();
+    r.finish();
+    // The minimum itself is allowed.
+    env.run(&["--memory", "6m", "busybox", "true"]).assert_ok();
+    env.assert_clean();
+}
+
+#[test]
+fn huge_values_are_quoted_short() {
+    let env = TestEnv::new();
+    let mut r = Refusals::new(&env);
+    let short_enough = |r: &mut Refusals, out: &Out| {
+        r.expect(
+            out.stderr.len() < 600 && out.stderr.contains(" bytes)"),
+            || {
+                format!(
+                    "{} bytes of message (the value cut with its length expected):\n{}...",
+                    out.stderr.len(),
+                    &out.stderr[..out.stderr.len().min(800)]
+                )
+            },
+        );
+    };
+    // On the command line (an argument is at most 128 KiB).
+    let big = "a".repeat(100_000);
+    let digits = "1".repeat(100_000);
+    for args in [
+        vec![big.as_str(), "true"],
+        vec!["--memory", &digits, "busybox", "true"],
+        vec!["--name", &big, "busybox", "true"],
+        vec!["-v", &big, "busybox", "true"],
+        vec!["--cap-add", &big, "busybox", "true"],
+        vec!["--security-opt", &big, "busybox", "true"],
+        vec!["-w", &big, "busybox", "true"],
+    ] {
+        let out = r.check(&args);
+        short_enough(&mut r, &out);
+    }
+    for args in [vec!["rm", &big], vec!["kill", "-s", &big, "x"]] {
+        let out = env.mdrun(&args);
+        r.judge(&out, 125);
+        short_enough(&mut r, &out);
+    }
+    // In a container file, 10 MB each.
+    let huge = "a".repeat(10 << 20);
+    let file = env.path("huge.toml");
+    for text in [
+        format!("image = \"{huge}\"\n"),
+        format!("image = \"busybox\"\nhostname = \"{huge}\"\n"),
+        format!("image = \"busybox\"\nlimits.memory = \"1{huge}\"\n"),
+        format!("image = \"busybox\"\n{huge} = 1\n"),
+        format!("image = \"busybox\"\nenv = {{ {huge} = [1] }}\n"),
+        format!("image = \"busybox\"\nvolumes = [\"{huge}\"]\n"),
+    ] {
+        fs::write(&file, &text).unwrap();
+        let out = r.check(&["--config", file.to_str().unwrap()]);
+        short_enough(&mut r, &out);
+    }
+    // A syntax error that toml describes itself: whatever it echoes, the line is capped.
+    fs::write(&file, format!("image = \"{huge}\n")).unwrap();
+    let out = r.check(&["--config", file.to_str().unwrap()]);
+    r.expect(out.stderr.len() < 2200, || {
+        format!("{} bytes of message for a syntax error", out.stderr.len())
+    });
+    r.finish();
+}

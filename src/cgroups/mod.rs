@@ -43,7 +43,7 @@ pub enum CgroupError {
         source: io::Error,
     },
     /// The kernel refused a value in a control file (an invalid limit gives EINVAL).
-    #[error("write {value:?} to {path}: {source}")]
+    #[error("write {} to {path}: {source}", crate::quote::quoted(.value))]
     Write {
         path: PathBuf,
         value: String,
@@ -51,7 +51,7 @@ pub enum CgroupError {
     },
     #[error("cgroup {path} already exists")]
     AlreadyExists { path: PathBuf },
-    #[error("invalid cgroup {what} {value:?}: {reason}")]
+    #[error("invalid cgroup {what} {}: {reason}", crate::quote::quoted(.value))]
     InvalidPath {
         what: &'static str,
         value: String,

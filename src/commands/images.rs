@@ -23,7 +23,8 @@ pub fn run(args: &ImagesArgs) -> Result<i32> {
 pub fn list(paths: &Paths, quiet: bool, format: &str, out: &mut dyn Write) -> Result<i32> {
     if !matches!(format, "table" | "json") {
         return Err(Error::Usage(format!(
-            "unknown --format {format:?}: use table or json"
+            "unknown --format {}: use table or json",
+            crate::quote::quoted(format)
         )));
     }
     let images = Store::new(paths.clone()).list()?;

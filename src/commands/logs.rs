@@ -55,9 +55,12 @@ fn parse_tail(s: &str) -> Result<Option<usize>> {
     if s == "all" {
         return Ok(None);
     }
-    s.parse()
-        .map(Some)
-        .map_err(|_| Error::Usage(format!("--tail {s:?}: a number of lines, or \"all\"")))
+    s.parse().map(Some).map_err(|_| {
+        Error::Usage(format!(
+            "--tail {}: a number of lines, or \"all\"",
+            crate::quote::quoted(s)
+        ))
+    })
 }
 
 /// `10s`, `42m`, `2h`, `1d` ago; Unix seconds; or RFC 3339 (`2026-11-23T18:00:00Z`).

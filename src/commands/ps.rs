@@ -20,8 +20,8 @@ pub fn run(args: &PsArgs) -> Result<i32> {
 pub fn list(paths: &Paths, args: &PsArgs, out: &mut dyn Write) -> Result<i32> {
     if !matches!(args.format.as_str(), "table" | "json") {
         return Err(Error::Usage(format!(
-            "unknown --format {:?}: use table or json",
-            args.format
+            "unknown --format {}: use table or json",
+            crate::quote::quoted(&args.format)
         )));
     }
     let all = observed(paths);

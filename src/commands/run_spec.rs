@@ -54,8 +54,8 @@ pub fn build(args: &RunArgs, global: &GlobalConfig) -> Result<ContainerSpec> {
     if let Some(w) = &workdir {
         if !w.is_absolute() {
             return Err(Error::Usage(format!(
-                "the working directory {:?} is not an absolute path",
-                w.display()
+                "the working directory {} is not an absolute path",
+                crate::quote::quoted(w)
             )));
         }
     }
@@ -117,7 +117,7 @@ fn limits(args: &RunArgs, file: &Limits, defaults: &Limits) -> Result<Limits> {
     let mut l = defaults.clone();
     merge(&mut l, file);
     if let Some(m) = &args.memory {
-        l.memory = Some(parse::size(m)?);
+        l.memory = Some(parse::memory(m)?);
     }
     if let Some(s) = &args.memory_swap {
         l.memory_swap = Some(parse::memory_swap(s)?);

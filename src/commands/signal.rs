@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 pub fn parse_signal(text: &str) -> Result<i32> {
     let bad = || {
         Error::Usage(format!(
-            "invalid signal {text:?}: use a name like TERM or SIGKILL, or a number"
+            "invalid signal {}: use a name like TERM or SIGKILL, or a number",
+            crate::quote::quoted(text)
         ))
     };
     let t = text.trim();

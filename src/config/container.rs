@@ -190,13 +190,13 @@ mod tests {
     fn other_accepted_forms() {
         let config = parse(
             "command = \"echo $HOME\"\nenv = [\"A=1\", \"MDRUN_TEST_UNSET_7f3a9c\"]\n\
-             limits.memory = 1048576\nlimits.cpus = \"2\"\nlimits.memory_swap = -1\n",
+             limits.memory = 8388608\nlimits.cpus = \"2\"\nlimits.memory_swap = -1\n",
         )
         .unwrap();
         let sh = ["sh", "-c", "echo $HOME"].map(String::from).to_vec();
         assert_eq!(config.command, Some(sh));
         assert_eq!(config.env, vec![("A".to_string(), "1".to_string())]);
-        assert_eq!(config.limits.memory, Some(1 << 20));
+        assert_eq!(config.limits.memory, Some(8 << 20));
         assert_eq!(config.limits.cpu_quota, Some(200_000));
         assert_eq!(config.limits.memory_swap, Some(-1));
         assert!(parse("").unwrap().limits.is_empty());
@@ -240,6 +240,7 @@ mod tests {
             ("limits.cpu_shares = 1", "web.toml:1: limits.cpu_shares: 1 is out of range (2 to 262144)"),
             ("limits.pids_limit = 0", "web.toml:1: limits.pids_limit: 0 is neither a positive number nor -1 (no limit)"),
             ("limits.memory = 0", "web.toml:1: limits.memory: invalid memory size \"0\": must be greater than 0"),
+            ("limits.memory = 5", "web.toml:1: limits.memory: memory limit \"5\" is below the minimum allowed, 6MB"),
             ("limits.memory_swap = \"-2\"", "web.toml:1: limits.memory_swap: invalid memory size \"-2\": must not be negative (except -1, for unlimited swap)"),
             ("[limits]\nmemory_swap = \"1g\"\nmemory = \"2g\"", "web.toml:2: limits.memory_swap: 1073741824 is less than limits.memory (2147483648); memory_swap counts memory plus swap"),
         ];

@@ -38,7 +38,7 @@ impl<'a> Doc<'a> {
                 // toml says "duplicate key" without the key; its span covers the key.
                 let culprit = e.span().and_then(|span| self.text.get(span));
                 if let (true, Some(key)) = (message == "duplicate key", culprit) {
-                    message = format!("duplicate key {:?}", key.trim());
+                    message = format!("duplicate key {}", crate::quote::quoted(key.trim()));
                 }
                 Err(ConfigError::Syntax {
                     file: self.file.to_path_buf(),

@@ -38,7 +38,7 @@ pub(crate) fn read(
     let mut swap_field = None;
     for f in doc.fields(field.table()?, &field.key, allowed)? {
         match f.name {
-            "memory" => limits.memory = Some(f.check(parse::size(&f.scalar(false, SIZE)?))?),
+            "memory" => limits.memory = Some(f.check(parse::memory(&f.scalar(false, SIZE)?))?),
             "memory_swap" => {
                 limits.memory_swap = Some(f.check(parse::memory_swap(&f.scalar(false, SWAP)?))?);
                 swap_field = Some(f);

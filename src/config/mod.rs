@@ -16,6 +16,7 @@ pub use container::{load_container, parse_container, ContainerConfig};
 pub use global::{CgroupManager, GlobalConfig, LogDriver, DEFAULT_PATH, ENV_VAR};
 
 use crate::parse::ParseError;
+use crate::quote::{quoted, short};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -35,8 +36,9 @@ pub enum ConfigError {
         message: String,
     },
     #[error(
-        "{}:{line}: unknown key {key:?} (expected one of {})",
+        "{}:{line}: unknown key {} (expected one of {})",
         file.display(),
+        quoted(.key),
         expected.join(", ")
     )]
     UnknownKey {
@@ -45,7 +47,7 @@ pub enum ConfigError {
         key: String,
         expected: &'static [&'static str],
     },
-    #[error("{}:{line}: {key}: expected {expected}, found {found}", file.display())]
+    #[error("{}:{line}: {}: expected {expected}, found {found}", file.display(), short(.key))]
     WrongType {
         file: PathBuf,
         line: usize,
@@ -54,7 +56,7 @@ pub enum ConfigError {
         found: &'static str,
     },
     /// A value `crate::parse` refused.
-    #[error("{}:{line}: {key}: {source}", file.display())]
+    #[error("{}:{line}: {}: {source}", file.display(), short(.key))]
     Invalid {
         file: PathBuf,
         line: usize,
@@ -62,7 +64,7 @@ pub enum ConfigError {
         source: ParseError,
     },
     /// A value of the right type that is still wrong for other reasons.
-    #[error("{}:{line}: {key}: {problem}", file.display())]
+    #[error("{}:{line}: {}: {problem}", file.display(), short(.key))]
     Value {
         file: PathBuf,
         line: usize,
@@ -73,9 +75,9 @@ pub enum ConfigError {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ValueProblem {
-    #[error("{0:?} is not an absolute path")]
+    #[error("{} is not an absolute path", quoted(.0))]
     NotAbsolute(PathBuf),
-    #[error("unknown value {value:?} (expected one of {})", expected.join(", "))]
+    #[error("unknown value {} (expected one of {})", quoted(.value), expected.join(", "))]
     UnknownChoice {
         value: String,
         expected: &'static [&'static str],
@@ -92,9 +94,9 @@ pub enum ValueProblem {
     Nul,
     #[error("contains a '..' component")]
     DotDot,
-    #[error("{0:?} is not a slice name (it must end in \".slice\")")]
+    #[error("{} is not a slice name (it must end in \".slice\")", quoted(.0))]
     NotASlice(String),
-    #[error("the variable name {0:?} contains '='")]
+    #[error("the variable name {} contains '='", quoted(.0))]
     KeyWithEquals(String),
     #[error("{swap} is less than limits.memory ({memory}); memory_swap counts memory plus swap")]
     SwapBelowMemory { swap: i64, memory: u64 },

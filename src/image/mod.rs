@@ -51,33 +51,34 @@ pub use save::Saved;
 pub use store::Store;
 pub use unpack::Whiteouts;
 
+use crate::quote::quoted;
 use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImageError {
-    #[error("unknown image {0:?}")]
+    #[error("unknown image {}", quoted(.0))]
     Unknown(String),
-    #[error("image reference {reference:?} is ambiguous, it matches: {}", .matches.join(", "))]
+    #[error("image reference {} is ambiguous, it matches: {}", quoted(.reference), .matches.join(", "))]
     Ambiguous {
         reference: String,
         matches: Vec<String>,
     },
-    #[error("invalid image reference {reference:?}: {reason}")]
+    #[error("invalid image reference {}: {reason}", quoted(.reference))]
     InvalidReference {
         reference: String,
         reason: &'static str,
     },
-    #[error("image {reference:?} is in use by container {container:?} (id {container_id})")]
+    #[error("image {} is in use by container {container:?} (id {container_id})", quoted(.reference))]
     InUse {
         reference: String,
         container: String,
         container_id: String,
     },
     /// A tar entry that would write outside the layer. Nothing outside is touched.
-    #[error("refusing tar entry {entry:?}: {reason}")]
+    #[error("refusing tar entry {}: {reason}", quoted(.entry))]
     UnsafeEntry { entry: String, reason: &'static str },
     /// Writing one entry of the archive into the layer failed.
-    #[error("unpack {entry:?}: {step}: {source}")]
+    #[error("unpack {}: {step}: {source}", quoted(.entry))]
     Entry {
         entry: String,
         step: &'static str,
@@ -86,7 +87,7 @@ pub enum ImageError {
     /// The input is not a readable tar stream (bad header, corrupt gzip or zstd data...).
     #[error("read archive: {0}")]
     Archive(#[source] std::io::Error),
-    #[error("archive is truncated: entry {entry:?} ends early")]
+    #[error("archive is truncated: entry {} ends early", quoted(.entry))]
     TruncatedEntry { entry: String },
     #[error("archive is empty or truncated: no end-of-archive marker")]
     Truncated,

@@ -19,7 +19,7 @@ pub enum CpuProblem {
     BelowMinimum,
     #[error("empty")]
     Empty,
-    #[error("{0:?} is not a CPU number or a range like 0-3")]
+    #[error("{} is not a CPU number or a range like 0-3", crate::quote::quoted(.0))]
     Malformed(String),
     #[error("range {0}-{1} is reversed")]
     Reversed(usize, usize),

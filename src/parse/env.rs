@@ -8,11 +8,11 @@ use super::ParseError;
 pub enum EnvProblem {
     #[error("the variable name is empty")]
     EmptyKey,
-    #[error("the variable name {0:?} contains whitespace")]
+    #[error("the variable name {} contains whitespace", crate::quote::quoted(.0))]
     KeyWhitespace(String),
     #[error("contains a NUL byte")]
     Nul,
-    #[error("the value of {0} in mdrun's environment is not UTF-8")]
+    #[error("the value of {} in mdrun's environment is not UTF-8", crate::quote::short(.0))]
     NotUnicode(String),
 }
 

@@ -41,7 +41,7 @@ pub enum ImageRefProblem {
     StrayColon,
     #[error("the tag after ':' is empty")]
     EmptyTag,
-    #[error("tag {0:?} must match [A-Za-z0-9_][A-Za-z0-9_.-]{{0,127}}")]
+    #[error("tag {} must match [A-Za-z0-9_][A-Za-z0-9_.-]{{0,127}}", crate::quote::quoted(.0))]
     BadTag(String),
 }
 

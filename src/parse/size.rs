@@ -10,7 +10,7 @@ pub enum SizeProblem {
     NoNumber,
     #[error("not a number")]
     NotANumber,
-    #[error("unknown unit {0:?} (use b, k, m, g)")]
+    #[error("unknown unit {} (use b, k, m, g)", crate::quote::quoted(.0))]
     UnknownUnit(String),
     #[error("must not be negative")]
     Negative,
@@ -31,6 +31,21 @@ pub fn size(s: &str) -> Result<u64, ParseError> {
         input: s.to_string(),
         problem,
     })
+}
+
+/// The smallest memory limit a container may have, as docker's: below it the container
+/// is OOM-killed as it starts, and would end silently with 137.
+pub const MEMORY_MIN: u64 = 6 << 20;
+
+/// `--memory`, `limits.memory`: a size of at least [`MEMORY_MIN`].
+pub fn memory(s: &str) -> Result<u64, ParseError> {
+    let bytes = size(s)?;
+    if bytes < MEMORY_MIN {
+        return Err(ParseError::MemoryBelowMinimum {
+            input: s.to_string(),
+        });
+    }
+    Ok(bytes)
 }
 
 /// `--memory-swap`: a size, or `-1` for unlimited.
@@ -154,6 +169,19 @@ mod tests {
             size("12q").unwrap_err().to_string(),
             r#"invalid memory size "12q": unknown unit "q" (use b, k, m, g)"#
         );
+    }
+
+    #[test]
+    fn memory_limits_start_at_6mb() {
+        assert_eq!(memory("6m").unwrap(), 6 << 20);
+        assert_eq!(memory("6291456").unwrap(), 6 << 20);
+        for small in ["1k", "5", "6291455", "5.9m"] {
+            assert_eq!(
+                memory(small).unwrap_err().to_string(),
+                format!("memory limit {small:?} is below the minimum allowed, 6MB")
+            );
+        }
+        assert!(matches!(memory("12q"), Err(ParseError::Size { .. })));
     }
 
     #[test]

@@ -27,7 +27,7 @@ pub enum VolumeProblem {
     TargetEscapes,
     #[error("cannot mount over / in the container")]
     TargetIsRoot,
-    #[error("unknown mode {0:?} (use ro or rw)")]
+    #[error("unknown mode {} (use ro or rw)", crate::quote::quoted(.0))]
     UnknownMode(String),
 }
 

@@ -29,9 +29,9 @@ use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SecurityError {
-    #[error("invalid option {input:?}: {reason}")]
+    #[error("invalid option {}: {reason}", crate::quote::quoted(.input))]
     Option { input: String, reason: String },
-    #[error("unknown capability {name:?}")]
+    #[error("unknown capability {}", crate::quote::quoted(.name))]
     UnknownCapability { name: String },
     #[error("capabilities: {step}: {reason}")]
     Capabilities { step: &'static str, reason: String },

@@ -36,9 +36,9 @@ pub enum StateError {
     },
     #[error("the name {name:?} is already in use by container {id}")]
     NameInUse { name: String, id: String },
-    #[error("no such container {query:?}")]
+    #[error("no such container {}", crate::quote::quoted(.query))]
     NoSuchContainer { query: String },
-    #[error("container id prefix {query:?} is ambiguous, it matches: {}", .matches.join(", "))]
+    #[error("container id prefix {} is ambiguous, it matches: {}", crate::quote::quoted(.query), .matches.join(", "))]
     AmbiguousPrefix { query: String, matches: Vec<String> },
     #[error("container {name:?} is running: stop it first, or use `mdrun rm -f`")]
     Running { name: String },
@@ -51,7 +51,7 @@ pub enum StateError {
     /// Its supervisor did not record the end of a container that has exited.
     #[error("container {name:?} ended, but its supervisor (pid {pid}) did not record it within {secs} s")]
     NotRecorded { name: String, pid: i32, secs: u64 },
-    #[error("no such container or image {query:?}")]
+    #[error("no such container or image {}", crate::quote::quoted(.query))]
     NoSuchObject { query: String },
     #[error("container {name:?} (init pid {pid}) is still running {secs} s after SIGKILL")]
     StillRunning { name: String, pid: i32, secs: u64 },

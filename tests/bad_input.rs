@@ -510,3 +510,104 @@ fn huge_values_are_quoted_short() {
     });
     r.finish();
 }
+
+/// The busybox image with `name` replaced by `kind`.
+fn busybox_with(name: &str, kind: &str) -> Vec<u8> {
+    let mut archive = tar::Archive::new(fs::File::open(busybox_tarball()).unwrap());
+    let mut out = tar::Builder::new(Vec::new());
+    for entry in archive.entries().unwrap() {
+        let mut entry = entry.unwrap();
+        let path = entry.path().unwrap().to_string_lossy().into_owned();
+        if path.trim_end_matches('/') == name {
+            continue;
+        }
+        let mut header = entry.header().clone();
+        out.append_data(&mut header, &path, &mut entry).unwrap();
+    }
+    let mut h = tar::Header::new_ustar();
+    h.set_uid(0);
+    h.set_gid(0);
+    h.set_mtime(0);
+    h.set_size(0);
+    match kind {
+        "file" => {
+            h.set_entry_type(tar::EntryType::Regular);
+            h.set_mode(0o644);
+            out.append_data(&mut h, name, std::io::empty()).unwrap();
+        }
+        target => {
+            h.set_entry_type(tar::EntryType::Symlink);
+            h.set_mode(0o777);
+            out.append_link(&mut h, name, target).unwrap();
+        }
+    }
+    out.into_inner().unwrap()
+}
+
+#[test]
+fn images_whose_proc_sys_or_dev_is_not_a_directory_are_refused() {
+    let env = TestEnv::new();
+    let mut r = Refusals::new(&env);
+    for (i, (name, kind, what)) in [
+        ("proc", "etc", "a symlink"),
+        ("proc", "/nowhere", "a symlink"),
+        ("sys", "tmp", "a symlink"),
+        ("dev", "tmp", "a symlink"),
+        ("dev", "file", "a file"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let image = format!("odd{i}");
+        let tarball = env.path(&format!("{image}.tar"));
+        fs::write(&tarball, busybox_with(name, kind)).unwrap();
+        env.mdrun(&["import", tarball.to_str().unwrap(), &image])
+            .assert_ok();
+        let out = r.check(&[&image, "true"]);
+        let expected = format!("the image's /{name} is {what}");
+        r.expect(out.stderr.contains(&expected), || {
+            format!("/{name} -> {kind}: the message does not say {expected:?}:\n{out}")
+        });
+    }
+    r.finish();
+}
+
+#[test]
+fn working_directories_through_proc_magic_links_are_refused() {
+    let env = TestEnv::new();
+    let mut r = Refusals::new(&env);
+    for dir in [
+        "/proc/self/fd/7",
+        "/proc/self/fd/3/x",
+        "/proc/1/cwd",
+        "/proc/self/root/etc",
+    ] {
+        let out = r.check(&["-w", dir, "busybox", "true"]);
+        let expected = format!("working directory {dir} leaves the container");
+        r.expect(out.stderr.contains(&expected), || {
+            format!("-w {dir}: the message does not say {expected:?}:\n{out}")
+        });
+    }
+    // The same through a symlink (/dev/fd -> /proc/self/fd), and with `exec`.
+    let out = r.check(&["-w", "/dev/fd/7", "busybox", "true"]);
+    r.expect(out.stderr.contains("leaves the container"), || {
+        format!("-w /dev/fd/7 (a symlink to /proc/self/fd): {out}")
+    });
+    let id = env
+        .mdrun(&["run", "-d", "busybox", "sleep", "600"])
+        .assert_ok()
+        .out()
+        .to_string();
+    let out = env.mdrun(&["exec", "-w", "/proc/self/fd/7", &id, "true"]);
+    out.assert_mdrun_error();
+    assert!(
+        out.stderr.contains("leaves the container"),
+        "exec -w:\n{out}"
+    );
+    env.mdrun(&["rm", "-f", &id]).assert_ok();
+    // Ordinary working directories still work, made when missing.
+    let out = env.run(&["-w", "/new/dir/../made", "busybox", "pwd"]);
+    assert_eq!(out.assert_ok().out(), "/new/made");
+    r.finish();
+    env.assert_clean();
+}

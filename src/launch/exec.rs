@@ -13,13 +13,8 @@ const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/s
 /// Only returns on failure: (exit code, message). `user` overrides the plan's (`exec -u`).
 pub fn exec(plan: &ProcessPlan, user: Option<&str>) -> (u8, String) {
     nix::sys::stat::umask(Mode::from_bits_truncate(0o022));
-    if let Err(e) =
-        std::fs::create_dir_all(&plan.cwd).and_then(|_| std::env::set_current_dir(&plan.cwd))
-    {
-        return (
-            125,
-            format!("working directory {}: {e}", plan.cwd.display()),
-        );
+    if let Err(msg) = super::workdir::enter(&plan.cwd) {
+        return (125, msg);
     }
     // Capabilities, user, no_new_privs and seccomp: after the working directory is made
     // (as root, like docker), before the command is looked up (as the user it runs as).

@@ -16,6 +16,7 @@ pub mod pty;
 pub mod signals;
 mod supervise;
 mod sync;
+mod workdir;
 
 pub use init::ProcessPlan;
 pub use supervise::{stop_requested, supervise, Attach, ExitStatus};

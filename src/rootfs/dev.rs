@@ -33,7 +33,7 @@ fn mkdir(path: &str, mode: u32) -> Result<(), RootfsError> {
 
 pub fn populate() -> Result<(), RootfsError> {
     let nosuid = MsFlags::MS_NOSUID;
-    mkdir("/dev", 0o755)?;
+    super::kernfs::ensure_dir("/dev")?;
     mount(
         Some("tmpfs"),
         "/dev",

@@ -4,13 +4,27 @@ use super::{NixContext, RootfsError};
 use nix::mount::{mount, MsFlags};
 use std::path::Path;
 
-fn ensure_dir(path: &str) -> Result<(), RootfsError> {
-    match std::fs::create_dir_all(path) {
-        Ok(()) => Ok(()),
-        Err(e) => {
-            Err(nix::Error::from_raw(e.raw_os_error().unwrap_or(libc::EIO))).at("mkdir", path)
+/// `path` (/proc, /sys or /dev, after pivot_root) is a directory: made when the image has
+/// none, refused when it is anything else. A symlink there would have the mount land where
+/// it points (`/proc -> /etc` mounting proc over /etc), and mkdir fails on it with a bare
+/// EEXIST.
+pub(super) fn ensure_dir(path: &'static str) -> Result<(), RootfsError> {
+    use nix::sys::stat::{lstat, SFlag};
+    let kind = match lstat(path) {
+        Ok(st) => SFlag::from_bits_truncate(st.st_mode & SFlag::S_IFMT.bits()),
+        Err(nix::Error::ENOENT) => {
+            let mode = nix::sys::stat::Mode::from_bits_truncate(0o755);
+            return nix::unistd::mkdir(path, mode).at("mkdir", path);
         }
-    }
+        Err(e) => return Err(e).at("lstat", path),
+    };
+    let what = match kind {
+        SFlag::S_IFDIR => return Ok(()),
+        SFlag::S_IFLNK => "a symlink",
+        SFlag::S_IFREG => "a file",
+        _ => "a special file",
+    };
+    Err(RootfsError::NotADirectory { path, what })
 }
 
 pub fn mount_proc() -> Result<(), RootfsError> {

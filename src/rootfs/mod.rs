@@ -12,15 +12,26 @@ mod pivot;
 mod tmpfs;
 mod volumes;
 
+pub use inroot::{open_or_make_dir, through_magic_link};
+
 use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
-#[error("{step} {path}: {source}")]
-pub struct RootfsError {
-    pub step: &'static str,
-    pub path: PathBuf,
-    #[source]
-    pub source: nix::Error,
+pub enum RootfsError {
+    #[error("{step} {path}: {source}")]
+    Sys {
+        step: &'static str,
+        path: PathBuf,
+        #[source]
+        source: nix::Error,
+    },
+    /// Something other than a directory where the container's kernel file systems go
+    /// (/proc, /sys, /dev): refused rather than mounted wherever it leads.
+    #[error("the image's {path} is {what}: it must be a directory, or absent")]
+    NotADirectory {
+        path: &'static str,
+        what: &'static str,
+    },
 }
 
 pub(crate) trait NixContext<T> {
@@ -29,7 +40,7 @@ pub(crate) trait NixContext<T> {
 
 impl<T> NixContext<T> for nix::Result<T> {
     fn at(self, step: &'static str, path: impl Into<PathBuf>) -> Result<T, RootfsError> {
-        self.map_err(|source| RootfsError {
+        self.map_err(|source| RootfsError::Sys {
             step,
             path: path.into(),
             source,

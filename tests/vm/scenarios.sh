@@ -533,6 +533,25 @@ sc_device_filter() {
 		fail "--privileged got '$(echo $out)' (disk $disk; root outside: disk-$host)"
 }
 
+# The default store is root's alone (issue 15): a setuid file a container made in its write
+# layer cannot be run by another host user, and users inside the container are not affected.
+sc_store_private() {
+	trap 'cleanup_containers priv' EXIT
+	local id d mode rc=0
+	mdrun run --name priv busybox sh -c 'cp /bin/busybox /tmp/id && chmod 4755 /tmp/id'
+	id=$(cid priv)
+	for d in /var/lib/mdrun /var/lib/mdrun/layers /var/lib/mdrun/containers \
+		/var/lib/mdrun/containers/$id /var/lib/mdrun/volumes /run/mdrun; do
+		mode=$(stat -c %a "$d")
+		[ "$mode" = 700 ] || fail "$d is mode $mode, not 700"
+	done
+	[ -u /var/lib/mdrun/containers/$id/upper/tmp/id ] || fail "the container's setuid copy is not there"
+	setpriv --reuid=65534 --regid=65534 --clear-groups -- \
+		sh -c 'exec "$0" true' /var/lib/mdrun/containers/$id/upper/tmp/id || rc=$?
+	[ "$rc" = 126 ] || fail "nobody ran the container's setuid file (exit $rc, expected 126)"
+	[ "$(mdrun run --rm --user 65534 busybox id -u)" = 65534 ] || fail "--user 65534 did not run"
+}
+
 # A detached container through its life: run -d, ps, logs, exec, stop, rm.
 sc_detached_lifecycle() {
 	xpid=
@@ -713,7 +732,7 @@ sc_nothing_left() {
 all=(setup user_three_lines oom_exit_137 cpu_limit cpuset_limit pids_limit
 	cgroup_files_in_delegated_scope cgroupfs_mode_config cgroupfs_mode_flag acceptance_cgroupfs
 	default_parent_cgroupfs device_filter detached_lifecycle commit_and_start_in_scope
-	mdrun_at_web_service logs_100k_lines nothing_left)
+	mdrun_at_web_service logs_100k_lines store_private nothing_left)
 declare -A limit=([logs_100k_lines]=900 [mdrun_at_web_service]=240)
 
 selected=("${all[@]}")

@@ -1,4 +1,5 @@
-//! Container and image ids: 64 random hex digits, shown as 12.
+//! Ids: 64 random hex digits, shown as 12. A container's id ends in its store's id instead
+//! (see [`crate::state::StoreId`]): its first 48 digits, the short id among them, are random.
 
 pub fn new_id() -> String {
     use rand::RngCore;

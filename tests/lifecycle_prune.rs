@@ -43,10 +43,15 @@ fn prune_removes_stopped_containers_and_stale_leftovers_only() {
     // A runtime directory without its container.
     let runtime = env.run_root.join("d".repeat(64));
     fs::create_dir_all(runtime.join("rootfs")).unwrap();
-    // Cgroups of no container, in two hierarchies, and one that is not mdrun's.
-    let orphan = format!("mdrun-{}", "e".repeat(64));
+    // Cgroups of no container, in two hierarchies: one with an id this store made (its
+    // last 16 digits are the store's id), one with an id it did not (another store's, or
+    // one older than store ids), and one that is not mdrun's.
+    let store_id = fs::read_to_string(env.root.join("store-id")).unwrap();
+    let orphan = format!("mdrun-{}{}", "e".repeat(48), store_id.trim());
+    let unknown = format!("mdrun-{}", "f".repeat(64));
     for ctl in ["memory", "pids"] {
         fs::create_dir(env.cgroup_dir(ctl).join(&orphan)).unwrap();
+        fs::create_dir(env.cgroup_dir(ctl).join(&unknown)).unwrap();
     }
     let foreign = env.cgroup_dir("memory").join("mdrun-not-a-container");
     fs::create_dir(&foreign).unwrap();
@@ -65,6 +70,7 @@ fn prune_removes_stopped_containers_and_stale_leftovers_only() {
         );
     }
     assert!(!out.stdout.contains(&starting), "{out}");
+    assert!(!out.stdout.contains(&unknown), "{out}");
 
     assert!(record(&env, "finished").is_none());
     assert_absent(&containers.join(&finished));
@@ -74,11 +80,16 @@ fn prune_removes_stopped_containers_and_stale_leftovers_only() {
     for ctl in ["memory", "pids"] {
         assert_absent(&env.cgroup_dir(ctl).join(&orphan));
     }
-    // Kept: the running container, the young directory, the cgroup that is not ours.
+    // Kept: the running container, the young directory, the cgroups that are not ours.
     assert!(alive(live_pid));
     assert_eq!(record(&env, "alive").unwrap()["status"], "running");
     assert!(containers.join(&starting).is_dir());
     assert!(foreign.is_dir());
+    for ctl in ["memory", "pids"] {
+        let dir = env.cgroup_dir(ctl).join(&unknown);
+        assert!(dir.is_dir(), "{}", dir.display());
+        fs::remove_dir(dir).unwrap();
+    }
 
     fs::remove_dir(&foreign).unwrap();
     fs::remove_dir_all(containers.join(&starting)).unwrap();

@@ -6,6 +6,7 @@
 //! `.removing-<id>` (one atomic step: the record is gone) and deleted. `prune` finishes
 //! any `.removing-*` it finds.
 
+use super::cleanup_scope;
 use crate::cgroups;
 use crate::error::{IoContext, Result};
 use crate::launch::ExitStatus;
@@ -25,14 +26,17 @@ pub const REMOVING_PREFIX: &str = ".removing-";
 /// Free what the container holds while it runs: its scope, its cgroup (killing whatever is
 /// still inside) and its runtime directory (unmounting anything left mounted there).
 pub fn release(paths: &Paths, record: &Record) -> Result<()> {
+    let name = placement::cgroup_name(&record.id);
     if let Some(scope) = &record.scope {
         // systemd kills what is left in the scope and removes its cgroups. Without a bus
-        // (systemd gone since) the cgroup removal below still runs.
-        if let Err(e) = crate::systemd::stop_unit(scope) {
-            eprintln!("mdrun: stop {scope}: {e}");
+        // (systemd gone since) the cgroup removal below still runs. Only a scope that holds
+        // this container's own cgroup: see cleanup_scope::holds.
+        if cleanup_scope::holds(scope, &name, &record.cgroup_paths) {
+            if let Err(e) = crate::systemd::stop_unit(scope) {
+                eprintln!("mdrun: stop {scope}: {e}");
+            }
         }
     }
-    let name = placement::cgroup_name(&record.id);
     let cgroup = cgroups::backend().load_with_parents(
         record.cgroup_parent.as_deref(),
         &name,
@@ -160,7 +164,7 @@ pub fn reconcile(paths: &Paths, record: &Record) -> Result<Option<Record>> {
     release(paths, &r)?;
     // Killed between making its scope and recording it: its v1 cgroups are not on record.
     if let (Some(scope), true) = (&r.scope, r.cgroup_paths.is_empty()) {
-        super::cleanup_scope::remove_leftovers(scope, &name)?;
+        cleanup_scope::remove_leftovers(scope, &name)?;
     }
     if r.auto_remove {
         remove_data_dir(paths, &r.id)?;

@@ -10,8 +10,12 @@
 //!   layer; the container's `rm` was killed before it deleted them);
 //! - scratch directories in `<root>/tmp` that no live command holds (a killed `commit`,
 //!   `import`, `load`, `save` or `export`);
-//! - cgroups `mdrun-<64 hex>` under the configured cgroup parent whose container has no
-//!   directory. The cgroup parent is taken to belong to this mdrun root alone.
+//! - cgroups `mdrun-<id>` under the configured cgroup parent whose container has no
+//!   directory, when the id is one this store made (it ends in the store's id, see
+//!   [`StoreId`]). Other stores may share the parent (the default one, mdrun's own cgroup,
+//!   is shared by every store): their cgroups, and the processes in them, are left alone,
+//!   as are record-less cgroups of containers made before stores had ids, which cannot be
+//!   told apart from them.
 //!
 //! Cgroups are listed before the containers' directories and runtime directories before
 //! data directories, and `run` makes a container's data directory before its runtime
@@ -26,7 +30,7 @@ use crate::config::GlobalConfig;
 use crate::error::{Error, IoContext, Result};
 use crate::paths::Paths;
 use crate::placement;
-use crate::state::{is_full_id, Record, Status};
+use crate::state::{is_full_id, Record, Status, StoreId};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::PathBuf;
@@ -78,7 +82,10 @@ pub struct Pruned {
 pub fn prune(paths: &Paths, cgroup_parent: Option<&str>) -> Pruned {
     let mut pruned = Pruned::default();
     // Listed first: see the module's comment.
-    let cgroup_dirs = container_cgroups(cgroup_parent);
+    let cgroup_dirs = match StoreId::read(&paths.root) {
+        Some(store) => container_cgroups(cgroup_parent, &store),
+        None => BTreeMap::new(),
+    };
     let runtime_dirs = full_id_entries(&paths.run_root);
 
     for record in Record::list(&paths.containers()) {
@@ -180,7 +187,8 @@ fn remove_if_stopped(paths: &Paths, record: Record) -> Result<bool> {
 }
 
 /// A container directory with no readable record: its cgroup (it may have got that far),
-/// runtime directory and data directory.
+/// runtime directory and data directory. The directory is this store's, and so is the id
+/// it is named after.
 fn remove_unrecorded(paths: &Paths, cgroup_parent: Option<&str>, id: &str) -> Result<()> {
     cgroups::backend()
         .load(cgroup_parent, &placement::cgroup_name(id))
@@ -189,9 +197,9 @@ fn remove_unrecorded(paths: &Paths, cgroup_parent: Option<&str>, id: &str) -> Re
     cleanup::remove_data_dir(paths, id)
 }
 
-/// `mdrun-<id>` directories under the cgroup parent, in every hierarchy: id -> directory.
-/// One directory per id is enough: `destroy` finds the others.
-fn container_cgroups(cgroup_parent: Option<&str>) -> BTreeMap<String, PathBuf> {
+/// `mdrun-<id>` directories under the cgroup parent, in every hierarchy, of ids `store`
+/// made: id -> directory. One directory per id is enough: `destroy` finds the others.
+fn container_cgroups(cgroup_parent: Option<&str>, store: &StoreId) -> BTreeMap<String, PathBuf> {
     // Where a container's cgroup would go, for a made-up id: its parent directories.
     let probe = placement::cgroup_name(&"0".repeat(64));
     let parents: BTreeSet<PathBuf> = cgroups::backend()
@@ -203,7 +211,7 @@ fn container_cgroups(cgroup_parent: Option<&str>) -> BTreeMap<String, PathBuf> {
     let mut found = BTreeMap::new();
     for parent in parents {
         for name in entry_names(&parent) {
-            let id = name.strip_prefix("mdrun-").filter(|id| is_full_id(id));
+            let id = name.strip_prefix("mdrun-").filter(|id| store.made(id));
             if let Some(id) = id {
                 found
                     .entry(id.to_string())

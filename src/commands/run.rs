@@ -24,7 +24,8 @@ pub fn run(args: &RunArgs) -> Result<i32> {
     let paths = Paths::open(&global.root, &global.run_root)?;
     let store = Store::new(paths.clone());
     let image = store.resolve(&spec.image)?;
-    let id = ids::new_id();
+    // Its last digits say which store made it (see state::StoreId).
+    let id = state::StoreId::get_or_create(&paths.root)?.container_id();
     let hostname = spec
         .hostname
         .clone()

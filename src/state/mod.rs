@@ -8,6 +8,7 @@ mod record;
 mod resolve;
 mod scan;
 mod stop_point;
+mod store_id;
 
 pub use liveness::Liveness;
 pub use lock::StoreLock;
@@ -16,6 +17,7 @@ pub use record::{now, Record, Status};
 pub use resolve::{is_full_id, pick, resolve};
 pub use scan::scan;
 pub use stop_point::{stop_point, STOP_AT_VAR};
+pub use store_id::StoreId;
 
 /// A record for unit tests elsewhere in the crate.
 #[cfg(test)]
@@ -36,6 +38,8 @@ pub enum StateError {
     },
     #[error("the name {name:?} is already in use by container {id}")]
     NameInUse { name: String, id: String },
+    #[error("{path} does not hold a store id (16 hex digits): remove it, and the next `mdrun run` makes a new one")]
+    BadStoreId { path: std::path::PathBuf },
     #[error("no such container {}", crate::quote::quoted(.query))]
     NoSuchContainer { query: String },
     #[error("container id prefix {} is ambiguous, it matches: {}", crate::quote::quoted(.query), .matches.join(", "))]

@@ -125,6 +125,9 @@ pub struct CgroupParent {
     /// The value given to mdrun as `cgroup_parent`.
     pub path: String,
     hierarchies: Vec<Hierarchy>,
+    /// False for a [`CgroupParent::share`]: the scenario that made the parent checks it for
+    /// leftovers and removes it.
+    owner: bool,
 }
 
 impl CgroupParent {
@@ -179,7 +182,21 @@ impl CgroupParent {
                 }
             }
         }
-        CgroupParent { path, hierarchies }
+        CgroupParent {
+            path,
+            hierarchies,
+            owner: true,
+        }
+    }
+
+    /// The same parent for a second store of the same scenario (two mdrun roots sharing one
+    /// cgroup parent): it reports no leftovers and removes nothing, the owner does both.
+    pub fn share(&self) -> CgroupParent {
+        CgroupParent {
+            path: self.path.clone(),
+            hierarchies: self.hierarchies.clone(),
+            owner: false,
+        }
     }
 
     /// `<mount>/<parent>` in the hierarchy holding `controller`.
@@ -195,6 +212,9 @@ impl CgroupParent {
     /// Cgroups below the parent (in any hierarchy, cgroup2 included) and processes in them.
     pub fn leftovers(&self) -> Vec<String> {
         let mut found = Vec::new();
+        if !self.owner {
+            return found;
+        }
         for h in &self.hierarchies {
             for dir in descendants(&h.dir(&self.path)) {
                 found.push(format!("cgroup {}", dir.display()));
@@ -237,6 +257,9 @@ impl CgroupParent {
     /// Kill what is left in it (everything in there was started by this scenario), remove
     /// every cgroup below it, then the parent and the levels above it we made.
     pub fn remove(&self) -> Result<(), String> {
+        if !self.owner {
+            return Ok(());
+        }
         for h in self.hierarchies.iter().filter(|h| h.has("freezer")) {
             for dir in descendants(&h.dir(&self.path)) {
                 let _ = fs::write(dir.join("freezer.state"), "THAWED");

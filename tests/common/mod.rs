@@ -76,21 +76,40 @@ impl TestEnv {
     /// A scenario with the busybox image imported as `busybox`.
     pub fn new() -> TestEnv {
         let env = TestEnv::bare();
-        let tarball = busybox_tarball();
-        let out = env.mdrun(&["import", tarball.to_str().unwrap(), "busybox"]);
-        assert_eq!(out.code, 0, "importing the busybox fixture failed:\n{out}");
+        env.import_busybox();
         env
+    }
+
+    /// A second store (its own root, run_root and config, busybox imported) that shares
+    /// `other`'s cgroup parent, as two mdrun installations on one host share the default
+    /// parent. `other` checks the parent for leftovers; declare this one after it (it is
+    /// dropped first).
+    pub fn sharing_cgroup_parent(other: &TestEnv) -> TestEnv {
+        let env = TestEnv::bare_in(|| other.cgroup.share());
+        env.import_busybox();
+        env
+    }
+
+    fn import_busybox(&self) {
+        let tarball = busybox_tarball();
+        let out = self.mdrun(&["import", tarball.to_str().unwrap(), "busybox"]);
+        assert_eq!(out.code, 0, "importing the busybox fixture failed:\n{out}");
     }
 
     /// A scenario with no image.
     pub fn bare() -> TestEnv {
+        TestEnv::bare_in(|| CgroupParent::create(&format!("mdrun-test-{}", random_hex(10))))
+    }
+
+    /// The scenario's directory, then its cgroup parent from `cgroup`.
+    fn bare_in(cgroup: impl FnOnce() -> CgroupParent) -> TestEnv {
         require_root();
         let dir = scratch_base().join(format!("mdrun-it-{}", random_hex(10)));
         fs::create_dir(&dir).unwrap_or_else(|e| panic!("mkdir {}: {e}", dir.display()));
         let root = dir.join("root");
         let run_root = dir.join("run");
         let config = dir.join("mdrun.toml");
-        let cgroup = CgroupParent::create(&format!("mdrun-test-{}", random_hex(10)));
+        let cgroup = cgroup();
         let quote = |s: &str| toml::Value::String(s.to_string()).to_string();
         let text = format!(
             "root = {}\nrun_root = {}\ncgroup_parent = {}\n",
@@ -261,7 +280,11 @@ impl TestEnv {
                 self.root.join("tmp").join(name).display()
             ));
         }
-        found.extend(self.unused_layers().iter().map(|l| format!("unused layer {l}")));
+        found.extend(
+            self.unused_layers()
+                .iter()
+                .map(|l| format!("unused layer {l}")),
+        );
         found
     }
 
@@ -288,7 +311,11 @@ impl TestEnv {
             if name.starts_with('.') {
                 continue;
             }
-            add(self.root.join("containers").join(name).join("container.json"));
+            add(self
+                .root
+                .join("containers")
+                .join(name)
+                .join("container.json"));
         }
         files::names(&self.root.join("layers"))
             .into_iter()

@@ -708,6 +708,64 @@ sc_logs_100k_lines() {
 	mdrun rm many
 }
 
+# Two stores (two roots, as two MDRUN_CONFIGs give) sharing a cgroup parent and the slice:
+# `prune` of B removes what B's own killed runs left, with both managers, and never A's
+# running containers: not its scope, not its cgroup under the shared parent. One of B's
+# records names a scope it never made, whose name is A's (a scope's name holds 12 digits
+# of the id: as two ids that begin alike would).
+sc_prune_two_stores() {
+	a=/tmp/store-a.toml b=/tmp/store-b.toml
+	local s
+	for s in a b; do
+		printf 'root = "/var/lib/mdrun/store-%s"\nrun_root = "/run/mdrun/store-%s"\ncgroup_parent = "/mdrun-stores"\n' \
+			$s $s >/tmp/store-$s.toml
+	done
+	trap 'for c in $a $b; do MDRUN_CONFIG=$c cleanup_containers $(MDRUN_CONFIG=$c mdrun ps -aq 2>/dev/null); done
+		rm -rf /var/lib/mdrun/store-[ab] /run/mdrun/store-[ab] $a $b; rmdir $(cg_dirs /mdrun-stores) 2>/dev/null || true' EXIT
+	A() { MDRUN_CONFIG=$a mdrun "$@"; }
+	B() { MDRUN_CONFIG=$b mdrun "$@"; }
+	# killed STEP NAME MANAGER: B's `run` stopped at STEP, SIGKILLed there; prints its id.
+	killed() {
+		MDRUN_TEST_STOP_AT=$1 MDRUN_CONFIG=$b mdrun run --name $2 --cgroup-manager $3 busybox sleep 1000 \
+			>/dev/null 2>&1 &
+		local p=$!
+		wait_for 30 sh -c "[ \"\$(cut -d' ' -f3 /proc/$p/stat)\" = T ]" || fail "$2 never stopped at $1"
+		kill -9 $p
+		wait $p || true
+		MDRUN_CONFIG=$b cid $2
+	}
+	local sd fs scope bsd bfs clash rec out id
+	A import $S/busybox.tar busybox >/dev/null
+	B import $S/busybox.tar busybox >/dev/null
+	A run -d --name sd busybox sleep 1000
+	A run -d --name fs --cgroup-manager cgroupfs busybox sleep 1000
+	sd=$(MDRUN_CONFIG=$a cid sd) fs=$(MDRUN_CONFIG=$a cid fs)
+	scope=md-${sd:0:12}.scope
+	systemctl is-active -q "$scope" || fail "A's $scope is not active"
+	bsd=$(killed run:placed bsd systemd)
+	bfs=$(killed run:placed bfs cgroupfs)
+	clash=$(killed run:claimed bclash systemd)
+	rec=/var/lib/mdrun/store-b/containers/$clash/container.json
+	sed -i "s/\"md-${clash:0:12}.scope\"/\"$scope\"/" $rec
+	grep -q "\"$scope\"" $rec || fail "could not give bclash A's scope name"
+	out=$(B prune)
+	echo "$out"
+	for id in $bsd $bfs $clash; do
+		echo "$out" | grep -q $id || fail "B's prune did not remove its $id"
+	done
+	! echo "$out" | grep -Eq "$sd|$fs" || fail "B's prune removed one of A's containers"
+	systemctl is-active -q "$scope" || fail "B's prune stopped A's $scope"
+	[ "$(A exec sd echo alive)" = alive ] || fail "A's sd does not run after B's prune"
+	[ "$(A exec fs echo alive)" = alive ] || fail "A's fs does not run after B's prune"
+	[ -d "$(cg_dir /mdrun-stores/mdrun-$fs)" ] || fail "B's prune removed A's cgroup"
+	for id in $bsd $bfs $clash; do
+		wait_for 15 sh -c "[ -z \"\$(find $CG -name mdrun-$id)\" ] && ! systemctl list-units --all --plain --no-legend 'md-${id:0:12}*' | grep -q ." ||
+			fail "left of B's $id: $(find $CG -name "mdrun-$id") $(scope_units)"
+	done
+	[ -z "$(B ps -aq)" ] || fail "B's records left: $(B ps -a)"
+	A rm -f sd fs
+}
+
 # After all of the above: no md-* scope, no container cgroup, no mount, no process left.
 sc_nothing_left() {
 	local left=0 s
@@ -732,7 +790,7 @@ sc_nothing_left() {
 all=(setup user_three_lines oom_exit_137 cpu_limit cpuset_limit pids_limit
 	cgroup_files_in_delegated_scope cgroupfs_mode_config cgroupfs_mode_flag acceptance_cgroupfs
 	default_parent_cgroupfs device_filter detached_lifecycle commit_and_start_in_scope
-	mdrun_at_web_service logs_100k_lines store_private nothing_left)
+	mdrun_at_web_service logs_100k_lines store_private prune_two_stores nothing_left)
 declare -A limit=([logs_100k_lines]=900 [mdrun_at_web_service]=240)
 
 selected=("${all[@]}")

@@ -215,3 +215,120 @@ fn the_cgroup_nests_under_mdruns_own_by_default() {
     assert!(!dir.exists(), "{} left behind", dir.display());
     env.assert_clean();
 }
+
+/// The host's cgroup mounts: `point fstype per-mount-options superblock-options`.
+fn host_cgroup_mounts() -> Vec<String> {
+    mounts::mounts()
+        .into_iter()
+        .filter(|m| m.mount_point.starts_with("/sys/fs/cgroup"))
+        .map(|m| {
+            format!(
+                "{} {} {} {}",
+                m.mount_point.display(),
+                m.fstype,
+                m.options,
+                m.super_options
+            )
+        })
+        .collect()
+}
+
+/// Issue 15, item 4: the container sees its own cgroup, and only that, read-only at
+/// /sys/fs/cgroup (on this hybrid host: a tmpfs with one mount per hierarchy in which it has
+/// a cgroup of its own), and the host's cgroup mounts stay read-write.
+#[test]
+fn the_containers_own_cgroup_is_mounted_read_only_at_sys_fs_cgroup() {
+    let env = TestEnv::new();
+    let host_before = host_cgroup_mounts();
+    assert!(!host_before.is_empty(), "no cgroup mount on this host");
+
+    let out = env.run(&[
+        "-m",
+        "64m",
+        "busybox",
+        "cat",
+        "/sys/fs/cgroup/memory/memory.limit_in_bytes",
+    ]);
+    assert_eq!(out.out(), "67108864", "{out}");
+
+    // Writes fail: a limit, a new cgroup, a file in the tmpfs; the limit is unchanged.
+    let script = "f=/sys/fs/cgroup/memory/memory.limit_in_bytes
+        echo 33554432 > $f && echo wrote-limit
+        mkdir /sys/fs/cgroup/memory/child && echo made-cgroup
+        mkdir /sys/fs/cgroup/new && echo made-dir
+        cat $f";
+    let out = env.run(&["-m", "64m", "busybox", "sh", "-c", script]);
+    assert_eq!(out.out(), "67108864", "a write went through:\n{out}");
+    assert_eq!(
+        out.stderr.matches("Read-only file system").count(),
+        3,
+        "not every write failed with EROFS:\n{out}"
+    );
+
+    // Only its own cgroup: no cgroup below it, nothing of the host's tree, and in
+    // cgroup.procs its one process (the shell, pid 1, reading them with a builtin).
+    let script = "find /sys/fs/cgroup/ -mindepth 2 -type d
+        for h in memory pids; do
+            while read -r p; do echo $h:$p; done < /sys/fs/cgroup/$h/cgroup.procs
+        done";
+    let out = env.run(&["busybox", "sh", "-c", script]);
+    assert_eq!(out.out(), "memory:1\npids:1", "{out}");
+
+    // Each mount read-only by itself; the hierarchies in which the container is still in
+    // our cgroup (blkio, name=systemd, cgroup2 here) are not shown at all.
+    let out = env.run(&["busybox", "cat", "/proc/self/mountinfo"]);
+    out.assert_ok();
+    let inside: Vec<(String, String, String, String)> = out
+        .stdout
+        .lines()
+        .filter_map(|l| {
+            let (left, right) = l.split_once(" - ")?;
+            let left: Vec<&str> = left.split(' ').collect();
+            let right: Vec<&str> = right.split(' ').collect();
+            Some((
+                left[4].to_string(),
+                left[3].to_string(),
+                left[5].to_string(),
+                right[0].to_string(),
+            ))
+        })
+        .filter(|(point, ..)| point.starts_with("/sys/fs/cgroup"))
+        .collect();
+    let points: Vec<&str> = inside.iter().map(|m| m.0.as_str()).collect();
+    for expected in [
+        "/sys/fs/cgroup",
+        "/sys/fs/cgroup/memory",
+        "/sys/fs/cgroup/pids",
+    ] {
+        assert!(points.contains(&expected), "{expected} missing: {inside:?}");
+    }
+    for absent in ["blkio", "systemd", "unified"] {
+        let point = format!("/sys/fs/cgroup/{absent}");
+        assert!(!points.contains(&point.as_str()), "{point}: {inside:?}");
+    }
+    for (point, root, options, fstype) in &inside {
+        assert!(
+            options.split(',').any(|o| o == "ro"),
+            "{point} is not read-only: {inside:?}"
+        );
+        let want = if point == "/sys/fs/cgroup" {
+            "tmpfs"
+        } else {
+            "cgroup"
+        };
+        assert_eq!(fstype, want, "{point}: {inside:?}");
+        assert_eq!(root, "/", "{point} shows more than its root: {inside:?}");
+    }
+
+    // The host's superblocks (and mounts) are untouched: still read-write.
+    let host_after = host_cgroup_mounts();
+    assert_eq!(host_after, host_before);
+    for line in &host_after {
+        let f: Vec<&str> = line.split(' ').collect();
+        assert!(
+            f[2].split(',').any(|o| o == "rw") && f[3].split(',').any(|o| o == "rw"),
+            "a host cgroup mount is not read-write: {line}"
+        );
+    }
+    env.assert_clean();
+}

@@ -103,6 +103,7 @@ pub fn run(args: &RunArgs) -> Result<i32> {
         proxy
     });
     let plan = plan(
+        &id,
         &spec,
         &store,
         &image,

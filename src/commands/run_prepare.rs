@@ -117,6 +117,7 @@ pub fn volume_mounts(paths: &Paths, spec: &ContainerSpec) -> Result<Vec<Mount>> 
 
 #[allow(clippy::too_many_arguments)]
 pub fn plan(
+    id: &str,
     spec: &ContainerSpec,
     store: &Store,
     image: &Image,
@@ -141,6 +142,13 @@ pub fn plan(
             read_only: spec.security.read_only,
             tmpfs: spec.security.tmpfs.clone(),
             volatile: spec.remove,
+            cgroup: crate::rootfs::CgroupMountPlan {
+                unified: crate::cgroups::detect() == crate::cgroups::Version::V2,
+                own_names: vec![
+                    crate::placement::cgroup_name(id),
+                    crate::systemd::scope_name(id),
+                ],
+            },
         },
         process: ProcessPlan {
             args,

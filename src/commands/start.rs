@@ -125,6 +125,7 @@ fn launch(
     });
     let capture = record.log_driver != logs::Driver::None || spec.detach;
     let plan = plan(
+        &record.id,
         &spec,
         store,
         &image,

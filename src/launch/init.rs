@@ -80,9 +80,17 @@ pub fn run(
         // SAFETY: _exit is always safe.
         unsafe { libc::_exit(125) }
     }
-    // The parent has moved us into the container's cgroup: make it our cgroup root.
+    // We are in the container's cgroup now (whichever way we got there): see which
+    // hierarchies it has a cgroup of its own in while /proc/self/cgroup still says where,
+    // make it our cgroup root, and mount it at /sys/fs/cgroup (inside the namespace, so that
+    // the mounts show that root and nothing above it).
+    let cgroups = rootfs::select_cgroups(&plan.rootfs.cgroup)
+        .unwrap_or_else(|e| sync.fail(125, &format!("container cgroup mount: {e}")));
     if let Err(e) = nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWCGROUP) {
         sync.fail(125, &format!("unshare cgroup namespace: {e}"));
+    }
+    if let Err(e) = rootfs::mount_cgroups(&cgroups) {
+        sync.fail(125, &format!("container cgroup mount: {e}"));
     }
     let (code, msg) = exec::exec(&plan.process, None);
     sync.fail(code, &msg)

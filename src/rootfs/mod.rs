@@ -1,8 +1,10 @@
 //! What mdrun's init does to build the container's filesystem, inside the container's new
 //! mount namespace (so nothing here is ever visible on the host, and a dying container takes
 //! every mount with it): overlay of the image layers and the write layer, volumes, the
-//! seeds' pivot_root, then /proc, /dev and a read-only /sys.
+//! seeds' pivot_root, then /proc, /dev and a read-only /sys; after the go-ahead, the
+//! container's own cgroup at /sys/fs/cgroup (`cgroup_mount`).
 
+mod cgroup_mount;
 mod dev;
 mod inroot;
 mod kernfs;
@@ -15,6 +17,9 @@ mod volumes;
 pub use inroot::{open_or_make_dir, through_magic_link};
 
 use std::path::PathBuf;
+
+pub use cgroup_mount::{mount_view as mount_cgroups, select as select_cgroups};
+pub use cgroup_mount::{CgroupMountPlan, CgroupView};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RootfsError {
@@ -77,6 +82,9 @@ pub struct RootfsPlan {
     /// unmount was most of the time between a short command's exit and mdrun's (measured in
     /// BENCHMARKS.md).
     pub volatile: bool,
+    /// The container's own cgroup at /sys/fs/cgroup: mounted by the init once it is in its
+    /// cgroup namespace, after the go-ahead (see `cgroup_mount`), not by `setup`.
+    pub cgroup: CgroupMountPlan,
 }
 
 /// Build the container's root and enter it. Runs in the init, as root, in a fresh mount

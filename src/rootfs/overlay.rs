@@ -59,6 +59,7 @@ mod tests {
             read_only: false,
             tmpfs: vec![],
             volatile: false,
+            cgroup: Default::default(),
         };
         assert_eq!(
             options(&plan),

@@ -499,6 +499,58 @@ sc_cgroupfs_mode_flag() {
 	[ ! -e "$dir" ] || fail "$dir left after rm -f"
 }
 
+# Issue 15, item 4, with both managers: the container's own cgroup is at /sys/fs/cgroup,
+# read-only (each mount ro), as docker shows it: --memory 64m reads 67108864 in memory.max
+# (v2) or memory/memory.limit_in_bytes (v1); a write and a mkdir there fail; nothing of the
+# host's tree is visible (no cgroup below its own; only itself in cgroup.procs). The host's
+# cgroup mounts keep their options, read-write: a remount of their shared superblocks, or a
+# cgroup2 mount in the host's cgroup namespace (it resets nsdelegate, memory_recursiveprot),
+# would change them for the whole host.
+sc_cgroup_mount_inside() {
+	trap 'rmdir $(cg_dirs /mdrun-cgm) 2>/dev/null || true' EXIT
+	# The mounts at and below /sys/fs/cgroup: "point per-mount-options fstype super-options root".
+	local mounts='$5 ~ "^/sys/fs/cgroup(/|$)" { for (i = 7; $i != "-"; i++) ; print $5, $6, $(i+1), $(i+3), $4 }'
+	local before after f procs mode out parent
+	before=$(awk "$mounts" /proc/self/mountinfo)
+	[ -n "$before" ] || fail "no cgroup mount in /proc/self/mountinfo"
+	f=/sys/fs/cgroup/memory.max procs=/sys/fs/cgroup/cgroup.procs
+	[ $CGV = 2 ] || f=/sys/fs/cgroup/memory/memory.limit_in_bytes procs=/sys/fs/cgroup/pids/cgroup.procs
+	local probe='cat $F
+		echo 33554432 >$F && echo wrote-limit
+		mkdir /sys/fs/cgroup/x && echo made-dir
+		cat $F
+		find /sys/fs/cgroup/ -mindepth 2 -type d
+		while read -r p; do echo procs:$p; done <$P
+		awk "$M" /proc/self/mountinfo | sed "s/^/mount /"'
+	# cgroupfs first: systemd may trim an empty cgroup outside its slices (ours, between its
+	# mkdir and the init's entry) when a scope has just ended (see VANISHED_RETRIES).
+	for mode in cgroupfs systemd; do
+		parent=()
+		[ $mode = cgroupfs ] && parent=(--cgroup-parent /mdrun-cgm)
+		out=$(mdrun run --rm --cgroup-manager $mode "${parent[@]}" -m 64m -e F=$f -e P=$procs \
+			-e M="$mounts" busybox sh -c "$probe")
+		echo "$mode:"
+		echo "$out"
+		[ "$(echo "$out" | grep -v '^mount ')" = "$(printf '67108864\n67108864\nprocs:1')" ] ||
+			fail "$mode: expected the limit twice (no write, no mkdir) and only pid 1 in $procs"
+		echo "$out" | grep -q "^mount /sys/fs/cgroup " || fail "$mode: nothing mounted on /sys/fs/cgroup"
+		echo "$out" | grep '^mount ' | while read -r _ point opts fstype _ root; do
+			case ,$opts, in *,ro,*) ;; *) fail "$mode: $point ($fstype) is not read-only: $opts" ;; esac
+			# Any other root would be a view of the host's tree.
+			[ "$root" = / ] || fail "$mode: $point shows $root of its hierarchy"
+		done
+	done
+	after=$(awk "$mounts" /proc/self/mountinfo)
+	[ "$after" = "$before" ] || fail "the host's cgroup mounts changed: before: $before after: $after"
+	echo "$after" | while read -r point opts fstype sopts _; do
+		[ "${fstype#cgroup}" != "$fstype" ] || continue # the tmpfs is the sandbox's or systemd's own
+		case ,$opts, in *,rw,*) ;; *) fail "host $point ($fstype) is not rw: $opts" ;; esac
+		case ,$sopts, in *,rw,*) ;; *) fail "host $point ($fstype) superblock is not rw: $sopts" ;; esac
+	done
+	echo "host cgroup mounts unchanged, read-write:"
+	echo "$after"
+}
+
 # The device filter (v2: a BPF_CGROUP_DEVICE program; v1: the devices hierarchy), with both
 # managers: a default container may make a node of the host's disk (CAP_MKNOD, as docker)
 # but not open it, nor /dev/kmsg's, while /dev/null works; --privileged may open both.
@@ -789,8 +841,9 @@ sc_nothing_left() {
 
 all=(setup user_three_lines oom_exit_137 cpu_limit cpuset_limit pids_limit
 	cgroup_files_in_delegated_scope cgroupfs_mode_config cgroupfs_mode_flag acceptance_cgroupfs
-	default_parent_cgroupfs device_filter detached_lifecycle commit_and_start_in_scope
-	mdrun_at_web_service logs_100k_lines store_private prune_two_stores nothing_left)
+	default_parent_cgroupfs cgroup_mount_inside device_filter detached_lifecycle
+	commit_and_start_in_scope mdrun_at_web_service logs_100k_lines store_private prune_two_stores
+	nothing_left)
 declare -A limit=([logs_100k_lines]=900 [mdrun_at_web_service]=240)
 
 selected=("${all[@]}")

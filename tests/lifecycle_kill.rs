@@ -392,3 +392,30 @@ fn a_cgroup_removed_before_the_init_enters_it_is_made_again() {
     );
     env.assert_clean();
 }
+
+/// cgroupfs: the same, one step earlier: the cgroup goes after its mkdir and limits, before
+/// mdrun opens the files the init enters it by (ENOENT there). Made again too.
+#[test]
+fn a_cgroup_removed_before_its_files_are_opened_is_made_again() {
+    let env = TestEnv::new();
+    let (running, pid) = spawn_stopped(
+        &env,
+        "run:cgroup-created",
+        &["run", "--rm", "--memory", "32m", "busybox", "echo", "ran"],
+    );
+    let made = container_cgroups(&env);
+    assert!(!made.is_empty(), "no cgroup was made before the clone");
+    for dir in &made {
+        fs::remove_dir(dir).unwrap_or_else(|e| panic!("rmdir {}: {e}", dir.display()));
+    }
+    signal(pid, libc::SIGCONT);
+    let out = running.wait();
+    out.assert_ok();
+    assert_eq!(out.stdout, "ran\n", "{out}");
+    assert_eq!(
+        container_cgroups(&env),
+        Vec::<PathBuf>::new(),
+        "cgroups left"
+    );
+    env.assert_clean();
+}

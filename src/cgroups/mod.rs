@@ -108,6 +108,23 @@ pub enum CgroupError {
     Unplaced { name: String, reason: String },
 }
 
+impl CgroupError {
+    /// A step on a cgroup's own files failed because the cgroup was removed under us (ENOENT
+    /// from a file in it, ENODEV from a `tasks` file of a removed cgroup): on a host where
+    /// systemd trims empty cgroups outside what it delegates, a new cgroup can go before
+    /// anything entered it.
+    pub fn vanished(&self) -> bool {
+        let source = match self {
+            CgroupError::Io { source, .. } | CgroupError::Write { source, .. } => source,
+            _ => return false,
+        };
+        matches!(
+            source.raw_os_error(),
+            Some(libc::ENOENT) | Some(libc::ENODEV)
+        )
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Version {
     V1,

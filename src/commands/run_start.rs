@@ -163,10 +163,15 @@ fn spawn_placed(
     loop {
         // cgroupfs: the cgroup first, so that the init starts in it; dropped on an error,
         // it goes after the init (declared before it).
-        let early = placement::prepare(manager, req)?;
-        let entry = match &early {
-            Some(cg) => cg.entry()?,
-            None => None,
+        let (early, entry) = match prepare_entry(manager, req, tries == 0) {
+            Ok(prepared) => prepared,
+            // Removed between its mkdir and the opening of its files (ENOENT): made again,
+            // as when the init finds it gone.
+            Err(e) if tries < VANISHED_RETRIES && cgroup_vanished(&e) => {
+                tries += 1;
+                continue;
+            }
+            Err(e) => return Err(e),
         };
         let retry_allowed = early.is_some() && tries < VANISHED_RETRIES;
         if tries == 0 {
@@ -195,6 +200,30 @@ fn spawn_placed(
             Err(e) => return Err(e.into()),
         }
     }
+}
+
+/// cgroupfs: the container's cgroup with its limits, and the files the init enters it by.
+fn prepare_entry(
+    manager: placement::Manager,
+    req: &placement::Request<'_>,
+    first: bool,
+) -> Result<(
+    Option<crate::cgroups::CgroupGuard>,
+    Option<crate::cgroups::Entry>,
+)> {
+    let early = placement::prepare(manager, req)?;
+    if first && early.is_some() {
+        state::stop_point("run:cgroup-created");
+    }
+    let entry = match &early {
+        Some(cg) => cg.entry()?,
+        None => None,
+    };
+    Ok((early, entry))
+}
+
+fn cgroup_vanished(e: &Error) -> bool {
+    matches!(e, Error::Cgroup(c) if c.vanished())
 }
 
 fn launch_and_wait(

@@ -6,7 +6,9 @@
 //! Steps: `run:claimed` (record written, nothing started), `run:spawned` (init cloned, not
 //! placed), `run:placed` (in its cgroup or scope, not yet released; these two are in the
 //! supervisor for `run -d` and `start`, and shared by `start`), `run:cgroup-made` (cgroupfs:
-//! the init's cgroup made, the init not cloned yet; the first try only), `start:claimed`,
+//! the init's cgroup made, the init not cloned yet; the first try only), `run:cgroup-created`
+//! (cgroupfs: the cgroup and its limits made, its files not opened yet; the first try only),
+//! `start:claimed`,
 //! `commit:frozen`, `commit:layer` (new layer unpacked in `<root>/tmp`, not published),
 //! `commit:hashed`, `commit:recorded`, `commit:moved` (a stopped container's write layer:
 //! digest known; its layer on the record; moved into the store, no new write layer yet),

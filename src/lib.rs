@@ -19,6 +19,7 @@ pub mod parse;
 pub mod paths;
 pub mod placement;
 pub mod rootfs;
+pub mod sealed_exe;
 pub mod security;
 pub mod spec;
 pub mod state;

@@ -21,6 +21,7 @@ pub mod placement;
 pub mod private_dirs;
 pub mod quote;
 pub mod rootfs;
+pub mod sealed_exe;
 pub mod security;
 pub mod spec;
 pub mod state;

@@ -39,6 +39,11 @@ impl Paths {
     pub fn tmp(&self) -> PathBuf {
         self.root.join("tmp")
     }
+    /// An empty directory: the second lower layer of the read-only overlay of its own
+    /// binary that `exec` runs from (`sealed_exe`).
+    pub fn exe_lower(&self) -> PathBuf {
+        self.root.join("exe-lower")
+    }
     pub fn volumes(&self) -> PathBuf {
         self.root.join("volumes")
     }

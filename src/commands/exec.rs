@@ -17,6 +17,10 @@ use std::path::PathBuf;
 pub fn run(args: &ExecArgs) -> Result<i32> {
     let global = GlobalConfig::load()?;
     let paths = Paths::open(&global.root, &global.run_root)?;
+    // This process forks into the container: it must run from a binary the container
+    // cannot reach for writing (sealed_exe). Re-executes once, before the work that the
+    // copy would do again.
+    crate::sealed_exe::reexec(&paths.exe_lower())?;
     let record = state::resolve(&paths, &args.container)?;
     let pid = match record.pid {
         Some(pid) if record.status == state::Status::Running && record.init_alive() => pid,

@@ -818,6 +818,38 @@ sc_prune_two_stores() {
 	A rm -f sd fs
 }
 
+# CVE-2019-5736: the container makes the program an operator execs `#!/proc/self/exe`, so
+# the kernel runs the exec's own binary again, inside the container (held here by a FIFO it
+# reads as its config). What the container sees as that process's exe must be the sealed
+# view (a read-only overlay mounted nowhere: /mdrun; or a sealed memfd), not the host's file.
+sc_exec_sealed() {
+	xpid=
+	trap '[ -z "$xpid" ] || kill $xpid 2>/dev/null || true; cleanup_containers sealed' EXIT
+	local pid link rc=0
+	# mdrun links glibc: the host's, read-only, as a glibc image would have it.
+	mdrun run -d --name sealed -v /lib64:/lib64:ro -v /lib/x86_64-linux-gnu:/lib/x86_64-linux-gnu:ro \
+		busybox sh -c 'mkdir -p /etc/mdrun && mkfifo /etc/mdrun/mdrun.toml &&
+			printf "#!/proc/self/exe\n" >/evil && chmod 755 /evil && exec sleep 1000'
+	wait_for 10 mdrun exec sealed test -x /evil
+	mdrun exec sealed /evil >/tmp/sealed.out 2>&1 &
+	xpid=$!
+	# [e]: the search's own command line does not match itself.
+	find_pid='for p in /proc/[0-9]*; do grep -q "/proc/self/[e]xe" $p/cmdline 2>/dev/null && echo ${p#/proc/}; done'
+	wait_for 15 sh -c "mdrun exec sealed sh -c '$find_pid' | grep -q ." || fail "mdrun did not run again inside"
+	pid=$(mdrun exec sealed sh -c "$find_pid" | head -n1)
+	link=$(mdrun exec sealed readlink /proc/$pid/exe)
+	echo "the container sees /proc/$pid/exe -> $link"
+	mdrun exec sealed sh -c 'echo "not [toml" >/etc/mdrun/mdrun.toml'
+	wait $xpid || rc=$?
+	xpid=
+	cat /tmp/sealed.out
+	[ "$rc" = 125 ] || fail "mdrun run again inside exited $rc, not 125 (a config error)"
+	case $link in
+	/mdrun | /memfd:*) ;;
+	*) fail "the container reached $link through /proc/$pid/exe" ;;
+	esac
+}
+
 # After all of the above: no md-* scope, no container cgroup, no mount, no process left.
 sc_nothing_left() {
 	local left=0 s
@@ -841,7 +873,7 @@ sc_nothing_left() {
 
 all=(setup user_three_lines oom_exit_137 cpu_limit cpuset_limit pids_limit
 	cgroup_files_in_delegated_scope cgroupfs_mode_config cgroupfs_mode_flag acceptance_cgroupfs
-	default_parent_cgroupfs cgroup_mount_inside device_filter detached_lifecycle
+	default_parent_cgroupfs cgroup_mount_inside device_filter detached_lifecycle exec_sealed
 	commit_and_start_in_scope mdrun_at_web_service logs_100k_lines store_private prune_two_stores
 	nothing_left)
 declare -A limit=([logs_100k_lines]=900 [mdrun_at_web_service]=240)

@@ -143,12 +143,22 @@ fn rename_data_dir(paths: &Paths, id: &str) -> Result<()> {
     }
 }
 
+/// What the repair of a stale record is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Repair {
+    /// Record the end (`ps`, `stop`, `wait` ...).
+    Record,
+    /// The container is removed next (`rm`, `prune`): the end is noted in memory only.
+    /// Nothing is written, so that a full disk cannot keep a container from being removed.
+    Remove,
+}
+
 /// A record whose init and supervisor are both gone: finish what the supervisor would have
 /// done (free the cgroup and runtime directory, record the end, or remove the container if
-/// it was started with `--rm`). Returns the record as now stored; None once removed.
-/// A record that turns out not to be stale (someone else repaired or restarted it) is
-/// returned as it is.
-pub fn reconcile(paths: &Paths, record: &Record) -> Result<Option<Record>> {
+/// it was started with `--rm`). Returns the record as now stored (as repaired, with
+/// [`Repair::Remove`]); None once removed. A record that turns out not to be stale (someone
+/// else repaired or restarted it) is returned as it is.
+pub fn reconcile(paths: &Paths, record: &Record, repair: Repair) -> Result<Option<Record>> {
     let _lock = StoreLock::acquire(&paths.containers())?;
     let dir = paths.container(&record.id);
     let Ok(mut r) = Record::load(&dir) else {
@@ -177,15 +187,21 @@ pub fn reconcile(paths: &Paths, record: &Record) -> Result<Option<Record>> {
     }
     r.pid = None;
     r.supervisor_pid = None;
-    r.save(&dir)?;
+    if repair == Repair::Record {
+        r.save(&dir)?;
+    }
     Ok(Some(r))
 }
 
 /// The record as it really is: repaired first when stale. None when the repair removed it
 /// (a `--rm` container).
-pub fn refresh(paths: &Paths, record: Record) -> Result<Option<(Record, Liveness)>> {
+pub fn refresh(
+    paths: &Paths,
+    record: Record,
+    repair: Repair,
+) -> Result<Option<(Record, Liveness)>> {
     match record.liveness() {
-        Liveness::Stale => Ok(reconcile(paths, &record)?.map(|r| {
+        Liveness::Stale => Ok(reconcile(paths, &record, repair)?.map(|r| {
             let l = r.liveness();
             (r, l)
         })),
@@ -195,8 +211,13 @@ pub fn refresh(paths: &Paths, record: Record) -> Result<Option<(Record, Liveness
 
 /// The container `query` names, as it really is (see `refresh`).
 pub fn lookup(paths: &Paths, query: &str) -> Result<(Record, Liveness)> {
+    lookup_for(paths, query, Repair::Record)
+}
+
+/// `lookup`, repairing for `repair`.
+pub fn lookup_for(paths: &Paths, query: &str, repair: Repair) -> Result<(Record, Liveness)> {
     let record = state::resolve(paths, query)?;
-    refresh(paths, record)?.ok_or_else(|| {
+    refresh(paths, record, repair)?.ok_or_else(|| {
         state::StateError::NoSuchContainer {
             query: query.to_string(),
         }

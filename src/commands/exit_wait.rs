@@ -3,7 +3,7 @@
 //! record is then polled until its supervisor has written the exit, or repaired here if
 //! the supervisor died too.
 
-use super::cleanup;
+use super::cleanup::{self, Repair};
 use super::signal::Init;
 use crate::error::Result;
 use crate::paths::Paths;
@@ -24,7 +24,14 @@ pub enum Waited {
 }
 
 /// Until the container `id` has exited and that is on record; `timeout` None waits forever.
-pub fn until_exited(paths: &Paths, id: &str, timeout: Option<Duration>) -> Result<Waited> {
+/// A stale record is repaired for `repair` (with [`Repair::Remove`], the end is in the
+/// returned record only).
+pub fn until_exited(
+    paths: &Paths,
+    id: &str,
+    timeout: Option<Duration>,
+    repair: Repair,
+) -> Result<Waited> {
     let deadline = timeout.map(|t| Instant::now() + t);
     let mut init: Option<Init> = None;
     let mut ending_since: Option<Instant> = None;
@@ -41,7 +48,7 @@ pub fn until_exited(paths: &Paths, id: &str, timeout: Option<Duration>) -> Resul
         }
         let nap = left.map_or(POLL, |l| l.min(POLL));
         match record.liveness() {
-            Liveness::Stale => match cleanup::reconcile(paths, &record)? {
+            Liveness::Stale => match cleanup::reconcile(paths, &record, repair)? {
                 None => return Ok(Waited::Removed),
                 Some(r) if r.status == Status::Exited => return Ok(Waited::Exited(r)),
                 // A container that never started: it only ends once something starts it.

@@ -22,7 +22,7 @@
 //! directory and cgroup: so whatever a `run` in progress has made is seen with its data
 //! directory and left alone.
 
-use super::cleanup::{self, REMOVING_PREFIX};
+use super::cleanup::{self, Repair, REMOVING_PREFIX};
 use super::exit_wait;
 use crate::cgroups;
 use crate::cli::PruneArgs;
@@ -170,7 +170,7 @@ impl Pruned {
 fn remove_if_stopped(paths: &Paths, record: Record) -> Result<bool> {
     let record = match record.status {
         Status::Exited => record,
-        _ => match cleanup::refresh(paths, record)? {
+        _ => match cleanup::refresh(paths, record, Repair::Remove)? {
             None => return Ok(true),
             Some((r, _)) => r,
         },

@@ -71,7 +71,7 @@ fn observed(paths: &Paths) -> Vec<Record> {
             shown.push(record); // no process to look at: the common case stays cheap
             continue;
         }
-        match cleanup::refresh(paths, record.clone()) {
+        match cleanup::refresh(paths, record.clone(), cleanup::Repair::Record) {
             Ok(Some((r, _))) => shown.push(r),
             Ok(None) => {}
             Err(e) => {

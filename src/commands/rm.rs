@@ -7,9 +7,10 @@
 //! `-v` removes anonymous volumes; mdrun has none yet (every volume is a host directory or
 //! a named volume, and those are always kept), so it changes nothing today.
 
+use super::cleanup::{self, Repair};
 use super::exit_wait::{self, Waited};
 use super::signal::Init;
-use super::{cleanup, report, stop};
+use super::{report, stop};
 use crate::cli::RmArgs;
 use crate::config::GlobalConfig;
 use crate::error::Result;
@@ -26,7 +27,7 @@ pub fn run(args: &RmArgs) -> Result<i32> {
 
 /// Remove the container `query` names; `force` kills it first if it runs.
 pub fn remove(paths: &Paths, query: &str, force: bool) -> Result<()> {
-    let (mut record, _) = cleanup::lookup(paths, query)?;
+    let (mut record, _) = cleanup::lookup_for(paths, query, Repair::Remove)?;
     if exit_wait::is_starting(&record) {
         if !force {
             return Err(StateError::Starting { name: record.name }.into());
@@ -48,7 +49,7 @@ pub fn remove(paths: &Paths, query: &str, force: bool) -> Result<()> {
         }
         // Its supervisor records the end (and removes a `--rm` container itself): removing
         // the directory under it before that would make it fail half-way.
-        match exit_wait::until_exited(paths, &record.id, None)? {
+        match exit_wait::until_exited(paths, &record.id, None, Repair::Remove)? {
             Waited::Exited(r) | Waited::TimedOut(r) => record = r,
             Waited::Removed => return Ok(()),
         }

@@ -158,6 +158,7 @@ fn spawn_placed(
     manager: placement::Manager,
     slice: &str,
     req: &mut placement::Request<'_>,
+    data: &std::path::Path,
 ) -> Result<(launch::Running, placement::Placed)> {
     let mut tries = 0;
     loop {
@@ -182,6 +183,11 @@ fn spawn_placed(
         drop(entry);
         req.pid = spawned.pid.as_raw();
         state::stop_point("run:spawned");
+        if tries == 0 {
+            // While the init builds its root filesystem: room for the record's next writes,
+            // so that the end is recorded even if the command fills the disk.
+            Record::keep_room(data)?;
+        }
         // With systemd, the init builds its root filesystem while we make its scope.
         let mut placed = match early {
             Some(cg) => placement::place_prepared(cg, req.pid, spawned.entered)?,
@@ -241,7 +247,7 @@ fn launch_and_wait(
         cgroup_parent: record.cgroup_parent.as_deref(),
         pid: 0,
     };
-    let (running, placed) = spawn_placed(&p.plan, p.manager, &p.slice, &mut req)?;
+    let (running, placed) = spawn_placed(&p.plan, p.manager, &p.slice, &mut req, &p.dirs.data)?;
     let oom = placed.oom;
     let cgroup = placed.cgroup;
     let scope = placed.scope;

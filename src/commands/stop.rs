@@ -7,9 +7,10 @@
 //! as under docker, and ends `Exited (137)`; one that traps SIGTERM and exits with the
 //! shell's convention ends `Exited (143)`.
 
+use super::cleanup::{self, Repair};
 use super::exit_wait;
+use super::report;
 use super::signal::Init;
-use super::{cleanup, report};
 use crate::cli::StopArgs;
 use crate::config::GlobalConfig;
 use crate::error::Result;
@@ -72,7 +73,7 @@ pub fn stop(paths: &Paths, query: &str, timeout: Option<Duration>) -> Result<Sto
         }
     }
     // With no timeout it returns only once the exit is on record (or the record is gone).
-    exit_wait::until_exited(paths, &record.id, None)?;
+    exit_wait::until_exited(paths, &record.id, None, Repair::Record)?;
     Ok(Stopped::Now)
 }
 

@@ -5,7 +5,7 @@
 use super::lines::{Line, Splitter};
 use super::{Context, LogError, Sink, Stream};
 use std::fs::{File, OpenOptions};
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 pub const FILE_NAME: &str = "container.log";
@@ -23,80 +23,105 @@ pub fn path(dir: &Path) -> PathBuf {
     dir.join(FILE_NAME)
 }
 
+/// Appends records as the container writes, one write(2) per chunk of output. The first
+/// write that fails (a full disk) is reported once, on stderr, and ends the logging: what
+/// it wrote of its chunk is cut off again (the file ends with a whole record, for `mdrun
+/// logs`), and later output is not logged (the terminal still gets it). It never changes
+/// the container's exit status.
 pub struct FileSink {
     path: PathBuf,
-    out: BufWriter<File>,
+    /// None once a write failed.
+    file: Option<File>,
+    /// The file's length up to its last whole record.
+    len: u64,
+    /// Records of the chunk being logged.
+    buf: Vec<u8>,
     stdout: Splitter,
     stderr: Splitter,
-    error: Option<std::io::Error>,
 }
 
 pub fn open(ctx: &Context) -> Result<FileSink, LogError> {
     let path = path(&ctx.dir);
+    let io = |step| {
+        let path = path.clone();
+        move |source| LogError::Io { step, path, source }
+    };
     let file = OpenOptions::new()
         .create(true)
         .append(true)
         .open(&path)
-        .map_err(|source| LogError::Io {
-            step: "open",
-            path: path.clone(),
-            source,
-        })?;
+        .map_err(io("open"))?;
+    // A container started again appends to what its earlier runs logged.
+    let len = file.metadata().map_err(io("stat"))?.len();
     Ok(FileSink {
         path,
-        out: BufWriter::with_capacity(64 * 1024, file),
+        file: Some(file),
+        len,
+        buf: Vec::with_capacity(64 * 1024),
         stdout: Splitter::default(),
         stderr: Splitter::default(),
-        error: None,
     })
 }
 
-fn append(
-    out: &mut BufWriter<File>,
-    error: &mut Option<std::io::Error>,
-    stream: Stream,
-    line: Line<'_>,
-) {
+fn append(buf: &mut Vec<u8>, stream: Stream, line: Line<'_>) {
     let rec = Record {
         time: crate::state::now(),
         stream,
         message: String::from_utf8_lossy(line.text).into_owned(),
         partial: line.partial,
     };
-    let result = serde_json::to_writer(&mut *out, &rec)
-        .map_err(std::io::Error::from)
-        .and_then(|()| out.write_all(b"\n"));
-    if let Err(e) = result {
-        error.get_or_insert(e);
+    // Serializing into memory fails only for types serde_json cannot represent.
+    if serde_json::to_writer(&mut *buf, &rec).is_ok() {
+        buf.push(b'\n');
+    }
+}
+
+impl FileSink {
+    /// Write what `buf` holds. `mdrun logs -f` follows the file: what the container wrote
+    /// should be there now.
+    fn write_out(&mut self) {
+        let Some(file) = &mut self.file else {
+            self.buf.clear();
+            return;
+        };
+        if self.buf.is_empty() {
+            return;
+        }
+        match file.write_all(&self.buf) {
+            Ok(()) => self.len += self.buf.len() as u64,
+            Err(e) => {
+                // Cutting off a torn record frees blocks: it cannot fail for want of space.
+                let _ = file.set_len(self.len);
+                self.file = None;
+                eprintln!(
+                    "mdrun: log {}: {e}; further output is not logged",
+                    self.path.display()
+                );
+            }
+        }
+        self.buf.clear();
     }
 }
 
 impl Sink for FileSink {
     fn write(&mut self, stream: Stream, data: &[u8]) {
-        let (out, error) = (&mut self.out, &mut self.error);
+        if self.file.is_none() {
+            return;
+        }
+        let buf = &mut self.buf;
         let splitter = match stream {
             Stream::Stdout => &mut self.stdout,
             Stream::Stderr => &mut self.stderr,
         };
-        splitter.push(data, &mut |l| append(out, error, stream, l));
-        // `mdrun logs -f` follows the file: what the container wrote should be there now.
-        if let Err(e) = out.flush() {
-            error.get_or_insert(e);
-        }
+        splitter.push(data, &mut |l| append(buf, stream, l));
+        self.write_out();
     }
 
     fn close(&mut self) {
-        let (out, error) = (&mut self.out, &mut self.error);
-        self.stdout
-            .flush(&mut |l| append(out, error, Stream::Stdout, l));
-        self.stderr
-            .flush(&mut |l| append(out, error, Stream::Stderr, l));
-        if let Err(e) = out.flush() {
-            error.get_or_insert(e);
-        }
-        if let Some(e) = self.error.take() {
-            eprintln!("mdrun: write {}: {e}", self.path.display());
-        }
+        let buf = &mut self.buf;
+        self.stdout.flush(&mut |l| append(buf, Stream::Stdout, l));
+        self.stderr.flush(&mut |l| append(buf, Stream::Stderr, l));
+        self.write_out();
     }
 }
 
@@ -138,5 +163,34 @@ mod tests {
             ]
         );
         assert!(recs.windows(2).all(|w| w[0].time <= w[1].time));
+    }
+
+    #[test]
+    fn a_failed_write_ends_the_logging_and_leaves_whole_records() {
+        let dir = tempfile::tempdir().unwrap();
+        let ctx = Context {
+            id: "a".repeat(64),
+            name: "n".into(),
+            unit: None,
+            pid: 1,
+            dir: dir.path().into(),
+        };
+        let mut sink = open(&ctx).unwrap();
+        sink.write(Stream::Stdout, b"kept\n");
+        // From now on every write fails with ENOSPC.
+        sink.file = Some(
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open("/dev/full")
+                .unwrap(),
+        );
+        sink.write(Stream::Stdout, b"lost\n");
+        assert!(sink.file.is_none(), "logging goes on after a failed write");
+        sink.write(Stream::Stdout, b"not tried\n");
+        sink.close();
+        assert!(sink.buf.is_empty());
+        let text = std::fs::read_to_string(path(dir.path())).unwrap();
+        let rec: Record = serde_json::from_str(text.trim_end()).unwrap();
+        assert_eq!((rec.message.as_str(), text.lines().count()), ("kept", 1));
     }
 }

@@ -1,10 +1,12 @@
 //! What mdrun records about each container: `<root>/containers/<id>/container.json`,
-//! written atomically (temp file + rename), plus the lock that keeps names unique.
+//! written atomically into room kept for it (see `record_file`), plus the lock that keeps
+//! names unique.
 
 mod liveness;
 mod lock;
 mod names;
 mod record;
+mod record_file;
 mod resolve;
 mod scan;
 mod stop_point;

@@ -4,7 +4,6 @@ use super::{io, StateError};
 use crate::launch::ExitStatus;
 use crate::spec::{Limits, VolumeSpec};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, Ordering};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -89,27 +88,25 @@ pub fn now() -> f64 {
 
 impl Record {
     pub fn file(dir: &Path) -> PathBuf {
-        dir.join("container.json")
+        dir.join(super::record_file::FILE)
     }
 
-    /// Write atomically: a reader sees the old record or the new one, never a torn one.
-    /// The temporary file is named after this process (and a counter), so two writers
-    /// never write into the same one; a writer killed half-way leaves it in the container's
-    /// directory, which goes with the container.
+    /// Write atomically (a reader sees the old record or the new one, never a torn one) and
+    /// without needing new disk blocks, so that the end of a container that filled the disk
+    /// is still recorded: see [`super::record_file`]. Callers hold the store lock (the
+    /// record's spare is shared by its writers), or own a directory nobody else knows yet.
     pub fn save(&self, dir: &Path) -> Result<(), StateError> {
-        static SAVES: AtomicU32 = AtomicU32::new(0);
-        let path = Self::file(dir);
-        let n = SAVES.fetch_add(1, Ordering::Relaxed);
-        let tmp = dir.join(format!(".container.json.{}.{n}.tmp", std::process::id()));
         let data = serde_json::to_vec(self).map_err(|source| StateError::Json {
-            path: path.clone(),
+            path: Self::file(dir),
             source,
         })?;
-        std::fs::write(&tmp, data).map_err(io("write", &tmp))?;
-        std::fs::rename(&tmp, &path).map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            io("rename", &path)(e)
-        })
+        super::record_file::write(dir, &data)
+    }
+
+    /// Make room for the record's next writes in `dir` (see [`super::record_file`]): after
+    /// this, saving it needs no new disk blocks.
+    pub fn keep_room(dir: &Path) -> Result<(), StateError> {
+        super::record_file::keep_room(dir)
     }
 
     /// `save` under the store lock of `containers_dir`, so that it cannot interleave with
@@ -119,10 +116,17 @@ impl Record {
         self.save(dir)
     }
 
+    /// The record in `dir`. One that does not parse is read once more: a read that
+    /// straddled two writes of it may see a mix of both (see [`super::record_file`]).
     pub fn load(dir: &Path) -> Result<Record, StateError> {
         let path = Self::file(dir);
-        let data = std::fs::read(&path).map_err(io("read", &path))?;
-        serde_json::from_slice(&data).map_err(|source| StateError::Json { path, source })
+        let read = || std::fs::read(&path).map_err(io("read", &path));
+        match serde_json::from_slice(&read()?) {
+            Ok(r) => Ok(r),
+            Err(_) => {
+                serde_json::from_slice(&read()?).map_err(|source| StateError::Json { path, source })
+            }
+        }
     }
 
     /// Every record under `containers_dir` (directories without a readable record are skipped:

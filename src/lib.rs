@@ -25,4 +25,6 @@ pub mod sealed_exe;
 pub mod security;
 pub mod spec;
 pub mod state;
+pub mod stop_point;
 pub mod systemd;
+pub mod time;

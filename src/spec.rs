@@ -71,10 +71,10 @@ pub struct ContainerSpec {
     pub cgroup_parent: Option<String>,
     /// `--cgroup-manager`; None means the global config's choice.
     #[serde(skip)]
-    pub cgroup_manager: Option<crate::config::CgroupManager>,
+    pub cgroup_manager: Option<crate::config::CgroupManagerSetting>,
     /// `--log-driver`; None means the global config's choice.
     #[serde(skip)]
-    pub log_driver: Option<crate::config::LogDriver>,
+    pub log_driver: Option<crate::config::LogDriverSetting>,
     /// `--sdnotify container`: the container sends READY=1 itself (NOTIFY_SOCKET is passed
     /// in); otherwise mdrun sends it once the command runs.
     #[serde(default)]

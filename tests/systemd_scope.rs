@@ -8,9 +8,10 @@
 #[path = "common/systemd.rs"]
 mod sandbox;
 
-use mdrun::logs::{self, Context, Driver, ReadOptions, Source, Stream};
-use mdrun::placement::{self, Manager, Request};
+use mdrun::logs::{self, Context, ReadOptions, Source, Stream};
+use mdrun::placement::{self, Request};
 use mdrun::spec::Limits;
+use mdrun::state::{CgroupManager as Manager, LogDriver as Driver};
 use sandbox::Sandbox;
 use std::io::{BufRead, BufReader, Write};
 use std::process::Stdio;

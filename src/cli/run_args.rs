@@ -1,6 +1,6 @@
 //! `mdrun run` options, with docker's names and meanings.
 
-use crate::config::{CgroupManager, LogDriver};
+use crate::config::{CgroupManagerSetting, LogDriverSetting};
 use std::path::PathBuf;
 
 #[derive(Debug, Default, clap::Args)]
@@ -65,10 +65,10 @@ pub struct RunArgs {
     pub cgroup_parent: Option<String>,
     /// Who makes the container's cgroup: systemd (a scope md-<id>.scope) or cgroupfs
     #[arg(long, value_parser = cgroup_manager)]
-    pub cgroup_manager: Option<CgroupManager>,
+    pub cgroup_manager: Option<CgroupManagerSetting>,
     /// Where the container's output goes: journald, file or none
     #[arg(long, value_parser = log_driver)]
-    pub log_driver: Option<LogDriver>,
+    pub log_driver: Option<LogDriverSetting>,
     /// Who tells systemd the service is ready: mdrun (when the command runs) or container
     #[arg(long, value_parser = ["mdrun", "container"])]
     pub sdnotify: Option<String>,
@@ -103,12 +103,12 @@ pub struct RunArgs {
     pub command: Vec<String>,
 }
 
-fn cgroup_manager(s: &str) -> Result<CgroupManager, String> {
-    CgroupManager::from_name(s)
-        .ok_or_else(|| format!("expected one of {}", CgroupManager::NAMES.join(", ")))
+fn cgroup_manager(s: &str) -> Result<CgroupManagerSetting, String> {
+    CgroupManagerSetting::from_name(s)
+        .ok_or_else(|| format!("expected one of {}", CgroupManagerSetting::NAMES.join(", ")))
 }
 
-fn log_driver(s: &str) -> Result<LogDriver, String> {
-    LogDriver::from_name(s)
-        .ok_or_else(|| format!("expected one of {}", LogDriver::NAMES.join(", ")))
+fn log_driver(s: &str) -> Result<LogDriverSetting, String> {
+    LogDriverSetting::from_name(s)
+        .ok_or_else(|| format!("expected one of {}", LogDriverSetting::NAMES.join(", ")))
 }

@@ -9,7 +9,7 @@
 use super::cleanup_scope;
 use crate::cgroups;
 use crate::error::{IoContext, Result};
-use crate::launch::ExitStatus;
+use crate::state::ExitStatus;
 use crate::paths::Paths;
 use crate::placement;
 use crate::state::{self, Liveness, Record, Status, StoreLock};
@@ -89,7 +89,7 @@ pub fn remove(paths: &Paths, record: &Record) -> Result<()> {
         }
         release(paths, record)?;
     }
-    state::stop_point("rm:released");
+    crate::stop_point::reached("rm:released");
     {
         let _lock = StoreLock::acquire(&paths.containers())?;
         if !still_removable(paths, &record.id)? {
@@ -97,7 +97,7 @@ pub fn remove(paths: &Paths, record: &Record) -> Result<()> {
         }
         rename_data_dir(paths, &record.id)?;
     }
-    state::stop_point("rm:renamed");
+    crate::stop_point::reached("rm:renamed");
     let trash = trash_dir(paths, &record.id);
     let had_layers = Record::load(&trash).is_ok_and(|r| !r.layers.is_empty());
     remove_tree(&trash)?;

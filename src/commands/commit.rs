@@ -39,7 +39,7 @@ pub fn commit(paths: &Paths, query: &str, reference: &str, pause: bool) -> Resul
         Status::Running if pause => freeze::freeze(&record)?,
         _ => None,
     };
-    crate::state::stop_point("commit:frozen");
+    crate::stop_point::reached("commit:frozen");
     let committed = store.commit(&image, &upper, reference)?;
     if committed.xattrs_skipped > 0 {
         eprintln!(

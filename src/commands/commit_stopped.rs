@@ -16,7 +16,7 @@
 use crate::error::Result;
 use crate::image::{Committed, Image, Store};
 use crate::paths::Paths;
-use crate::state::{self, Record, Status, StoreLock};
+use crate::state::{Record, Status, StoreLock};
 
 /// The image the container runs on: its image with the layers its commits moved.
 pub fn image_of(store: &Store, record: &Record) -> Result<Image> {
@@ -64,7 +64,7 @@ pub fn commit(
         return Ok(Some(committed));
     }
     let digest = store.digest_tree(&upper)?;
-    state::stop_point("commit:hashed");
+    crate::stop_point::reached("commit:hashed");
     let layers = {
         let _lock = StoreLock::acquire(&paths.containers())?;
         let mut current = Record::load(&dir)?;
@@ -79,7 +79,7 @@ pub fn commit(
         current.layers.push(digest.id.clone());
         current.layers_size += digest.bytes;
         current.save(&dir)?;
-        state::stop_point("commit:recorded");
+        crate::stop_point::reached("commit:recorded");
         if let Err(e) = store.adopt_layer(&upper, &digest.id) {
             // Nothing moved (the rename failed): the record as it was. Otherwise the record
             // is right, and `finish_move` completes what is missing.

@@ -29,4 +29,6 @@ pub mod save;
 pub mod signal;
 pub mod start;
 pub mod stop;
+#[cfg(test)]
+mod tests;
 pub mod wait;

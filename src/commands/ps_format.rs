@@ -147,7 +147,7 @@ pub fn entry(record: &Record, now: f64) -> Entry<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::launch::ExitStatus;
+    use crate::state::ExitStatus;
     use crate::state::sample_record as sample;
 
     const NOW: f64 = 1_700_000_000.0;

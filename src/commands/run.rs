@@ -83,7 +83,7 @@ pub fn run(args: &RunArgs) -> Result<i32> {
             cgroup_manager: manager,
             // Its unit's name, known before the unit exists: a repair after a `run` killed
             // half-way finds what systemd may have made for it.
-            scope: (manager == placement::Manager::Systemd)
+            scope: (manager == crate::state::CgroupManager::Systemd)
                 .then(|| crate::systemd::scope_name(&id)),
             log_driver,
             detached: spec.detach,
@@ -95,7 +95,7 @@ pub fn run(args: &RunArgs) -> Result<i32> {
     // An `rmi` that deleted the image between our resolve and our claim (it holds the
     // containers' lock while it checks and deletes): refuse rather than mount nothing.
     store.check_present(&image)?;
-    state::stop_point("run:claimed");
+    crate::stop_point::reached("run:claimed");
 
     let mut volumes = volume_mounts(&paths, &spec)?;
     let notify = notify_proxy(&spec, &dirs)?.map(|(proxy, mount)| {
@@ -110,7 +110,7 @@ pub fn run(args: &RunArgs) -> Result<i32> {
         &dirs,
         volumes,
         hostname,
-        log_driver != logs::Driver::None || spec.detach,
+        log_driver != crate::state::LogDriver::None || spec.detach,
     );
     record.limits.restrict_devices = plan.process.security.device_filter;
     let prepared = Prepared {
@@ -136,9 +136,9 @@ pub fn run(args: &RunArgs) -> Result<i32> {
 /// meaning journald when it is there, else a file. An attached `--rm` container's output is
 /// on the user's terminal and its file would be removed with it as it ends, so unless the
 /// driver keeps logs elsewhere (journald) it gets none: a cheaper start, nothing lost.
-fn log_driver(spec: &crate::spec::ContainerSpec, global: &GlobalConfig) -> logs::Driver {
+fn log_driver(spec: &crate::spec::ContainerSpec, global: &GlobalConfig) -> crate::state::LogDriver {
     match logs::choose(spec.log_driver, global) {
-        logs::Driver::File if spec.remove && !spec.detach => logs::Driver::None,
+        crate::state::LogDriver::File if spec.remove && !spec.detach => crate::state::LogDriver::None,
         d => d,
     }
 }

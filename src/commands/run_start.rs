@@ -4,7 +4,8 @@
 
 use super::run_prepare::ContainerDirs;
 use crate::error::{Error, Result};
-use crate::launch::{self, signals, Attach, ExitStatus, LaunchPlan};
+use crate::launch::{self, signals, Attach, LaunchPlan};
+use crate::state::ExitStatus;
 use crate::logs;
 use crate::placement;
 use crate::state::{self, Record, Status};
@@ -19,7 +20,7 @@ pub struct Prepared {
     pub record: Record,
     pub dirs: ContainerDirs,
     pub plan: LaunchPlan,
-    pub manager: placement::Manager,
+    pub manager: crate::state::CgroupManager,
     /// The systemd slice for the scope (systemd manager).
     pub slice: String,
     pub interactive: bool,
@@ -155,7 +156,7 @@ const VANISHED_RETRIES: u32 = 2;
 /// init enters it by itself; if the cgroup is gone by then, the start is tried again.
 fn spawn_placed(
     plan: &launch::LaunchPlan,
-    manager: placement::Manager,
+    manager: crate::state::CgroupManager,
     slice: &str,
     req: &mut placement::Request<'_>,
     data: &std::path::Path,
@@ -176,13 +177,13 @@ fn spawn_placed(
         };
         let retry_allowed = early.is_some() && tries < VANISHED_RETRIES;
         if tries == 0 {
-            state::stop_point("run:cgroup-made");
+            crate::stop_point::reached("run:cgroup-made");
         }
         let mut spawned =
-            launch::spawn(plan, entry.as_ref(), manager == placement::Manager::Systemd)?;
+            launch::spawn(plan, entry.as_ref(), manager == crate::state::CgroupManager::Systemd)?;
         drop(entry);
         req.pid = spawned.pid.as_raw();
-        state::stop_point("run:spawned");
+        crate::stop_point::reached("run:spawned");
         if tries == 0 {
             // While the init builds its root filesystem: room for the record's next writes,
             // so that the end is recorded even if the command fills the disk.
@@ -196,7 +197,7 @@ fn spawn_placed(
         if let Some(entry) = placed.pending.take() {
             spawned.send_entry(&entry)?;
         }
-        state::stop_point("run:placed");
+        crate::stop_point::reached("run:placed");
         match spawned.release() {
             Ok(running) => return Ok((running, placed)),
             Err(e) if retry_allowed && e.cgroup_gone() => {
@@ -210,7 +211,7 @@ fn spawn_placed(
 
 /// cgroupfs: the container's cgroup with its limits, and the files the init enters it by.
 fn prepare_entry(
-    manager: placement::Manager,
+    manager: crate::state::CgroupManager,
     req: &placement::Request<'_>,
     first: bool,
 ) -> Result<(
@@ -219,7 +220,7 @@ fn prepare_entry(
 )> {
     let early = placement::prepare(manager, req)?;
     if first && early.is_some() {
-        state::stop_point("run:cgroup-created");
+        crate::stop_point::reached("run:cgroup-created");
     }
     let entry = match &early {
         Some(cg) => cg.entry()?,

@@ -8,7 +8,6 @@ use crate::cli::StartArgs;
 use crate::config::GlobalConfig;
 use crate::error::{Error, Result};
 use crate::image::Store;
-use crate::logs;
 use crate::paths::Paths;
 use crate::state::{self, Record, StateError, Status, StoreLock};
 
@@ -29,7 +28,7 @@ pub fn run(args: &StartArgs) -> Result<i32> {
             println!("{query}");
             continue;
         };
-        state::stop_point("start:claimed");
+        crate::stop_point::reached("start:claimed");
         let started = launch(args, &global, &paths, &store, record);
         match started {
             Ok(code) if args.attach => return Ok(code),
@@ -123,7 +122,7 @@ fn launch(
         volumes.push(mount);
         proxy
     });
-    let capture = record.log_driver != logs::Driver::None || spec.detach;
+    let capture = record.log_driver != crate::state::LogDriver::None || spec.detach;
     let plan = plan(
         &record.id,
         &spec,

@@ -22,7 +22,7 @@ const KEYS: &[&str] = &[
 
 /// How container cgroups are created.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum CgroupManager {
+pub enum CgroupManagerSetting {
     /// systemd when it is PID 1 and reachable on D-Bus, else cgroupfs.
     #[default]
     Auto,
@@ -34,7 +34,7 @@ pub enum CgroupManager {
 
 /// Where a container's output goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum LogDriver {
+pub enum LogDriverSetting {
     /// journald when its socket exists, else a file.
     #[default]
     Auto,
@@ -44,28 +44,28 @@ pub enum LogDriver {
     None,
 }
 
-impl CgroupManager {
+impl CgroupManagerSetting {
     pub const NAMES: &'static [&'static str] = &["auto", "systemd", "cgroupfs"];
 
     pub fn from_name(name: &str) -> Option<Self> {
         match name {
-            "auto" => Some(CgroupManager::Auto),
-            "systemd" => Some(CgroupManager::Systemd),
-            "cgroupfs" => Some(CgroupManager::Cgroupfs),
+            "auto" => Some(CgroupManagerSetting::Auto),
+            "systemd" => Some(CgroupManagerSetting::Systemd),
+            "cgroupfs" => Some(CgroupManagerSetting::Cgroupfs),
             _ => None,
         }
     }
 }
 
-impl LogDriver {
+impl LogDriverSetting {
     pub const NAMES: &'static [&'static str] = &["auto", "journald", "file", "none"];
 
     pub fn from_name(name: &str) -> Option<Self> {
         match name {
-            "auto" => Some(LogDriver::Auto),
-            "journald" => Some(LogDriver::Journald),
-            "file" => Some(LogDriver::File),
-            "none" => Some(LogDriver::None),
+            "auto" => Some(LogDriverSetting::Auto),
+            "journald" => Some(LogDriverSetting::Journald),
+            "file" => Some(LogDriverSetting::File),
+            "none" => Some(LogDriverSetting::None),
             _ => None,
         }
     }
@@ -80,8 +80,8 @@ pub struct GlobalConfig {
     pub run_root: PathBuf,
     /// Where container cgroups go; None = under the cgroup of the process running mdrun.
     pub cgroup_parent: Option<String>,
-    pub cgroup_manager: CgroupManager,
-    pub log_driver: LogDriver,
+    pub cgroup_manager: CgroupManagerSetting,
+    pub log_driver: LogDriverSetting,
     /// The systemd slice container scopes go in (default machine.slice).
     pub slice: String,
     /// `[defaults]`: limits for containers that do not set their own.
@@ -94,8 +94,8 @@ impl Default for GlobalConfig {
             root: PathBuf::from("/var/lib/mdrun"),
             run_root: PathBuf::from("/run/mdrun"),
             cgroup_parent: None,
-            cgroup_manager: CgroupManager::Auto,
-            log_driver: LogDriver::Auto,
+            cgroup_manager: CgroupManagerSetting::Auto,
+            log_driver: LogDriverSetting::Auto,
             slice: "machine.slice".to_string(),
             default_limits: Limits::default(),
         }
@@ -139,10 +139,11 @@ impl GlobalConfig {
                 "cgroup_parent" => config.cgroup_parent = Some(cgroup_parent(&f)?),
                 "cgroup_manager" => {
                     config.cgroup_manager =
-                        f.choice(CgroupManager::NAMES, CgroupManager::from_name)?
+                        f.choice(CgroupManagerSetting::NAMES, CgroupManagerSetting::from_name)?
                 }
                 "log_driver" => {
-                    config.log_driver = f.choice(LogDriver::NAMES, LogDriver::from_name)?
+                    config.log_driver =
+                        f.choice(LogDriverSetting::NAMES, LogDriverSetting::from_name)?
                 }
                 "slice" => config.slice = slice(&f)?,
                 "defaults" => {
@@ -203,8 +204,8 @@ mod tests {
         assert_eq!(config.root, PathBuf::from("/var/lib/mdrun"));
         assert_eq!(config.run_root, PathBuf::from("/run/mdrun"));
         assert_eq!(config.cgroup_parent, None);
-        assert_eq!(config.cgroup_manager, CgroupManager::Auto);
-        assert_eq!(config.log_driver, LogDriver::Auto);
+        assert_eq!(config.cgroup_manager, CgroupManagerSetting::Auto);
+        assert_eq!(config.log_driver, LogDriverSetting::Auto);
         assert_eq!(config.slice, "machine.slice");
         assert!(config.default_limits.is_empty());
     }
@@ -227,8 +228,8 @@ mod tests {
         assert_eq!(config.root, PathBuf::from("/srv/mdrun"));
         assert_eq!(config.run_root, PathBuf::from("/run/mdrun-test"));
         assert_eq!(config.cgroup_parent.as_deref(), Some("mdrun/containers"));
-        assert_eq!(config.cgroup_manager, CgroupManager::Cgroupfs);
-        assert_eq!(config.log_driver, LogDriver::Journald);
+        assert_eq!(config.cgroup_manager, CgroupManagerSetting::Cgroupfs);
+        assert_eq!(config.log_driver, LogDriverSetting::Journald);
         assert_eq!(config.slice, "mdrun.slice");
         let limits = Limits {
             memory: Some(256 << 20),

@@ -13,7 +13,7 @@ mod limits;
 use std::path::PathBuf;
 
 pub use container::{load_container, parse_container, ContainerConfig};
-pub use global::{CgroupManager, GlobalConfig, LogDriver, DEFAULT_PATH, ENV_VAR};
+pub use global::{CgroupManagerSetting, GlobalConfig, LogDriverSetting, DEFAULT_PATH, ENV_VAR};
 
 use crate::parse::ParseError;
 use crate::quote::{quoted, short};

@@ -67,7 +67,7 @@ impl Store {
         let layer = self.layer_from_tree(upper, "commit")?;
         let (layer_id, layer_size) = (layer.id.clone(), layer.unpacked.size);
         let xattrs_skipped = layer.unpacked.xattrs_skipped;
-        crate::state::stop_point("commit:layer");
+        crate::stop_point::reached("commit:layer");
         let mut layers = parent.layers.clone();
         layers.push(layer_id.clone());
         let layer_reused = exists(&self.layer_dir(&layer_id));
@@ -97,8 +97,9 @@ impl Store {
         let tmp_root = self.paths.tmp();
         sweep_stale(&tmp_root, prefix);
         let dir = TmpDir::create(&tmp_root, prefix)?;
-        let ((unpacked, _), id) =
-            stream_tree(tree, |archive| unpack(archive, dir.path(), Whiteouts::Overlay))?;
+        let ((unpacked, _), id) = stream_tree(tree, |archive| {
+            unpack(archive, dir.path(), Whiteouts::Overlay)
+        })?;
         Ok(NewLayer { id, dir, unpacked })
     }
 

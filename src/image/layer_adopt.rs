@@ -18,14 +18,14 @@ use super::layer_tar;
 use super::reference::Reference;
 use super::store::exists;
 use super::{Image, ImageError, Store};
+use sha2::{Digest, Sha256};
 use std::collections::HashSet;
 use std::fs;
-use sha2::{Digest, Sha256};
 use std::fs::File;
 use std::io::{Read, Write};
-use std::sync::mpsc;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
+use std::sync::mpsc;
 
 /// The digest and size of a write layer, as a layer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,7 +103,7 @@ impl Store {
             mkdir_p(&self.paths.layers())?;
             fs::rename(upper, &target).map_err(io_err("move into the layer store", upper))?;
         }
-        crate::state::stop_point("commit:moved");
+        crate::stop_point::reached("commit:moved");
         make_empty_like(upper, &target)?;
         Ok(reused)
     }
@@ -216,7 +216,11 @@ impl ChunkSink {
         let next = self.empty.try_recv().unwrap_or_else(|_| Chunk::new());
         let chunk = std::mem::replace(&mut self.chunk, next);
         let gone = || std::io::Error::other("the hashing thread is gone");
-        self.full.as_ref().ok_or_else(gone)?.send(chunk).map_err(|_| gone())
+        self.full
+            .as_ref()
+            .ok_or_else(gone)?
+            .send(chunk)
+            .map_err(|_| gone())
     }
 
     /// The free part of the chunk, after sending it on when it is full.

@@ -39,7 +39,7 @@ mod whiteout;
 #[cfg(test)]
 mod layer_tests;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub use import::Imported;
 pub use layer_add::Committed;

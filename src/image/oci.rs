@@ -168,7 +168,7 @@ pub(crate) fn sha256_hex(digest: &str) -> Option<&str> {
 
 /// `2024-05-06T07:08:09Z` (RFC 3339, UTC, whole seconds).
 pub(crate) fn format_time(secs: u64) -> String {
-    let full = crate::logs::time::rfc3339(secs as f64);
+    let full = crate::time::rfc3339(secs as f64);
     // "....T07:08:09.000000000Z" -> "....T07:08:09Z"
     match full.split_once('.') {
         Some((head, _)) => format!("{head}Z"),
@@ -213,7 +213,7 @@ pub(crate) fn parse_time(s: &str) -> Option<u64> {
 }
 
 /// Howard Hinnant's civil-to-days (proleptic Gregorian), the inverse of the one in
-/// `logs::time`.
+/// `crate::time`.
 fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);

@@ -19,7 +19,7 @@ mod sync;
 mod workdir;
 
 pub use init::ProcessPlan;
-pub use supervise::{stop_requested, supervise, Attach, ExitStatus};
+pub use supervise::{stop_requested, supervise, Attach};
 
 use crate::cgroups::Entry;
 use crate::rootfs::RootfsPlan;

@@ -9,8 +9,8 @@ pub mod file;
 pub mod journald;
 mod lines;
 pub mod read;
-pub(crate) mod time;
 
+pub use crate::state::LogDriver;
 pub use read::{Entry, ReadOptions, Source};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -18,14 +18,6 @@ pub use read::{Entry, ReadOptions, Source};
 pub enum Stream {
     Stdout,
     Stderr,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Driver {
-    Journald,
-    File,
-    None,
 }
 
 /// Who is logging: goes into every entry (CONTAINER_ID, CONTAINER_NAME, the scope).
@@ -74,11 +66,11 @@ impl Sink for Discard {
     fn write(&mut self, _stream: Stream, _data: &[u8]) {}
 }
 
-pub fn open(driver: Driver, ctx: &Context) -> Result<Box<dyn Sink>, LogError> {
+pub fn open(driver: LogDriver, ctx: &Context) -> Result<Box<dyn Sink>, LogError> {
     match driver {
-        Driver::Journald => Ok(Box::new(journald::open(ctx)?)),
-        Driver::File => Ok(Box::new(file::open(ctx)?)),
-        Driver::None => Ok(Box::new(Discard)),
+        LogDriver::Journald => Ok(Box::new(journald::open(ctx)?)),
+        LogDriver::File => Ok(Box::new(file::open(ctx)?)),
+        LogDriver::None => Ok(Box::new(Discard)),
     }
 }
 
@@ -92,33 +84,45 @@ pub fn journald_available() -> bool {
 /// The driver to use: the one asked for on the command line, else the global config's;
 /// `auto` means journald when it is there, a file otherwise.
 pub fn choose(
-    requested: Option<crate::config::LogDriver>,
+    requested: Option<crate::config::LogDriverSetting>,
     global: &crate::config::GlobalConfig,
-) -> Driver {
+) -> LogDriver {
     choose_with(requested.unwrap_or(global.log_driver), journald_available)
 }
 
-fn choose_with(wanted: crate::config::LogDriver, journald: impl Fn() -> bool) -> Driver {
-    use crate::config::LogDriver;
+fn choose_with(wanted: crate::config::LogDriverSetting, journald: impl Fn() -> bool) -> LogDriver {
+    use crate::config::LogDriverSetting;
     match wanted {
-        LogDriver::Journald => Driver::Journald,
-        LogDriver::File => Driver::File,
-        LogDriver::None => Driver::None,
-        LogDriver::Auto if journald() => Driver::Journald,
-        LogDriver::Auto => Driver::File,
+        LogDriverSetting::Journald => LogDriver::Journald,
+        LogDriverSetting::File => LogDriver::File,
+        LogDriverSetting::None => LogDriver::None,
+        LogDriverSetting::Auto if journald() => LogDriver::Journald,
+        LogDriverSetting::Auto => LogDriver::File,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::LogDriver;
+    use crate::config::LogDriverSetting;
 
     #[test]
     fn auto_prefers_journald_when_it_is_there() {
-        assert_eq!(choose_with(LogDriver::Auto, || true), Driver::Journald);
-        assert_eq!(choose_with(LogDriver::Auto, || false), Driver::File);
-        assert_eq!(choose_with(LogDriver::None, || true), Driver::None);
-        assert_eq!(choose_with(LogDriver::Journald, || false), Driver::Journald);
+        assert_eq!(
+            choose_with(LogDriverSetting::Auto, || true),
+            LogDriver::Journald
+        );
+        assert_eq!(
+            choose_with(LogDriverSetting::Auto, || false),
+            LogDriver::File
+        );
+        assert_eq!(
+            choose_with(LogDriverSetting::None, || true),
+            LogDriver::None
+        );
+        assert_eq!(
+            choose_with(LogDriverSetting::Journald, || false),
+            LogDriver::Journald
+        );
     }
 }

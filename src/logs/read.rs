@@ -1,7 +1,7 @@
 //! Reading a container's logs back for `mdrun logs`: from its file, or from journald
 //! (through `journalctl -o json`, which is the journal's stable reading interface).
 
-use super::{file, Driver, LogError, Stream};
+use super::{file, LogDriver, LogError, Stream};
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -33,7 +33,7 @@ impl Entry {
     pub fn format(&self, timestamps: bool) -> String {
         let mut s = String::new();
         if timestamps {
-            s += &super::time::rfc3339(self.time);
+            s += &crate::time::rfc3339(self.time);
             s.push(' ');
         }
         s += &self.message;
@@ -46,7 +46,7 @@ impl Entry {
 
 /// Where a container's logs are: its driver, its id and its data directory.
 pub struct Source<'a> {
-    pub driver: Driver,
+    pub driver: LogDriver,
     pub id: &'a str,
     pub dir: &'a Path,
 }
@@ -61,14 +61,14 @@ pub fn read(
     out: &mut dyn FnMut(&Entry) -> bool,
 ) -> Result<(), LogError> {
     match src.driver {
-        Driver::File => read_file(&file::path(src.dir), opts, running, out),
+        LogDriver::File => read_file(&file::path(src.dir), opts, running, out),
         // The journald driver's local copy is complete (journald may rate-limit): read it
         // when it is there, the journal otherwise.
-        Driver::Journald if file::path(src.dir).exists() => {
+        LogDriver::Journald if file::path(src.dir).exists() => {
             read_file(&file::path(src.dir), opts, running, out)
         }
-        Driver::Journald => read_journal(src.id, opts, running, out),
-        Driver::None => Err(LogError::NoLogs {
+        LogDriver::Journald => read_journal(src.id, opts, running, out),
+        LogDriver::None => Err(LogError::NoLogs {
             id: crate::ids::short(src.id).to_string(),
         }),
     }
@@ -290,7 +290,7 @@ mod tests {
 
     fn collect(dir: &Path, opts: &ReadOptions) -> Vec<String> {
         let src = Source {
-            driver: Driver::File,
+            driver: LogDriver::File,
             id: &"b".repeat(64),
             dir,
         };
@@ -357,7 +357,7 @@ mod tests {
             flag.store(true, std::sync::atomic::Ordering::SeqCst);
         });
         let src = Source {
-            driver: Driver::File,
+            driver: LogDriver::File,
             id: "x",
             dir: dir.path(),
         };

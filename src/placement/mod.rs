@@ -12,21 +12,15 @@
 //! unplaced.
 
 use crate::cgroups::{self, CgroupGuard};
-use crate::config::{CgroupManager, GlobalConfig};
+use crate::config::{CgroupManagerSetting, GlobalConfig};
 use crate::error::Result;
 use crate::spec::Limits;
+use crate::state::CgroupManager;
 use crate::systemd::{self, ScopeSpec};
 use std::time::Duration;
 
 mod oom;
 pub use oom::OomWatch;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Manager {
-    Cgroupfs,
-    Systemd,
-}
 
 /// What `place` needs to know about the container.
 pub struct Request<'a> {
@@ -63,24 +57,24 @@ pub fn cgroup_name(id: &str) -> String {
 /// global config's, `auto` meaning systemd when it is there. When systemd was asked for
 /// explicitly and is not there, cgroupfs is used and the second value says so in one line.
 pub fn choose(
-    requested: Option<CgroupManager>,
+    requested: Option<CgroupManagerSetting>,
     global: &GlobalConfig,
-) -> (Manager, Option<String>) {
+) -> (CgroupManager, Option<String>) {
     choose_with(requested, global, systemd::available)
 }
 
 fn choose_with(
-    requested: Option<CgroupManager>,
+    requested: Option<CgroupManagerSetting>,
     global: &GlobalConfig,
     available: impl Fn() -> bool,
-) -> (Manager, Option<String>) {
+) -> (CgroupManager, Option<String>) {
     match requested.unwrap_or(global.cgroup_manager) {
-        CgroupManager::Cgroupfs => (Manager::Cgroupfs, None),
-        CgroupManager::Auto if available() => (Manager::Systemd, None),
-        CgroupManager::Auto => (Manager::Cgroupfs, None),
-        CgroupManager::Systemd if available() => (Manager::Systemd, None),
-        CgroupManager::Systemd => (
-            Manager::Cgroupfs,
+        CgroupManagerSetting::Cgroupfs => (CgroupManager::Cgroupfs, None),
+        CgroupManagerSetting::Auto if available() => (CgroupManager::Systemd, None),
+        CgroupManagerSetting::Auto => (CgroupManager::Cgroupfs, None),
+        CgroupManagerSetting::Systemd if available() => (CgroupManager::Systemd, None),
+        CgroupManagerSetting::Systemd => (
+            CgroupManager::Cgroupfs,
             Some(
                 "systemd is not available (PID 1 is not systemd or the system bus does not \
                  answer): using the cgroupfs cgroup manager"
@@ -94,10 +88,10 @@ fn choose_with(
 /// that the init starts inside it ([`cgroups::Entry`]) and nobody pays for migrating it.
 /// Finish with [`place_prepared`]. With systemd there is nothing to make yet: the scope is
 /// created around the init's pid ([`place_in`]).
-pub fn prepare(manager: Manager, req: &Request) -> Result<Option<CgroupGuard>> {
+pub fn prepare(manager: CgroupManager, req: &Request) -> Result<Option<CgroupGuard>> {
     match manager {
-        Manager::Cgroupfs => make_cgroup(req).map(Some),
-        Manager::Systemd => Ok(None),
+        CgroupManager::Cgroupfs => make_cgroup(req).map(Some),
+        CgroupManager::Systemd => Ok(None),
     }
 }
 
@@ -123,17 +117,17 @@ pub fn place_prepared(cgroup: CgroupGuard, pid: i32, entered: bool) -> Result<Pl
 }
 
 /// Place with the default slice (machine.slice). See [`place_in`].
-pub fn place(manager: Manager, req: &Request) -> Result<Placed> {
+pub fn place(manager: CgroupManager, req: &Request) -> Result<Placed> {
     place_in(manager, req, &GlobalConfig::default().slice)
 }
 
 /// Put the waiting init `req.pid` into its cgroup (and with systemd, its scope in `slice`),
 /// limits applied. On error nothing is left: no scope, no cgroup (the init itself is the
 /// caller's to kill).
-pub fn place_in(manager: Manager, req: &Request, slice: &str) -> Result<Placed> {
+pub fn place_in(manager: CgroupManager, req: &Request, slice: &str) -> Result<Placed> {
     match manager {
-        Manager::Cgroupfs => place_prepared(make_cgroup(req)?, req.pid, false),
-        Manager::Systemd => place_systemd(req, slice, false),
+        CgroupManager::Cgroupfs => place_prepared(make_cgroup(req)?, req.pid, false),
+        CgroupManager::Systemd => place_systemd(req, slice, false),
     }
 }
 
@@ -141,10 +135,10 @@ pub fn place_in(manager: Manager, req: &Request, slice: &str) -> Result<Placed> 
 /// into its own cgroup there: `Placed::pending` holds that cgroup's `tasks` files for the
 /// init to write `0` to itself (a cgroup.procs migration waits for an RCU grace period, see
 /// [`cgroups::Entry`]). The caller hands them over ([`crate::launch::Spawned::send_entry`]).
-pub fn place_in_entering(manager: Manager, req: &Request, slice: &str) -> Result<Placed> {
+pub fn place_in_entering(manager: CgroupManager, req: &Request, slice: &str) -> Result<Placed> {
     match manager {
-        Manager::Cgroupfs => place_in(manager, req, slice),
-        Manager::Systemd => place_systemd(req, slice, true),
+        CgroupManager::Cgroupfs => place_in(manager, req, slice),
+        CgroupManager::Systemd => place_systemd(req, slice, true),
     }
 }
 
@@ -202,7 +196,7 @@ fn place_systemd(req: &Request, slice: &str, late_entry: bool) -> Result<Placed>
 mod tests {
     use super::*;
 
-    fn global(m: CgroupManager) -> GlobalConfig {
+    fn global(m: CgroupManagerSetting) -> GlobalConfig {
         GlobalConfig {
             cgroup_manager: m,
             ..GlobalConfig::default()
@@ -212,42 +206,42 @@ mod tests {
     #[test]
     fn auto_follows_availability_silently() {
         assert_eq!(
-            choose_with(None, &global(CgroupManager::Auto), || true),
-            (Manager::Systemd, None)
+            choose_with(None, &global(CgroupManagerSetting::Auto), || true),
+            (CgroupManager::Systemd, None)
         );
         assert_eq!(
-            choose_with(None, &global(CgroupManager::Auto), || false),
-            (Manager::Cgroupfs, None)
+            choose_with(None, &global(CgroupManagerSetting::Auto), || false),
+            (CgroupManager::Cgroupfs, None)
         );
     }
 
     #[test]
     fn the_flag_overrides_the_config() {
-        let g = global(CgroupManager::Systemd);
+        let g = global(CgroupManagerSetting::Systemd);
         assert_eq!(
-            choose_with(Some(CgroupManager::Cgroupfs), &g, || true),
-            (Manager::Cgroupfs, None)
+            choose_with(Some(CgroupManagerSetting::Cgroupfs), &g, || true),
+            (CgroupManager::Cgroupfs, None)
         );
-        let g = global(CgroupManager::Cgroupfs);
+        let g = global(CgroupManagerSetting::Cgroupfs);
         assert_eq!(
-            choose_with(Some(CgroupManager::Systemd), &g, || true),
-            (Manager::Systemd, None)
+            choose_with(Some(CgroupManagerSetting::Systemd), &g, || true),
+            (CgroupManager::Systemd, None)
         );
     }
 
     #[test]
     fn asking_for_systemd_without_it_falls_back_with_one_line() {
         let (m, warning) = choose_with(
-            Some(CgroupManager::Systemd),
-            &global(CgroupManager::Auto),
+            Some(CgroupManagerSetting::Systemd),
+            &global(CgroupManagerSetting::Auto),
             || false,
         );
-        assert_eq!(m, Manager::Cgroupfs);
+        assert_eq!(m, CgroupManager::Cgroupfs);
         let warning = warning.expect("a warning");
         assert!(warning.contains("systemd is not available"), "{warning}");
         assert!(!warning.contains('\n'));
-        let (m, warning) = choose_with(None, &global(CgroupManager::Systemd), || false);
-        assert_eq!(m, Manager::Cgroupfs);
+        let (m, warning) = choose_with(None, &global(CgroupManagerSetting::Systemd), || false);
+        assert_eq!(m, CgroupManager::Cgroupfs);
         assert!(warning.is_some());
     }
 }

@@ -6,19 +6,19 @@ mod liveness;
 mod lock;
 mod names;
 mod record;
+mod record_fields;
 mod record_file;
 mod resolve;
 mod scan;
-mod stop_point;
 mod store_id;
 
 pub use liveness::Liveness;
 pub use lock::StoreLock;
 pub use names::generate_name;
 pub use record::{now, Record, Status};
+pub use record_fields::{CgroupManager, ExitStatus, LogDriver};
 pub use resolve::{is_full_id, pick, resolve};
 pub use scan::scan;
-pub use stop_point::{stop_point, STOP_AT_VAR};
 pub use store_id::StoreId;
 
 /// A record for unit tests elsewhere in the crate.

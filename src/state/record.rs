@@ -1,7 +1,7 @@
 //! The container record.
 
 use super::{io, StateError};
-use crate::launch::ExitStatus;
+use super::{CgroupManager, ExitStatus, LogDriver};
 use crate::spec::{Limits, VolumeSpec};
 use std::path::{Path, PathBuf};
 
@@ -21,7 +21,7 @@ pub struct Record {
     pub image: String,
     pub image_id: String,
     /// Layers a `commit` of the stopped container made of its write layer (moved into the
-    /// layer store, see `commands::commit`), bottom first: its root filesystem is the
+    /// layer store, see `container::commit`), bottom first: its root filesystem is the
     /// image's layers, these, then its (new) write layer.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub layers: Vec<String>,
@@ -54,12 +54,12 @@ pub struct Record {
     #[serde(default)]
     pub cgroup_created_parents: Vec<PathBuf>,
     #[serde(default = "default_manager")]
-    pub cgroup_manager: crate::placement::Manager,
+    pub cgroup_manager: CgroupManager,
     /// `md-<id>.scope` with the systemd manager.
     #[serde(default)]
     pub scope: Option<String>,
     #[serde(default = "default_log_driver")]
-    pub log_driver: crate::logs::Driver,
+    pub log_driver: LogDriver,
     #[serde(default)]
     pub detached: bool,
     /// The whole request, so that `start` can run it again.
@@ -71,12 +71,12 @@ fn is_zero(n: &u64) -> bool {
     *n == 0
 }
 
-fn default_manager() -> crate::placement::Manager {
-    crate::placement::Manager::Cgroupfs
+fn default_manager() -> CgroupManager {
+    CgroupManager::Cgroupfs
 }
 
-fn default_log_driver() -> crate::logs::Driver {
-    crate::logs::Driver::None
+fn default_log_driver() -> LogDriver {
+    LogDriver::None
 }
 
 pub fn now() -> f64 {
@@ -188,9 +188,9 @@ pub(crate) mod tests {
             cgroup_paths: Vec::new(),
             cgroup_parent: None,
             cgroup_created_parents: Vec::new(),
-            cgroup_manager: crate::placement::Manager::Cgroupfs,
+            cgroup_manager: CgroupManager::Cgroupfs,
             scope: None,
-            log_driver: crate::logs::Driver::None,
+            log_driver: LogDriver::None,
             detached: false,
             spec: None,
         }

@@ -11,10 +11,10 @@
 //! `ResetFailedUnit` first (crun issue 1138).
 
 use super::bus::ManagerProxy;
-use zbus::blocking::Connection;
 use super::SystemdError;
 use futures_lite::StreamExt;
 use std::time::Duration;
+use zbus::blocking::Connection;
 use zbus::zvariant::{OwnedObjectPath, Value};
 
 /// How long systemd gets to start a unit. Starting one takes milliseconds; this only
@@ -52,7 +52,7 @@ pub fn start_and_wait(
     let listen = || super::scope::call_err("listen for JobRemoved", unit);
     let rule = bus_call("AddMatch", JOB_REMOVED_RULE).map_err(listen())?;
     conn.send(&rule).map_err(listen())?;
-    crate::state::stop_point("systemd:subscribed");
+    crate::stop_point::reached("systemd:subscribed");
     let deadline = async_io::Timer::after(START_TIMEOUT);
     let work = async {
         let mut seen = Vec::new();
@@ -61,7 +61,11 @@ pub fn start_and_wait(
             // (an active unit keeps running, and the second try says it exists). Asked
             // only then: one round trip less on every start.
             Err(e) if unit_exists(&e) => {
-                let _ = manager.inner().inner().call_method("ResetFailedUnit", &(unit,)).await;
+                let _ = manager
+                    .inner()
+                    .inner()
+                    .call_method("ResetFailedUnit", &(unit,))
+                    .await;
                 start(conn, &mut stream, &mut seen, unit, props).await
             }
             other => other,

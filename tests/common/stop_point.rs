@@ -1,4 +1,4 @@
-//! Stopping mdrun at a step it names (`MDRUN_TEST_STOP_AT`, see src/state/stop_point.rs):
+//! Stopping mdrun at a step it names (`MDRUN_TEST_STOP_AT`, see src/stop_point.rs):
 //! mdrun raises SIGSTOP there, the test looks at what it has made so far, then SIGKILLs it
 //! (or lets it go on with SIGCONT). Nothing here depends on timing: the test waits until the
 //! process is stopped, however long that takes (within a deadline against hangs).

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use tar::{EntryType, Header};
 
 /// A store in a fresh temp dir, with `outside/victim` beside it to prove escapes fail.
-pub(super) struct Env {
+pub(crate) struct Env {
     pub dir: tempfile::TempDir,
     pub store: Store,
 }
@@ -90,7 +90,7 @@ pub(super) fn entries(dir: &Path) -> Vec<String> {
 
 /// Builds tarballs entry by entry, including ones the tar crate's own `Builder` refuses
 /// to write (paths with `..`), by filling the header's name bytes directly.
-pub(super) struct Tar {
+pub(crate) struct Tar {
     b: tar::Builder<Vec<u8>>,
 }
 
@@ -190,7 +190,7 @@ impl Tar {
     }
 }
 
-pub(super) fn gzip(data: &[u8]) -> Vec<u8> {
+pub(crate) fn gzip(data: &[u8]) -> Vec<u8> {
     let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     enc.write_all(data).unwrap();
     enc.finish().unwrap()

@@ -1,4 +1,4 @@
-//! Timestamps as logs show them: RFC 3339 in UTC with nanoseconds, like docker's.
+//! Timestamps as logs and images show them: RFC 3339 in UTC with nanoseconds, like docker's.
 
 /// `2026-11-23T17:48:01.123456789Z` for a Unix time in seconds.
 pub fn rfc3339(unix: f64) -> String {

@@ -2,6 +2,7 @@
 //! itself (SIGSTOP) when it reaches `<step>`, so that an integration test can look at the
 //! state it has made so far, then SIGKILL it there (or SIGCONT it). The variable is read
 //! once per process; without it each point costs a comparison. Never set it in production.
+//! At the crate's root: every room (state, image, systemd, the container library) has steps.
 //!
 //! Steps: `run:claimed` (record written, nothing started), `run:spawned` (init cloned, not
 //! placed), `run:placed` (in its cgroup or scope, not yet released; these two are in the
@@ -22,7 +23,7 @@ use std::sync::OnceLock;
 pub const STOP_AT_VAR: &str = "MDRUN_TEST_STOP_AT";
 
 /// Stop this process here if the test asked for `step`.
-pub fn stop_point(step: &str) {
+pub fn reached(step: &str) {
     static STOP_AT: OnceLock<Option<String>> = OnceLock::new();
     let at = STOP_AT.get_or_init(|| std::env::var(STOP_AT_VAR).ok());
     if at.as_deref() == Some(step) {

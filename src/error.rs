@@ -37,13 +37,6 @@ pub enum Error {
     },
     #[error("{0}")]
     Usage(String),
-    /// `commit` could not pause the container (a task stuck in the kernel, say).
-    #[error("container {name:?} did not freeze within {secs} s ({path}): try again, or commit with --pause=false")]
-    FreezeTimeout {
-        name: String,
-        path: PathBuf,
-        secs: u64,
-    },
     /// The container's command could not be started; carries the exit code (126 or 127).
     #[error("{message}")]
     Exec { code: i32, message: String },

@@ -12,13 +12,20 @@
 //!
 //! Callers keep the cgroup in a [`CgroupGuard`] until the container runs, so that every early
 //! return removes it.
+//!
+//! What else the container's cgroup does: the device filter ([`devices`]: the v1 devices
+//! controller's allow list, or on v2 a BPF program, [`device_bpf`]), written with the
+//! limits; and the freezer ([`freezer`]) that `commit` pauses a running container with.
 
 use crate::spec::Limits;
 use std::io;
 use std::os::fd::OwnedFd;
 use std::path::PathBuf;
 
+pub mod device_bpf;
+pub mod devices;
 mod dirs;
+pub mod freezer;
 mod guard;
 mod limits;
 mod own;
@@ -31,9 +38,10 @@ pub use guard::CgroupGuard;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CgroupError {
-    /// The device allow list could not be written (v1 devices controller).
-    #[error("device filter: {reason}")]
-    Devices { reason: String },
+    /// The device filter could not be put on the container's cgroup: the v1 devices
+    /// controller's allow list, or the v2 BPF program (see [`devices`]).
+    #[error("device filter {path}: {reason}")]
+    Devices { path: PathBuf, reason: String },
     /// A file-system step on a cgroup path failed:
     /// "rmdir /sys/fs/cgroup/memory/x: Device or resource busy (os error 16)".
     #[error("{step} {path}: {source}")]
@@ -106,6 +114,13 @@ pub enum CgroupError {
     Parse { path: PathBuf, reason: &'static str },
     #[error("the cgroup of {name:?} has no valid path ({reason})")]
     Unplaced { name: String, reason: String },
+    /// `commit` could not pause the container (a task stuck in the kernel, say).
+    #[error("container {name:?} did not freeze within {secs} s ({path}): try again, or commit with --pause=false")]
+    FreezeTimeout {
+        name: String,
+        path: PathBuf,
+        secs: u64,
+    },
 }
 
 impl CgroupError {

@@ -182,9 +182,7 @@ impl Backend for V1Backend {
                 return Ok(());
             }
             let paths: Vec<_> = cg.dirs.iter().map(|d| d.path.clone()).collect();
-            crate::security::devices::restrict(&paths).map_err(|e| CgroupError::Devices {
-                reason: e.to_string(),
-            })
+            super::devices::restrict(&paths)
         };
         if let Err(e) = made
             .and_then(|()| limits::apply_v1(&v1_dirs(&cg.dirs), limits))

@@ -147,14 +147,12 @@ impl Backend for V2Backend {
 }
 
 /// The device filter goes on with the limits, before any process of the container can run
-/// in the cgroup (see security::devices).
+/// in the cgroup (see [`super::devices`]).
 fn restrict_devices(dir: &Path, limits: &Limits) -> Result<(), CgroupError> {
     if !limits.restrict_devices {
         return Ok(());
     }
-    crate::security::devices::restrict_v2(dir).map_err(|e| CgroupError::Devices {
-        reason: e.to_string(),
-    })
+    super::devices::restrict_v2(dir)
 }
 
 /// What to write into a cgroup.subtree_control, given its cgroup.controllers (`available`)

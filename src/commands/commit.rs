@@ -1,9 +1,9 @@
 //! `mdrun commit [--pause=false] CONTAINER NAME[:TAG]`: a new image made of the container's
 //! image layers plus its write layer as one more layer, with the image's config; prints
-//! its id like `docker commit`. A running container is frozen meanwhile (see `freeze`) and
+//! its id like `docker commit`. A running container is frozen meanwhile (see `cgroups::freezer`) and
 //! its write layer copied; a stopped one's write layer is moved (see `commit_stopped`).
 
-use super::{cleanup, commit_stopped, freeze};
+use super::{cleanup, commit_stopped};
 use crate::cli::CommitArgs;
 use crate::config::GlobalConfig;
 use crate::error::{IoContext, Result};
@@ -36,7 +36,9 @@ pub fn commit(paths: &Paths, query: &str, reference: &str, pause: bool) -> Resul
     let image = commit_stopped::image_of(&store, &record)?;
     let upper = paths.container(&record.id).join("upper");
     let _frozen = match record.status {
-        Status::Running if pause => freeze::freeze(&record)?,
+        Status::Running if pause => {
+            crate::cgroups::freezer::freeze(&record.cgroup_paths, &record.name)?
+        }
         _ => None,
     };
     crate::stop_point::reached("commit:frozen");

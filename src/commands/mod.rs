@@ -7,7 +7,6 @@ mod commit_stopped;
 pub mod exec;
 pub mod exit_wait;
 pub mod export;
-mod freeze;
 mod human;
 pub mod images;
 pub mod import;

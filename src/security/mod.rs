@@ -1,5 +1,6 @@
 //! Confining the container's processes: capabilities, no_new_privs, seccomp, masked and
-//! read-only paths, the device filter and the user, with docker's defaults and options.
+//! read-only paths and the user, with docker's defaults and options (the device filter is the
+//! cgroup's: `cgroups::devices`).
 //!
 //! Split in time like the rest of mdrun: `options` validates the flags into a
 //! [`SecuritySpec`] (saved with the container), [`plan`] turns it into a [`SecurityPlan`]
@@ -13,8 +14,6 @@
 //! execve and none of mdrun's own steps has to be allowed by it.
 
 pub mod caps;
-pub mod device_bpf;
-pub mod devices;
 mod options;
 pub mod paths;
 pub mod seccomp;
@@ -25,7 +24,6 @@ pub use options::{
 };
 
 use ::caps::CapsHashSet;
-use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SecurityError {
@@ -37,8 +35,6 @@ pub enum SecurityError {
     Capabilities { step: &'static str, reason: String },
     #[error("seccomp: {step}: {reason}")]
     Seccomp { step: &'static str, reason: String },
-    #[error("device filter {path}: {reason}")]
-    Devices { path: PathBuf, reason: String },
     #[error("unable to find user {user}: {reason}")]
     User { user: String, reason: String },
     #[error("prctl {step}: {source}")]
@@ -60,7 +56,7 @@ pub struct SecurityPlan {
     /// Mask /proc and /sys paths (everything but `--privileged`).
     pub mask_paths: bool,
     /// Apply the devices cgroup allow list from the host side (v1 hierarchy present, not
-    /// privileged). See `devices` for what happens without one.
+    /// privileged). See `cgroups::devices` for what happens without one.
     pub device_filter: bool,
     pub user: Option<String>,
 }
@@ -81,7 +77,7 @@ impl Default for SecurityPlan {
 
 /// Build the plan; compiles the seccomp filter once per run (about 15 µs in a release build).
 pub fn plan(spec: &SecuritySpec) -> SecurityPlan {
-    let device_filter = !spec.privileged && devices::filter_available();
+    let device_filter = !spec.privileged && crate::cgroups::devices::filter_available();
     let capabilities = caps::resolve(
         spec.privileged,
         &spec.cap_add,

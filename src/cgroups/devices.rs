@@ -12,10 +12,10 @@
 //!   cgroup (`device_bpf`), also before anything can exec in it.
 //!
 //! Only where neither can be had (no devices hierarchy on a v1 host) does mdrun fall back to
-//! dropping CAP_MKNOD (see `caps::resolve`): without it no new node can be made, and the
+//! dropping CAP_MKNOD (see `security::caps::resolve`): without it no new node can be made, and the
 //! standard ones in its /dev are the only devices it can reach.
 
-use super::{device_bpf, SecurityError};
+use super::{device_bpf, CgroupError, Version};
 use cgroups_rs::fs::devices::{DevicePermissions as P, DeviceType, DevicesController};
 use std::path::{Path, PathBuf};
 
@@ -37,18 +37,17 @@ const ALLOWED: &[(DeviceType, i64, i64, &[P])] = &[
 /// Can a device filter be attached to the container's cgroup: a pure cgroup v2 host (the BPF
 /// program), or a v1 hierarchy with the devices controller mounted?
 pub fn filter_available() -> bool {
-    crate::cgroups::detect() == crate::cgroups::Version::V2
-        || crate::cgroups::v1_controller_mounted("devices")
+    super::detect() == Version::V2 || super::v1_controller_mounted("devices")
 }
 
 /// Apply the allow list to the container's cgroup in the devices hierarchy: the one of
 /// `cgroup_paths` that has a `devices.deny`. Fails when there is none: a container that was
 /// planned with a device filter must not run without one.
-pub fn restrict(cgroup_paths: &[PathBuf]) -> Result<(), SecurityError> {
+pub fn restrict(cgroup_paths: &[PathBuf]) -> Result<(), CgroupError> {
     let dir = cgroup_paths
         .iter()
         .find(|p| p.join("devices.deny").exists())
-        .ok_or_else(|| SecurityError::Devices {
+        .ok_or_else(|| CgroupError::Devices {
             path: PathBuf::from("devices.deny"),
             reason: format!(
                 "none of the container's cgroups {cgroup_paths:?} is in a devices hierarchy"
@@ -56,7 +55,7 @@ pub fn restrict(cgroup_paths: &[PathBuf]) -> Result<(), SecurityError> {
         })?;
     let ctl = DevicesController::new(dir.clone(), dir.clone());
     let fail = |rule: String| {
-        move |e: cgroups_rs::fs::error::Error| SecurityError::Devices {
+        move |e: cgroups_rs::fs::error::Error| CgroupError::Devices {
             path: dir.clone(),
             reason: format!("{rule}: {e}"),
         }
@@ -95,11 +94,6 @@ pub fn rules() -> Vec<device_bpf::Rule> {
 }
 
 /// cgroup v2: attach the allow list as a BPF program to the container's cgroup `dir`.
-pub fn restrict_v2(dir: &Path) -> Result<(), SecurityError> {
+pub fn restrict_v2(dir: &Path) -> Result<(), CgroupError> {
     device_bpf::attach(dir, &rules())
-}
-
-/// The container's device list as the kernel has it (for tests).
-pub fn list(dir: &Path) -> String {
-    std::fs::read_to_string(dir.join("devices.list")).unwrap_or_default()
 }

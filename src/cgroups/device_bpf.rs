@@ -9,7 +9,7 @@
 //! on a mismatch; the end denies. Attached with BPF_F_ALLOW_MULTI, so that the programs of
 //! the cgroups above (systemd's, for a unit with DevicePolicy=) run too and all must allow.
 
-use super::SecurityError;
+use super::CgroupError;
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 use std::path::Path;
 
@@ -207,8 +207,8 @@ fn load(prog: &[Insn], log: Option<&mut Vec<u8>>) -> Result<OwnedFd, nix::Error>
 
 /// Load the program for `rules` and attach it to the cgroup2 directory `dir`. The cgroup
 /// holds the program from then on; our descriptor is closed on return.
-pub fn attach(dir: &Path, rules: &[Rule]) -> Result<(), SecurityError> {
-    let fail = |reason: String| SecurityError::Devices {
+pub fn attach(dir: &Path, rules: &[Rule]) -> Result<(), CgroupError> {
+    let fail = |reason: String| CgroupError::Devices {
         path: dir.to_path_buf(),
         reason,
     };

@@ -1,5 +1,5 @@
 //! Command-line arguments, apart from the logic (youki's layout): `commands::*` take these
-//! structs and do the work. `run` is the default verb, so `mdrun --memory 100m busybox sh`
+//! structs, call the container library (`container`) and print. `run` is the default verb, so `mdrun --memory 100m busybox sh`
 //! means `mdrun run --memory 100m busybox sh`.
 
 mod exec_args;

@@ -3,9 +3,9 @@
 //! id or id prefix. As docker: the array holds what was found, and each name that matches
 //! nothing is an error on stderr (exit 125).
 
-use super::cleanup;
 use crate::cli::InspectArgs;
 use crate::config::GlobalConfig;
+use crate::container;
 use crate::error::{Error, IoContext, Result};
 use crate::image::Store;
 use crate::paths::Paths;
@@ -36,7 +36,7 @@ pub fn run(args: &InspectArgs) -> Result<i32> {
 
 /// The container's record, else the image's description.
 pub fn describe(paths: &Paths, target: &str) -> Result<serde_json::Value> {
-    match cleanup::lookup(paths, target) {
+    match container::lookup(paths, target) {
         Ok((record, _)) => Ok(serde_json::to_value(record).expect("records serialize")),
         Err(Error::State(e)) if matches!(*e, StateError::NoSuchContainer { .. }) => {
             match Store::new(paths.clone()).resolve(target) {

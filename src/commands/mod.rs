@@ -1,11 +1,11 @@
-//! One file per verb; each takes its argument struct from `cli` and returns the exit code.
+//! One file per verb: each takes its argument struct from `cli`, calls the container
+//! library (`container`) or the image store (`image`), prints the result the way docker
+//! does, and returns the exit code. No verb calls another; what several share to print
+//! is in `human` (docker's tables and durations), `ps_format`, `report` (the
+//! multi-container verbs' output) and `output_file` (`-o FILE`).
 
-pub mod cleanup;
-mod cleanup_scope;
 pub mod commit;
-mod commit_stopped;
 pub mod exec;
-pub mod exit_wait;
 pub mod export;
 mod human;
 pub mod images;
@@ -14,6 +14,7 @@ pub mod inspect;
 pub mod kill;
 pub mod load;
 pub mod logs;
+mod output_file;
 pub mod prune;
 pub mod ps;
 mod ps_format;
@@ -21,11 +22,7 @@ mod report;
 pub mod rm;
 pub mod rmi;
 pub mod run;
-mod run_prepare;
-mod run_spec;
-mod run_start;
 pub mod save;
-pub mod signal;
 pub mod start;
 pub mod stop;
 #[cfg(test)]

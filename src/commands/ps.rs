@@ -3,9 +3,10 @@
 //! running one (is it really?); a stale record found on the way is repaired (recorded as
 //! `Exited (255)`, its cgroup and runtime directory freed) before it is shown.
 
-use super::{cleanup, ps_format};
+use super::ps_format;
 use crate::cli::PsArgs;
 use crate::config::GlobalConfig;
+use crate::container::{self, Repair};
 use crate::error::{Error, IoContext, Result};
 use crate::paths::Paths;
 use crate::state::{self, Record, Status};
@@ -71,7 +72,7 @@ fn observed(paths: &Paths) -> Vec<Record> {
             shown.push(record); // no process to look at: the common case stays cheap
             continue;
         }
-        match cleanup::refresh(paths, record.clone(), cleanup::Repair::Record) {
+        match container::refresh(paths, record.clone(), Repair::Record) {
             Ok(Some((r, _))) => shown.push(r),
             Ok(None) => {}
             Err(e) => {

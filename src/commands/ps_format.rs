@@ -18,7 +18,7 @@ pub fn status(record: &Record, now: f64) -> String {
             let code = record
                 .exit
                 .map(|e| e.code())
-                .unwrap_or(super::cleanup::UNKNOWN_EXIT);
+                .unwrap_or(crate::container::UNKNOWN_EXIT);
             let when = record.finished.or(record.started).unwrap_or(record.created);
             format!("Exited ({code}) {} ago", human_duration(elapsed(now, when)))
         }
@@ -147,8 +147,8 @@ pub fn entry(record: &Record, now: f64) -> Entry<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::state::ExitStatus;
     use crate::state::sample_record as sample;
+    use crate::state::ExitStatus;
 
     const NOW: f64 = 1_700_000_000.0;
 

@@ -1,144 +1,205 @@
 //! `mdrun run`: create a container and start it, attached (default) or detached (`-d`).
 //!
-//! Order matters for start-up cost and for leaving nothing behind: validate everything
-//! first; then claim the name and create the container's directories; then (run_start)
-//! clone the init, which builds its root while we make its cgroup. Every step that creates
-//! something has a guard that undoes it on the way out of an error.
+//! Here `run`'s flags, its `--config FILE` and the global defaults become one validated
+//! ContainerSpec, and its image is resolved: bad input fails before any side effect. Then
+//! `container::create` claims the name and records the container, and
+//! `container::run_attached` or `run_detached` starts it.
 
-use super::run_prepare::{notify_proxy, plan, volume_mounts, ContainerDirs};
-use super::run_spec;
-use super::run_start::{self, Prepared};
 use crate::cli::RunArgs;
-use crate::config::GlobalConfig;
-use crate::error::Result;
+use crate::config::{self, GlobalConfig};
+use crate::container;
+use crate::error::{Error, Result};
 use crate::image::Store;
-use crate::logs;
+use crate::parse;
 use crate::paths::Paths;
 use crate::placement;
-use crate::state::{self, Record, Status, StoreLock};
-use crate::{ids, parse};
+use crate::spec::{ContainerSpec, Limits};
+use std::io::IsTerminal;
+use std::path::PathBuf;
 
 pub fn run(args: &RunArgs) -> Result<i32> {
     let global = GlobalConfig::load()?;
-    let spec = run_spec::build(args, &global)?;
+    let spec = spec(args, &global)?;
     let paths = Paths::open(&global.root, &global.run_root)?;
     let store = Store::new(paths.clone());
     let image = store.resolve(&spec.image)?;
-    // Its last digits say which store made it (see state::StoreId).
-    let id = state::StoreId::get_or_create(&paths.root)?.container_id();
-    let hostname = spec
-        .hostname
-        .clone()
-        .unwrap_or_else(|| ids::short(&id).to_string());
     let (manager, warning) = placement::choose(spec.cgroup_manager, &global);
     if let Some(w) = warning {
         eprintln!("mdrun: {w}");
     }
-    let log_driver = log_driver(&spec, &global);
-
-    // Claim the name and the directories under the lock, so that a concurrent
-    // `run --name x` sees our claim: a record in state "created" with this process as its
-    // supervisor, which every other command reads as "being started" while we live and as
-    // stale once we are gone (see state::liveness). Unnamed containers are recorded too,
-    // so that `rm`, `prune` and `rmi` see them as soon as they have a directory.
-    let (dirs, mut record) = {
-        let _lock = StoreLock::acquire(&paths.containers())?;
-        let name = spec
-            .name
-            .clone()
-            .unwrap_or_else(|| state::generate_name(&id));
-        if spec.name.is_some() {
-            parse::name(&name)?;
-            Record::check_name_free(&paths.containers(), &name)?;
-        }
-        let dirs = ContainerDirs::create(&paths, &id)?;
-        let record = Record {
-            id: id.clone(),
-            name,
-            image: spec.image.clone(),
-            image_id: image.id.clone(),
-            layers: Vec::new(),
-            layers_size: 0,
-            command: if spec.command.is_empty() {
-                image.config.cmd.clone()
-            } else {
-                spec.command.clone()
-            },
-            created: state::now(),
-            started: None,
-            finished: None,
-            pid: None,
-            supervisor_pid: Some(std::process::id() as i32),
-            status: Status::Created,
-            exit: None,
-            oom_killed: false,
-            limits: spec.limits.clone(),
-            volumes: spec.volumes.clone(),
-            hostname: hostname.clone(),
-            tty: spec.tty,
-            auto_remove: spec.remove,
-            cgroup_paths: Vec::new(),
-            cgroup_parent: spec.cgroup_parent.clone(),
-            cgroup_created_parents: Vec::new(),
-            cgroup_manager: manager,
-            // Its unit's name, known before the unit exists: a repair after a `run` killed
-            // half-way finds what systemd may have made for it.
-            scope: (manager == crate::state::CgroupManager::Systemd)
-                .then(|| crate::systemd::scope_name(&id)),
-            log_driver,
-            detached: spec.detach,
-            spec: Some(spec.clone()),
-        };
-        record.save(&dirs.data)?;
-        (dirs, record)
-    };
-    // An `rmi` that deleted the image between our resolve and our claim (it holds the
-    // containers' lock while it checks and deletes): refuse rather than mount nothing.
-    store.check_present(&image)?;
-    crate::stop_point::reached("run:claimed");
-
-    let mut volumes = volume_mounts(&paths, &spec)?;
-    let notify = notify_proxy(&spec, &dirs)?.map(|(proxy, mount)| {
-        volumes.push(mount);
-        proxy
-    });
-    let plan = plan(
-        &id,
-        &spec,
-        &store,
-        &image,
-        &dirs,
-        volumes,
-        hostname,
-        log_driver != crate::state::LogDriver::None || spec.detach,
-    );
-    record.limits.restrict_devices = plan.process.security.device_filter;
-    let prepared = Prepared {
-        record,
-        dirs,
-        plan,
-        manager,
-        slice: global.slice.clone(),
-        interactive: spec.interactive,
-        sdnotify_container: spec.sdnotify_container,
-        notify,
-    };
+    let prepared = container::create(&paths, &global, &spec, &store, &image, manager)?;
     if spec.detach {
-        run_start::detached(prepared)?;
+        let id = prepared.record.id.clone();
+        container::run_detached(prepared)?;
         println!("{id}");
         Ok(0)
     } else {
-        run_start::attached(prepared)
+        container::run_attached(prepared)
     }
 }
 
-/// Which log driver a new container gets: `--log-driver`, else the global config's, `auto`
-/// meaning journald when it is there, else a file. An attached `--rm` container's output is
-/// on the user's terminal and its file would be removed with it as it ends, so unless the
-/// driver keeps logs elsewhere (journald) it gets none: a cheaper start, nothing lost.
-fn log_driver(spec: &crate::spec::ContainerSpec, global: &GlobalConfig) -> crate::state::LogDriver {
-    match logs::choose(spec.log_driver, global) {
-        crate::state::LogDriver::File if spec.remove && !spec.detach => crate::state::LogDriver::None,
-        d => d,
+/// The validated request: flags over the file over the global defaults.
+fn spec(args: &RunArgs, global: &GlobalConfig) -> Result<ContainerSpec> {
+    let file = match &args.config {
+        Some(p) => config::load_container(p)?,
+        None => config::ContainerConfig::default(),
+    };
+    let image = args.image.clone().or(file.image.clone()).ok_or_else(|| {
+        Error::Usage("no image given (mdrun run [OPTIONS] IMAGE [COMMAND...])".into())
+    })?;
+    let command = if args.command.is_empty() {
+        file.command.clone().unwrap_or_default()
+    } else {
+        args.command.clone()
+    };
+
+    let mut env = file.env.clone();
+    for f in &args.env_file {
+        env.extend(parse::env_file(f)?);
     }
+    for e in &args.env {
+        if let Some(kv) = parse::env_pair(e)? {
+            env.push(kv);
+        }
+    }
+
+    let mut volumes = file.volumes.clone();
+    for v in &args.volumes {
+        volumes.push(parse::volume(v)?);
+    }
+
+    let name = args.name.clone().or(file.name.clone());
+    if let Some(n) = &name {
+        parse::name(n)?;
+    }
+    let hostname = args.hostname.clone().or(file.hostname.clone());
+    if let Some(h) = &hostname {
+        parse::hostname(h)?;
+    }
+    let workdir = args
+        .workdir
+        .clone()
+        .map(PathBuf::from)
+        .or(file.workdir.clone());
+    if let Some(w) = &workdir {
+        if !w.is_absolute() {
+            return Err(Error::Usage(format!(
+                "the working directory {} is not an absolute path",
+                crate::quote::quoted(w)
+            )));
+        }
+    }
+
+    let limits = limits(args, &file.limits, &global.default_limits)?;
+
+    // Docker's defaults for a terminal: with neither -t nor -i, a terminal on stdin means -it;
+    // otherwise stdin is passed through (so `echo hi | mdrun busybox cat` works).
+    let (tty, interactive) = if args.detach {
+        (args.tty, false)
+    } else if !args.tty && !args.interactive {
+        let term = std::io::stdin().is_terminal();
+        (term && std::io::stdout().is_terminal(), true)
+    } else {
+        (args.tty, args.interactive)
+    };
+    if args.detach && args.interactive {
+        return Err(Error::Usage(
+            "-d and -i cannot be used together (a detached container has no stdin)".into(),
+        ));
+    }
+    if args.detach && args.rm {
+        // As docker: allowed; the supervisor removes it when it exits.
+    }
+
+    Ok(ContainerSpec {
+        image,
+        command,
+        env,
+        workdir,
+        hostname,
+        name,
+        volumes,
+        limits,
+        tty,
+        interactive,
+        remove: args.rm,
+        detach: args.detach,
+        cgroup_parent: args.cgroup_parent.clone().or(global.cgroup_parent.clone()),
+        cgroup_manager: args.cgroup_manager,
+        log_driver: args.log_driver,
+        sdnotify_container: args.sdnotify.as_deref() == Some("container"),
+        stop_timeout: args.stop_timeout,
+        security: crate::security::parse_options(&crate::security::SecurityArgs {
+            privileged: args.privileged,
+            cap_add: &args.cap_add,
+            cap_drop: &args.cap_drop,
+            security_opt: &args.security_opt,
+            read_only: args.read_only,
+            tmpfs: &args.tmpfs,
+            user: args.user.as_deref(),
+        })?,
+    })
+}
+
+/// Flags over the file over the global defaults, each validated.
+fn limits(args: &RunArgs, file: &Limits, defaults: &Limits) -> Result<Limits> {
+    let cpus = parse::host_cpus();
+    let mut l = defaults.clone();
+    merge(&mut l, file);
+    if let Some(m) = &args.memory {
+        l.memory = Some(parse::memory(m)?);
+    }
+    if let Some(s) = &args.memory_swap {
+        l.memory_swap = Some(parse::memory_swap(s)?);
+    }
+    if let Some(c) = &args.cpus {
+        let (quota, period) = parse::cpus(c, cpus)?;
+        l.cpu_quota = Some(quota);
+        l.cpu_period = Some(period);
+    }
+    if let Some(s) = args.cpu_shares {
+        if !(2..=262144).contains(&s) {
+            return Err(Error::Usage(format!(
+                "--cpu-shares {s}: must be between 2 and 262144"
+            )));
+        }
+        l.cpu_shares = Some(s);
+    }
+    if let Some(c) = &args.cpuset_cpus {
+        l.cpuset_cpus = Some(parse::cpuset(c, cpus)?);
+    }
+    if let Some(p) = args.pids_limit {
+        if p == 0 || p < -1 {
+            return Err(Error::Usage(format!(
+                "--pids-limit {p}: must be positive, or -1 for unlimited"
+            )));
+        }
+        l.pids_limit = Some(p);
+    }
+    if let (Some(mem), Some(swap)) = (l.memory, l.memory_swap) {
+        if swap != -1 && (swap as u64) < mem {
+            return Err(Error::Usage(
+                "--memory-swap must be at least --memory (or -1 for unlimited)".into(),
+            ));
+        }
+    }
+    if l.memory_swap.is_some() && l.memory.is_none() {
+        return Err(Error::Usage("--memory-swap needs --memory as well".into()));
+    }
+    Ok(l)
+}
+
+fn merge(into: &mut Limits, over: &Limits) {
+    macro_rules! take {
+        ($($f:ident),*) => { $( if over.$f.is_some() { into.$f = over.$f.clone(); } )* };
+    }
+    take!(
+        memory,
+        memory_swap,
+        cpu_quota,
+        cpu_period,
+        cpu_shares,
+        cpuset_cpus,
+        pids_limit
+    );
 }

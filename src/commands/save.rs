@@ -2,7 +2,7 @@
 //! with docker's `manifest.json` beside it) that `mdrun load`, `podman load` and
 //! `docker load` read. To standard output unless `-o`; never to a terminal.
 
-use super::export::to_file;
+use super::output_file::to_file;
 use crate::cli::SaveArgs;
 use crate::config::GlobalConfig;
 use crate::error::{Error, Result};

@@ -1,5 +1,5 @@
 //! A stopped container's write layer becomes a layer by moving it into the store, not by
-//! copying it (`commit` of a container that does not run; see `commands::commit_stopped`).
+//! copying it (`commit` of a container that does not run; see `container::commit_stopped`).
 //!
 //! The write layer is hashed as `layer_tar` streams it (the digest `save` will give the
 //! layer's tarball, as for a copied layer), renamed to `layers/<digest>` and replaced by an

@@ -1,10 +1,12 @@
-//! Parsers for what users type: sizes, cpus, volume specs, names, env, image references.
+//! Parsers for what users type: sizes, cpus, volume specs, names, env, image references,
+//! signals.
 //! Pure functions (except [`host_cpus`] and [`env_file`]), with docker's semantics; each
 //! error is one line that quotes the input and says what was wrong with it.
 
 mod cpu;
 mod env;
 mod names;
+mod signal;
 mod size;
 mod volume;
 
@@ -14,6 +16,7 @@ use std::path::PathBuf;
 pub use cpu::{cpus, cpuset, host_cpus, CpuProblem, CPU_PERIOD_US};
 pub use env::{env_file, env_pair, EnvProblem};
 pub use names::{hostname, image_ref, name, ImageRefProblem, NameProblem};
+pub use signal::signal;
 pub use size::{memory, memory_swap, size, SizeProblem, MEMORY_MIN};
 pub use volume::{volume, VolumeProblem};
 
@@ -57,6 +60,8 @@ pub enum ParseError {
         input: String,
         problem: ImageRefProblem,
     },
+    #[error("invalid signal {}: use a name like TERM or SIGKILL, or a number", quoted(.input))]
+    Signal { input: String },
 }
 
 fn plural(n: usize) -> &'static str {

@@ -14,9 +14,10 @@
 //! `start`, or a detached container's supervisor): alive, the container is being started
 //! and nobody may remove it; dead, the claim is stale (mdrun was killed half-way).
 //!
-//! Both dead: the record is [`Liveness::Stale`], and `commands::cleanup::reconcile` records
-//! it as exited with code 255, which is what docker shows for containers that were running
-//! when its daemon or the host went down (the real exit status is unknown).
+//! Both dead: the record is [`Liveness::Stale`], and the container library's lookup
+//! (`container::lookup`) records it as exited with code 255, which is what docker shows for
+//! containers that were running when its daemon or the host went down (the real exit
+//! status is unknown).
 
 use super::{Record, Status};
 use std::sync::OnceLock;

@@ -69,7 +69,7 @@ pub fn commit(
         let _lock = StoreLock::acquire(&paths.containers())?;
         let mut current = Record::load(&dir)?;
         let moved_on = current.status == Status::Running
-            || super::exit_wait::is_starting(&current)
+            || super::wait::is_starting(&current)
             || current.started != record.started
             || current.layers != record.layers;
         if moved_on {

@@ -1,103 +1,62 @@
-//! The host side of a container before it starts: its directories (write layer, work dir,
-//! overlay mount point) and its volumes' host directories, and the plan handed to the init.
+//! The host side of a container before it starts: its volumes' host directories, the
+//! notification relay, and the plan handed to the init; the environment `exec` shares.
 
+use super::dirs::ContainerDirs;
+use super::run::Prepared;
+use crate::config::GlobalConfig;
 use crate::error::{IoContext, Result};
 use crate::image::{Image, Store};
 use crate::launch::{LaunchPlan, ProcessPlan};
 use crate::paths::Paths;
 use crate::rootfs::{Mount, RootfsPlan};
 use crate::spec::{ContainerSpec, VolumeSource};
+use crate::state::{LogDriver, Record};
 use crate::systemd::NotifyProxy;
 use std::path::PathBuf;
 
-/// A container's directories; removed on drop unless `keep` was called (for an existing
-/// container being started again, only the runtime part is removed).
-pub struct ContainerDirs {
-    pub data: PathBuf,
-    pub runtime: PathBuf,
-    keep: bool,
-    existing: bool,
-}
-
-impl ContainerDirs {
-    pub fn create(paths: &Paths, id: &str) -> Result<ContainerDirs> {
-        let dirs = ContainerDirs {
-            data: paths.container(id),
-            runtime: paths.runtime(id),
-            keep: false,
-            existing: false,
-        };
-        dirs.make()?;
-        Ok(dirs)
-    }
-
-    /// An exited container's directories, for `start`: its write layer is kept whatever happens.
-    pub fn reopen(paths: &Paths, id: &str) -> Result<ContainerDirs> {
-        let dirs = ContainerDirs {
-            data: paths.container(id),
-            runtime: paths.runtime(id),
-            keep: false,
-            existing: true,
-        };
-        // A `volatile` overlay (a `--rm` container whose removal was cut short) marks its work
-        // dir so that it is not mounted again by mistake: we know what it held, so clear it.
-        let _ = std::fs::remove_dir_all(dirs.data.join("work/incompat"));
-        dirs.make()?;
-        Ok(dirs)
-    }
-
-    /// The container's directory and its runtime directory are root's alone (one made by
-    /// an older mdrun is tightened); the write layer, work dir and mount point inside them
-    /// keep the usual 0755: the write layer's mode is that of the container's `/`.
-    fn make(&self) -> Result<()> {
-        crate::private_dirs::ensure(&self.data)?;
-        crate::private_dirs::ensure(&self.runtime)?;
-        for d in [
-            self.data.join("upper"),
-            self.data.join("work"),
-            self.runtime.join("rootfs"),
-        ] {
-            std::fs::create_dir_all(&d).ctx("mkdir", &d)?;
-        }
-        Ok(())
-    }
-
-    /// `<root>/containers`, whose store lock guards the record.
-    pub fn containers(&self) -> &std::path::Path {
-        self.data.parent().unwrap_or(&self.data)
-    }
-
-    pub fn keep(&mut self) {
-        self.keep = true;
-    }
-
-    /// Remove everything of the container but what the user keeps (volumes live elsewhere).
-    pub fn remove(&mut self) {
-        self.keep = false;
-        let _ = std::fs::remove_dir_all(&self.runtime);
-        let _ = std::fs::remove_dir_all(&self.data);
-    }
-
-    /// After the container ended: its overlay mount point is not needed any more.
-    pub fn remove_runtime(&self) {
-        let _ = std::fs::remove_dir_all(&self.runtime);
-    }
-}
-
-impl Drop for ContainerDirs {
-    fn drop(&mut self) {
-        if self.keep {
-        } else if self.existing {
-            self.remove_runtime();
-        } else {
-            self.remove();
-        }
-    }
+/// What `run` needs to start the claimed container `record` (new, or being started again)
+/// from `spec` on `image`: its volumes' directories, its notification relay and its plan.
+pub fn prepare(
+    paths: &Paths,
+    global: &GlobalConfig,
+    store: &Store,
+    image: &Image,
+    spec: &ContainerSpec,
+    mut record: Record,
+    dirs: ContainerDirs,
+) -> Result<Prepared> {
+    let mut volumes = volume_mounts(paths, spec)?;
+    let notify = notify_proxy(spec, &dirs)?.map(|(proxy, mount)| {
+        volumes.push(mount);
+        proxy
+    });
+    let plan = plan(
+        &record.id,
+        spec,
+        store,
+        image,
+        &dirs,
+        volumes,
+        record.hostname.clone(),
+        record.log_driver != LogDriver::None || spec.detach,
+    );
+    record.limits.restrict_devices = plan.process.security.device_filter;
+    let manager = record.cgroup_manager;
+    Ok(Prepared {
+        record,
+        dirs,
+        plan,
+        manager,
+        slice: global.slice.clone(),
+        interactive: spec.interactive,
+        sdnotify_container: spec.sdnotify_container,
+        notify,
+    })
 }
 
 /// Host directories of the volumes: created when missing, resolved to their real path (a
 /// symlinked host path is followed on the host, as docker does).
-pub fn volume_mounts(paths: &Paths, spec: &ContainerSpec) -> Result<Vec<Mount>> {
+fn volume_mounts(paths: &Paths, spec: &ContainerSpec) -> Result<Vec<Mount>> {
     let mut mounts = Vec::with_capacity(spec.volumes.len());
     for v in &spec.volumes {
         let source = match &v.source {
@@ -116,7 +75,7 @@ pub fn volume_mounts(paths: &Paths, spec: &ContainerSpec) -> Result<Vec<Mount>> 
 }
 
 #[allow(clippy::too_many_arguments)]
-pub fn plan(
+fn plan(
     id: &str,
     spec: &ContainerSpec,
     store: &Store,
@@ -178,7 +137,7 @@ fn container_notifies(spec: &ContainerSpec) -> bool {
 /// `--sdnotify container` under a Type=notify unit: the relay socket, bound in the
 /// container's runtime directory, and the mount that makes it the container's
 /// NOTIFY_SOCKET. None otherwise.
-pub fn notify_proxy(
+fn notify_proxy(
     spec: &ContainerSpec,
     dirs: &ContainerDirs,
 ) -> Result<Option<(NotifyProxy, Mount)>> {

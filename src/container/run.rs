@@ -1,26 +1,25 @@
-//! See a prepared container through: clone its init, place it (cgroup or scope), let it
+//! Running a prepared container: clone its init, place it (cgroup or scope), let it
 //! exec, record it running, relay its output, record how it ended, clean up. Shared by an
 //! attached `run`, the supervisor of `run -d`, and `start`.
 
-use super::run_prepare::ContainerDirs;
+use super::dirs::ContainerDirs;
 use crate::error::{Error, Result};
 use crate::launch::{self, signals, Attach, LaunchPlan};
-use crate::state::ExitStatus;
 use crate::logs;
 use crate::placement;
-use crate::state::{self, Record, Status};
+use crate::state::{self, CgroupManager, ExitStatus, Record, Status};
 use nix::unistd::{fork, ForkResult};
 use std::os::fd::OwnedFd;
 
 /// Seconds from a SIGTERM to mdrun to a SIGKILL of the container, as `docker stop`.
 const DEFAULT_STOP_TIMEOUT: u64 = 10;
 
-/// Everything decided before the container starts.
+/// Everything decided before the container starts ([`super::create`], [`super::start`]).
 pub struct Prepared {
     pub record: Record,
     pub dirs: ContainerDirs,
     pub plan: LaunchPlan,
-    pub manager: crate::state::CgroupManager,
+    pub manager: CgroupManager,
     /// The systemd slice for the scope (systemd manager).
     pub slice: String,
     pub interactive: bool,
@@ -31,7 +30,7 @@ pub struct Prepared {
 }
 
 /// Attached: we are the supervisor; returns the command's exit code.
-pub fn attached(p: Prepared) -> Result<i32> {
+pub fn run_attached(p: Prepared) -> Result<i32> {
     let status = launch_and_wait(p, true, |_| {})?;
     // As the main process of a Type=notify service (mdrun@.service), a stop that systemd
     // asked for and that ended the container is a success, not a failure to restart from;
@@ -44,7 +43,7 @@ pub fn attached(p: Prepared) -> Result<i32> {
 
 /// Detached (`run -d`, `start`): fork a supervisor that outlives us, return once the
 /// command runs (or failed to start, with its error).
-pub fn detached(p: Prepared) -> Result<()> {
+pub fn run_detached(p: Prepared) -> Result<()> {
     // Forked before anything starts threads (no D-Bus yet): see launch::clone.
     let (report_r, report_w) =
         nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(launch::sys("pipe"))?;
@@ -156,7 +155,7 @@ const VANISHED_RETRIES: u32 = 2;
 /// init enters it by itself; if the cgroup is gone by then, the start is tried again.
 fn spawn_placed(
     plan: &launch::LaunchPlan,
-    manager: crate::state::CgroupManager,
+    manager: CgroupManager,
     slice: &str,
     req: &mut placement::Request<'_>,
     data: &std::path::Path,
@@ -179,8 +178,7 @@ fn spawn_placed(
         if tries == 0 {
             crate::stop_point::reached("run:cgroup-made");
         }
-        let mut spawned =
-            launch::spawn(plan, entry.as_ref(), manager == crate::state::CgroupManager::Systemd)?;
+        let mut spawned = launch::spawn(plan, entry.as_ref(), manager == CgroupManager::Systemd)?;
         drop(entry);
         req.pid = spawned.pid.as_raw();
         crate::stop_point::reached("run:spawned");
@@ -211,7 +209,7 @@ fn spawn_placed(
 
 /// cgroupfs: the container's cgroup with its limits, and the files the init enters it by.
 fn prepare_entry(
-    manager: crate::state::CgroupManager,
+    manager: CgroupManager,
     req: &placement::Request<'_>,
     first: bool,
 ) -> Result<(

@@ -1,10 +1,10 @@
 //! Waiting for a container to end and for its end to be on record: `stop`, `rm -f` and
 //! `wait` share this. The init is watched through a pidfd (no polling while it runs); the
 //! record is then polled until its supervisor has written the exit, or repaired here if
-//! the supervisor died too.
+//! the supervisor died too. And waiting for a `run` that is starting the container.
 
-use super::cleanup::{self, Repair};
-use super::signal::Init;
+use super::init_handle::InitHandle;
+use super::lookup::{lookup, reconcile, Repair, UNKNOWN_EXIT};
 use crate::error::Result;
 use crate::paths::Paths;
 use crate::state::{Liveness, Record, StateError, Status};
@@ -13,6 +13,22 @@ use std::time::{Duration, Instant};
 /// How long a live supervisor may take to record an exit it has seen.
 const RECORD_TIMEOUT: Duration = Duration::from_secs(30);
 const POLL: Duration = Duration::from_millis(10);
+/// How long `stop` and `rm -f` wait for a `run` that is starting the container.
+pub const START_WAIT: Duration = Duration::from_secs(10);
+
+/// `mdrun wait`: the exit code of the container `query` names, once it has exited (255
+/// when mdrun never saw the exit, see [`UNKNOWN_EXIT`]).
+pub fn wait(paths: &Paths, query: &str) -> Result<i32> {
+    let (record, _) = lookup(paths, query)?;
+    match until_exited(paths, &record.id, None, Repair::Record)? {
+        Waited::Exited(r) => Ok(r.exit.map_or(UNKNOWN_EXIT, |e| e.code())),
+        // Removed by its own `--rm` before we could read how it ended.
+        Waited::Removed | Waited::TimedOut(_) => Err(StateError::NoSuchContainer {
+            query: query.to_string(),
+        }
+        .into()),
+    }
+}
 
 pub enum Waited {
     /// The record says exited.
@@ -33,7 +49,7 @@ pub fn until_exited(
     repair: Repair,
 ) -> Result<Waited> {
     let deadline = timeout.map(|t| Instant::now() + t);
-    let mut init: Option<Init> = None;
+    let mut init: Option<InitHandle> = None;
     let mut ending_since: Option<Instant> = None;
     loop {
         let Ok(record) = Record::load(&paths.container(id)) else {
@@ -48,7 +64,7 @@ pub fn until_exited(
         }
         let nap = left.map_or(POLL, |l| l.min(POLL));
         match record.liveness() {
-            Liveness::Stale => match cleanup::reconcile(paths, &record, repair)? {
+            Liveness::Stale => match reconcile(paths, &record, repair)? {
                 None => return Ok(Waited::Removed),
                 Some(r) if r.status == Status::Exited => return Ok(Waited::Exited(r)),
                 // A container that never started: it only ends once something starts it.
@@ -68,7 +84,7 @@ pub fn until_exited(
             }
             Liveness::AsRecorded if record.status == Status::Running => {
                 if init.as_ref().map(|i| i.pid) != record.pid {
-                    init = Init::open(&record);
+                    init = InitHandle::open(&record);
                 }
                 match &init {
                     // Wake at least once a second to look at the record again.

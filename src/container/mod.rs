@@ -1,0 +1,48 @@
+//! The life of a container, one file an operation: what the docker-like verbs in
+//! `commands` (and any other front-end) call. Nothing here parses a command line or prints
+//! a result; it takes validated input ([`crate::spec::ContainerSpec`], names, ids) and
+//! returns what happened.
+//!
+//! - looking one up as it really is, a stale record repaired first: [`lookup`];
+//! - creating one ([`create`]) or claiming an exited one again ([`start`]), each ready to
+//!   [`run_attached`] or [`run_detached`] (`run.rs`: clone, place, exec, supervise,
+//!   record the end), with its directories (`dirs.rs`) and its plan (`prepare.rs`);
+//! - running a command in one: [`exec`];
+//! - waiting for its end: [`wait`]; stopping it: [`stop`]; signalling it: [`kill`], all
+//!   through its init held by a pidfd (`init_handle.rs`);
+//! - removing it ([`remove`]: its scope, cgroup, directories; `scope_leftovers.rs`,
+//!   `remove_tree.rs`), or every stopped one and what killed commands left ([`prune`]);
+//! - committing it as an image ([`commit`], `commit_stopped.rs`) or exporting its files
+//!   ([`export`]).
+
+mod commit;
+mod commit_stopped;
+mod create;
+mod dirs;
+mod exec;
+mod export;
+mod init_handle;
+mod kill;
+mod lookup;
+mod prepare;
+mod prune;
+mod remove;
+mod remove_tree;
+mod run;
+mod scope_leftovers;
+mod start;
+mod stop;
+mod wait;
+
+pub use commit::commit;
+pub use create::create;
+pub use exec::{exec, ExecRequest};
+pub use export::export;
+pub use kill::kill;
+pub use lookup::{lookup, refresh, Repair, UNKNOWN_EXIT};
+pub use prune::{prune, Pruned};
+pub use remove::remove;
+pub use run::{run_attached, run_detached, Prepared};
+pub use start::{start, Started};
+pub use stop::{stop, Stopped};
+pub use wait::wait;

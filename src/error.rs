@@ -79,6 +79,15 @@ impl From<crate::cgroups::CgroupError> for Error {
     }
 }
 
+impl From<crate::placement::PlacementError> for Error {
+    fn from(e: crate::placement::PlacementError) -> Self {
+        match e {
+            crate::placement::PlacementError::Cgroup(e) => e.into(),
+            crate::placement::PlacementError::Systemd(e) => e.into(),
+        }
+    }
+}
+
 impl From<crate::launch::LaunchError> for Error {
     fn from(e: crate::launch::LaunchError) -> Self {
         Error::Launch(Box::new(e))

@@ -1,4 +1,4 @@
-//! `mdrun exec` and `mdrun start` options, with docker's names and meanings.
+//! `mdrun exec` options, with docker's names and meanings.
 
 #[derive(Debug, clap::Args)]
 #[command(disable_help_flag = true)]
@@ -26,35 +26,4 @@ pub struct ExecArgs {
     /// Command and arguments
     #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
     pub command: Vec<String>,
-}
-
-#[derive(Debug, clap::Args)]
-pub struct StartArgs {
-    /// Attach to the container's output and wait for it (like `run` without -d)
-    #[arg(short = 'a', long)]
-    pub attach: bool,
-    /// Attach the container's STDIN
-    #[arg(short = 'i', long)]
-    pub interactive: bool,
-    /// Containers to start
-    #[arg(required = true)]
-    pub containers: Vec<String>,
-}
-
-#[derive(Debug, clap::Args)]
-pub struct LogsArgs {
-    /// Follow log output until the container stops
-    #[arg(short = 'f', long)]
-    pub follow: bool,
-    /// Number of lines to show from the end of the logs (or "all")
-    #[arg(short = 'n', long, default_value = "all")]
-    pub tail: String,
-    /// Show logs since a timestamp (RFC 3339, Unix seconds) or a relative time (42m, 2h, 10s)
-    #[arg(long)]
-    pub since: Option<String>,
-    /// Show timestamps
-    #[arg(short = 't', long)]
-    pub timestamps: bool,
-    /// Container (name, id or unique id prefix)
-    pub container: String,
 }

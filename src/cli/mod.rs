@@ -7,9 +7,11 @@ mod image_args;
 mod lifecycle_args;
 mod run_args;
 
-pub use exec_args::{ExecArgs, LogsArgs, StartArgs};
+pub use exec_args::ExecArgs;
 pub use image_args::{CommitArgs, ExportArgs, LoadArgs, SaveArgs};
-pub use lifecycle_args::{InspectArgs, KillArgs, PruneArgs, PsArgs, RmArgs, StopArgs, WaitArgs};
+pub use lifecycle_args::{
+    InspectArgs, KillArgs, LogsArgs, PruneArgs, PsArgs, RmArgs, StartArgs, StopArgs, WaitArgs,
+};
 pub use run_args::RunArgs;
 
 use clap::{Parser, Subcommand};

@@ -3,7 +3,7 @@
 //! go-ahead, and execs the command.
 //! Every failure is reported to mdrun over the status pipe and ends the child.
 
-use super::exec;
+use super::execve;
 use super::sync::ChildEnd;
 use crate::rootfs;
 use nix::sys::signal::{signal, sigprocmask, SigHandler, SigSet, SigmaskHow, Signal};
@@ -92,7 +92,7 @@ pub fn run(
     if let Err(e) = rootfs::mount_cgroups(&cgroups) {
         sync.fail(125, &format!("container cgroup mount: {e}"));
     }
-    let (code, msg) = exec::exec(&plan.process, None);
+    let (code, msg) = execve::execve(&plan.process, None);
     sync.fail(code, &msg)
 }
 

@@ -1,10 +1,11 @@
-//! `exec`: start a process inside a running container. It joins the container's cgroup,
-//! then its cgroup, IPC, UTS, network, PID and mount namespaces and its root, so it sees
-//! exactly what the container's own processes see.
+//! `mdrun exec`'s process (planned by `container::exec`): start a process inside a running
+//! container. It joins the container's cgroup, then its cgroup, IPC, UTS, network, PID and
+//! mount namespaces and its root, so it sees exactly what the container's own processes
+//! see.
 
 use super::init::ProcessPlan;
 use super::sync::{self, ChildEnd};
-use super::{exec, pty, sys, LaunchError, Running};
+use super::{execve, pty, sys, LaunchError, Running};
 use nix::fcntl::OFlag;
 use nix::sched::{setns, CloneFlags};
 use nix::sys::signal::{signal, sigprocmask, SigHandler, SigSet, SigmaskHow, Signal};
@@ -159,6 +160,6 @@ fn child(
     }
     // The container's capabilities, seccomp filter and no_new_privs, and its user unless
     // `-u` says otherwise (security::apply).
-    let (code, msg) = exec::exec(&plan.process, plan.user.as_deref());
+    let (code, msg) = execve::execve(&plan.process, plan.user.as_deref());
     sync.fail(code, &msg)
 }

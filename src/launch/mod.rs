@@ -8,7 +8,7 @@
 //! command never runs before its cgroup and limits are in place.
 
 mod clone;
-mod exec;
+mod execve;
 mod init;
 pub mod join;
 mod net;

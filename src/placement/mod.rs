@@ -11,16 +11,27 @@
 //! The init is still waiting for its go-ahead during all of this, so the command never runs
 //! unplaced.
 
-use crate::cgroups::{self, CgroupGuard};
+use crate::cgroups::{self, CgroupError, CgroupGuard};
 use crate::config::{CgroupManagerSetting, GlobalConfig};
-use crate::error::Result;
 use crate::spec::Limits;
 use crate::state::CgroupManager;
-use crate::systemd::{self, ScopeSpec};
+use crate::systemd::{self, ScopeSpec, SystemdError};
 use std::time::Duration;
 
 mod oom;
 pub use oom::OomWatch;
+
+/// Why a container could not be placed: its cgroup (made by mdrun, or inside its scope), or
+/// its scope. Converts into the crate's error as the one of the two it is.
+#[derive(Debug, thiserror::Error)]
+pub enum PlacementError {
+    #[error(transparent)]
+    Cgroup(#[from] CgroupError),
+    #[error(transparent)]
+    Systemd(#[from] SystemdError),
+}
+
+type Result<T> = std::result::Result<T, PlacementError>;
 
 /// What `place` needs to know about the container.
 pub struct Request<'a> {

@@ -10,7 +10,7 @@
 //! unit of the same name, left over from an earlier run, makes the start fail:
 //! `ResetFailedUnit` first (crun issue 1138).
 
-use super::bus::ManagerProxy;
+use super::bus::{call_err, SystemdManagerProxy};
 use super::SystemdError;
 use futures_lite::StreamExt;
 use std::time::Duration;
@@ -43,13 +43,13 @@ struct Removed {
 /// may send a signal that looks like systemd's).
 pub fn start_and_wait(
     conn: &Connection,
-    manager: &ManagerProxy<'_>,
+    manager: &SystemdManagerProxy<'_>,
     unit: &str,
     props: &[(&str, Value<'_>)],
 ) -> Result<(), SystemdError> {
     // Every message from here on, replies and signals alike.
     let mut stream = zbus::MessageStream::from(conn.inner());
-    let listen = || super::scope::call_err("listen for JobRemoved", unit);
+    let listen = || call_err("listen for JobRemoved", unit);
     let rule = bus_call("AddMatch", JOB_REMOVED_RULE).map_err(listen())?;
     conn.send(&rule).map_err(listen())?;
     crate::stop_point::reached("systemd:subscribed");

@@ -10,10 +10,11 @@ pub mod properties;
 pub mod relay;
 pub mod scope;
 
+pub use bus::connect;
 pub use handshake::forget as forget_handshake;
 pub use notify::{notify_main_pid, notify_ready, notify_stopping, NotifyProxy, NOTIFY_SOCKET};
 pub use properties::ScopeSpec;
-pub use scope::{connect, stop_unit, Scope};
+pub use scope::{stop_unit, Scope};
 
 use std::path::Path;
 

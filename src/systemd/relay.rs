@@ -18,8 +18,10 @@
 //! Not needed (and not made) when the sender is in no unit at all (no limit applies) or in
 //! a service whose own limit is lifted (units/mdrun@.service): [`sender_is_limited`].
 
-use super::bus::{ManagerProxy, SCOPE_INTERFACE, SERVICE_INTERFACE, UNIT_INTERFACE};
-use super::scope::{call_err, connect, typed_property, unit_path, unit_property};
+use super::bus::{
+    self, call_err, connect, typed_property, unit_path, unit_property, SCOPE_INTERFACE,
+    SERVICE_INTERFACE, UNIT_INTERFACE,
+};
 use super::SystemdError;
 use std::fs::File;
 use std::os::fd::OwnedFd;
@@ -70,8 +72,7 @@ pub fn unit_name(scope: &str) -> String {
 /// a service allowing [`UNLIMITED_RATE`] lines per second or more, is left alone.
 pub fn sender_is_limited() -> Result<bool, SystemdError> {
     let conn = connect()?;
-    let manager =
-        ManagerProxy::new(&conn).map_err(call_err("connect to", "org.freedesktop.systemd1"))?;
+    let manager = bus::manager(&conn)?;
     let path = match manager.get_unit_by_pid(std::process::id()) {
         Ok(p) => p,
         Err(zbus::Error::MethodError(e, _, _)) if e.as_str().ends_with("NoUnitForPID") => {
@@ -113,8 +114,7 @@ pub fn start(spec: &RelaySpec<'_>) -> Result<Relay, SystemdError> {
     // Best effort: a smaller pipe only means the container waits sooner.
     let _ = nix::fcntl::fcntl(&write, nix::fcntl::FcntlArg::F_SETPIPE_SZ(PIPE_SIZE));
     let conn = connect()?;
-    let manager =
-        ManagerProxy::new(&conn).map_err(call_err("connect to", "org.freedesktop.systemd1"))?;
+    let manager = bus::manager(&conn)?;
     // Beside the container, in its slice.
     let slice = unit_property(&conn, &unit_path(spec.scope), SCOPE_INTERFACE, "Slice")
         .ok()
@@ -172,8 +172,7 @@ impl Relay {
     /// the unit is gone, so that nothing of the container outlives it.
     pub fn finish(self) -> Result<(), SystemdError> {
         drop(self.pipe);
-        let manager = ManagerProxy::new(&self.conn)
-            .map_err(call_err("connect to", "org.freedesktop.systemd1"))?;
+        let manager = bus::manager(&self.conn)?;
         let deadline = Instant::now() + FINISH_TIMEOUT;
         loop {
             let path = match manager.get_unit(&self.unit) {

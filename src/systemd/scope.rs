@@ -1,13 +1,11 @@
 //! Creating a container's transient scope and waiting until systemd says it runs (the
 //! start and the wait: [`super::job`]).
 
-use super::bus::{ManagerProxy, DESTINATION, SCOPE_INTERFACE};
-pub use super::job::START_TIMEOUT;
+use super::bus::{self, call_err, unit_path, unit_property, SystemdManagerProxy, SCOPE_INTERFACE};
 use super::properties::{self, ScopeSpec};
 use super::SystemdError;
 use std::time::{Duration, Instant};
 use zbus::blocking::Connection;
-use zbus::zvariant::OwnedObjectPath;
 
 /// A started scope. Dropping it does nothing: the scope ends by itself when its last
 /// process leaves (see [`Scope::abandon`] for the error path).
@@ -20,40 +18,10 @@ pub struct Scope {
     conn: Connection,
 }
 
-/// Connect to the system bus, once per process: the scope, the journal relay's check and
-/// its unit share one connection (each new one is a socket, an authentication, a Hello and
-/// zbus's threads: milliseconds on every `run`). Starts zbus's threads: never call this
-/// before the container's init has been cloned, nor fork after it.
-pub fn connect() -> Result<Connection, SystemdError> {
-    static BUS: std::sync::Mutex<Option<Connection>> = std::sync::Mutex::new(None);
-    let mut bus = BUS.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(conn) = bus.as_ref() {
-        return Ok(conn.clone());
-    }
-    // The socket `available()` connected and began authenticating, else a new one.
-    let early = super::handshake::finish(START_TIMEOUT).and_then(|(stream, guid)| {
-        let stream = async_io::Async::new(stream).ok()?;
-        zbus::blocking::connection::Builder::authenticated_socket(stream, guid.as_str())
-            .and_then(|b| b.method_timeout(START_TIMEOUT).build())
-            .ok()
-    });
-    let conn = match early {
-        Some(conn) => conn,
-        None => zbus::blocking::connection::Builder::system()
-            .and_then(|b| b.method_timeout(START_TIMEOUT).build())
-            .map_err(|source| SystemdError::Connect {
-                source: Box::new(source),
-            })?,
-    };
-    *bus = Some(conn.clone());
-    Ok(conn)
-}
-
 /// Start `spec` as a transient scope and wait for its start job to end in "done".
 pub fn start(conn: &Connection, spec: &ScopeSpec) -> Result<Scope, SystemdError> {
     let began = Instant::now();
-    let manager =
-        ManagerProxy::new(conn).map_err(call_err("connect to", "org.freedesktop.systemd1"))?;
+    let manager = bus::manager(conn)?;
     check_slice(conn, &manager, &spec.slice)?;
     let control_group = start_listening(conn, &manager, spec)?;
     Ok(Scope {
@@ -66,12 +34,16 @@ pub fn start(conn: &Connection, spec: &ScopeSpec) -> Result<Scope, SystemdError>
 
 fn start_listening(
     conn: &Connection,
-    manager: &ManagerProxy<'_>,
+    manager: &SystemdManagerProxy<'_>,
     spec: &ScopeSpec,
 ) -> Result<String, SystemdError> {
     super::job::start_and_wait(conn, manager, &spec.unit, &properties::build(spec))?;
     // Its processes are in it now: where the kernel shows them is its cgroup, without asking.
-    if let Some(cg) = spec.pids.first().and_then(|&pid| cgroup_of(pid, &spec.unit)) {
+    if let Some(cg) = spec
+        .pids
+        .first()
+        .and_then(|&pid| cgroup_of(pid, &spec.unit))
+    {
         return Ok(cg);
     }
     // The unit is loaded now: its object path is its escaped name (no GetUnit round trip).
@@ -118,7 +90,7 @@ const SYSTEMD_SLICES: &[&str] = &["-.slice", "machine.slice", "system.slice", "u
 /// those that is masked still fails the start, with systemd's own message.
 fn check_slice(
     conn: &Connection,
-    manager: &ManagerProxy<'_>,
+    manager: &SystemdManagerProxy<'_>,
     slice: &str,
 ) -> Result<(), SystemdError> {
     if SYSTEMD_SLICES.contains(&slice) {
@@ -142,71 +114,11 @@ fn check_slice(
     Ok(())
 }
 
-/// A loaded unit's object path: `/org/freedesktop/systemd1/unit/` and the name with every
-/// byte but `[A-Za-z0-9]` written `_xx` (sd-bus's bus_label_escape).
-pub(super) fn unit_path(unit: &str) -> OwnedObjectPath {
-    let mut p = String::from("/org/freedesktop/systemd1/unit/");
-    for b in unit.bytes() {
-        if b.is_ascii_alphanumeric() {
-            p.push(b as char);
-        } else {
-            p.push_str(&format!("_{b:02x}"));
-        }
-    }
-    OwnedObjectPath::try_from(p).expect("an escaped unit name is a valid object path")
-}
-
-pub(super) fn unit_property(
-    conn: &Connection,
-    path: &OwnedObjectPath,
-    interface: &'static str,
-    prop: &str,
-) -> Result<String, SystemdError> {
-    typed_property(conn, path, interface, prop)
-}
-
-/// One property of the object at `path`, as `T` (String, u64, u32, bool ...).
-pub(super) fn typed_property<T>(
-    conn: &Connection,
-    path: &OwnedObjectPath,
-    interface: &'static str,
-    prop: &str,
-) -> Result<T, SystemdError>
-where
-    T: TryFrom<zbus::zvariant::OwnedValue, Error = zbus::zvariant::Error>,
-{
-    let props = zbus::blocking::fdo::PropertiesProxy::builder(conn)
-        .destination(DESTINATION)
-        .and_then(|b| b.path(path.clone()))
-        .and_then(|b| b.cache_properties(zbus::proxy::CacheProperties::No).build())
-        .map_err(call_err("Properties of", path.as_str()))?;
-    let iface = zbus::names::InterfaceName::from_static_str_unchecked(interface);
-    let value = props.get(iface, prop).map_err(|e| SystemdError::Call {
-        step: "Get",
-        what: format!("{prop} of {}", path.as_str()),
-        source: Box::new(e.into()),
-    })?;
-    T::try_from(value).map_err(|e| SystemdError::Call {
-        step: "Get",
-        what: format!("{prop} of {}", path.as_str()),
-        source: Box::new(e.into()),
-    })
-}
-
-pub(super) fn call_err(step: &'static str, what: &str) -> impl FnOnce(zbus::Error) -> SystemdError {
-    let what = what.to_string();
-    move |source| SystemdError::Call {
-        step,
-        what,
-        source: Box::new(source),
-    }
-}
-
 impl Scope {
     /// The container failed to start: stop the scope (killing what is in it) and clear a
     /// failed state, so that nothing of it is left.
     pub fn abandon(&self) {
-        if let Ok(m) = ManagerProxy::new(&self.conn) {
+        if let Ok(m) = SystemdManagerProxy::new(&self.conn) {
             let _ = m.stop_unit(&self.unit, "replace");
             let _ = m.reset_failed_unit(&self.unit);
         }
@@ -216,9 +128,8 @@ impl Scope {
 /// Stop a container's scope (`rm -f`, `prune`): systemd kills what is left in it and removes
 /// its cgroups. A unit that is already gone is not an error.
 pub fn stop_unit(name: &str) -> Result<(), SystemdError> {
-    let conn = connect()?;
-    let manager =
-        ManagerProxy::new(&conn).map_err(call_err("connect to", "org.freedesktop.systemd1"))?;
+    let conn = bus::connect()?;
+    let manager = bus::manager(&conn)?;
     match manager.stop_unit(name, "replace") {
         Ok(_) => Ok(()),
         Err(zbus::Error::MethodError(err, _, _)) if err.as_str().ends_with("NoSuchUnit") => Ok(()),
@@ -228,9 +139,6 @@ pub fn stop_unit(name: &str) -> Result<(), SystemdError> {
 
 #[cfg(test)]
 mod tests {
-    use super::unit_path;
-
-
     #[test]
     fn the_scope_cgroup_is_read_from_the_systemd_hierarchy() {
         use super::cgroup_in;
@@ -249,19 +157,10 @@ mod tests {
         );
         // Not (or no longer) in the unit's cgroup: ask systemd.
         assert_eq!(cgroup_in("0::/mdrun.slice/other.scope\n", unit), None);
-        assert_eq!(cgroup_in("0::/machine.slice/md-0123abcd4567.scope/child\n", unit), None);
+        assert_eq!(
+            cgroup_in("0::/machine.slice/md-0123abcd4567.scope/child\n", unit),
+            None
+        );
         assert_eq!(cgroup_in("", unit), None);
-    }
-
-    #[test]
-    fn unit_paths_are_escaped_like_sd_bus_does() {
-        assert_eq!(
-            unit_path("md-0123abcd4567.scope").as_str(),
-            "/org/freedesktop/systemd1/unit/md_2d0123abcd4567_2escope"
-        );
-        assert_eq!(
-            unit_path("-.slice").as_str(),
-            "/org/freedesktop/systemd1/unit/_2d_2eslice"
-        );
     }
 }

@@ -1,4 +1,5 @@
-//! The last step of the init: working directory, PATH lookup inside the container, execve.
+//! The last step of the init (and of an `mdrun exec`'d process): working directory, PATH
+//! lookup inside the container, execve.
 //! Exit codes as docker: 126 cannot execute, 127 not found, 125 anything else.
 
 use super::init::{cstrings, ProcessPlan};
@@ -11,7 +12,7 @@ use std::path::{Path, PathBuf};
 const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 /// Only returns on failure: (exit code, message). `user` overrides the plan's (`exec -u`).
-pub fn exec(plan: &ProcessPlan, user: Option<&str>) -> (u8, String) {
+pub fn execve(plan: &ProcessPlan, user: Option<&str>) -> (u8, String) {
     nix::sys::stat::umask(Mode::from_bits_truncate(0o022));
     if let Err(msg) = super::workdir::enter(&plan.cwd) {
         return (125, msg);

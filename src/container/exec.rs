@@ -68,7 +68,10 @@ pub fn exec(paths: &Paths, query: &str, req: &ExecRequest<'_>) -> Result<i32> {
             tty,
             stdin_null: !req.interactive,
             capture_output: false,
-            security: crate::security::plan(&spec.security),
+            security: crate::security::plan(
+                &spec.security,
+                crate::cgroups::devices::filter_available(),
+            ),
         },
         user: req.user.map(String::from),
     };

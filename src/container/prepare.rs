@@ -121,7 +121,10 @@ fn plan(
             tty: spec.tty,
             stdin_null: !spec.interactive,
             capture_output,
-            security: crate::security::plan(&spec.security),
+            security: crate::security::plan(
+                &spec.security,
+                crate::cgroups::devices::filter_available(),
+            ),
         },
     }
 }

@@ -76,8 +76,10 @@ impl Default for SecurityPlan {
 }
 
 /// Build the plan; compiles the seccomp filter once per run (about 15 µs in a release build).
-pub fn plan(spec: &SecuritySpec) -> SecurityPlan {
-    let device_filter = !spec.privileged && crate::cgroups::devices::filter_available();
+/// `device_filter_available`: the container's cgroup can carry a device filter
+/// (`cgroups::devices::filter_available`); without one, CAP_MKNOD is dropped instead.
+pub fn plan(spec: &SecuritySpec, device_filter_available: bool) -> SecurityPlan {
+    let device_filter = !spec.privileged && device_filter_available;
     let capabilities = caps::resolve(
         spec.privileged,
         &spec.cap_add,

@@ -27,6 +27,8 @@ pub enum Error {
     Log(Box<crate::logs::LogError>),
     #[error(transparent)]
     Security(Box<crate::security::SecurityError>),
+    #[error(transparent)]
+    Registry(Box<crate::registry::RegistryError>),
     #[error("{step} {path}: {source}")]
     Io {
         step: &'static str,
@@ -117,6 +119,12 @@ impl From<crate::logs::LogError> for Error {
 impl From<crate::security::SecurityError> for Error {
     fn from(e: crate::security::SecurityError) -> Self {
         Error::Security(Box::new(e))
+    }
+}
+
+impl From<crate::registry::RegistryError> for Error {
+    fn from(e: crate::registry::RegistryError) -> Self {
+        Error::Registry(Box::new(e))
     }
 }
 

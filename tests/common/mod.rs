@@ -13,7 +13,9 @@ pub mod cgroup;
 pub mod files;
 pub mod fixture;
 pub mod mounts;
+pub mod oci_layout;
 pub mod process;
+pub mod registry;
 pub mod stop_point;
 pub mod tarball;
 
@@ -261,7 +263,11 @@ impl TestEnv {
                 self.root.join("tmp").join(name).display()
             ));
         }
-        found.extend(self.unused_layers().iter().map(|l| format!("unused layer {l}")));
+        found.extend(
+            self.unused_layers()
+                .iter()
+                .map(|l| format!("unused layer {l}")),
+        );
         found
     }
 
@@ -288,7 +294,11 @@ impl TestEnv {
             if name.starts_with('.') {
                 continue;
             }
-            add(self.root.join("containers").join(name).join("container.json"));
+            add(self
+                .root
+                .join("containers")
+                .join(name)
+                .join("container.json"));
         }
         files::names(&self.root.join("layers"))
             .into_iter()

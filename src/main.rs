@@ -48,6 +48,7 @@ fn main() {
         Command::Pull(a) => commands::pull::run(a),
         Command::Login(a) => commands::login::login(a),
         Command::Logout(a) => commands::login::logout(a),
+        Command::Tag(a) => commands::pull::tag(a),
     };
     let code = match result {
         Ok(code) => code,

@@ -140,6 +140,18 @@ fn pulled_image_runs_as_docker_runs_it_and_its_id_is_the_config_digest() {
     .run();
     assert_eq!(out.out(), "0:0 / over args:a", "{out}");
 
+    // Another name for it; the same id.
+    env.mdrun(&["tag", &name, "mine:1"]).assert_ok();
+    assert_eq!(
+        md(&env, &["run", "--rm", "--pull", "never", "mine:1", "t"])
+            .run()
+            .out(),
+        "ep t"
+    );
+    assert_eq!(image_ids(&env).len(), 1);
+    env.mdrun(&["tag", "nosuch", "mine:2"]).assert_mdrun_error();
+    env.mdrun(&["tag", &name, "Bad:Name"]).assert_mdrun_error();
+
     // Labels and exposed ports in inspect.
     let out = env.mdrun(&["inspect", &name]);
     out.assert_ok();

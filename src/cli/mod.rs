@@ -76,6 +76,16 @@ pub enum Command {
     Login(LoginArgs),
     /// Log out of a registry
     Logout(LogoutArgs),
+    /// Give an image another name: tag SOURCE TARGET
+    Tag(TagArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TagArgs {
+    /// Image (NAME[:TAG], id or id prefix)
+    pub source: String,
+    /// NAME[:TAG] to give it
+    pub target: String,
 }
 
 #[derive(Debug, clap::Args)]
@@ -106,7 +116,7 @@ pub struct RmiArgs {
 /// The verbs that are not `run`; anything else in first position is an argument of `run`.
 const VERBS: &[&str] = &[
     "run", "import", "images", "rmi", "exec", "start", "logs", "ps", "inspect", "stop", "kill",
-    "wait", "rm", "prune", "commit", "export", "save", "load", "pull", "login", "logout", "help",
+    "wait", "rm", "prune", "commit", "export", "save", "load", "pull", "login", "logout", "tag", "help",
 ];
 
 /// Insert the implicit `run` verb: `mdrun --memory 100m busybox sh` -> `mdrun run --memory ...`.

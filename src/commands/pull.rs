@@ -24,6 +24,14 @@ pub fn run(args: &PullArgs) -> Result<i32> {
     Ok(0)
 }
 
+/// `mdrun tag SOURCE TARGET`: TARGET names the image SOURCE names (docker prints nothing).
+pub fn tag(args: &crate::cli::TagArgs) -> Result<i32> {
+    let global = GlobalConfig::load()?;
+    let store = Store::new(Paths::open(&global.root, &global.run_root)?);
+    store.tag(&args.source, &args.target)?;
+    Ok(0)
+}
+
 /// Pulls `reference`; returns the full reference pulled, as the last line shows it.
 fn pull(store: &Store, reference: &str, opts: &Options, progress: &Progress) -> Result<String> {
     let pulled = registry::pull(store, reference, opts, progress)?;

@@ -108,6 +108,19 @@ impl Store {
         }
     }
 
+    /// `tag SRC DST`: `DST` (`NAME[:TAG]`) points at the image `SRC` names; returns its id
+    /// and the image `DST` was taken from, if another.
+    pub fn tag(&self, src: &str, dst: &str) -> Result<(String, Option<String>), ImageError> {
+        let dst = Reference::parse(dst)?;
+        let images_dir = self.images_dir();
+        let _lock = super::files::StoreLock::exclusive(&images_dir)?;
+        let mut tags = Tags::load(&images_dir)?;
+        let id = self.resolve_id(src, &tags)?;
+        let previous = tags.set(&dst.to_string(), &id);
+        tags.save(&images_dir)?;
+        Ok((id, previous))
+    }
+
     pub(crate) fn config_blob_path(&self, id: &str) -> PathBuf {
         self.images_dir().join(format!("{id}.config.json"))
     }

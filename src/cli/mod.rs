@@ -5,11 +5,13 @@
 mod exec_args;
 mod image_args;
 mod lifecycle_args;
+mod registry_args;
 mod run_args;
 
 pub use exec_args::{ExecArgs, LogsArgs, StartArgs};
 pub use image_args::{CommitArgs, ExportArgs, LoadArgs, SaveArgs};
 pub use lifecycle_args::{InspectArgs, KillArgs, PruneArgs, PsArgs, RmArgs, StopArgs, WaitArgs};
+pub use registry_args::{LoginArgs, LogoutArgs, PullArgs, RegistryArgs};
 pub use run_args::RunArgs;
 
 use clap::{Parser, Subcommand};
@@ -68,6 +70,22 @@ pub enum Command {
     Save(SaveArgs),
     /// Load images from an OCI or docker archive
     Load(LoadArgs),
+    /// Pull an image from a registry
+    Pull(PullArgs),
+    /// Log in to a registry (credentials kept in auth.json, as podman keeps them)
+    Login(LoginArgs),
+    /// Log out of a registry
+    Logout(LogoutArgs),
+    /// Give an image another name: tag SOURCE TARGET
+    Tag(TagArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TagArgs {
+    /// Image (NAME[:TAG], id or id prefix)
+    pub source: String,
+    /// NAME[:TAG] to give it
+    pub target: String,
 }
 
 #[derive(Debug, clap::Args)]
@@ -98,7 +116,7 @@ pub struct RmiArgs {
 /// The verbs that are not `run`; anything else in first position is an argument of `run`.
 const VERBS: &[&str] = &[
     "run", "import", "images", "rmi", "exec", "start", "logs", "ps", "inspect", "stop", "kill",
-    "wait", "rm", "prune", "commit", "export", "save", "load", "help",
+    "wait", "rm", "prune", "commit", "export", "save", "load", "pull", "login", "logout", "tag", "help",
 ];
 
 /// Insert the implicit `run` verb: `mdrun --memory 100m busybox sh` -> `mdrun run --memory ...`.

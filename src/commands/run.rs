@@ -20,10 +20,18 @@ use crate::{ids, parse};
 
 pub fn run(args: &RunArgs) -> Result<i32> {
     let global = GlobalConfig::load()?;
-    let spec = run_spec::build(args, &global)?;
+    let mut spec = run_spec::build(args, &global)?;
     let paths = Paths::open(&global.root, &global.run_root)?;
     let store = Store::new(paths.clone());
-    let image = store.resolve(&spec.image)?;
+    let image = super::pull::for_run(
+        &store,
+        &spec.image,
+        &args.pull,
+        &crate::registry::Options::from(&args.registry),
+    )?;
+    if spec.stop_signal.is_none() {
+        spec.stop_signal = image.config.stop_signal.clone();
+    }
     // Its last digits say which store made it (see state::StoreId).
     let id = state::StoreId::get_or_create(&paths.root)?.container_id();
     let hostname = spec
@@ -59,11 +67,9 @@ pub fn run(args: &RunArgs) -> Result<i32> {
             image_id: image.id.clone(),
             layers: Vec::new(),
             layers_size: 0,
-            command: if spec.command.is_empty() {
-                image.config.cmd.clone()
-            } else {
-                spec.command.clone()
-            },
+            command: image
+                .config
+                .command(spec.entrypoint.as_deref(), &spec.command),
             created: state::now(),
             started: None,
             finished: None,

@@ -81,9 +81,14 @@ pub fn build(args: &RunArgs, global: &GlobalConfig) -> Result<ContainerSpec> {
         // As docker: allowed; the supervisor removes it when it exits.
     }
 
+    if let Some(sig) = &args.stop_signal {
+        super::signal::parse_signal(sig)?;
+    }
     Ok(ContainerSpec {
         image,
         command,
+        entrypoint: args.entrypoint.clone(),
+        stop_signal: args.stop_signal.clone(),
         env,
         workdir,
         hostname,

@@ -69,7 +69,7 @@ pub fn stop(paths: &Paths, query: &str, timeout: Option<Duration>) -> Result<Sto
     }
     if liveness == Liveness::AsRecorded {
         if let Some(init) = Init::open(&record) {
-            terminate(&init, &record.name, timeout)?;
+            terminate(&init, &record.name, timeout, stop_signal(&record))?;
         }
     }
     // With no timeout it returns only once the exit is on record (or the record is gone).
@@ -77,9 +77,20 @@ pub fn stop(paths: &Paths, query: &str, timeout: Option<Duration>) -> Result<Sto
     Ok(Stopped::Now)
 }
 
-/// SIGTERM, then SIGKILL after `timeout`; returns once the init has ended.
-pub fn terminate(init: &Init, name: &str, timeout: Option<Duration>) -> Result<()> {
-    if init.signal(libc::SIGTERM)? && !init.wait(timeout) {
+/// The container's stop signal (`--stop-signal`, the image's STOPSIGNAL), else SIGTERM.
+pub fn stop_signal(record: &crate::state::Record) -> i32 {
+    record
+        .spec
+        .as_ref()
+        .and_then(|s| s.stop_signal.as_deref())
+        .and_then(|s| super::signal::parse_signal(s).ok())
+        .unwrap_or(libc::SIGTERM)
+}
+
+/// `signal` (SIGTERM unless the image says otherwise), then SIGKILL after `timeout`;
+/// returns once the init has ended.
+pub fn terminate(init: &Init, name: &str, timeout: Option<Duration>, signal: i32) -> Result<()> {
+    if init.signal(signal)? && !init.wait(timeout) {
         kill(init, name)?;
     }
     Ok(())

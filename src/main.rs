@@ -46,6 +46,7 @@ fn main() {
         Command::Save(a) => commands::save::run(a),
         Command::Load(a) => commands::load::run(a),
         Command::Pull(a) => commands::pull::run(a),
+        Command::Push(a) => commands::push::run(a),
         Command::Login(a) => commands::login::login(a),
         Command::Logout(a) => commands::login::logout(a),
         Command::Tag(a) => commands::pull::tag(a),

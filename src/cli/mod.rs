@@ -11,7 +11,7 @@ mod run_args;
 pub use exec_args::{ExecArgs, LogsArgs, StartArgs};
 pub use image_args::{CommitArgs, ExportArgs, LoadArgs, SaveArgs};
 pub use lifecycle_args::{InspectArgs, KillArgs, PruneArgs, PsArgs, RmArgs, StopArgs, WaitArgs};
-pub use registry_args::{LoginArgs, LogoutArgs, PullArgs, RegistryArgs};
+pub use registry_args::{LoginArgs, LogoutArgs, PullArgs, PushArgs, RegistryArgs};
 pub use run_args::RunArgs;
 
 use clap::{Parser, Subcommand};
@@ -72,6 +72,8 @@ pub enum Command {
     Load(LoadArgs),
     /// Pull an image from a registry
     Pull(PullArgs),
+    /// Push an image to a registry: push IMAGE [DEST]
+    Push(PushArgs),
     /// Log in to a registry (credentials kept in auth.json, as podman keeps them)
     Login(LoginArgs),
     /// Log out of a registry
@@ -116,7 +118,8 @@ pub struct RmiArgs {
 /// The verbs that are not `run`; anything else in first position is an argument of `run`.
 const VERBS: &[&str] = &[
     "run", "import", "images", "rmi", "exec", "start", "logs", "ps", "inspect", "stop", "kill",
-    "wait", "rm", "prune", "commit", "export", "save", "load", "pull", "login", "logout", "tag", "help",
+    "wait", "rm", "prune", "commit", "export", "save", "load", "pull", "push", "login", "logout",
+    "tag", "help",
 ];
 
 /// Insert the implicit `run` verb: `mdrun --memory 100m busybox sh` -> `mdrun run --memory ...`.

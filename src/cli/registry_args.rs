@@ -32,6 +32,19 @@ pub struct PullArgs {
 }
 
 #[derive(Debug, clap::Args)]
+pub struct PushArgs {
+    /// Print only the pushed image's name and digest
+    #[arg(short, long)]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+    /// The stored image (NAME[:TAG], id or id prefix)
+    pub image: String,
+    /// Where to push it: [REGISTRY/]NAME[:TAG] (default: IMAGE's name)
+    pub dest: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
 pub struct LoginArgs {
     /// User name
     #[arg(short, long)]

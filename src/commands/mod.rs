@@ -20,6 +20,7 @@ pub mod prune;
 pub mod ps;
 mod ps_format;
 pub mod pull;
+pub mod push;
 mod report;
 pub mod rm;
 pub mod rmi;

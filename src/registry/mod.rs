@@ -9,6 +9,7 @@
 //! - `blob`: a blob's body checked against its digest as it streams, resumed with Range;
 //! - `manifest`: manifests, indexes, the platform chosen from an index;
 //! - `pull`: layers fetched a few at a time and unpacked as they arrive;
+//! - `push`, `upload`: blobs the registry lacks (HEAD, mount), then the manifest;
 //! - `progress`: docker's per-layer lines.
 
 mod auth;
@@ -17,12 +18,15 @@ mod client;
 mod manifest;
 mod progress;
 mod pull;
+mod push;
 mod reference;
 mod tls;
+mod upload;
 
 pub use auth::{login, logout};
 pub use progress::Progress;
 pub use pull::{pull, Pulled};
+pub use push::{push, Pushed};
 pub use reference::{search_registries, ImageRef};
 
 use std::path::PathBuf;

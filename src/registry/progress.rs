@@ -86,7 +86,7 @@ pub(crate) struct Layer {
 }
 
 impl Layer {
-    fn say(&self, status: &str) {
+    pub(crate) fn say(&self, status: &str) {
         match (&self.bar, self.lines) {
             (Some(bar), _) => {
                 bar.set_style(ProgressStyle::with_template("{prefix}: {msg}").expect("template"));

@@ -50,6 +50,7 @@ fn main() {
         Command::Login(a) => commands::login::login(a),
         Command::Logout(a) => commands::login::logout(a),
         Command::Tag(a) => commands::pull::tag(a),
+        Command::History(a) => commands::history::run(a),
     };
     let code = match result {
         Ok(code) => code,

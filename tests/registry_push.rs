@@ -203,3 +203,87 @@ fn bad_pushes_fail_with_one_line_and_leave_nothing() {
         "{out}"
     );
 }
+
+#[test]
+fn images_digests_and_history_of_a_pulled_image() {
+    use common::oci_layout::{self, layer, Comp, Image};
+    let env = TestEnv::bare();
+    let reg = Registry::start(&env.dir);
+    let image = Image {
+        layers: vec![layer(
+            &std::fs::read(busybox_tarball()).unwrap(),
+            Comp::Gzip,
+        )],
+        run: serde_json::json!({"Cmd": ["sh"]}),
+        arch: "amd64",
+    };
+    let dir = env.path("layout");
+    oci_layout::write_single(&dir, &image, "t");
+    let name = format!("{}/hist/bb:1", reg.host());
+    oci_layout::skopeo_push(&dir, "t", &name, None, None, None);
+    md(&env, &["pull", "-q", &name]).assert_ok();
+    let digest = skopeo_inspect("", &name)["Digest"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let id = image_id(&env, &name);
+
+    let out = env.mdrun(&["images", "--digests"]);
+    out.assert_ok();
+    let lines: Vec<Vec<&str>> = out
+        .stdout
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(
+        lines[0],
+        [
+            "REPOSITORY",
+            "TAG",
+            "DIGEST",
+            "IMAGE",
+            "ID",
+            "CREATED",
+            "SIZE"
+        ],
+        "{out}"
+    );
+    assert_eq!(
+        lines[1][..4],
+        [&format!("{}/hist/bb", reg.host()), "1", &digest, &id[..12]],
+        "{out}"
+    );
+    // Another name, not pulled or pushed as: no digest.
+    env.mdrun(&["tag", &name, "local:1"]).assert_ok();
+    let out = env.mdrun(&["images", "--digests"]);
+    assert!(
+        out.stdout
+            .lines()
+            .any(|l| l.starts_with("local ") && l.contains("<none>")),
+        "{out}"
+    );
+
+    // history: the config's one step, newest first, the image's id on top.
+    let out = env.mdrun(&["history", &name]);
+    out.assert_ok();
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert!(
+        lines[0].starts_with("IMAGE ") && lines[0].contains("CREATED BY"),
+        "{out}"
+    );
+    assert!(lines[1].starts_with(&id[..12]), "{out}");
+    assert!(
+        lines[1].contains("years ago") && lines[1].contains("mdrun test"),
+        "{out}"
+    );
+    env.mdrun(&["history", "nosuch"]).assert_mdrun_error();
+
+    // rmi forgets the digests with the image.
+    env.mdrun(&["rmi", "local:1", &name]).assert_ok();
+    let left = common::files::names(&env.root.join("images"));
+    assert!(
+        !left.iter().any(|f| f.ends_with(".digests.json")),
+        "{left:?}"
+    );
+}

@@ -80,6 +80,20 @@ pub enum Command {
     Logout(LogoutArgs),
     /// Give an image another name: tag SOURCE TARGET
     Tag(TagArgs),
+    /// Show how an image was made, newest step first
+    History(HistoryArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct HistoryArgs {
+    /// Do not truncate CREATED BY
+    #[arg(long)]
+    pub no_trunc: bool,
+    /// Only show image ids
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Image (NAME[:TAG], id or id prefix)
+    pub image: String,
 }
 
 #[derive(Debug, clap::Args)]
@@ -106,6 +120,9 @@ pub struct ImagesArgs {
     /// Output format: `table` or `json`
     #[arg(long, default_value = "table")]
     pub format: String,
+    /// Show the manifest digest each name was pulled or pushed as
+    #[arg(long)]
+    pub digests: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -119,7 +136,7 @@ pub struct RmiArgs {
 const VERBS: &[&str] = &[
     "run", "import", "images", "rmi", "exec", "start", "logs", "ps", "inspect", "stop", "kill",
     "wait", "rm", "prune", "commit", "export", "save", "load", "pull", "push", "login", "logout",
-    "tag", "help",
+    "tag", "history", "help",
 ];
 
 /// Insert the implicit `run` verb: `mdrun --memory 100m busybox sh` -> `mdrun run --memory ...`.

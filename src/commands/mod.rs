@@ -8,6 +8,7 @@ pub mod exec;
 pub mod exit_wait;
 pub mod export;
 mod freeze;
+pub mod history;
 mod human;
 pub mod images;
 pub mod import;

@@ -17,6 +17,7 @@
 //! tarball), `layer_add` (`commit`, and publishing new layers), `export`, `oci` (the
 //! archive documents), `save` and `load`.
 
+mod digests;
 mod entry;
 mod export;
 mod files;
@@ -43,6 +44,7 @@ mod layer_tests;
 #[cfg(test)]
 mod tests;
 
+pub use digests::HistoryRow;
 pub use import::Imported;
 pub use layer_add::Committed;
 pub(crate) use layer_add::NewLayer;

@@ -82,14 +82,15 @@ fn pull_one(
             ))
         })?
         .to_string();
-    let done = |image: Image, fetched| {
+    let done = |image: Image, fetched| -> Result<Pulled, RegistryError> {
+        store.add_repo_digest(&image.id, &r.local_repo(), &digest)?;
         progress.line(&format!("Digest: {digest}"));
-        Pulled {
+        Ok(Pulled {
             image,
             reference: r.to_string(),
             digest: digest.clone(),
             fetched,
-        }
+        })
     };
     // Every layer there already: only the name changes, no blob is fetched.
     if let Some(image) = store.complete_image(&config_hex)? {
@@ -99,7 +100,7 @@ fn pull_one(
             }
             let config = config_of(&client, &bytes)?;
             let image = store.publish_config(&bytes, &config, image.layers, Vec::new(), &names)?;
-            return Ok(done(image, 0));
+            return done(image, 0);
         }
     }
     let config_bytes = small_blob(&client, &manifest.config)?;
@@ -119,7 +120,7 @@ fn pull_one(
     let fetched = todo.len();
     let new = fetch_layers(store, &client, &todo, progress)?;
     let image = store.publish_config(&config_bytes, &config, diff_ids, new, &names)?;
-    Ok(done(image, fetched))
+    done(image, fetched)
 }
 
 /// Downloads and unpacks `todo`, [`PARALLEL`] at a time; the first failure stops the

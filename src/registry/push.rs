@@ -77,6 +77,7 @@ pub fn push(
         Some(&bytes),
     )?;
     let digest = sha256_digest(&bytes);
+    store.add_repo_digest(&image.id, &r.local_repo(), &digest)?;
     let size = config.len() as u64 + manifest.layers.iter().map(|l| l.size).sum::<u64>();
     progress.line(&format!("{tag}: digest: {digest} size: {}", bytes.len()));
     Ok(Pushed {

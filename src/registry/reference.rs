@@ -45,6 +45,18 @@ impl ImageRef {
         format!("{}/{}", self.registry, self.repository)
     }
 
+    /// The repository as the store names it (`alpine`, `127.0.0.1:5000/app`).
+    pub fn local_repo(&self) -> String {
+        match self.registry.as_str() {
+            DOCKER_HUB => self
+                .repository
+                .strip_prefix("library/")
+                .unwrap_or(&self.repository)
+                .to_string(),
+            _ => self.repo_name(),
+        }
+    }
+
     /// The name the store keeps it under, docker's short form for docker.io
     /// (`alpine:latest`, `user/app:v1`, `127.0.0.1:5000/app:v1`); None for a reference
     /// by digest only (stored untagged).

@@ -1,5 +1,6 @@
 //! One file per verb; each takes its argument struct from `cli` and returns the exit code.
 
+pub mod anon_volumes;
 pub mod cleanup;
 mod cleanup_scope;
 pub mod commit;

@@ -4,8 +4,8 @@
 //! recorded the end. A stale record (mdrun killed, host rebooted) is repaired and removed
 //! like an exited one.
 //!
-//! `-v` removes anonymous volumes; mdrun has none yet (every volume is a host directory or
-//! a named volume, and those are always kept), so it changes nothing today.
+//! `-v` removes the container's anonymous volumes (those `run` made for its image's
+//! VOLUME paths); host directories and named volumes are always kept.
 
 use super::cleanup::{self, Repair};
 use super::exit_wait::{self, Waited};
@@ -21,12 +21,13 @@ pub fn run(args: &RmArgs) -> Result<i32> {
     let global = GlobalConfig::load()?;
     let paths = Paths::open(&global.root, &global.run_root)?;
     Ok(report::each(&args.containers, |query| {
-        remove(&paths, query, args.force)
+        remove(&paths, query, args.force, args.volumes)
     }))
 }
 
-/// Remove the container `query` names; `force` kills it first if it runs.
-pub fn remove(paths: &Paths, query: &str, force: bool) -> Result<()> {
+/// Remove the container `query` names; `force` kills it first if it runs; `volumes`:
+/// its anonymous volumes too.
+pub fn remove(paths: &Paths, query: &str, force: bool, volumes: bool) -> Result<()> {
     let (mut record, _) = cleanup::lookup_for(paths, query, Repair::Remove)?;
     if exit_wait::is_starting(&record) {
         if !force {
@@ -54,5 +55,9 @@ pub fn remove(paths: &Paths, query: &str, force: bool) -> Result<()> {
             Waited::Removed => return Ok(()),
         }
     }
-    cleanup::remove(paths, &record)
+    cleanup::remove(paths, &record)?;
+    if volumes {
+        super::anon_volumes::remove_anonymous(paths, &record.id, &record.volumes)?;
+    }
+    Ok(())
 }

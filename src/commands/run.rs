@@ -34,6 +34,7 @@ pub fn run(args: &RunArgs) -> Result<i32> {
     }
     // Its last digits say which store made it (see state::StoreId).
     let id = state::StoreId::get_or_create(&paths.root)?.container_id();
+    super::anon_volumes::add_image_volumes(&mut spec, &id, &image)?;
     let hostname = spec
         .hostname
         .clone()

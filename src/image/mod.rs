@@ -152,7 +152,7 @@ pub struct ImageConfig {
     /// `80/tcp`, ...
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub exposed_ports: Vec<String>,
-    /// VOLUME paths (kept; `run` does not make them anonymous volumes yet).
+    /// VOLUME paths: `run` gives each an anonymous volume (see commands::anon_volumes).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub volumes: Vec<String>,
     /// HEALTHCHECK as the image has it (kept for whoever runs it).

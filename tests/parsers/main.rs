@@ -1,0 +1,10 @@
+//! Area `parsers`: the parsers of user input on their own, without containers.
+//!
+//! | file | what |
+//! |---|---|
+//! | fuzz.rs | randomised robustness tests of every parser (libFuzzer targets: tests/fuzz) |
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod fuzz;

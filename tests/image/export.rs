@@ -1,5 +1,5 @@
-//! `mdrun export`, `save` and `load`: a container's flat root filesystem, and images in
-//! OCI archives, round trips through them, and bad archives that change nothing.
+//! `mdrun export`: a container's flat root filesystem, of stopped and running containers,
+//! to a file and to standard output. (`save` and `load`: save_load.rs.)
 
 use crate::common::*;
 use std::collections::BTreeSet;
@@ -7,11 +7,12 @@ use std::fs;
 use std::path::Path;
 use std::process::Command;
 
-const CHANGES: &str = "echo hi > /added && rm /bin/ls && rm -rf /etc && mkdir /etc \
+/// Changes to busybox's root: a file added, one deleted, a directory replaced.
+pub(super) const CHANGES: &str = "echo hi > /added && rm /bin/ls && rm -rf /etc && mkdir /etc \
                        && echo only > /etc/only";
 
 /// Member names of a tarball, as GNU tar lists them, without a leading `./`.
-fn members(tarball: &Path) -> BTreeSet<String> {
+pub(super) fn members(tarball: &Path) -> BTreeSet<String> {
     let out = Command::new("tar")
         .arg("-tf")
         .arg(tarball)
@@ -22,12 +23,6 @@ fn members(tarball: &Path) -> BTreeSet<String> {
         .lines()
         .map(|l| l.trim_start_matches("./").trim_end_matches('/').to_string())
         .collect()
-}
-
-fn image_count(env: &TestEnv) -> usize {
-    let out = env.mdrun(&["images", "-q"]);
-    out.assert_ok();
-    out.stdout.lines().count()
 }
 
 #[test]
@@ -113,100 +108,5 @@ fn export_of_a_running_container_and_to_standard_output() {
     fs::write(&piped, &out.stdout).unwrap();
     assert!(members(&piped).contains("state"));
     env.mdrun(&["rm", "-f", "live"]).assert_ok();
-    env.assert_clean();
-}
-
-#[test]
-fn save_and_load_round_trip_a_committed_image() {
-    let env = TestEnv::new();
-    env.mdrun(&["run", "--name", "c1", "busybox", "sh", "-c", CHANGES])
-        .assert_ok();
-    env.mdrun(&["commit", "c1", "snap:v1"]).assert_ok();
-    env.mdrun(&["rm", "c1"]).assert_ok();
-    let archive = env.path("snap.tar");
-    env.mdrun(&["save", "-o", archive.to_str().unwrap(), "snap:v1"])
-        .assert_ok();
-    let names = members(&archive);
-    for doc in ["oci-layout", "index.json", "manifest.json"] {
-        assert!(names.contains(doc), "{doc} missing: {names:?}");
-    }
-
-    // Into a store that has never seen busybox, from a file and from stdin (gzipped).
-    let other = TestEnv::bare();
-    let out = other.mdrun(&["load", "-i", archive.to_str().unwrap()]);
-    out.assert_ok();
-    assert_eq!(out.out(), "Loaded image: snap:v1");
-    let probe = "cat /added; ls /bin/ls 2>&1; ls /etc";
-    let out = other.run(&["snap:v1", "sh", "-c", probe]);
-    assert!(
-        out.stdout.starts_with("hi\n") && out.stdout.contains("No such file"),
-        "{out}"
-    );
-    assert!(out.stdout.ends_with("only\n"), "{out}");
-
-    other.mdrun(&["rmi", "snap:v1"]).assert_ok();
-    let gz = Command::new("gzip")
-        .arg("-c")
-        .arg(&archive)
-        .output()
-        .unwrap();
-    let out = other.cmd(&["load"]).stdin(gz.stdout).run();
-    out.assert_ok();
-    other.run(&["snap:v1", "cat", "/added"]).assert_ok();
-    other.assert_clean();
-    env.assert_clean();
-}
-
-#[test]
-fn bad_archives_are_refused_with_one_line_and_change_nothing() {
-    let env = TestEnv::new();
-    let good = env.path("good.tar");
-    env.mdrun(&["save", "-o", good.to_str().unwrap(), "busybox"])
-        .assert_ok();
-    let bytes = fs::read(&good).unwrap();
-    let layers = files::names(&env.root.join("layers"));
-    let images = image_count(&env);
-    let cases: Vec<(&str, Vec<u8>)> = vec![
-        ("truncated", bytes[..bytes.len() / 3].to_vec()),
-        ("garbage", b"this is not an archive at all".repeat(40)),
-        ("empty", Vec::new()),
-        ("corrupt", {
-            // Flip bytes in the middle of the layer blob: its digest no longer matches.
-            let mut b = bytes.clone();
-            let mid = b.len() / 2;
-            for x in &mut b[mid..mid + 64] {
-                *x ^= 0x5a;
-            }
-            b
-        }),
-    ];
-    for (what, data) in cases {
-        let path = env.path(&format!("{what}.tar"));
-        fs::write(&path, &data).unwrap();
-        let out = env.mdrun(&["load", "-i", path.to_str().unwrap()]);
-        out.assert_mdrun_error();
-        let out = env.cmd(&["load"]).stdin(data).run();
-        out.assert_mdrun_error();
-        assert_eq!(files::names(&env.root.join("layers")), layers, "{what}");
-        assert_eq!(image_count(&env), images, "{what}");
-        assert_eq!(
-            files::names(&env.root.join("tmp")),
-            Vec::<String>::new(),
-            "{what}"
-        );
-    }
-    // save of an unknown image: an error, and no half-written file.
-    let out_file = env.path("none.tar");
-    env.mdrun(&["save", "-o", out_file.to_str().unwrap(), "no-such-image"])
-        .assert_mdrun_error();
-    assert_absent(&out_file);
-    env.mdrun(&[
-        "export",
-        "-o",
-        out_file.to_str().unwrap(),
-        "no-such-container",
-    ])
-    .assert_mdrun_error();
-    assert_absent(&out_file);
     env.assert_clean();
 }

@@ -1,4 +1,5 @@
-//! `mdrun import`, `images` and `rmi`.
+//! `mdrun import`: tarballs (plain, gzip, zstd) from a file or standard input. (`images`:
+//! images.rs; `rmi`: rmi.rs; refused tarballs: tests/running/bad_input.rs.)
 
 use crate::common::*;
 use std::fs;
@@ -8,14 +9,6 @@ fn compress(tool: &str, input: &std::path::Path, out: &std::path::Path) {
     let data = Command::new(tool).arg("-c").arg(input).output().unwrap();
     assert!(data.status.success(), "{tool} failed");
     fs::write(out, data.stdout).unwrap();
-}
-
-/// `rmi` of an unknown image fails with one line; like `docker rmi`, mdrun may exit 1 there
-/// (the 125 of `run` tells the command's own exit codes apart, which `rmi` has none of).
-#[track_caller]
-fn rmi_refused(out: &Out) {
-    assert!(out.code == 1 || out.code == 125, "{out}");
-    out.assert_one_line_error(out.code);
 }
 
 #[test]
@@ -72,25 +65,6 @@ fn import_prints_the_image_id_and_images_lists_it() {
 }
 
 #[test]
-fn images_json_lists_names_and_ids() {
-    let env = TestEnv::new();
-    let out = env.mdrun(&["images", "--format", "json"]);
-    out.assert_ok();
-    let json: serde_json::Value =
-        serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}:\n{out}"));
-    let text = json.to_string();
-    assert!(text.contains("busybox:latest"), "{out}");
-    let ids = env.mdrun(&["images", "-q"]);
-    ids.assert_ok();
-    assert_eq!(ids.stdout.lines().count(), 1, "{ids}");
-    assert!(
-        text.contains(ids.out()),
-        "images -q id {} not in the json:\n{out}",
-        ids.out()
-    );
-}
-
-#[test]
 fn gzip_and_zstd_tarballs_import() {
     let env = TestEnv::bare();
     let tar = busybox_tarball();
@@ -121,38 +95,4 @@ fn import_reads_standard_input() {
     // Without the tag it means :latest, which does not exist.
     env.run(&["from-stdin", "true"]).assert_mdrun_error();
     env.assert_clean();
-}
-
-#[test]
-fn rmi_removes_the_image_and_its_layer() {
-    let env = TestEnv::new();
-    env.mdrun(&["rmi", "busybox"]).assert_ok();
-    let listing = env.mdrun(&["images"]);
-    listing.assert_ok();
-    assert!(!listing.stdout.contains("busybox"), "{listing}");
-    let layers = files::names(&env.root.join("layers"));
-    assert!(layers.is_empty(), "layers left after rmi: {layers:?}");
-    env.run(&["busybox", "true"]).assert_mdrun_error();
-    // A second rmi is an error.
-    rmi_refused(&env.mdrun(&["rmi", "busybox"]));
-    env.assert_clean();
-}
-
-#[test]
-fn an_image_can_be_found_by_id_prefix() {
-    let env = TestEnv::bare();
-    let out = env.mdrun(&["import", busybox_tarball().to_str().unwrap(), "busybox"]);
-    out.assert_ok();
-    let id = out.out().trim_start_matches("sha256:").to_string();
-    let out = env.run(&[&id[..12], "echo", "by-id"]);
-    out.assert_ok();
-    assert_eq!(out.out(), "by-id");
-}
-
-#[test]
-fn rmi_of_an_unknown_image_is_refused() {
-    let env = TestEnv::new();
-    let out = env.mdrun(&["rmi", "no-such-image"]);
-    rmi_refused(&out);
-    assert!(out.stderr.contains("no-such-image"), "{out}");
 }

@@ -2,9 +2,12 @@
 //!
 //! | file | verbs |
 //! |---|---|
-//! | import.rs | `import`, `images`, `rmi` |
+//! | import.rs | `import` (plain, gzip, zstd, standard input) |
+//! | images.rs | `images`, and an image named by a prefix of its id |
+//! | rmi.rs | `rmi` |
 //! | commit.rs | `commit`, of stopped and running containers |
-//! | export.rs | `export`, `save`, `load` |
+//! | export.rs | `export` |
+//! | save_load.rs | `save`, `load` |
 //! | podman.rs | OCI archives to and from Debian's podman |
 //!
 //! Refused tarballs (`import` of hostile archives): tests/running/bad_input.rs.
@@ -14,5 +17,8 @@ mod common;
 
 mod commit;
 mod export;
+mod images;
 mod import;
 mod podman;
+mod rmi;
+mod save_load;

@@ -1,7 +1,8 @@
 //! What a container gets by default (docker's confinement) and what each option changes:
 //! capabilities, no_new_privs, seccomp, masked and read-only paths, the device list,
 //! `--read-only`, `--tmpfs`, `--user`, `--cap-add`/`--cap-drop`, `--privileged`,
-//! `--security-opt`; and `exec` processes get the container's confinement too.
+//! `--security-opt`. (`exec` processes get the container's confinement too:
+//! tests/lifecycle/exec.rs.)
 
 use crate::common::*;
 use std::collections::BTreeMap;
@@ -272,65 +273,5 @@ fn user_flag_switches_ids_and_drops_groups_and_capabilities() {
     assert_eq!(out.stdout, "1234\n4321\ndenied\n", "{out}");
     env.run(&["--user", "nosuchuser", "busybox", "true"])
         .assert_code(125);
-    env.assert_clean();
-}
-
-#[test]
-fn exec_gets_the_containers_confinement() {
-    let env = TestEnv::new();
-    env.keep_containers();
-    let out = env.mdrun(&[
-        "run",
-        "-d",
-        "--name",
-        "conf",
-        "--cap-drop",
-        "ALL",
-        "--user",
-        "nobody",
-        "busybox",
-        "sleep",
-        "30",
-    ]);
-    out.assert_ok();
-    let out = env.mdrun(&[
-        "exec",
-        "conf",
-        "sh",
-        "-c",
-        "id -u; grep -E '^(CapBnd|NoNewPrivs|Seccomp):' /proc/self/status",
-    ]);
-    out.assert_ok();
-    let got: Vec<String> = out
-        .stdout
-        .lines()
-        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
-        .collect();
-    assert_eq!(
-        got,
-        vec![
-            "65534",
-            "CapBnd: 0000000000000000",
-            "NoNewPrivs: 1",
-            "Seccomp: 2"
-        ],
-        "{out}"
-    );
-    // `-u` overrides the container's user; the capabilities stay the container's.
-    let out = env.mdrun(&[
-        "exec",
-        "-u",
-        "0",
-        "conf",
-        "sh",
-        "-c",
-        "id -u; grep CapEff /proc/self/status",
-    ]);
-    assert_eq!(
-        out.stdout.split_whitespace().collect::<Vec<_>>(),
-        vec!["0", "CapEff:", "0000000000000000"],
-        "{out}"
-    );
-    env.mdrun(&["rm", "-f", "conf"]).assert_ok();
     env.assert_clean();
 }

@@ -1,4 +1,4 @@
-//! `mdrun ps` and `mdrun inspect`: what they show of exited and running containers.
+//! `mdrun ps`: what it shows of exited and running containers (`inspect`: inspect.rs).
 
 use crate::common::*;
 use crate::util::*;
@@ -81,35 +81,6 @@ fn a_running_container_shows_up_with_its_pid() {
 
     env.mdrun(&["rm", "-f", "sleeper"]).assert_ok();
     running.wait().assert_code(137);
-    env.assert_clean();
-}
-
-#[test]
-fn inspect_prints_records_and_images() {
-    let env = TestEnv::new();
-    env.mdrun(&["run", "--name", "one", "busybox", "true"])
-        .assert_ok();
-    let out = env.mdrun(&["inspect", "one", "busybox"]);
-    out.assert_ok();
-    let value: serde_json::Value = serde_json::from_str(&out.stdout).expect("inspect prints JSON");
-    let items = value.as_array().expect("an array");
-    assert_eq!(items.len(), 2, "{out}");
-    assert_eq!(items[0]["name"], "one");
-    assert_eq!(items[0]["status"], "exited");
-    assert_eq!(items[0]["exit"], serde_json::json!({"Exited": 0}));
-    assert_eq!(items[1]["names"][0], "busybox:latest", "{out}");
-
-    let missing = env.mdrun(&["inspect", "nothing-by-that-name"]);
-    missing.assert_code(125);
-    assert!(
-        missing
-            .stderr
-            .contains("no such container or image \"nothing-by-that-name\""),
-        "{missing}"
-    );
-    assert_eq!(missing.stdout.trim(), "[]");
-
-    env.mdrun(&["rm", "one"]).assert_ok();
     env.assert_clean();
 }
 

@@ -83,3 +83,19 @@ pub fn existing_cgroups(record: &Value) -> Vec<String> {
         .map(str::to_string)
         .collect()
 }
+
+/// Wait until the container's record says `status`.
+pub fn wait_status(env: &TestEnv, name: &str, status: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(r) = record(env, name).filter(|r| r["status"] == status) {
+            return r;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{name} never became {status}: {:?}",
+            record(env, name)
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

@@ -1,9 +1,7 @@
-//! Area `harness`: the test harness (tests/common) checks itself.
+//! Area `harness`: the test harness (tests/common) and the test tree check themselves.
 //!
-//! | file | what |
-//! |---|---|
-//! | self_check.rs | the busybox fixture, a clean scenario, leaks found |
-//! | layout.rs | every test file is in an area, declared in its main.rs and Cargo.toml |
+//! - self_check.rs: the busybox fixture, a clean scenario, leaks found
+//! - layout.rs: every test file is in an area, declared in its main.rs, the area in Cargo.toml
 
 #[path = "../common/mod.rs"]
 mod common;

@@ -1,14 +1,12 @@
-//! Area `image`: images in and out of the store, one file a verb.
+//! Area `image`: images into and out of the store, a file a verb.
 //!
-//! | file | verbs |
-//! |---|---|
-//! | import.rs | `import` (plain, gzip, zstd, standard input) |
-//! | images.rs | `images`, and an image named by a prefix of its id |
-//! | rmi.rs | `rmi` |
-//! | commit.rs | `commit`, of stopped and running containers |
-//! | export.rs | `export` |
-//! | save_load.rs | `save`, `load` |
-//! | podman.rs | OCI archives to and from Debian's podman |
+//! - import.rs: `import` (plain, gzip, zstd, standard input)
+//! - images.rs: `images`, and an image named by a prefix of its id
+//! - rmi.rs: `rmi`
+//! - commit.rs: `commit`, of stopped and running containers
+//! - export.rs: `export`
+//! - save_load.rs: `save`, `load`
+//! - podman.rs: OCI archives to and from Debian's podman
 //!
 //! Refused tarballs (`import` of hostile archives): tests/running/bad_input.rs.
 

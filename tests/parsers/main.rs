@@ -1,8 +1,6 @@
 //! Area `parsers`: the parsers of user input on their own, without containers.
 //!
-//! | file | what |
-//! |---|---|
-//! | fuzz.rs | randomised robustness tests of every parser (libFuzzer targets: tests/fuzz) |
+//! - fuzz.rs: randomised robustness tests of every parser (the libFuzzer targets: tests/fuzz)
 
 #[path = "../common/mod.rs"]
 mod common;

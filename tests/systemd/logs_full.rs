@@ -1,7 +1,8 @@
 //! The journald driver on a full store, against a private systemd (tests/common/systemd.rs):
 //! the local copy (`container.log`) runs out of room, which is reported once, while the
 //! journal still gets every line; the exit status is the command's own and on record, and
-//! `prune` removes the containers on the full store. The file driver: tests/limits/full_disk.rs.
+//! `prune` removes the containers on the full store. The file driver:
+//! tests/limits/full_disk.rs.
 
 use crate::common::busybox_tarball;
 use crate::sandbox;

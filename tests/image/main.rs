@@ -7,6 +7,7 @@
 //! - export.rs: `export`
 //! - save_load.rs: `save`, `load`
 //! - podman.rs: OCI archives to and from Debian's podman
+//! - volumes.rs: an image's VOLUMEs as anonymous volumes
 //!
 //! Refused tarballs (`import` of hostile archives): tests/running/bad_input.rs.
 
@@ -20,3 +21,4 @@ mod import;
 mod podman;
 mod rmi;
 mod save_load;
+mod volumes;

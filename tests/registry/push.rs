@@ -3,10 +3,10 @@
 //! empty store and run, pulled by podman; blobs the registry has are not sent again
 //! (HEAD, cross-repository mount); a pulled image keeps its id through push and pull.
 
-mod common;
+use crate::common;
 
-use common::registry::Registry;
-use common::*;
+use crate::common::registry::Registry;
+use crate::common::*;
 use std::process::Command;
 
 /// `mdrun ARGS` with this scenario's credentials and registries.conf.

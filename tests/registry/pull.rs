@@ -4,12 +4,11 @@
 //! fetched twice, id = config digest), ENTRYPOINT/CMD/ENV/WORKDIR/USER/STOPSIGNAL, and
 //! the failures: a changed blob, 404, 401, 500s, cut connections, a killed pull.
 
-mod common;
 
-use common::oci_layout::{self, files_tar, layer, Comp, Image};
-use common::registry::{Mode, Proxy, Registry};
-use common::stop_point::{self, kill_stopped};
-use common::*;
+use crate::common::oci_layout::{self, files_tar, layer, Comp, Image};
+use crate::common::registry::{Mode, Proxy, Registry};
+use crate::common::stop_point::{self, kill_stopped};
+use crate::common::*;
 use serde_json::json;
 use std::fs;
 use std::path::Path;

@@ -2,11 +2,11 @@
 //! directory of its own under `<root>/volumes/`, kept by `rm`, removed by `rm -v` and by
 //! `--rm`; a `-v` on the same path replaces it; named volumes are never removed.
 
-mod common;
+use crate::common;
 
-use common::oci_layout::{self, layer, Comp, Image};
-use common::registry::Registry;
-use common::*;
+use crate::common::oci_layout::{self, layer, Comp, Image};
+use crate::common::registry::Registry;
+use crate::common::*;
 use std::fs;
 
 fn md(env: &TestEnv, args: &[&str]) -> Out {

@@ -36,7 +36,7 @@ if [ -d /run/systemd/system ]; then systemctl daemon-reload || true; fi
 if ! /usr/local/bin/mdrun images --format json | grep -q '"busybox:latest"'; then
   tar=$(mktemp /tmp/mdrun-busybox.XXXXXX.tar)
   trap 'rm -f "$tar"' EXIT
-  bash tests/fixtures/busybox-rootfs.sh "$tar"
+  bash scripts/busybox-rootfs.sh "$tar"
   /usr/local/bin/mdrun import "$tar" busybox >/dev/null
   echo "install.sh: imported image busybox" >&2
 fi

@@ -29,6 +29,8 @@ pub enum Error {
     Security(Box<crate::security::SecurityError>),
     #[error(transparent)]
     Seal(Box<crate::sealed_exe::SealError>),
+    #[error(transparent)]
+    Registry(Box<crate::registry::RegistryError>),
     #[error("{step} {path}: {source}")]
     Io {
         step: &'static str,
@@ -127,6 +129,12 @@ impl From<crate::security::SecurityError> for Error {
 impl From<crate::sealed_exe::SealError> for Error {
     fn from(e: crate::sealed_exe::SealError) -> Self {
         Error::Seal(Box::new(e))
+    }
+}
+
+impl From<crate::registry::RegistryError> for Error {
+    fn from(e: crate::registry::RegistryError) -> Self {
+        Error::Registry(Box::new(e))
     }
 }
 

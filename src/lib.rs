@@ -25,6 +25,7 @@ pub mod paths;
 pub mod placement;
 pub mod private_dirs;
 pub mod quote;
+pub mod registry;
 pub mod rootfs;
 pub mod sealed_exe;
 pub mod security;

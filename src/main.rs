@@ -45,6 +45,12 @@ fn main() {
         Command::Export(a) => commands::export::run(a),
         Command::Save(a) => commands::save::run(a),
         Command::Load(a) => commands::load::run(a),
+        Command::Pull(a) => commands::pull::run(a),
+        Command::Push(a) => commands::push::run(a),
+        Command::Login(a) => commands::login::login(a),
+        Command::Logout(a) => commands::login::logout(a),
+        Command::Tag(a) => commands::pull::tag(a),
+        Command::History(a) => commands::history::run(a),
     };
     let code = match result {
         Ok(code) => code,

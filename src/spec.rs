@@ -85,4 +85,11 @@ pub struct ContainerSpec {
     /// Capabilities, seccomp, no-new-privileges, read-only root, tmpfs, user.
     #[serde(default)]
     pub security: crate::security::SecuritySpec,
+    /// `--entrypoint`: replaces the image's ENTRYPOINT (`""` clears it) and drops its CMD.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entrypoint: Option<String>,
+    /// What `stop` sends first: `--stop-signal`, else the image's STOPSIGNAL (filled in
+    /// once the image is known), else SIGTERM.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_signal: Option<String>,
 }

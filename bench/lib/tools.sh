@@ -4,7 +4,7 @@
 # Every command line the cases use, so the tables name exactly what ran.
 tools_prepare() {
 	TAR=$W/busybox.tar
-	bash "$REPO/tests/fixtures/busybox-rootfs.sh" "$TAR"
+	bash "$REPO/scripts/busybox-rootfs.sh" "$TAR"
 
 	# mdrun: its own store, cgroups under ours (the default parent), output to a file.
 	mkdir -p "$W/mdrun"

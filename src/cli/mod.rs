@@ -5,6 +5,7 @@
 mod exec_args;
 mod image_args;
 mod lifecycle_args;
+mod registry_args;
 mod run_args;
 
 pub use exec_args::ExecArgs;
@@ -12,6 +13,7 @@ pub use image_args::{CommitArgs, ExportArgs, LoadArgs, SaveArgs};
 pub use lifecycle_args::{
     InspectArgs, KillArgs, LogsArgs, PruneArgs, PsArgs, RmArgs, StartArgs, StopArgs, WaitArgs,
 };
+pub use registry_args::{LoginArgs, LogoutArgs, PullArgs, PushArgs, RegistryArgs};
 pub use run_args::RunArgs;
 
 use clap::{Parser, Subcommand};
@@ -70,6 +72,38 @@ pub enum Command {
     Save(SaveArgs),
     /// Load images from an OCI or docker archive
     Load(LoadArgs),
+    /// Pull an image from a registry
+    Pull(PullArgs),
+    /// Push an image to a registry: push IMAGE [DEST]
+    Push(PushArgs),
+    /// Log in to a registry (credentials kept in auth.json, as podman keeps them)
+    Login(LoginArgs),
+    /// Log out of a registry
+    Logout(LogoutArgs),
+    /// Give an image another name: tag SOURCE TARGET
+    Tag(TagArgs),
+    /// Show how an image was made, newest step first
+    History(HistoryArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct HistoryArgs {
+    /// Do not truncate CREATED BY
+    #[arg(long)]
+    pub no_trunc: bool,
+    /// Only show image ids
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Image (NAME[:TAG], id or id prefix)
+    pub image: String,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TagArgs {
+    /// Image (NAME[:TAG], id or id prefix)
+    pub source: String,
+    /// NAME[:TAG] to give it
+    pub target: String,
 }
 
 #[derive(Debug, clap::Args)]
@@ -88,6 +122,9 @@ pub struct ImagesArgs {
     /// Output format: `table` or `json`
     #[arg(long, default_value = "table")]
     pub format: String,
+    /// Show the manifest digest each name was pulled or pushed as
+    #[arg(long)]
+    pub digests: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -100,7 +137,8 @@ pub struct RmiArgs {
 /// The verbs that are not `run`; anything else in first position is an argument of `run`.
 const VERBS: &[&str] = &[
     "run", "import", "images", "rmi", "exec", "start", "logs", "ps", "inspect", "stop", "kill",
-    "wait", "rm", "prune", "commit", "export", "save", "load", "help",
+    "wait", "rm", "prune", "commit", "export", "save", "load", "pull", "push", "login", "logout",
+    "tag", "history", "help",
 ];
 
 /// Insert the implicit `run` verb: `mdrun --memory 100m busybox sh` -> `mdrun run --memory ...`.

@@ -93,6 +93,18 @@ pub struct RunArgs {
     /// Mount a tmpfs directory: PATH[:OPTIONS]
     #[arg(long)]
     pub tmpfs: Vec<String>,
+    /// Overwrite the image's ENTRYPOINT (`''` clears it; the image's CMD is not used)
+    #[arg(long, allow_hyphen_values = true)]
+    pub entrypoint: Option<String>,
+    /// Signal `stop` sends first (default: the image's STOPSIGNAL, else SIGTERM)
+    #[arg(long)]
+    pub stop_signal: Option<String>,
+    /// Pull the image: missing (when not in the store), always, never
+    #[arg(long, default_value = "missing", value_parser = ["missing", "always", "never"])]
+    pub pull: String,
+    /// Registry options for that pull
+    #[command(flatten)]
+    pub registry: super::RegistryArgs,
     /// Print help
     #[arg(long, action = clap::ArgAction::Help)]
     pub help: Option<bool>,

@@ -1,4 +1,5 @@
-//! `mdrun images [-q] [--format table|json]`: the image list, laid out like docker's.
+//! `mdrun images [-q] [--digests] [--format table|json]`: the image list, laid out like
+//! docker's (`--digests`: the manifest digest each name was pulled or pushed as).
 
 use super::human::{human_duration, table};
 use crate::cli::ImagesArgs;
@@ -11,6 +12,19 @@ use std::io::Write;
 pub fn run(args: &ImagesArgs) -> Result<i32> {
     let global = GlobalConfig::load()?;
     let paths = Paths::open(&global.root, &global.run_root)?;
+    if args.digests && !args.quiet && args.format == "table" {
+        let store = Store::new(paths);
+        let images = store.list()?;
+        let mut digests = Vec::new();
+        for image in &images {
+            digests.push(store.repo_digests(&image.id)?);
+        }
+        let text = image_table(&images, now(), Some(&digests));
+        std::io::stdout()
+            .write_all(text.as_bytes())
+            .ctx("write", "standard output")?;
+        return Ok(0);
+    }
     list(
         &paths,
         args.quiet,
@@ -36,27 +50,42 @@ pub fn list(paths: &Paths, quiet: bool, format: &str, out: &mut dyn Write) -> Re
     } else if format == "json" {
         serde_json::to_string_pretty(&images).expect("images serialize") + "\n"
     } else {
-        image_table(&images, now())
+        image_table(&images, now(), None)
     };
     out.write_all(text.as_bytes())
         .ctx("write", "standard output")?;
     Ok(0)
 }
 
-/// The table: one row per tag, `<none>` for an untagged image.
-fn image_table(images: &[Image], now: u64) -> String {
-    let mut rows = vec![["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"].map(String::from)];
-    for image in images {
+/// The table: one row per tag, `<none>` for an untagged image; with `digests` (each
+/// image's `repo@digest`s, in the order of `images`), a DIGEST column.
+fn image_table(images: &[Image], now: u64, digests: Option<&[Vec<String>]>) -> String {
+    let mut head: Vec<String> = ["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"]
+        .map(String::from)
+        .to_vec();
+    if digests.is_some() {
+        head.insert(2, "DIGEST".to_string());
+    }
+    let mut rows = vec![head];
+    for (n, image) in images.iter().enumerate() {
         let created = format!("{} ago", human_duration(now.saturating_sub(image.created)));
         let mut row = |repo: &str, tag: &str| {
             let short = crate::ids::short(&image.id).to_string();
-            rows.push([
+            let mut row = vec![
                 repo.to_string(),
                 tag.to_string(),
                 short,
                 created.clone(),
                 human_size(image.size),
-            ]);
+            ];
+            if let Some(all) = digests {
+                let digest = all[n]
+                    .iter()
+                    .find_map(|d| d.split_once('@').filter(|(r, _)| *r == repo))
+                    .map_or("<none>", |(_, d)| d);
+                row.insert(2, digest.to_string());
+            }
+            rows.push(row);
         };
         if image.names.is_empty() {
             row("<none>", "<none>");
@@ -70,7 +99,7 @@ fn image_table(images: &[Image], now: u64) -> String {
 }
 
 /// docker's `units.HumanSizeWithPrecision(size, 3)`: decimal units, 3 significant digits.
-fn human_size(bytes: u64) -> String {
+pub(crate) fn human_size(bytes: u64) -> String {
     const UNITS: [&str; 7] = ["B", "kB", "MB", "GB", "TB", "PB", "EB"];
     let mut size = bytes as f64;
     let mut unit = 0;
@@ -129,6 +158,7 @@ mod tests {
         let text = image_table(
             &[image("a", &["busybox:latest", "bb:1"]), image("b", &[])],
             1000,
+            None,
         );
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(

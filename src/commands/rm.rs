@@ -2,8 +2,8 @@
 //! file, runtime directory, cgroup and scope (see `container::remove`). A running
 //! container is refused unless `-f`, which kills it first.
 //!
-//! `-v` removes anonymous volumes; mdrun has none yet (every volume is a host directory or
-//! a named volume, and those are always kept), so it changes nothing today.
+//! `-v` removes the container's anonymous volumes (those `run` made for its image's
+//! VOLUME paths); host directories and named volumes are always kept.
 
 use super::report;
 use crate::cli::RmArgs;
@@ -16,6 +16,6 @@ pub fn run(args: &RmArgs) -> Result<i32> {
     let global = GlobalConfig::load()?;
     let paths = Paths::open(&global.root, &global.run_root)?;
     Ok(report::each(&args.containers, |query| {
-        container::remove(&paths, query, args.force)
+        container::remove(&paths, query, args.force, args.volumes)
     }))
 }

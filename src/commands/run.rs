@@ -19,10 +19,18 @@ use std::path::PathBuf;
 
 pub fn run(args: &RunArgs) -> Result<i32> {
     let global = GlobalConfig::load()?;
-    let spec = spec(args, &global)?;
+    let mut spec = spec(args, &global)?;
     let paths = Paths::open(&global.root, &global.run_root)?;
     let store = Store::new(paths.clone());
-    let image = store.resolve(&spec.image)?;
+    let image = container::image_for_run(
+        &store,
+        &spec.image,
+        &args.pull,
+        &crate::registry::Options::from(&args.registry),
+    )?;
+    if spec.stop_signal.is_none() {
+        spec.stop_signal = image.config.stop_signal.clone();
+    }
     let (manager, warning) = placement::choose(spec.cgroup_manager, &global);
     if let Some(w) = warning {
         eprintln!("mdrun: {w}");
@@ -111,9 +119,14 @@ fn spec(args: &RunArgs, global: &GlobalConfig) -> Result<ContainerSpec> {
         // As docker: allowed; the supervisor removes it when it exits.
     }
 
+    if let Some(sig) = &args.stop_signal {
+        parse::signal(sig)?;
+    }
     Ok(ContainerSpec {
         image,
         command,
+        entrypoint: args.entrypoint.clone(),
+        stop_signal: args.stop_signal.clone(),
         env,
         workdir,
         hostname,

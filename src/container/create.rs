@@ -31,6 +31,10 @@ pub fn create(
 ) -> Result<Prepared> {
     // Its last digits say which store made it (see state::StoreId).
     let id = state::StoreId::get_or_create(&paths.root)?.container_id();
+    // The image's VOLUME paths that no -v covers become anonymous volumes.
+    let mut spec = spec.clone();
+    super::anon_volumes::add_image_volumes(&mut spec, &id, image)?;
+    let spec = &spec;
     let hostname = spec
         .hostname
         .clone()
@@ -60,11 +64,9 @@ pub fn create(
             image_id: image.id.clone(),
             layers: Vec::new(),
             layers_size: 0,
-            command: if spec.command.is_empty() {
-                image.config.cmd.clone()
-            } else {
-                spec.command.clone()
-            },
+            command: image
+                .config
+                .command(spec.entrypoint.as_deref(), &spec.command),
             created: state::now(),
             started: None,
             finished: None,

@@ -97,8 +97,10 @@ impl InitHandle {
 
     /// SIGTERM, then SIGKILL after `timeout` (None: never); returns once the init has
     /// ended.
-    pub fn terminate(&self, timeout: Option<Duration>) -> Result<()> {
-        if self.signal(libc::SIGTERM)? && !self.wait(timeout) {
+    /// `signal` (SIGTERM unless the image or `--stop-signal` says otherwise), then SIGKILL
+    /// after `timeout`; returns once the init has ended.
+    pub fn terminate(&self, timeout: Option<Duration>, signal: i32) -> Result<()> {
+        if self.signal(signal)? && !self.wait(timeout) {
             self.kill()?;
         }
         Ok(())

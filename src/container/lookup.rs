@@ -53,6 +53,7 @@ pub fn reconcile(paths: &Paths, record: &Record, repair: Repair) -> Result<Optio
     }
     if r.auto_remove {
         remove_data_dir(paths, &r.id)?;
+        super::anon_volumes::remove_anonymous(paths, &r.id, &r.volumes)?;
         return Ok(None);
     }
     if r.status == Status::Running {

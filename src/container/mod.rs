@@ -13,14 +13,18 @@
 //! - removing it ([`remove`]: its scope, cgroup, directories; `scope_leftovers.rs`,
 //!   `remove_tree.rs`), or every stopped one and what killed commands left ([`prune`]);
 //! - committing it as an image ([`commit`], `commit_stopped.rs`) or exporting its files
-//!   ([`export`]).
+//!   ([`export`]);
+//! - its image, pulled when missing ([`image_for_run`]); an image's VOLUMEs as
+//!   anonymous volumes (`anon_volumes.rs`).
 
+mod anon_volumes;
 mod commit;
 mod commit_stopped;
 mod create;
 mod dirs;
 mod exec;
 mod export;
+mod image;
 mod init_handle;
 mod kill;
 mod lookup;
@@ -38,6 +42,7 @@ pub use commit::commit;
 pub use create::create;
 pub use exec::{exec, ExecRequest};
 pub use export::export;
+pub use image::image_for_run;
 pub use kill::kill;
 pub use lookup::{lookup, refresh, Repair, UNKNOWN_EXIT};
 pub use prune::{prune, Pruned};

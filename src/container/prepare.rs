@@ -85,11 +85,15 @@ fn plan(
     hostname: String,
     capture_output: bool,
 ) -> LaunchPlan {
-    let args = if spec.command.is_empty() {
-        image.config.cmd.clone()
-    } else {
-        spec.command.clone()
-    };
+    let args = image
+        .config
+        .command(spec.entrypoint.as_deref(), &spec.command);
+    // The image's USER unless `--user` says otherwise (a name is resolved in the
+    // container's /etc/passwd, as for --user).
+    let mut security = spec.security.clone();
+    if security.user.is_none() {
+        security.user = image.config.user.clone();
+    }
     LaunchPlan {
         rootfs: RootfsPlan {
             lower_dirs: store.lower_dirs(image),
@@ -122,7 +126,7 @@ fn plan(
             stdin_null: !spec.interactive,
             capture_output,
             security: crate::security::plan(
-                &spec.security,
+                &security,
                 crate::cgroups::devices::filter_available(),
             ),
         },

@@ -23,8 +23,9 @@ use std::path::PathBuf;
 /// Remove the container `query` names. A running one is refused unless `force`, which
 /// kills it first (SIGKILL, as docker does) and waits until its supervisor has recorded
 /// the end. A stale record (mdrun killed, host rebooted) is repaired and removed like an
-/// exited one.
-pub fn remove(paths: &Paths, query: &str, force: bool) -> Result<()> {
+/// exited one. `volumes`: its anonymous volumes too (host directories and named volumes
+/// are always kept).
+pub fn remove(paths: &Paths, query: &str, force: bool, volumes: bool) -> Result<()> {
     let (mut record, _) = lookup_for(paths, query, Repair::Remove)?;
     if is_starting(&record) {
         if !force {
@@ -50,7 +51,11 @@ pub fn remove(paths: &Paths, query: &str, force: bool) -> Result<()> {
             Waited::Removed => return Ok(()),
         }
     }
-    remove_stopped(paths, &record)
+    remove_stopped(paths, &record)?;
+    if volumes {
+        super::anon_volumes::remove_anonymous(paths, &record.id, &record.volumes)?;
+    }
+    Ok(())
 }
 
 /// Prefix of a data directory being deleted.

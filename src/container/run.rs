@@ -310,6 +310,7 @@ fn launch_and_wait(
     p.dirs.remove_runtime();
     if record.auto_remove {
         p.dirs.remove();
+        super::anon_volumes::remove_anonymous_beside(&p.dirs.data, &record.id, &record.volumes)?;
     } else {
         record.save_locked(p.dirs.containers(), &p.dirs.data)?;
     }

@@ -11,7 +11,7 @@ use super::lookup::{lookup, Repair};
 use super::wait::{is_starting, until_exited, until_started, START_WAIT};
 use crate::error::Result;
 use crate::paths::Paths;
-use crate::state::{Liveness, StateError, Status};
+use crate::state::{Liveness, Record, StateError, Status};
 use std::time::Duration;
 
 pub enum Stopped {
@@ -19,6 +19,16 @@ pub enum Stopped {
     Now,
     /// It was not running (its name).
     Already(String),
+}
+
+/// The container's stop signal (`--stop-signal`, the image's STOPSIGNAL), else SIGTERM.
+pub fn stop_signal(record: &Record) -> i32 {
+    record
+        .spec
+        .as_ref()
+        .and_then(|s| s.stop_signal.as_deref())
+        .and_then(|s| crate::parse::signal(s).ok())
+        .unwrap_or(libc::SIGTERM)
 }
 
 /// Stop the container `query` names; `timeout` None waits for it forever after SIGTERM.
@@ -42,7 +52,7 @@ pub fn stop(paths: &Paths, query: &str, timeout: Option<Duration>) -> Result<Sto
     }
     if liveness == Liveness::AsRecorded {
         if let Some(init) = InitHandle::open(&record) {
-            init.terminate(timeout)?;
+            init.terminate(timeout, stop_signal(&record))?;
         }
     }
     // With no timeout it returns only once the exit is on record (or the record is gone).

@@ -52,6 +52,11 @@ pub(crate) struct Publish<'a> {
     pub created: u64,
     pub size: u64,
     pub names: &'a [Reference],
+    /// The image's id when it is its config's digest (pulled, loaded); None: the hash of
+    /// its layers and run config (`import`, `commit`).
+    pub id: Option<String>,
+    /// That config as it came, kept as `images/<id>.config.json`.
+    pub config_blob: Option<&'a [u8]>,
 }
 
 impl Store {
@@ -78,6 +83,8 @@ impl Store {
             created: now(),
             size: parent.size + layer_size,
             names: std::slice::from_ref(&reference),
+            id: None,
+            config_blob: None,
         })?;
         Ok(Committed {
             image,
@@ -134,11 +141,17 @@ impl Store {
                     layer: missing.clone(),
                 });
             }
-            let id = image_id(&job.layers, &job.config);
+            let id = job
+                .id
+                .clone()
+                .unwrap_or_else(|| image_id(&job.layers, &job.config));
             let path = self.image_path(&id);
             let (record, written) = match self.load_record(&id)? {
                 Some(existing) => (existing, false),
                 None => {
+                    if let Some(blob) = job.config_blob {
+                        write_atomic(&self.config_blob_path(&id), blob)?;
+                    }
                     let record = ImageRecord {
                         id: id.clone(),
                         layers: job.layers,
@@ -165,6 +178,7 @@ impl Store {
                 Err(e) => {
                     if written {
                         let _ = std::fs::remove_file(&path);
+                        let _ = std::fs::remove_file(self.config_blob_path(&id));
                     }
                     Err(e)
                 }

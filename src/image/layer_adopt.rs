@@ -140,6 +140,8 @@ impl Store {
             created: now(),
             size,
             names: std::slice::from_ref(&reference),
+            id: None,
+            config_blob: None,
         })?;
         Ok(Committed {
             image,

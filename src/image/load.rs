@@ -50,6 +50,8 @@ pub struct Loaded {
 /// An image as the archive describes it.
 struct Wanted {
     config: ConfigFile,
+    /// The config as the archive has it: the image's id is its digest.
+    config_blob: Vec<u8>,
     /// Per layer: the path of its tarball in the archive and its diff_id (hex).
     layers: Vec<(String, String)>,
     names: Vec<String>,
@@ -124,6 +126,8 @@ impl Store {
                 created: wanted.config.created_secs().unwrap_or_else(now),
                 size,
                 names: &names,
+                id: Some(hex(&Sha256::digest(&wanted.config_blob))),
+                config_blob: Some(&wanted.config_blob),
             };
             match self.publish(job) {
                 Ok((image, _)) => {
@@ -290,10 +294,8 @@ fn oci_images(root: &OwnedFd) -> Result<Vec<Wanted>, ImageError> {
     let mut wanted = Vec::new();
     for (desc, names) in by_manifest {
         let manifest: Manifest = parse(&desc.digest, &read_blob(root, &desc.digest)?)?;
-        let config: ConfigFile = parse(
-            &manifest.config.digest,
-            &read_blob(root, &manifest.config.digest)?,
-        )?;
+        let config_blob = read_blob(root, &manifest.config.digest)?;
+        let config: ConfigFile = parse(&manifest.config.digest, &config_blob)?;
         let diff_ids = diff_ids(&config, manifest.layers.len())?;
         let mut layers = Vec::new();
         for (layer, diff_id) in manifest.layers.iter().zip(diff_ids) {
@@ -301,6 +303,7 @@ fn oci_images(root: &OwnedFd) -> Result<Vec<Wanted>, ImageError> {
         }
         wanted.push(Wanted {
             config,
+            config_blob,
             layers,
             names,
         });
@@ -391,6 +394,7 @@ fn docker_images(root: &OwnedFd) -> Result<Vec<Wanted>, ImageError> {
         }
         wanted.push(Wanted {
             config,
+            config_blob: bytes,
             layers: entry.layers.into_iter().zip(diff_ids).collect(),
             names: entry.repo_tags.unwrap_or_default(),
         });
@@ -405,7 +409,7 @@ fn docker_images(root: &OwnedFd) -> Result<Vec<Wanted>, ImageError> {
 
 /// Bytes of regular file content under `dir` (each hard-linked file once), as
 /// `Image::size` counts them. Best effort: what cannot be read counts nothing.
-fn tree_size(dir: &Path) -> u64 {
+pub(crate) fn tree_size(dir: &Path) -> u64 {
     use std::os::unix::fs::MetadataExt;
     let mut seen = std::collections::HashSet::new();
     let mut total = 0;

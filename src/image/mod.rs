@@ -17,6 +17,7 @@
 //! tarball), `layer_add` (`commit`, and publishing new layers), `export`, `oci` (the
 //! archive documents), `save` and `load`.
 
+mod digests;
 mod entry;
 mod export;
 mod files;
@@ -26,7 +27,9 @@ mod layer_add;
 mod layer_adopt;
 mod layer_tar;
 mod load;
-mod oci;
+pub(crate) mod oci;
+mod pulled;
+mod pushed;
 mod reference;
 mod remove;
 mod save;
@@ -41,17 +44,23 @@ mod layer_tests;
 #[cfg(test)]
 pub(crate) mod tests;
 
+pub use digests::HistoryRow;
 pub use import::Imported;
 pub use layer_add::Committed;
+pub(crate) use layer_add::NewLayer;
 pub use layer_tar::{TarOut, Written};
 pub use load::Loaded;
+pub(crate) use oci::sha256_hex;
+pub(crate) use pushed::PushScratch;
 pub use reference::Reference;
 pub use remove::Removed;
 pub use save::Saved;
+pub(crate) use save::{hex, Blob};
 pub use store::Store;
 pub use unpack::Whiteouts;
 
 use crate::quote::quoted;
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
@@ -121,12 +130,34 @@ pub enum ImageError {
     },
 }
 
-/// How to run a container of this image when the user gives no command.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+/// How to run a container of this image when the user gives no command: the run part of
+/// its OCI config. The fields after `workdir` are left out of the stored JSON when empty,
+/// so the ids of images made before they existed (a hash of this JSON) do not change.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ImageConfig {
     pub cmd: Vec<String>,
     pub env: Vec<String>,
     pub workdir: Option<String>,
+    /// ENTRYPOINT: the arguments of `run` (or CMD) are appended to it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub entrypoint: Vec<String>,
+    /// USER: a name (resolved in the image's /etc/passwd) or `UID[:GID]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    /// STOPSIGNAL: what `stop` sends first (`SIGQUIT`, `3`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_signal: Option<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+    /// `80/tcp`, ...
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exposed_ports: Vec<String>,
+    /// VOLUME paths: `run` gives each an anonymous volume (see commands::anon_volumes).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub volumes: Vec<String>,
+    /// HEALTHCHECK as the image has it (kept for whoever runs it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub healthcheck: Option<serde_json::Value>,
 }
 
 impl ImageConfig {
@@ -137,8 +168,25 @@ impl ImageConfig {
             env: vec![
                 "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".to_string(),
             ],
-            workdir: None,
+            ..ImageConfig::default()
         }
+    }
+
+    /// What a container runs, as docker decides: ENTRYPOINT (or `--entrypoint`, `''`
+    /// clearing it) followed by the user's arguments, else by CMD (which `--entrypoint`
+    /// resets).
+    pub fn command(&self, entrypoint: Option<&str>, args: &[String]) -> Vec<String> {
+        let mut command = match entrypoint {
+            Some("") => Vec::new(),
+            Some(e) => vec![e.to_string()],
+            None => self.entrypoint.clone(),
+        };
+        if !args.is_empty() {
+            command.extend(args.iter().cloned());
+        } else if entrypoint.is_none() {
+            command.extend(self.cmd.iter().cloned());
+        }
+        command
     }
 }
 

@@ -33,6 +33,8 @@ pub(crate) struct Descriptor {
 pub(crate) struct Platform {
     pub architecture: String,
     pub os: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variant: Option<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -67,11 +69,17 @@ pub(crate) struct ConfigFile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub config: Option<RunConfig>,
     pub rootfs: RootFs,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub history: Vec<History>,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct RunConfig {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exposed_ports: Option<BTreeMap<String, serde_json::Value>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub env: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -79,7 +87,28 @@ pub(crate) struct RunConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cmd: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub volumes: Option<BTreeMap<String, serde_json::Value>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub working_dir: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub labels: Option<BTreeMap<String, String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_signal: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub healthcheck: Option<serde_json::Value>,
+}
+
+/// One step of how an image was made (`history` in the config).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(crate) struct History {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub empty_layer: bool,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -114,6 +143,7 @@ pub(crate) fn host_platform() -> Platform {
     Platform {
         architecture: architecture.to_string(),
         os: "linux".to_string(),
+        variant: None,
     }
 }
 
@@ -121,35 +151,58 @@ impl ConfigFile {
     /// The config `save` writes for an image.
     pub(crate) fn for_image(config: &ImageConfig, created: u64, diff_ids: Vec<String>) -> Self {
         let platform = host_platform();
+        let set = |v: &[String]| {
+            v.iter()
+                .map(|k| (k.clone(), serde_json::json!({})))
+                .collect()
+        };
+        let nonempty = |v: &[String]| (!v.is_empty()).then(|| v.to_vec());
         ConfigFile {
             created: Some(format_time(created)),
             architecture: platform.architecture,
             os: platform.os,
             config: Some(RunConfig {
+                user: config.user.clone(),
+                exposed_ports: (!config.exposed_ports.is_empty())
+                    .then(|| set(&config.exposed_ports)),
                 env: Some(config.env.clone()),
-                entrypoint: None,
+                entrypoint: nonempty(&config.entrypoint),
                 cmd: Some(config.cmd.clone()),
+                volumes: (!config.volumes.is_empty()).then(|| set(&config.volumes)),
                 working_dir: config.workdir.clone(),
+                labels: (!config.labels.is_empty()).then(|| config.labels.clone()),
+                stop_signal: config.stop_signal.clone(),
+                healthcheck: config.healthcheck.clone(),
             }),
             rootfs: RootFs {
                 kind: "layers".to_string(),
                 diff_ids,
             },
+            history: Vec::new(),
         }
     }
 
-    /// How mdrun runs it. mdrun has no separate entrypoint: it is put before the command,
-    /// which is what running the image with no arguments does.
+    /// How mdrun runs it: the run part of the config, ENTRYPOINT and CMD kept apart.
     pub(crate) fn image_config(&self) -> ImageConfig {
-        let run = self.config.as_ref();
-        let mut cmd = run.and_then(|c| c.entrypoint.clone()).unwrap_or_default();
-        cmd.extend(run.and_then(|c| c.cmd.clone()).unwrap_or_default());
+        let Some(run) = self.config.as_ref() else {
+            return ImageConfig::default();
+        };
+        let keys = |m: &Option<BTreeMap<String, serde_json::Value>>| {
+            m.as_ref()
+                .map(|m| m.keys().cloned().collect())
+                .unwrap_or_default()
+        };
         ImageConfig {
-            cmd,
-            env: run.and_then(|c| c.env.clone()).unwrap_or_default(),
-            workdir: run
-                .and_then(|c| c.working_dir.clone())
-                .filter(|w| !w.is_empty()),
+            cmd: run.cmd.clone().unwrap_or_default(),
+            env: run.env.clone().unwrap_or_default(),
+            workdir: run.working_dir.clone().filter(|w| !w.is_empty()),
+            entrypoint: run.entrypoint.clone().unwrap_or_default(),
+            user: run.user.clone().filter(|u| !u.is_empty()),
+            stop_signal: run.stop_signal.clone().filter(|s| !s.is_empty()),
+            labels: run.labels.clone().unwrap_or_default(),
+            exposed_ports: keys(&run.exposed_ports),
+            volumes: keys(&run.volumes),
+            healthcheck: run.healthcheck.clone().filter(|h| !h.is_null()),
         }
     }
 
@@ -253,6 +306,7 @@ mod tests {
             cmd: vec!["sh".into(), "-c".into(), "echo hi".into()],
             env: vec!["PATH=/bin".into()],
             workdir: Some("/srv".into()),
+            ..ImageConfig::default()
         };
         let file = ConfigFile::for_image(&config, 0, vec![format!("sha256:{}", "a".repeat(64))]);
         let json: serde_json::Value = serde_json::to_value(&file).unwrap();
@@ -274,13 +328,18 @@ mod tests {
     }
 
     #[test]
-    fn entrypoint_goes_before_cmd_and_missing_fields_are_empty() {
+    fn entrypoint_and_cmd_stay_apart_and_missing_fields_are_empty() {
         let json = r#"{"architecture":"amd64","os":"linux","config":{"Entrypoint":["/bin/app"],
             "Cmd":["--flag"],"WorkingDir":""},"rootfs":{"type":"layers","diff_ids":[]},
             "history":[{"created_by":"x"}]}"#;
         let file: ConfigFile = serde_json::from_str(json).unwrap();
         let config = file.image_config();
-        assert_eq!(config.cmd, vec!["/bin/app", "--flag"]);
+        assert_eq!(config.entrypoint, vec!["/bin/app"]);
+        assert_eq!(config.cmd, vec!["--flag"]);
+        assert_eq!(config.command(None, &[]), vec!["/bin/app", "--flag"]);
+        assert_eq!(config.command(None, &["x".into()]), vec!["/bin/app", "x"]);
+        assert_eq!(config.command(Some("/bin/sh"), &[]), vec!["/bin/sh"]);
+        assert_eq!(config.command(Some(""), &["ls".into()]), vec!["ls"]);
         assert!(config.env.is_empty());
         assert_eq!(config.workdir, None);
         let bare: ConfigFile =

@@ -71,6 +71,8 @@ impl Store {
         tags.save(&images_dir)?;
         let path = self.image_path(&id);
         fs::remove_file(&path).map_err(io_err("remove", &path))?;
+        let _ = fs::remove_file(self.config_blob_path(&id));
+        self.remove_repo_digests(&id);
         // A committed container's own layers (see `layer_adopt`) stay with it.
         let mut still_used = self.container_layers()?;
         for other in self.image_ids()? {

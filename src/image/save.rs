@@ -37,10 +37,11 @@ pub struct Saved {
 }
 
 /// A blob written to the scratch dir.
-struct Blob {
-    digest: String,
-    size: u64,
-    path: PathBuf,
+pub(crate) struct Blob {
+    /// `sha256:<hex>`.
+    pub digest: String,
+    pub size: u64,
+    pub path: PathBuf,
 }
 
 impl Store {
@@ -149,7 +150,7 @@ impl Store {
     }
 
     /// Writes layer `layer` as a tarball into `dir`, returning its digest and size.
-    fn layer_blob(&self, layer: &str, dir: &Path, n: usize) -> Result<Blob, ImageError> {
+    pub(crate) fn layer_blob(&self, layer: &str, dir: &Path, n: usize) -> Result<Blob, ImageError> {
         let path = dir.join(format!("layer-{n}.tar"));
         let file = File::create(&path).map_err(io_err("create", &path))?;
         let hashing = HashingWriter {

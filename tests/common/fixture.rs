@@ -43,10 +43,10 @@ pub fn heavy_lock() -> FileLock {
 }
 
 pub fn fixture_script() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/busybox-rootfs.sh")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/busybox-rootfs.sh")
 }
 
-/// The busybox rootfs tarball, built by tests/fixtures/busybox-rootfs.sh into target/tmp
+/// The busybox rootfs tarball, built by scripts/busybox-rootfs.sh into target/tmp
 /// once per test binary (rebuilt when the script or /bin/busybox is newer than it).
 pub fn busybox_tarball() -> &'static Path {
     static TARBALL: OnceLock<PathBuf> = OnceLock::new();

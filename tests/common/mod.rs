@@ -13,7 +13,9 @@ pub mod cgroup;
 pub mod files;
 pub mod fixture;
 pub mod mounts;
+pub mod oci_layout;
 pub mod process;
+pub mod registry;
 pub mod stop_point;
 pub mod tarball;
 

@@ -13,7 +13,7 @@
 //! itself), kills it if it does not go, removes its cgroups depth-first and its files, even
 //! when the test panicked.
 //!
-//! Included by the systemd test binaries with `#[path = "common/systemd.rs"] mod sandbox;`.
+//! Included by the systemd area as `mod sandbox` (tests/systemd/main.rs).
 #![allow(dead_code)]
 
 use std::fs;

@@ -1,0 +1,203 @@
+//! `push`: each layer the registry does not have (asked with `HEAD`, then mounted from
+//! another repository of the same registry the image has a name in, else uploaded as the
+//! tarball `save` would write), then the config (the stored bytes when they still
+//! describe the layers, so the id stays the same), then the manifest, last.
+
+use super::client::Client;
+use super::progress::Progress;
+use super::reference::ImageRef;
+use super::upload::{self, Mount};
+use super::{Options, RegistryError};
+use crate::image::oci::{Descriptor, Manifest, MT_CONFIG, MT_LAYER_TAR, MT_MANIFEST};
+use crate::image::{Image, PushScratch, Store};
+use std::collections::BTreeMap;
+
+/// What a push did.
+#[derive(Debug)]
+pub struct Pushed {
+    /// `registry/repository:tag`.
+    pub reference: String,
+    /// `sha256:<hex>` of the manifest.
+    pub digest: String,
+    pub size: u64,
+    /// Layers sent (not already there, not mounted).
+    pub sent: usize,
+    pub mounted: usize,
+}
+
+/// Pushes the stored image `image_ref` to `dest` (default: `image_ref` itself).
+pub fn push(
+    store: &Store,
+    image_ref: &str,
+    dest: Option<&str>,
+    opts: &Options,
+    progress: &Progress,
+) -> Result<Pushed, RegistryError> {
+    let image = store.resolve(image_ref)?;
+    let dest_input = dest.unwrap_or(image_ref);
+    let mut r = ImageRef::parse_qualified(dest_input)?;
+    if r.digest.is_some() {
+        return Err(RegistryError::InvalidReference {
+            reference: dest_input.to_string(),
+            reason: "a push destination names a tag, not a digest",
+        });
+    }
+    r.tag.get_or_insert_with(|| "latest".to_string());
+    let client = Client::connect(&r, opts, "push", None)?;
+    let sources = mount_sources(&image, &r);
+    let scratch = store.push_scratch()?;
+    let mut layers: Vec<Descriptor> = Vec::new();
+    let (mut sent, mut mounted) = (0, 0);
+    for (n, layer) in image.layers.iter().enumerate() {
+        let (desc, how) = push_layer(store, &client, layer, &sources, &scratch, n, progress)?;
+        match how {
+            How::Sent => sent += 1,
+            How::Mounted => mounted += 1,
+            How::There => {}
+        }
+        layers.push(desc);
+    }
+    drop(scratch);
+    let diff_ids: Vec<String> = layers.iter().map(|d| d.digest.clone()).collect();
+    let config = store.push_config(&image, &diff_ids)?;
+    let config_digest = sha256_digest(&config);
+    upload::upload_bytes(&client, &config, &config_digest)?;
+    let manifest = Manifest {
+        schema_version: 2,
+        media_type: Some(MT_MANIFEST.to_string()),
+        config: descriptor(MT_CONFIG, config_digest, config.len() as u64),
+        layers,
+    };
+    let bytes = serde_json::to_vec(&manifest).expect("manifests serialize");
+    let tag = r.tag.clone().expect("a tag");
+    client.request(
+        "PUT",
+        &client.path(&format!("manifests/{tag}")),
+        &[("Content-Type", MT_MANIFEST)],
+        Some(&bytes),
+    )?;
+    let digest = sha256_digest(&bytes);
+    store.add_repo_digest(&image.id, &r.local_repo(), &digest)?;
+    let size = config.len() as u64 + manifest.layers.iter().map(|l| l.size).sum::<u64>();
+    progress.line(&format!("{tag}: digest: {digest} size: {}", bytes.len()));
+    Ok(Pushed {
+        reference: r.to_string(),
+        digest,
+        size,
+        sent,
+        mounted,
+    })
+}
+
+enum How {
+    There,
+    Mounted,
+    Sent,
+}
+
+fn descriptor(media_type: &str, digest: String, size: u64) -> Descriptor {
+    Descriptor {
+        media_type: media_type.to_string(),
+        digest,
+        size,
+        annotations: BTreeMap::new(),
+        platform: None,
+    }
+}
+
+/// Repositories of the destination's registry that the image has a name in: a layer
+/// the registry has there is mounted, not sent.
+fn mount_sources(image: &Image, dest: &ImageRef) -> Vec<String> {
+    let mut sources = Vec::new();
+    for name in &image.names {
+        if let Ok(r) = ImageRef::parse_qualified(name) {
+            if r.registry == dest.registry
+                && r.repository != dest.repository
+                && !sources.contains(&r.repository)
+            {
+                sources.push(r.repository);
+            }
+        }
+    }
+    sources
+}
+
+/// One layer. Its digest is its id when it came from a tarball `save` would write (a
+/// commit, an earlier push): then the registry is asked (`HEAD`, mount) before anything
+/// is written; otherwise the tarball is written first, to learn its digest.
+fn push_layer(
+    store: &Store,
+    client: &Client,
+    layer: &str,
+    sources: &[String],
+    scratch: &PushScratch,
+    n: usize,
+    progress: &Progress,
+) -> Result<(Descriptor, How), RegistryError> {
+    let by_id = format!("sha256:{layer}");
+    let found = |digest: &str, size: u64, how: How, status: &str| {
+        progress.layer(digest, size).say(status);
+        Ok((descriptor(MT_LAYER_TAR, digest.to_string(), size), how))
+    };
+    if let Some(size) = upload::has_blob(client, &by_id)? {
+        return found(&by_id, size, How::There, "Layer already exists");
+    }
+    // A mount the registry cannot make starts an upload instead: the blob goes there.
+    let mut session = None;
+    for from in sources {
+        match upload::mount(client, &by_id, from)? {
+            Mount::Mounted => {
+                let size = upload::has_blob(client, &by_id)?.unwrap_or(0);
+                return found(&by_id, size, How::Mounted, &format!("Mounted from {from}"));
+            }
+            Mount::Session(l) => match session {
+                None => session = Some(l),
+                Some(_) => upload::cancel(client, Some(l)),
+            },
+        }
+    }
+    let blob = store.layer_tarball(layer, scratch, n)?;
+    if blob.digest != by_id {
+        if let Some(size) = upload::has_blob(client, &blob.digest)? {
+            upload::cancel(client, session);
+            return found(&blob.digest, size, How::There, "Layer already exists");
+        }
+        for from in sources {
+            match upload::mount(client, &blob.digest, from)? {
+                Mount::Mounted => {
+                    upload::cancel(client, session);
+                    let _ = std::fs::remove_file(&blob.path);
+                    let (digest, size) = (&blob.digest, blob.size);
+                    return found(digest, size, How::Mounted, &format!("Mounted from {from}"));
+                }
+                // One session is enough: the newer one is dropped.
+                Mount::Session(l) => match session {
+                    None => session = Some(l),
+                    Some(_) => upload::cancel(client, Some(l)),
+                },
+            }
+        }
+    }
+    let bar = progress.layer(&blob.digest, blob.size);
+    let counter = bar.counter();
+    let result = upload::upload_file(
+        client,
+        &blob.path,
+        &blob.digest,
+        blob.size,
+        session,
+        &*counter,
+    );
+    let _ = std::fs::remove_file(&blob.path);
+    if let Err(e) = result {
+        bar.failed();
+        return Err(e);
+    }
+    bar.say("Pushed");
+    Ok((descriptor(MT_LAYER_TAR, blob.digest, blob.size), How::Sent))
+}
+
+fn sha256_digest(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    format!("sha256:{}", crate::image::hex(&sha2::Sha256::digest(bytes)))
+}

@@ -1,0 +1,108 @@
+//! `mdrun save` and `load`: images in OCI archives, round trips through them, and bad
+//! archives that change nothing.
+
+use super::export::{members, CHANGES};
+use crate::common::*;
+use std::fs;
+use std::process::Command;
+
+#[test]
+fn save_and_load_round_trip_a_committed_image() {
+    let env = TestEnv::new();
+    env.mdrun(&["run", "--name", "c1", "busybox", "sh", "-c", CHANGES])
+        .assert_ok();
+    env.mdrun(&["commit", "c1", "snap:v1"]).assert_ok();
+    env.mdrun(&["rm", "c1"]).assert_ok();
+    let archive = env.path("snap.tar");
+    env.mdrun(&["save", "-o", archive.to_str().unwrap(), "snap:v1"])
+        .assert_ok();
+    let names = members(&archive);
+    for doc in ["oci-layout", "index.json", "manifest.json"] {
+        assert!(names.contains(doc), "{doc} missing: {names:?}");
+    }
+
+    // Into a store that has never seen busybox, from a file and from stdin (gzipped).
+    let other = TestEnv::bare();
+    let out = other.mdrun(&["load", "-i", archive.to_str().unwrap()]);
+    out.assert_ok();
+    assert_eq!(out.out(), "Loaded image: snap:v1");
+    let probe = "cat /added; ls /bin/ls 2>&1; ls /etc";
+    let out = other.run(&["snap:v1", "sh", "-c", probe]);
+    assert!(
+        out.stdout.starts_with("hi\n") && out.stdout.contains("No such file"),
+        "{out}"
+    );
+    assert!(out.stdout.ends_with("only\n"), "{out}");
+
+    other.mdrun(&["rmi", "snap:v1"]).assert_ok();
+    let gz = Command::new("gzip")
+        .arg("-c")
+        .arg(&archive)
+        .output()
+        .unwrap();
+    let out = other.cmd(&["load"]).stdin(gz.stdout).run();
+    out.assert_ok();
+    other.run(&["snap:v1", "cat", "/added"]).assert_ok();
+    other.assert_clean();
+    env.assert_clean();
+}
+
+fn image_count(env: &TestEnv) -> usize {
+    let out = env.mdrun(&["images", "-q"]);
+    out.assert_ok();
+    out.stdout.lines().count()
+}
+
+#[test]
+fn bad_archives_are_refused_with_one_line_and_change_nothing() {
+    let env = TestEnv::new();
+    let good = env.path("good.tar");
+    env.mdrun(&["save", "-o", good.to_str().unwrap(), "busybox"])
+        .assert_ok();
+    let bytes = fs::read(&good).unwrap();
+    let layers = files::names(&env.root.join("layers"));
+    let images = image_count(&env);
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("truncated", bytes[..bytes.len() / 3].to_vec()),
+        ("garbage", b"this is not an archive at all".repeat(40)),
+        ("empty", Vec::new()),
+        ("corrupt", {
+            // Flip bytes in the middle of the layer blob: its digest no longer matches.
+            let mut b = bytes.clone();
+            let mid = b.len() / 2;
+            for x in &mut b[mid..mid + 64] {
+                *x ^= 0x5a;
+            }
+            b
+        }),
+    ];
+    for (what, data) in cases {
+        let path = env.path(&format!("{what}.tar"));
+        fs::write(&path, &data).unwrap();
+        let out = env.mdrun(&["load", "-i", path.to_str().unwrap()]);
+        out.assert_mdrun_error();
+        let out = env.cmd(&["load"]).stdin(data).run();
+        out.assert_mdrun_error();
+        assert_eq!(files::names(&env.root.join("layers")), layers, "{what}");
+        assert_eq!(image_count(&env), images, "{what}");
+        assert_eq!(
+            files::names(&env.root.join("tmp")),
+            Vec::<String>::new(),
+            "{what}"
+        );
+    }
+    // save of an unknown image: an error, and no half-written file.
+    let out_file = env.path("none.tar");
+    env.mdrun(&["save", "-o", out_file.to_str().unwrap(), "no-such-image"])
+        .assert_mdrun_error();
+    assert_absent(&out_file);
+    env.mdrun(&[
+        "export",
+        "-o",
+        out_file.to_str().unwrap(),
+        "no-such-container",
+    ])
+    .assert_mdrun_error();
+    assert_absent(&out_file);
+    env.assert_clean();
+}

@@ -1,0 +1,11 @@
+//! Area `registry`: images from and to real registries on 127.0.0.1 (Debian's
+//! docker-registry 2.8, images put there with skopeo from OCI layouts the tests write).
+//!
+//! - pull.rs: `pull`, `login`/`logout`, `tag`, `run --pull`, running real images as docker does
+//! - push.rs: `push`, `history`, `images --digests`
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod pull;
+mod push;

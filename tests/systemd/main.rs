@@ -1,0 +1,26 @@
+//! Area `systemd`: mdrun with systemd, against a private systemd booted for these tests in
+//! namespaces on an overlay of `/` (tests/common/systemd.rs). One sandbox serves the whole
+//! binary (`sandbox::shared()`; scope.rs has its own) and its tests take turns.
+//!
+//! - run.rs: `run` with the systemd cgroup manager: scopes, limits, OOM, failures
+//! - scope.rs: the library's scopes over D-Bus and its journald writer, in the sandbox
+//! - logs.rs: output in journald in every mode, `mdrun@.service` as a notify service
+//! - logs_follow.rs: `logs -f`, `--tail`, `--since`, `-t` from the journal
+//! - logs_full.rs: the journald driver on a full store
+//! - notify.rs: `--sdnotify container`
+//! - prune.rs: `prune` of one of two stores in one systemd
+//! - mdrun_killed.rs: `run` SIGKILLed once its init is in its scope
+
+#[path = "../common/mod.rs"]
+mod common;
+#[path = "../common/systemd.rs"]
+mod sandbox;
+
+mod logs;
+mod logs_follow;
+mod logs_full;
+mod mdrun_killed;
+mod notify;
+mod prune;
+mod run;
+mod scope;

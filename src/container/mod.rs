@@ -1,7 +1,10 @@
 //! The life of a container, one file an operation: what the docker-like verbs in
 //! `commands` (and any other front-end) call. Nothing here parses a command line or prints
-//! a result; it takes validated input ([`crate::spec::ContainerSpec`], names, ids) and
-//! returns what happened.
+//! a result (a few warnings go to stderr); it takes validated input
+//! ([`crate::spec::ContainerSpec`], names, ids) and returns what happened. Operations are
+//! free functions over the store's [`crate::paths::Paths`] and a name or id (`query`),
+//! not methods of a long-lived handle: another mdrun may change a record at any time, so
+//! each operation reads it again where it acts (under the store lock).
 //!
 //! - looking one up as it really is, a stale record repaired first: [`lookup`];
 //! - creating one ([`create`]) or claiming an exited one again ([`start`]), each ready to

@@ -29,6 +29,7 @@ pub mod freezer;
 mod guard;
 mod limits;
 mod own;
+pub(crate) use own::parse_proc_cgroup;
 pub mod v1;
 #[cfg(test)]
 mod v1_tests;

@@ -154,25 +154,7 @@ impl Store {
         diff_id: &str,
     ) -> Result<NewLayer, ImageError> {
         let file = open_file(root, path)?;
-        let dir = TmpDir::create(&self.paths.tmp(), TMP_PREFIX)?;
-        let (compression, source) = stream::detect(Box::new(file))?;
-        let mut pipe = stream::spawn(source, compression);
-        let unpacked = match unpack(pipe.reader(), dir.path(), Whiteouts::Overlay) {
-            Ok(u) => u,
-            Err(e) => {
-                pipe.abandon();
-                return Err(e);
-            }
-        };
-        let id = pipe.finish()?;
-        if id != diff_id {
-            return Err(ImageError::DigestMismatch {
-                what: "layer",
-                expected: format!("sha256:{diff_id}"),
-                actual: format!("sha256:{id}"),
-            });
-        }
-        Ok(NewLayer { id, dir, unpacked })
+        self.unpack_stream(Box::new(file), diff_id)
     }
 }
 

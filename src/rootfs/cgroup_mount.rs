@@ -96,16 +96,14 @@ impl Hierarchy {
 /// The hierarchies of /proc/self/cgroup `text` in which the init is in a cgroup of the
 /// container's own: its path there ends in one of `own_names`.
 pub fn own_hierarchies(text: &str, own_names: &[String]) -> Vec<Hierarchy> {
-    text.lines()
-        .filter_map(|line| {
-            let mut parts = line.splitn(3, ':');
-            let _id = parts.next()?;
-            let controllers = parts.next()?;
-            let path = parts.next()?;
-            let last = path.rsplit('/').next().unwrap_or("");
-            own_names.iter().any(|n| n == last).then(|| Hierarchy {
-                controllers: controllers.to_string(),
-            })
+    crate::cgroups::parse_proc_cgroup(text)
+        .into_iter()
+        .filter(|e| {
+            let last = e.path.rsplit('/').next().unwrap_or("");
+            own_names.iter().any(|n| n == last)
+        })
+        .map(|e| Hierarchy {
+            controllers: e.controllers.join(","),
         })
         .collect()
 }

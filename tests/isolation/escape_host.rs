@@ -12,7 +12,6 @@ use std::os::fd::AsRawFd;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -198,28 +197,7 @@ fn nothing_keeps_running_after_rm_force() {
 /// with plain rustc into a directory of its own (mounted read-only into the container).
 fn exe_thief() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-            .join(format!("exe-thief-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/exe_thief.rs");
-        let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
-        let status = Command::new(rustc)
-            .args([
-                "--edition",
-                "2021",
-                "-O",
-                "-C",
-                "target-feature=+crt-static",
-                "-o",
-            ])
-            .arg(dir.join("exe_thief"))
-            .arg(&src)
-            .status()
-            .expect("run rustc to build the exe_thief probe");
-        assert!(status.success(), "building {} failed", src.display());
-        dir
-    })
+    DIR.get_or_init(|| crate::common::fixture::static_probe("exe_thief"))
 }
 
 fn mkfifo(path: &Path) {

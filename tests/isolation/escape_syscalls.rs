@@ -9,7 +9,6 @@
 use crate::common::*;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::OnceLock;
 
 const EPERM: i32 = 1;
@@ -20,29 +19,7 @@ const ENOSYS: i32 = 38;
 /// no libc. Plain rustc, std only: whatever builds mdrun builds this.
 fn probe() -> &'static Path {
     static PROBE: OnceLock<PathBuf> = OnceLock::new();
-    PROBE.get_or_init(|| {
-        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-            .join(format!("escape-probe-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let out = dir.join("escape_probe");
-        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/escape_probe.rs");
-        let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
-        let status = Command::new(rustc)
-            .args([
-                "--edition",
-                "2021",
-                "-O",
-                "-C",
-                "target-feature=+crt-static",
-                "-o",
-            ])
-            .arg(&out)
-            .arg(&src)
-            .status()
-            .expect("run rustc to build the escape probe");
-        assert!(status.success(), "building {} failed", src.display());
-        dir
-    })
+    PROBE.get_or_init(|| crate::common::fixture::static_probe("escape_probe"))
 }
 
 /// A host block device (`MAJOR:MINOR`), from /proc/partitions.

@@ -374,37 +374,22 @@ fn start_killed_in_its_supervisor_gives_the_container_back() {
 /// with a new cgroup, the container runs, and nothing is left.
 #[test]
 fn a_cgroup_removed_before_the_init_enters_it_is_made_again() {
-    let env = TestEnv::new();
-    let (running, pid) = spawn_stopped(
-        &env,
-        "run:cgroup-made",
-        &["run", "--rm", "--memory", "32m", "busybox", "echo", "ran"],
-    );
-    let made = container_cgroups(&env);
-    assert!(!made.is_empty(), "no cgroup was made before the clone");
-    for dir in &made {
-        fs::remove_dir(dir).unwrap_or_else(|e| panic!("rmdir {}: {e}", dir.display()));
-    }
-    signal(pid, libc::SIGCONT);
-    let out = running.wait();
-    out.assert_ok();
-    assert_eq!(out.stdout, "ran\n", "{out}");
-    assert_eq!(
-        container_cgroups(&env),
-        Vec::<PathBuf>::new(),
-        "cgroups left"
-    );
-    env.assert_clean();
+    cgroup_removed_at_is_made_again("run:cgroup-made");
 }
 
 /// cgroupfs: the same, one step earlier: the cgroup goes after its mkdir and limits, before
 /// mdrun opens the files the init enters it by (ENOENT there). Made again too.
 #[test]
 fn a_cgroup_removed_before_its_files_are_opened_is_made_again() {
+    cgroup_removed_at_is_made_again("run:cgroup-created");
+}
+
+/// Stops `run` at `step`, removes the cgroup it made, lets it go on: it runs, nothing left.
+fn cgroup_removed_at_is_made_again(step: &str) {
     let env = TestEnv::new();
     let (running, pid) = spawn_stopped(
         &env,
-        "run:cgroup-created",
+        step,
         &["run", "--rm", "--memory", "32m", "busybox", "echo", "ran"],
     );
     let made = container_cgroups(&env);

@@ -4,32 +4,12 @@
 use crate::common::busybox_tarball;
 use crate::sandbox;
 use crate::sandbox::{Mdrun, MDRUN};
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 
 /// The static notifier (tests/fixtures/notify_ready.rs), built before the sandbox boots so
 /// that the sandbox's view of the host's root has it.
 fn notifier() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("notify-ready-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/notify_ready.rs");
-    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
-    let status = Command::new(rustc)
-        .args([
-            "--edition",
-            "2021",
-            "-O",
-            "-C",
-            "target-feature=+crt-static",
-            "-o",
-        ])
-        .arg(dir.join("notify_ready"))
-        .arg(&src)
-        .status()
-        .expect("run rustc to build the notifier");
-    assert!(status.success(), "building {} failed", src.display());
-    dir
+    crate::common::fixture::static_probe("notify_ready")
 }
 
 struct UnitCleanup<'a>(&'a sandbox::Sandbox, &'static str);

@@ -14,7 +14,6 @@
 //! the write layer did, and its id is the digest `save` will give its tarball.
 
 use super::files::{io_err, mkdir_p, sweep_stale, write_atomic, StoreLock, TmpDir};
-use super::import::image_id;
 use super::reference::Reference;
 use super::store::{exists, ImageRecord};
 use super::tags::Tags;
@@ -52,8 +51,8 @@ pub(crate) struct Publish<'a> {
     pub created: u64,
     pub size: u64,
     pub names: &'a [Reference],
-    /// The image's id when it is its config's digest (pulled, loaded); None: the hash of
-    /// its layers and run config (`import`, `commit`).
+    /// The image's id, its config's digest, when the config came with it (pulled, loaded);
+    /// None: made here from `config` (`import`, `commit`; see `made_here_id`).
     pub id: Option<String>,
     /// That config as it came, kept as `images/<id>.config.json`.
     pub config_blob: Option<&'a [u8]>,
@@ -131,6 +130,10 @@ impl Store {
                     kept.push(layer);
                     continue;
                 }
+                if let Some(split) = &layer.unpacked.split {
+                    mkdir_p(&self.tar_split_dir())?;
+                    write_atomic(&self.tar_split_path(&layer.id), split)?;
+                }
                 std::fs::rename(layer.dir.path(), &target)
                     .map_err(io_err("rename into place", &target))?;
                 layer.dir.disarm();
@@ -141,15 +144,15 @@ impl Store {
                     layer: missing.clone(),
                 });
             }
-            let id = job
-                .id
-                .clone()
-                .unwrap_or_else(|| image_id(&job.layers, &job.config));
+            let (id, made_blob) = match (&job.id, job.config_blob) {
+                (Some(id), Some(_)) => (id.clone(), None),
+                _ => self.made_here_id(&job.layers, &job.config, job.created)?,
+            };
             let path = self.image_path(&id);
             let (record, written) = match self.load_record(&id)? {
                 Some(existing) => (existing, false),
                 None => {
-                    if let Some(blob) = job.config_blob {
+                    if let Some(blob) = job.config_blob.or(made_blob.as_deref()) {
                         write_atomic(&self.config_blob_path(&id), blob)?;
                     }
                     let record = ImageRecord {
@@ -189,10 +192,45 @@ impl Store {
             for (target, mut layer) in placed {
                 if std::fs::rename(&target, layer.dir.path()).is_ok() {
                     layer.dir.rearm();
+                    let _ = std::fs::remove_file(self.tar_split_path(&layer.id));
                 }
             }
         }
         result
+    }
+
+    /// The id of an image made here (`import`, `commit`): the digest of the OCI config
+    /// that describes it (returned too, to be stored), as for pulled and loaded images,
+    /// so that it stays the same through save, load, push and pull. An image already
+    /// stored with the same layers and run config is the same image: its id is kept
+    /// (importing or committing the same content twice makes no second image).
+    fn made_here_id(
+        &self,
+        layers: &[String],
+        config: &ImageConfig,
+        created: u64,
+    ) -> Result<(String, Option<Vec<u8>>), ImageError> {
+        for id in self.image_ids()? {
+            if let Some(r) = self.load_record(&id)? {
+                if r.layers == layers && &r.config == config {
+                    return Ok((id, None));
+                }
+            }
+        }
+        let diff_ids = layers.iter().map(|l| format!("sha256:{l}")).collect();
+        let file = super::oci::ConfigFile::for_image(config, created, diff_ids);
+        let blob = serde_json::to_vec(&file).expect("configs serialize");
+        let id = super::save::hex(&<sha2::Sha256 as sha2::Digest>::digest(&blob));
+        Ok((id, Some(blob)))
+    }
+
+    pub(crate) fn tar_split_dir(&self) -> PathBuf {
+        self.paths.root().join("tar-split")
+    }
+
+    /// The tar-split of layer `layer` (see `tar_split`), when it came as a tar stream.
+    pub(crate) fn tar_split_path(&self, layer: &str) -> PathBuf {
+        self.tar_split_dir().join(layer)
     }
 }
 

@@ -40,6 +40,11 @@ pub trait TarOut: Write {
 }
 
 impl<W: Write> TarOut for io::BufWriter<W> {}
+impl<T: TarOut + ?Sized> TarOut for &mut T {
+    fn copy_file(&mut self, file: &File, size: u64) -> io::Result<u64> {
+        (**self).copy_file(file, size)
+    }
+}
 impl TarOut for Vec<u8> {}
 
 /// What went into the stream.
@@ -226,7 +231,7 @@ impl<W: TarOut> TreeWriter<W> {
         // file differ from it now (a running container), its content is cut or padded to the
         // size in that header below.
         let (xattrs, _) = file_xattrs(&file).map_err(io_err("read xattrs of", &path))?;
-        let mut header = self.header(&st, EntryType::Regular, &xattrs, rel)?;
+        let mut header = self.header(st, EntryType::Regular, &xattrs, rel)?;
         let size = st.st_size as u64;
         header.set_size(size);
         // The header (and a long name's entry) through the builder, with the size set but
@@ -236,7 +241,9 @@ impl<W: TarOut> TreeWriter<W> {
         self.append(&mut header, rel, io::empty())?;
         let out = self.tar.get_mut();
         let write_err = io_err("write archive entry for", &path);
-        let copied = out.copy_file(&file, size).map_err(io_err("write archive entry for", &path))?;
+        let copied = out
+            .copy_file(&file, size)
+            .map_err(io_err("write archive entry for", &path))?;
         let padding = (size - copied.min(size)) + (512 - size % 512) % 512;
         io::copy(&mut io::repeat(0).take(padding), out).map_err(write_err)?;
         self.written.bytes += size;

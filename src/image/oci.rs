@@ -11,6 +11,7 @@ pub(crate) const MT_INDEX: &str = "application/vnd.oci.image.index.v1+json";
 pub(crate) const MT_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 pub(crate) const MT_CONFIG: &str = "application/vnd.oci.image.config.v1+json";
 pub(crate) const MT_LAYER_TAR: &str = "application/vnd.oci.image.layer.v1.tar";
+pub(crate) const MT_LAYER_GZIP: &str = "application/vnd.oci.image.layer.v1.tar+gzip";
 pub(crate) const MT_DOCKER_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
 /// The annotation that names an image in an OCI layout.
 pub(crate) const REF_NAME: &str = "org.opencontainers.image.ref.name";

@@ -9,7 +9,7 @@ use super::oci::ConfigFile;
 use super::reference::Reference;
 use super::store::exists;
 use super::tags::Tags;
-use super::unpack::{unpack, Whiteouts};
+use super::unpack::{unpack_recorded, Whiteouts};
 use super::{stream, Image, ImageError, Store};
 use std::io::Read;
 use std::path::PathBuf;
@@ -33,7 +33,7 @@ impl Store {
         let dir = TmpDir::create(&self.paths.tmp(), TMP_PREFIX)?;
         let (compression, source) = stream::detect(source)?;
         let mut pipe = stream::spawn(source, compression);
-        let unpacked = match unpack(pipe.reader(), dir.path(), Whiteouts::Overlay) {
+        let unpacked = match unpack_recorded(pipe.reader(), dir.path(), Whiteouts::Overlay) {
             Ok(u) => u,
             Err(e) => {
                 pipe.abandon();

@@ -5,7 +5,6 @@
 //! same through push and pull), else one made from its run config, as `save` makes it.
 
 use super::files::{sweep_stale, TmpDir};
-use super::oci::ConfigFile;
 use super::{Blob, Image, ImageError, Store};
 use std::path::Path;
 
@@ -26,30 +25,23 @@ impl Store {
         Ok(PushScratch(TmpDir::create(&self.paths.tmp(), TMP_PREFIX)?))
     }
 
-    /// Layer `layer` as an uncompressed OCI tarball in `scratch`.
+    /// Layer `layer` as a gzip-compressed OCI tarball in `scratch` (what docker pushes).
     pub(crate) fn layer_tarball(
         &self,
         layer: &str,
         scratch: &PushScratch,
         n: usize,
     ) -> Result<Blob, ImageError> {
-        self.layer_blob(layer, scratch.path(), n)
+        self.layer_blob(layer, scratch.path(), n, true)
     }
 
-    /// The config to push for `image` whose layers are sent as blobs with `diff_ids`
-    /// (`sha256:<hex>`, bottom first).
+    /// The config to push for `image` whose layers have `diff_ids` (`sha256:<hex>`,
+    /// bottom first): see [`Store::config_for`].
     pub(crate) fn push_config(
         &self,
         image: &Image,
         diff_ids: &[String],
     ) -> Result<Vec<u8>, ImageError> {
-        if let Some(bytes) = self.config_blob(&image.id)? {
-            let stored: Option<ConfigFile> = serde_json::from_slice(&bytes).ok();
-            if stored.is_some_and(|c| c.rootfs.diff_ids == diff_ids) {
-                return Ok(bytes);
-            }
-        }
-        let config = ConfigFile::for_image(&image.config, image.created, diff_ids.to_vec());
-        Ok(serde_json::to_vec(&config).expect("configs serialize"))
+        self.config_for(image, diff_ids)
     }
 }

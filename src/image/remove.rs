@@ -103,6 +103,7 @@ impl Store {
         let trash = TmpDir::create(&self.paths.tmp(), "rmi")?;
         let target = trash.path().join(layer);
         fs::rename(&dir, &target).map_err(io_err("move away", &dir))?;
+        let _ = fs::remove_file(self.tar_split_path(layer));
         drop(trash); // removes it, with the layer inside
         Ok(())
     }

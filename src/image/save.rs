@@ -18,12 +18,12 @@ use super::oci::{
 };
 use super::reference::Reference;
 use super::tags::Tags;
-use super::{layer_tar, Image, ImageError, Store};
+use super::{Blob, Image, ImageError, Store};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 const TMP_PREFIX: &str = "save";
 
@@ -36,15 +36,26 @@ pub struct Saved {
     pub layers: usize,
 }
 
-/// A blob written to the scratch dir.
-pub(crate) struct Blob {
-    /// `sha256:<hex>`.
-    pub digest: String,
-    pub size: u64,
-    pub path: PathBuf,
-}
-
 impl Store {
+    /// The config to write for `image` whose layers are written as blobs with `diff_ids`
+    /// (`sha256:<hex>`, bottom first): the one stored with it, byte for byte, while it
+    /// names those layers (then the image's id, its digest, stays the same through save
+    /// and load, push and pull), else one made from its run config.
+    pub(crate) fn config_for(
+        &self,
+        image: &Image,
+        diff_ids: &[String],
+    ) -> Result<Vec<u8>, ImageError> {
+        if let Some(bytes) = self.config_blob(&image.id)? {
+            let stored: Option<ConfigFile> = serde_json::from_slice(&bytes).ok();
+            if stored.is_some_and(|c| c.rootfs.diff_ids == diff_ids) {
+                return Ok(bytes);
+            }
+        }
+        let config = ConfigFile::for_image(&image.config, image.created, diff_ids.to_vec());
+        Ok(to_json(&config))
+    }
+
     /// Writes the images `references` name (names, ids or id prefixes) to `out`.
     pub fn save(&self, references: &[String], out: &mut dyn Write) -> Result<Saved, ImageError> {
         let tags = Tags::load(&self.images_dir())?;
@@ -68,7 +79,7 @@ impl Store {
         for (image, _) in &wanted {
             for layer in &image.layers {
                 if !layer_blobs.contains_key(layer) {
-                    let blob = self.layer_blob(layer, scratch.path(), layer_blobs.len())?;
+                    let blob = self.layer_blob(layer, scratch.path(), layer_blobs.len(), false)?;
                     layer_blobs.insert(layer.clone(), blob);
                 }
             }
@@ -89,9 +100,8 @@ impl Store {
         let mut saved = Saved::default();
         for (image, name) in &wanted {
             let blobs: Vec<&Blob> = image.layers.iter().map(|l| &layer_blobs[l]).collect();
-            let diff_ids = blobs.iter().map(|b| b.digest.clone()).collect();
-            let config = ConfigFile::for_image(&image.config, image.created, diff_ids);
-            let config = to_json(&config);
+            let diff_ids: Vec<String> = blobs.iter().map(|b| b.digest.clone()).collect();
+            let config = self.config_for(image, &diff_ids)?;
             let config_desc = descriptor(MT_CONFIG, &config);
             let manifest = Manifest {
                 schema_version: 2,
@@ -148,24 +158,6 @@ impl Store {
         saved.layers = layer_blobs.len();
         Ok(saved)
     }
-
-    /// Writes layer `layer` as a tarball into `dir`, returning its digest and size.
-    pub(crate) fn layer_blob(&self, layer: &str, dir: &Path, n: usize) -> Result<Blob, ImageError> {
-        let path = dir.join(format!("layer-{n}.tar"));
-        let file = File::create(&path).map_err(io_err("create", &path))?;
-        let hashing = HashingWriter {
-            inner: BufWriter::with_capacity(1 << 20, file),
-            hasher: Sha256::new(),
-            bytes: 0,
-        };
-        let (mut hashing, _) = layer_tar::write_tree(&self.layer_dir(layer), hashing, true)?;
-        hashing.inner.flush().map_err(io_err("write", &path))?;
-        Ok(Blob {
-            digest: format!("sha256:{}", hex(&hashing.hasher.finalize())),
-            size: hashing.bytes,
-            path,
-        })
-    }
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> Vec<u8> {
@@ -219,24 +211,4 @@ fn append_file<W: Write>(
     archive
         .append_data(&mut file_header(blob.size), name, file)
         .map_err(io_err("copy into the archive", &blob.path))
-}
-
-struct HashingWriter<W> {
-    inner: W,
-    hasher: Sha256,
-    bytes: u64,
-}
-
-impl<W: Write> layer_tar::TarOut for HashingWriter<W> {}
-
-impl<W: Write> Write for HashingWriter<W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.hasher.update(&buf[..n]);
-        self.bytes += n as u64;
-        Ok(n)
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
-    }
 }

@@ -14,11 +14,13 @@
 
 use super::entry::{clean, device, io_entry, read_meta, Meta};
 use super::fsops::{is_dir_at, open_beneath, remove_existing, Applier};
+use super::tar_split::{Recorder, Tee};
 use super::ImageError;
 use nix::errno::Errno;
 use nix::fcntl::{openat, AtFlags, OFlag};
 use nix::sys::stat::{mkdirat, mknodat, Mode, SFlag};
 use nix::unistd::{linkat, symlinkat};
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::ffi::{OsStr, OsString};
 use std::fs::File;
@@ -48,6 +50,8 @@ pub(crate) struct Unpacked {
     pub size: u64,
     /// Extended attributes the file system or our privileges refused.
     pub xattrs_skipped: u64,
+    /// The stream without its file content (see `tar_split`), when asked for.
+    pub split: Option<Vec<u8>>,
 }
 
 /// Unpacks `input` into the existing, empty directory `dir`.
@@ -55,6 +59,25 @@ pub(crate) fn unpack(
     input: &mut dyn Read,
     dir: &Path,
     whiteouts: Whiteouts,
+) -> Result<Unpacked, ImageError> {
+    unpack_with(input, dir, whiteouts, false)
+}
+
+/// [`unpack`], recording the stream's tar-split (`Unpacked::split`): for layers whose
+/// tarball must be written again byte for byte (`save`, `push`).
+pub(crate) fn unpack_recorded(
+    input: &mut dyn Read,
+    dir: &Path,
+    whiteouts: Whiteouts,
+) -> Result<Unpacked, ImageError> {
+    unpack_with(input, dir, whiteouts, true)
+}
+
+fn unpack_with(
+    input: &mut dyn Read,
+    dir: &Path,
+    whiteouts: Whiteouts,
+    record: bool,
 ) -> Result<Unpacked, ImageError> {
     let root = nix::fcntl::open(
         dir,
@@ -77,13 +100,18 @@ pub(crate) fn unpack(
         },
         buf: vec![0u8; 256 << 10],
         size: 0,
+        recorder: record.then(Recorder::new),
     };
     let mut watch = EofWatch {
         inner: input,
         hit_eof: false,
     };
+    let mut tee = Tee {
+        inner: &mut watch,
+        recorder: un.recorder.clone(),
+    };
     {
-        let mut archive = tar::Archive::new(&mut watch);
+        let mut archive = tar::Archive::new(&mut tee);
         for entry in archive.entries().map_err(ImageError::Archive)? {
             let mut entry = entry.map_err(ImageError::Archive)?;
             un.entry(&mut entry)?;
@@ -91,13 +119,26 @@ pub(crate) fn unpack(
     }
     // The tar crate ends both at the end-of-archive block and at a plain EOF between
     // entries; only the first is a complete archive.
-    if watch.hit_eof {
+    if tee.inner.hit_eof {
         return Err(ImageError::Truncated);
+    }
+    // What follows the end-of-archive block (its second block, a record's padding) is
+    // part of the layer's digest: the tar-split keeps it.
+    if let Some(recorder) = tee.recorder.take() {
+        io::copy(
+            &mut Tee {
+                inner: &mut tee.inner,
+                recorder: Some(recorder),
+            },
+            &mut io::sink(),
+        )
+        .map_err(ImageError::Archive)?;
     }
     un.finish_dirs()?;
     Ok(Unpacked {
         size: un.size,
         xattrs_skipped: un.apply.xattrs_skipped,
+        split: un.recorder.take().and_then(Recorder::finish),
     })
 }
 
@@ -126,6 +167,7 @@ struct Unpacker {
     apply: Applier,
     buf: Vec<u8>,
     size: u64,
+    recorder: Option<Rc<RefCell<Recorder>>>,
 }
 
 fn unsafe_entry(entry: &str, reason: &'static str) -> ImageError {
@@ -224,7 +266,15 @@ impl Unpacker {
                     .map_err(|(s, e)| io_entry(&name, s, e))
             }
             // Regular, contiguous, sparse, and (as POSIX asks) any unknown type: a file.
-            _ => self.file(entry, &parent, file_name, &name, &meta),
+            _ => {
+                if let (Some(r), EntryType::Regular | EntryType::Continuous) =
+                    (&self.recorder, kind)
+                {
+                    r.borrow_mut()
+                        .file(entry.raw_file_position(), entry.size(), &rel);
+                }
+                self.file(entry, &parent, file_name, &name, &meta)
+            }
         }
     }
 

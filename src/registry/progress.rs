@@ -116,10 +116,15 @@ impl Layer {
 
     /// Counts bytes as they arrive (a bar on a terminal; nothing otherwise).
     pub(crate) fn counter(&self) -> Box<dyn Fn(u64) + Send> {
+        self.counter_as("Downloading")
+    }
+
+    /// [`Layer::counter`], the bar saying `doing` (`Pushing`).
+    pub(crate) fn counter_as(&self, doing: &'static str) -> Box<dyn Fn(u64) + Send> {
         match &self.bar {
             Some(bar) => {
                 let bar = bar.clone();
-                bar.set_message("Downloading");
+                bar.set_message(doing);
                 Box::new(move |n| bar.inc(n))
             }
             None => Box::new(|_| {}),

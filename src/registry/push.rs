@@ -1,6 +1,6 @@
 //! `push`: each layer the registry does not have (asked with `HEAD`, then mounted from
-//! another repository of the same registry the image has a name in, else uploaded as the
-//! tarball `save` would write), then the config (the stored bytes when they still
+//! another repository of the same registry the image has a name in, else uploaded as a
+//! gzip-compressed tarball, as docker pushes, three at a time), then the config (the stored bytes when they still
 //! describe the layers, so the id stays the same), then the manifest, last.
 
 use super::client::Client;
@@ -8,9 +8,16 @@ use super::progress::Progress;
 use super::reference::ImageRef;
 use super::upload::{self, Mount};
 use super::{Options, RegistryError};
-use crate::image::oci::{Descriptor, Manifest, MT_CONFIG, MT_LAYER_TAR, MT_MANIFEST};
+use crate::image::oci::{
+    Descriptor, Manifest, MT_CONFIG, MT_LAYER_GZIP, MT_LAYER_TAR, MT_MANIFEST,
+};
 use crate::image::{Image, PushScratch, Store};
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+/// Layers compressed and sent at a time.
+const PARALLEL: usize = 3;
 
 /// What a push did.
 #[derive(Debug)]
@@ -46,19 +53,20 @@ pub fn push(
     let client = Client::connect(&r, opts, "push", None)?;
     let sources = mount_sources(&image, &r);
     let scratch = store.push_scratch()?;
+    let pushed = push_layers(store, &client, &image, &sources, &scratch, progress)?;
+    drop(scratch);
     let mut layers: Vec<Descriptor> = Vec::new();
+    let mut diff_ids: Vec<String> = Vec::new();
     let (mut sent, mut mounted) = (0, 0);
-    for (n, layer) in image.layers.iter().enumerate() {
-        let (desc, how) = push_layer(store, &client, layer, &sources, &scratch, n, progress)?;
+    for (desc, diff_id, how) in pushed {
         match how {
             How::Sent => sent += 1,
             How::Mounted => mounted += 1,
             How::There => {}
         }
         layers.push(desc);
+        diff_ids.push(diff_id);
     }
-    drop(scratch);
-    let diff_ids: Vec<String> = layers.iter().map(|d| d.digest.clone()).collect();
     let config = store.push_config(&image, &diff_ids)?;
     let config_digest = sha256_digest(&config);
     upload::upload_bytes(&client, &config, &config_digest)?;
@@ -122,9 +130,54 @@ fn mount_sources(image: &Image, dest: &ImageRef) -> Vec<String> {
     sources
 }
 
-/// One layer. Its digest is its id when it came from a tarball `save` would write (a
-/// commit, an earlier push): then the registry is asked (`HEAD`, mount) before anything
-/// is written; otherwise the tarball is written first, to learn its digest.
+/// Every layer of `image`, [`PARALLEL`] at a time (each compresses its own); the first
+/// failure stops the others from starting. Bottom first: (descriptor, diff_id, how).
+fn push_layers(
+    store: &Store,
+    client: &Client,
+    image: &Image,
+    sources: &[String],
+    scratch: &PushScratch,
+    progress: &Progress,
+) -> Result<Vec<(Descriptor, String, How)>, RegistryError> {
+    let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    type Slot = Option<Result<(Descriptor, String, How), RegistryError>>;
+    let results: Mutex<Vec<Slot>> = Mutex::new(image.layers.iter().map(|_| None).collect());
+    std::thread::scope(|s| {
+        for _ in 0..PARALLEL.min(image.layers.len()) {
+            s.spawn(|| loop {
+                let n = next.fetch_add(1, Ordering::SeqCst);
+                if n >= image.layers.len() || failed.load(Ordering::SeqCst) {
+                    return;
+                }
+                let layer = &image.layers[n];
+                let result = push_layer(store, client, layer, sources, scratch, n, progress);
+                failed.fetch_or(result.is_err(), Ordering::SeqCst);
+                results.lock().expect("not poisoned")[n] = Some(result);
+            });
+        }
+    });
+    let mut out = Vec::new();
+    for slot in results.into_inner().expect("not poisoned") {
+        match slot {
+            Some(r) => out.push(r?),
+            None => {
+                return Err(RegistryError::failed(
+                    "push",
+                    &client.target,
+                    "a layer was not pushed",
+                ))
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// One layer. The registry is first asked for the uncompressed blob (`HEAD`, mount) whose
+/// digest is the layer's id (pushed so by an older mdrun or another tool); otherwise the
+/// layer is written gzip-compressed first, to learn its digest, and then asked for, or
+/// mounted, or sent.
 fn push_layer(
     store: &Store,
     client: &Client,
@@ -133,11 +186,16 @@ fn push_layer(
     scratch: &PushScratch,
     n: usize,
     progress: &Progress,
-) -> Result<(Descriptor, How), RegistryError> {
+) -> Result<(Descriptor, String, How), RegistryError> {
     let by_id = format!("sha256:{layer}");
     let found = |digest: &str, size: u64, how: How, status: &str| {
         progress.layer(digest, size).say(status);
-        Ok((descriptor(MT_LAYER_TAR, digest.to_string(), size), how))
+        let desc = descriptor(MT_LAYER_TAR, digest.to_string(), size);
+        Ok((desc, digest.to_string(), how))
+    };
+    let gzipped = |blob: &crate::image::Blob, how: How| {
+        let desc = descriptor(MT_LAYER_GZIP, blob.digest.clone(), blob.size);
+        Ok((desc, blob.diff_id.clone(), how))
     };
     if let Some(size) = upload::has_blob(client, &by_id)? {
         return found(&by_id, size, How::There, "Layer already exists");
@@ -157,29 +215,33 @@ fn push_layer(
         }
     }
     let blob = store.layer_tarball(layer, scratch, n)?;
-    if blob.digest != by_id {
-        if let Some(size) = upload::has_blob(client, &blob.digest)? {
-            upload::cancel(client, session);
-            return found(&blob.digest, size, How::There, "Layer already exists");
-        }
-        for from in sources {
-            match upload::mount(client, &blob.digest, from)? {
-                Mount::Mounted => {
-                    upload::cancel(client, session);
-                    let _ = std::fs::remove_file(&blob.path);
-                    let (digest, size) = (&blob.digest, blob.size);
-                    return found(digest, size, How::Mounted, &format!("Mounted from {from}"));
-                }
-                // One session is enough: the newer one is dropped.
-                Mount::Session(l) => match session {
-                    None => session = Some(l),
-                    Some(_) => upload::cancel(client, Some(l)),
-                },
+    if upload::has_blob(client, &blob.digest)?.is_some() {
+        upload::cancel(client, session);
+        let _ = std::fs::remove_file(&blob.path);
+        progress
+            .layer(&blob.digest, blob.size)
+            .say("Layer already exists");
+        return gzipped(&blob, How::There);
+    }
+    for from in sources {
+        match upload::mount(client, &blob.digest, from)? {
+            Mount::Mounted => {
+                upload::cancel(client, session);
+                let _ = std::fs::remove_file(&blob.path);
+                progress
+                    .layer(&blob.digest, blob.size)
+                    .say(&format!("Mounted from {from}"));
+                return gzipped(&blob, How::Mounted);
             }
+            // One session is enough: the newer one is dropped.
+            Mount::Session(l) => match session {
+                None => session = Some(l),
+                Some(_) => upload::cancel(client, Some(l)),
+            },
         }
     }
     let bar = progress.layer(&blob.digest, blob.size);
-    let counter = bar.counter();
+    let counter = bar.counter_as("Pushing");
     let result = upload::upload_file(
         client,
         &blob.path,
@@ -194,7 +256,7 @@ fn push_layer(
         return Err(e);
     }
     bar.say("Pushed");
-    Ok((descriptor(MT_LAYER_TAR, blob.digest, blob.size), How::Sent))
+    gzipped(&blob, How::Sent)
 }
 
 fn sha256_digest(bytes: &[u8]) -> String {

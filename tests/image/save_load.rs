@@ -47,6 +47,53 @@ fn save_and_load_round_trip_a_committed_image() {
     env.assert_clean();
 }
 
+/// The full id `inspect` shows.
+fn full_id(env: &TestEnv, name: &str) -> String {
+    let out = env.mdrun(&["inspect", name]);
+    out.assert_ok();
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    json[0]["id"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn imported_and_committed_images_keep_their_ids_through_save_and_load() {
+    let env = TestEnv::new();
+    env.mdrun(&["run", "--name", "c1", "busybox", "sh", "-c", CHANGES])
+        .assert_ok();
+    env.mdrun(&["commit", "c1", "snap:v1"]).assert_ok();
+    env.mdrun(&["rm", "c1"]).assert_ok();
+    let ids = [full_id(&env, "busybox"), full_id(&env, "snap:v1")];
+    let short: Vec<String> = ids.iter().map(|id| id[..12].to_string()).collect();
+    let archive = env.path("both.tar");
+    env.mdrun(&[
+        "save",
+        "-o",
+        archive.to_str().unwrap(),
+        "busybox",
+        "snap:v1",
+    ])
+    .assert_ok();
+
+    let other = TestEnv::bare();
+    other
+        .mdrun(&["load", "-i", archive.to_str().unwrap()])
+        .assert_ok();
+    assert_eq!(
+        [full_id(&other, "busybox"), full_id(&other, "snap:v1")],
+        ids,
+        "the ids through save and load"
+    );
+    let listed = other.mdrun(&["images", "-q"]);
+    let mut listed: Vec<&str> = listed.stdout.lines().collect();
+    listed.sort();
+    let mut want: Vec<&str> = short.iter().map(String::as_str).collect();
+    want.sort();
+    assert_eq!(listed, want);
+    other.mdrun(&["rmi", "snap:v1", "busybox"]).assert_ok();
+    other.assert_clean();
+    env.assert_clean();
+}
+
 fn image_count(env: &TestEnv) -> usize {
     let out = env.mdrun(&["images", "-q"]);
     out.assert_ok();

@@ -80,6 +80,7 @@ fn a_committed_image_is_pushed_inspected_pulled_into_an_empty_store_and_run() {
     .assert_ok();
     env.mdrun(&["commit", "c1", "snap:v1"]).assert_ok();
     env.mdrun(&["rm", "c1"]).assert_ok();
+    let committed_id = image_id(&env, "snap:v1");
     let name = format!("{}/team/snap:v1", reg.host());
 
     let out = md(&env, &["push", "snap:v1", &name]);
@@ -95,6 +96,19 @@ fn a_committed_image_is_pushed_inspected_pulled_into_an_empty_store_and_run() {
     assert_eq!(inspect["Digest"], digest, "{inspect}");
     assert_eq!(inspect["Layers"].as_array().unwrap().len(), 2, "{inspect}");
     assert_eq!(inspect["Os"], "linux");
+    // Compressed as docker pushes them; the config keeps the uncompressed diff_ids.
+    let raw = skopeo_inspect("--raw", &name);
+    for layer in raw["layers"].as_array().unwrap() {
+        assert_eq!(
+            layer["mediaType"], "application/vnd.oci.image.layer.v1.tar+gzip",
+            "{raw}"
+        );
+    }
+    assert_eq!(
+        config_digest(&name),
+        format!("sha256:{committed_id}"),
+        "the committed image's id is the pushed config's digest"
+    );
 
     // Again: every blob is there; nothing is uploaded.
     let (posts, patches) = (uploads(&reg, "POST"), uploads(&reg, "PATCH"));
@@ -135,6 +149,10 @@ fn a_committed_image_is_pushed_inspected_pulled_into_an_empty_store_and_run() {
     assert_eq!(out.out(), "pushed\n10485760", "{out}");
     let pulled_id = image_id(&empty, &name);
     assert_eq!(format!("sha256:{pulled_id}"), config_digest(&name));
+    assert_eq!(
+        pulled_id, committed_id,
+        "the id through commit, push and pull"
+    );
 
     // That pulled image pushed again keeps its id: its config goes as it came.
     let again = format!("{}/again/snap:v1", reg.host());
@@ -286,4 +304,51 @@ fn images_digests_and_history_of_a_pulled_image() {
         !left.iter().any(|f| f.ends_with(".digests.json")),
         "{left:?}"
     );
+}
+
+#[test]
+fn a_pulled_image_keeps_its_id_through_save_and_load() {
+    use common::oci_layout::{self, layer, Comp, Image};
+    let env = TestEnv::bare();
+    let reg = Registry::start(&env.dir);
+    // Layers as other tools write them (GNU tar's busybox tarball; a tar crate one), not
+    // as mdrun would write the same files.
+    let image = Image {
+        layers: vec![
+            layer(&std::fs::read(busybox_tarball()).unwrap(), Comp::Gzip),
+            layer(
+                &oci_layout::files_tar(&[("etc/motd", b"from the registry\n", 0o644)]),
+                Comp::Zstd,
+            ),
+        ],
+        run: serde_json::json!({"Cmd": ["cat", "/etc/motd"]}),
+        arch: "amd64",
+    };
+    let dir = env.path("layout");
+    oci_layout::write_single(&dir, &image, "t");
+    let name = format!("{}/saved/bb:1", reg.host());
+    oci_layout::skopeo_push(&dir, "t", &name, None, None, None);
+    md(&env, &["pull", "-q", &name]).assert_ok();
+    let id = image_id(&env, &name);
+    assert_eq!(format!("sha256:{id}"), config_digest(&name));
+    let archive = env.path("pulled.tar");
+    env.mdrun(&["save", "-o", archive.to_str().unwrap(), &name])
+        .assert_ok();
+
+    let other = TestEnv::bare();
+    other
+        .mdrun(&["load", "-i", archive.to_str().unwrap()])
+        .assert_ok();
+    assert_eq!(image_id(&other, &name), id, "the id through save and load");
+    let out = other.mdrun(&["images", "-q"]);
+    assert_eq!(out.out(), &id[..12], "{out}");
+    let out = other.run(&[&name]);
+    assert_eq!(out.out(), "from the registry", "{out}");
+
+    // And pushed from there: the registry gets the same config.
+    let again = format!("{}/again/bb:1", reg.host());
+    md(&other, &["push", "-q", &name, &again]).assert_ok();
+    assert_eq!(config_digest(&again), format!("sha256:{id}"));
+    other.mdrun(&["rmi", &name]).assert_ok();
+    other.assert_clean();
 }

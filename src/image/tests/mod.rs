@@ -4,6 +4,7 @@
 mod escape;
 mod import;
 mod store;
+mod tar_split;
 
 use super::{ImageError, Imported, Store};
 use crate::paths::Paths;

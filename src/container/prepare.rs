@@ -63,12 +63,16 @@ fn volume_mounts(paths: &Paths, spec: &ContainerSpec) -> Result<Vec<Mount>> {
             VolumeSource::Host(p) => p.clone(),
             VolumeSource::Named(n) => paths.volume(n),
         };
+        // A volume made now is filled from the image on its first use, as docker does
+        // (a host directory never is).
+        let made = matches!(v.source, VolumeSource::Named(_)) && source.symlink_metadata().is_err();
         std::fs::create_dir_all(&source).ctx("create volume directory", &source)?;
         let source = std::fs::canonicalize(&source).ctx("resolve volume directory", &source)?;
         mounts.push(Mount {
             source,
             target: v.target.clone(),
             read_only: v.read_only,
+            copy_up: made,
         });
     }
     Ok(mounts)
@@ -156,6 +160,7 @@ fn notify_proxy(
         source: path,
         target: PathBuf::from(NOTIFY_TARGET),
         read_only: false,
+        copy_up: false,
     };
     Ok(Some((proxy, mount)))
 }

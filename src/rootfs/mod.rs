@@ -5,6 +5,7 @@
 //! container's own cgroup at /sys/fs/cgroup (`cgroup_mount`).
 
 mod cgroup_mount;
+mod copy_up;
 mod dev;
 mod inroot;
 mod kernfs;
@@ -59,6 +60,9 @@ pub struct Mount {
     pub source: PathBuf,
     pub target: PathBuf,
     pub read_only: bool,
+    /// A volume made for this run: it takes what the image has at `target` first
+    /// (see `copy_up`).
+    pub copy_up: bool,
 }
 
 /// Everything the init needs to build the root filesystem.

@@ -13,6 +13,9 @@ pub fn mount_all(root: &Path, volumes: &[Mount]) -> Result<(), RootfsError> {
             mount_file(root, vol)?;
             continue;
         }
+        if vol.copy_up {
+            super::copy_up::copy_up(root, vol)?;
+        }
         let target = mkdir_all(root, &vol.target)?;
         let shown = root.join(vol.target.strip_prefix("/").unwrap_or(&vol.target));
         mount(

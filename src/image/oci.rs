@@ -28,6 +28,9 @@ pub(crate) struct Descriptor {
     pub annotations: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub platform: Option<Platform>,
+    /// Where a foreign or non-distributable layer is to be fetched from instead.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub urls: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -356,6 +359,7 @@ mod tests {
             size: 7,
             annotations: BTreeMap::from([(REF_NAME.to_string(), "app:v1".to_string())]),
             platform: Some(host_platform()),
+            urls: Vec::new(),
         };
         let index = Index {
             schema_version: 2,

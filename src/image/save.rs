@@ -115,6 +115,7 @@ impl Store {
                         size: b.size,
                         annotations: BTreeMap::new(),
                         platform: None,
+                        urls: Vec::new(),
                     })
                     .collect(),
             };
@@ -171,6 +172,7 @@ fn descriptor(media_type: &str, bytes: &[u8]) -> Descriptor {
         size: bytes.len() as u64,
         annotations: BTreeMap::new(),
         platform: None,
+        urls: Vec::new(),
     }
 }
 

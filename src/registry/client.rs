@@ -27,6 +27,30 @@ pub(crate) struct Client {
     actions: &'static str,
 }
 
+/// The HTTP agent for `scheme://host`: TLS roots, timeouts, the proxy the environment
+/// names for it (see `proxy`).
+fn make_agent(
+    host: &str,
+    scheme: &str,
+    opts: &Options,
+    target: &str,
+) -> Result<ureq::Agent, RegistryError> {
+    let mut builder = ureq::AgentBuilder::new()
+        .tls_config(tls::config(host, opts.insecure)?)
+        .timeout_connect(Duration::from_secs(30))
+        .timeout_read(Duration::from_secs(60))
+        .timeout_write(Duration::from_secs(60))
+        .try_proxy_from_env(false)
+        .user_agent(concat!("mdrun/", env!("CARGO_PKG_VERSION")));
+    if let Some(url) = super::proxy::from_env(scheme, host) {
+        let proxy = ureq::Proxy::new(&url).map_err(|e| {
+            RegistryError::failed("connect to", target, format!("proxy {url:?}: {e}"))
+        })?;
+        builder = builder.proxy(proxy);
+    }
+    Ok(builder.build())
+}
+
 /// Loopback registries may speak plain HTTP (docker's rule).
 fn is_loopback(host: &str) -> bool {
     let name = match host.rsplit_once(':') {
@@ -58,14 +82,7 @@ impl Client {
             Some(c) => Some(c),
             None => auth::credentials(&r.registry, opts.authfile.as_deref())?,
         };
-        let agent = ureq::AgentBuilder::new()
-            .tls_config(tls::config(host, opts.insecure)?)
-            .timeout_connect(Duration::from_secs(30))
-            .timeout_read(Duration::from_secs(60))
-            .timeout_write(Duration::from_secs(60))
-            .try_proxy_from_env(true)
-            .user_agent(concat!("mdrun/", env!("CARGO_PKG_VERSION")))
-            .build();
+        let agent = make_agent(host, "https", opts, &target)?;
         let mut client = Client {
             agent,
             base: format!("https://{host}"),
@@ -80,6 +97,7 @@ impl Client {
             Ok(()) => {}
             Err(ureq::Error::Transport(t)) if is_loopback(host) || opts.insecure => {
                 client.base = format!("http://{host}");
+                client.agent = make_agent(host, "http", opts, &client.target)?;
                 client.ping().map_err(|e| match *e {
                     ureq::Error::Transport(t2) => {
                         client.fail(format!("cannot reach the registry: https: {t}; http: {t2}"))

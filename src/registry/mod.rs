@@ -6,6 +6,7 @@
 //! - `auth`: credentials (auth.json, ~/.docker/config.json), challenges, tokens, login;
 //! - `tls`: system roots plus certs.d CAs, or no verification (`--tls-verify=false`);
 //! - `client`: one registry+repository: scheme, auth, retries with backoff;
+//! - `proxy`: HTTPS_PROXY, HTTP_PROXY and NO_PROXY as Go (docker, podman) reads them;
 //! - `blob`: a blob's body checked against its digest as it streams, resumed with Range;
 //! - `manifest`: manifests, indexes, the platform chosen from an index;
 //! - `pull`: layers fetched a few at a time and unpacked as they arrive;
@@ -17,6 +18,7 @@ mod blob;
 mod client;
 mod manifest;
 mod progress;
+mod proxy;
 mod pull;
 mod push;
 mod reference;

@@ -232,7 +232,7 @@ fn check_layer_type(client: &Client, layer: &Descriptor) -> Result<(), RegistryE
         "application/vnd.docker.image.rootfs.diff.tar.zstd",
     ];
     let t = layer.media_type.as_str();
-    if t.contains("foreign") || t.contains("nondistributable") {
+    if t.contains("foreign") || t.contains("nondistributable") || !layer.urls.is_empty() {
         return Err(client.fail(format!(
             "layer {} is foreign or non-distributable ({t}): it is not in the registry, refused",
             layer.digest

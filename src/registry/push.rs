@@ -110,6 +110,7 @@ fn descriptor(media_type: &str, digest: String, size: u64) -> Descriptor {
         size,
         annotations: BTreeMap::new(),
         platform: None,
+        urls: Vec::new(),
     }
 }
 

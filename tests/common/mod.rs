@@ -12,6 +12,7 @@
 pub mod cgroup;
 pub mod files;
 pub mod fixture;
+pub mod forward_proxy;
 pub mod mounts;
 pub mod oci_layout;
 pub mod process;

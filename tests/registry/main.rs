@@ -3,9 +3,11 @@
 //!
 //! - pull.rs: `pull`, `login`/`logout`, `tag`, `run --pull`, running real images as docker does
 //! - push.rs: `push`, `history`, `images --digests`
+//! - proxy.rs: HTTPS_PROXY, HTTP_PROXY, NO_PROXY
 
 #[path = "../common/mod.rs"]
 mod common;
 
+mod proxy;
 mod pull;
 mod push;

@@ -13,7 +13,7 @@ use std::fs;
 use std::path::Path;
 
 /// `mdrun ARGS` with credentials, docker config and registries.conf of this scenario.
-fn md(env: &TestEnv, args: &[&str]) -> Cmd {
+pub(super) fn md(env: &TestEnv, args: &[&str]) -> Cmd {
     env.cmd(args)
         .env("REGISTRY_AUTH_FILE", env.path("auth.json"))
         .env("DOCKER_CONFIG", env.path("docker"))
@@ -31,7 +31,7 @@ const SHOW: &[u8] =
     b"#!/bin/sh\necho $(id -u):$(id -g) $(pwd) $GREETING $(cat hello.txt 2>/dev/null) args:$*\n";
 
 /// busybox, then a layer with a user `app` (1234), /srv and /arch.
-fn app_image(arch: &'static str, comp: Comp) -> Image {
+pub(super) fn app_image(arch: &'static str, comp: Comp) -> Image {
     let files = files_tar(&[
         ("etc/passwd", PASSWD, 0o644),
         ("etc/group", GROUP, 0o644),
@@ -56,7 +56,7 @@ fn app_image(arch: &'static str, comp: Comp) -> Image {
 }
 
 /// Writes `image` as an OCI layout and pushes it to `dest` with skopeo.
-fn push(env: &TestEnv, image: &Image, dest: &str, format: Option<&str>) {
+pub(super) fn push(env: &TestEnv, image: &Image, dest: &str, format: Option<&str>) {
     let dir = env.path(&format!("layout-{}", dest.replace(['/', ':'], "_")));
     oci_layout::write_single(&dir, image, "t");
     oci_layout::skopeo_push(&dir, "t", dest, format, None, None);

@@ -15,7 +15,8 @@
 //! digest known; its layer on the record; moved into the store, no new write layer yet),
 //! `rm:released` (cgroup and runtime directory gone, record kept), `rm:renamed` (data
 //! directory renamed to `.removing-<id>`, not deleted), `systemd:subscribed` (connected to
-//! the bus and listening for JobRemoved, the scope not asked for yet).
+//! the bus and listening for JobRemoved, the scope not asked for yet), `push:chunk` (a
+//! chunk of a layer upload sent, the upload not finished).
 
 use std::sync::OnceLock;
 

@@ -92,6 +92,10 @@ fn pull_one(
             fetched,
         })
     };
+    // Before any blob is fetched.
+    for layer in &manifest.layers {
+        check_layer_type(&client, layer)?;
+    }
     // Every layer there already: only the name changes, no blob is fetched.
     if let Some(image) = store.complete_image(&config_hex)? {
         if let Some(bytes) = store.config_blob(&image.id)? {
@@ -105,9 +109,6 @@ fn pull_one(
     }
     let config_bytes = small_blob(&client, &manifest.config)?;
     let config = config_of(&client, &config_bytes)?;
-    for layer in &manifest.layers {
-        check_layer_type(&client, layer)?;
-    }
     let diff_ids = diff_ids(&client, &config, manifest.layers.len())?;
     let mut todo: Vec<(&Descriptor, &str)> = Vec::new();
     for (layer, diff_id) in manifest.layers.iter().zip(&diff_ids) {

@@ -122,6 +122,7 @@ pub(crate) fn upload_file(
         location = location_of(client, &resp, location)?;
         sent += chunk.len() as u64;
         on_bytes(chunk.len() as u64);
+        crate::stop_point::reached("push:chunk");
     }
     client.request("PUT", &with_digest(&location, digest), &[octets], Some(&[]))?;
     Ok(())

@@ -281,6 +281,8 @@ pub enum Mode {
     FailBlobs(usize),
     /// Cuts the first layer-sized blob response after this many bytes.
     CutBlobAfter(usize),
+    /// Answers 500 to the first N uploads of blob data (`PUT` or `PATCH` to an upload).
+    FailUploads(usize),
 }
 
 const TOKEN: &str = "test-token-7f3a";
@@ -404,6 +406,22 @@ fn serve(
                     &challenge,
                     r#"{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}"#,
                 );
+            }
+        }
+        Mode::FailUploads(n)
+            if path.contains("/blobs/uploads/")
+                && (head.starts_with("PUT ") || head.starts_with("PATCH ")) =>
+        {
+            let mut c = counts.lock().unwrap();
+            if c.failed < n {
+                c.failed += 1;
+                // Read the body first, as a server that fails after receiving it does.
+                let len = header("Content-Length").and_then(|l| l.parse().ok());
+                std::io::copy(
+                    &mut (&mut conn).take(len.unwrap_or(0)),
+                    &mut std::io::sink(),
+                )?;
+                return respond(&mut conn, "500 Internal Server Error", "", "{}");
             }
         }
         Mode::FailBlobs(n) if is_blob => {

@@ -4,7 +4,9 @@
 //! - `layers/<layer-id>/`: one unpacked, read-only layer; the id is the sha256 of the
 //!   uncompressed tar stream it came from, so importing the same content twice reuses it.
 //! - `images/<image-id>.json`: one image (its layers, size, creation time and config); the id
-//!   is the sha256 of its layers and config.
+//!   is the digest of its OCI config, kept as `images/<image-id>.config.json`.
+//! - `tar-split/<layer-id>`: how the layer's tar stream was laid out (`tar_split`), so that
+//!   `save` and `push` write the same bytes again (`layer_blob`).
 //! - `images/tags.json`: every `name:tag` and the image id it points at, changed only under
 //!   an exclusive `flock` on `images/.lock` and replaced atomically (write + rename).
 //! - `tmp/`: imports unpack here first, then a rename publishes the layer.

@@ -7,6 +7,7 @@
 # the sandbox) and holds:
 #   mdrun            the binary under test          busybox.tar   the busybox image
 #   mdrun@.service   units/mdrun@.service if any    selected      scenario names to run (opt.)
+#   docker-registry  Debian's registry 2.8 (tests/fixtures/registry-bin.sh), for registry_pull_run
 # Writes back to /share:
 #   results          one line per scenario: PASS|FAIL NAME SECONDS, as each one ends
 #   scenarios        the names about to run (so the host can tell which never reported)
@@ -850,6 +851,47 @@ sc_exec_sealed() {
 	esac
 }
 
+# A registry on this machine's 127.0.0.1 (Debian's docker-registry, started here): a
+# committed image pushed with mdrun, removed, pulled back with the same id, run as a scope
+# whose output journald has.
+sc_registry_pull_run() {
+	[ -x $S/docker-registry ] || fail "no docker-registry in the share (tests/fixtures/registry-bin.sh)"
+	# Globals, not locals: the EXIT trap runs after the function has returned.
+	regdir=$(mktemp -d /tmp/registry.XXXXXX)
+	port=$((20000 + RANDOM % 20000))
+	ref=127.0.0.1:$port/scenario/img:v1
+	local marker="pulled-from-the-registry-$RANDOM" id scope
+	mkdir -p "$regdir/storage"
+	printf 'version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:%s\n' \
+		"$regdir/storage" "$port" >"$regdir/config.yml"
+	$S/docker-registry serve "$regdir/config.yml" >"$regdir/log" 2>&1 &
+	reg=$!
+	trap 'cleanup_containers rg-src rg; mdrun rmi reg-img:v1 "$ref" >/dev/null 2>&1 || true;
+		kill $reg 2>/dev/null || true; wait $reg 2>/dev/null || true; rm -rf "$regdir"' EXIT
+	wait_for 20 sh -c "busybox wget -q -O /dev/null http://127.0.0.1:$port/v2/" || {
+		cat "$regdir/log"
+		fail "the registry did not answer on 127.0.0.1:$port"
+	}
+	mdrun run --name rg-src busybox sh -c "echo $marker > /greeting"
+	mdrun commit rg-src reg-img:v1
+	mdrun rm rg-src
+	id=$(cid reg-img:v1)
+	mdrun push reg-img:v1 "$ref"
+	mdrun rmi reg-img:v1
+	mdrun pull "$ref"
+	[ "$(cid "$ref")" = "$id" ] || fail "pulled id $(cid "$ref") is not the pushed image's $id"
+	mdrun run -d --name rg "$ref" sh -c 'cat /greeting; exec sleep 1000'
+	scope=$(scope_of rg)
+	systemctl is-active -q "$scope" || fail "$scope is not active"
+	journalctl --sync 2>/dev/null || true
+	wait_for 10 sh -c "journalctl -u '$scope' --no-pager -o cat | grep -q '$marker'" || {
+		journalctl -u "$scope" --no-pager || true
+		fail "journalctl -u $scope does not show '$marker'"
+	}
+	mdrun rm -f rg
+	mdrun rmi "$ref"
+}
+
 # After all of the above: no md-* scope, no container cgroup, no mount, no process left.
 sc_nothing_left() {
 	local left=0 s
@@ -875,7 +917,7 @@ all=(setup user_three_lines oom_exit_137 cpu_limit cpuset_limit pids_limit
 	cgroup_files_in_delegated_scope cgroupfs_mode_config cgroupfs_mode_flag acceptance_cgroupfs
 	default_parent_cgroupfs cgroup_mount_inside device_filter detached_lifecycle exec_sealed
 	commit_and_start_in_scope mdrun_at_web_service logs_100k_lines store_private prune_two_stores
-	nothing_left)
+	registry_pull_run nothing_left)
 declare -A limit=([logs_100k_lines]=900 [mdrun_at_web_service]=240)
 
 selected=("${all[@]}")

@@ -224,6 +224,21 @@ impl Store {
         Ok((id, Some(blob)))
     }
 
+    /// Removes tar-splits whose layer is gone (a publish killed between writing one and
+    /// moving its layer into place) and half-written ones. Call under the store lock.
+    pub(crate) fn sweep_tar_splits(&self) {
+        let Ok(entries) = std::fs::read_dir(self.tar_split_dir()) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with('.') || !exists(&self.layer_dir(&name)) {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
+
     pub(crate) fn tar_split_dir(&self) -> PathBuf {
         self.paths.root().join("tar-split")
     }

@@ -178,6 +178,7 @@ impl Store {
             self.remove_layer(&layer)?;
             removed.push(layer);
         }
+        self.sweep_tar_splits();
         Ok(removed)
     }
 }

@@ -90,3 +90,31 @@ fn a_tar_split_that_no_longer_fits_falls_back_to_a_fresh_tarball() {
     }
     assert_eq!(content, "2nd!!");
 }
+
+#[test]
+fn tar_splits_go_with_their_layers_and_orphans_are_swept() {
+    let env = Env::new();
+    let imported = env
+        .import(Tar::new().file("f", b"x").bytes(), "one")
+        .unwrap();
+    let layer = imported.image.layers[0].clone();
+    let splits = env.store.tar_split_dir();
+    assert!(splits.join(&layer).is_file());
+    // What a publish killed before moving its layer, or while writing, leaves.
+    let orphan = splits.join("a".repeat(64));
+    let half = splits.join(".x.tmp-123");
+    std::fs::write(&orphan, b"x").unwrap();
+    std::fs::write(&half, b"x").unwrap();
+    env.store.sweep_unused_layers().unwrap();
+    assert!(!orphan.exists() && !half.exists());
+    assert!(
+        splits.join(&layer).is_file(),
+        "a used layer keeps its tar-split"
+    );
+    env.store.remove("one").unwrap();
+    assert_eq!(
+        super::entries(&splits),
+        Vec::<String>::new(),
+        "rmi removes it"
+    );
+}

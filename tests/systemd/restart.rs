@@ -1,0 +1,137 @@
+//! Restart policies against the private systemd: a detached container with `--restart`
+//! runs under a transient service `md-<id>.service` whose supervisor exits as the policy
+//! says, and systemd starts it again. Each test checks what systemd and the record say,
+//! and (dropping `Mdrun`) that no unit or cgroup is left.
+
+use crate::common::busybox_tarball;
+use crate::sandbox;
+use crate::sandbox::Mdrun;
+
+fn inspect(md: &Mdrun, name: &str) -> serde_json::Value {
+    let text = md.ok(&format!("inspect {name}"));
+    let all: serde_json::Value = serde_json::from_str(&text).unwrap();
+    all[0].clone()
+}
+
+fn restart_count(md: &Mdrun, name: &str) -> u64 {
+    inspect(md, name)["restart_count"].as_u64().unwrap()
+}
+
+fn service_of(id: &str) -> String {
+    format!("md-{}.service", &id[..12])
+}
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn always_restarts_a_container_that_exits_until_mdrun_stop() {
+    let guard = sandbox::shared();
+    let sb = guard.as_ref().unwrap();
+    let md = Mdrun::new(sb, busybox_tarball(), "");
+    let id = md
+        .ok("run -d --restart always --name again --cgroup-manager systemd busybox sh -c 'sleep 1; exit 3'")
+        .trim()
+        .to_string();
+    let unit = service_of(&id);
+    assert_eq!(sb.unit_property(&unit, "Restart"), "on-failure");
+    assert_eq!(sb.unit_property(&unit, "Type"), "notify");
+    let record = inspect(&md, "again");
+    assert_eq!(record["restart_policy"]["Name"], "always");
+    // Between two runs, ps says so as docker does.
+    md.wait_for(60, "ps to show the container restarting", || {
+        md.ok("ps -a").contains("Restarting (3)")
+    });
+    md.wait_for(60, "two restarts", || restart_count(&md, "again") >= 2);
+
+    md.ok("stop again");
+    // The service is gone: nothing is left to start it again.
+    md.wait_for(30, "the service to go", || {
+        sb.unit_property(&unit, "LoadState") == "not-found"
+    });
+    let record = inspect(&md, "again");
+    assert_eq!(record["status"], "exited", "{record}");
+    assert_eq!(record["restart_pending"], false);
+    assert_eq!(record["stopped_by_user"], true);
+    let ps = md.ok("ps -a");
+    assert!(ps.contains("Exited ("), "{ps}");
+    assert!(!ps.contains("Restarting"), "{ps}");
+    let count = restart_count(&md, "again");
+    assert!(count >= 2, "{count}");
+
+    // `start` puts it under its service again; `rm -f` ends it for good.
+    md.ok("start again");
+    assert_eq!(sb.unit_property(&unit, "ActiveState"), "active");
+    md.ok("rm -f again");
+    md.wait_for(30, "the service to go after rm -f", || {
+        sb.unit_property(&unit, "LoadState") == "not-found"
+    });
+}
+
+#[test]
+fn on_failure_2_stops_after_two_restarts() {
+    let guard = sandbox::shared();
+    let sb = guard.as_ref().unwrap();
+    let md = Mdrun::new(sb, busybox_tarball(), "");
+    let id = md
+        .ok("run -d --restart on-failure:2 --name twice --cgroup-manager systemd busybox sh -c 'exit 5'")
+        .trim()
+        .to_string();
+    let unit = service_of(&id);
+    md.wait_for(60, "the restarts to end", || {
+        let r = inspect(&md, "twice");
+        r["status"] == "exited"
+            && r["restart_pending"] == false
+            && sb.unit_property(&unit, "LoadState") == "not-found"
+    });
+    let record = inspect(&md, "twice");
+    assert_eq!(record["restart_count"], 2, "{record}");
+    assert_eq!(record["exit"]["Exited"], 5, "{record}");
+    assert!(md.ok("ps -a").contains("Exited (5)"));
+}
+
+#[test]
+fn on_failure_does_not_restart_a_success() {
+    let guard = sandbox::shared();
+    let sb = guard.as_ref().unwrap();
+    let md = Mdrun::new(sb, busybox_tarball(), "");
+    let id = md
+        .ok("run -d --restart on-failure --name fine --cgroup-manager systemd busybox true")
+        .trim()
+        .to_string();
+    let unit = service_of(&id);
+    md.wait_for(60, "the container to end and its service to go", || {
+        inspect(&md, "fine")["status"] == "exited"
+            && sb.unit_property(&unit, "LoadState") == "not-found"
+    });
+    let record = inspect(&md, "fine");
+    assert_eq!(record["restart_count"], 0, "{record}");
+    assert_eq!(record["restart_pending"], false, "{record}");
+    assert!(md.ok("ps -a").contains("Exited (0)"));
+}
+
+#[test]
+fn restart_policies_need_systemd_and_leave_nothing() {
+    let guard = sandbox::shared();
+    let sb = guard.as_ref().unwrap();
+    let md = Mdrun::new(sb, busybox_tarball(), "");
+    let out = md.sh("run -d --restart always --cgroup-manager cgroupfs busybox true");
+    assert_eq!(out.status.code(), Some(125), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("restart policies need systemd"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    for (args, says) in [
+        ("--restart sometimes", "invalid restart policy"),
+        ("--restart always:3", "only for on-failure"),
+        ("--restart always --rm", "conflict"),
+    ] {
+        let out = md.sh(&format!("run -d {args} busybox true"));
+        assert_eq!(out.status.code(), Some(125), "{args}: {}", stderr(&out));
+        assert!(stderr(&out).contains(says), "{args}: {}", stderr(&out));
+    }
+    let out = md.sh("run --restart always busybox true");
+    assert_eq!(out.status.code(), Some(125));
+    assert!(stderr(&out).contains("needs -d"), "{}", stderr(&out));
+    assert_eq!(md.ok("ps -aq").trim(), "", "no container was recorded");
+}

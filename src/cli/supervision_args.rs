@@ -34,6 +34,11 @@ pub enum HealthcheckAction {
 
 #[derive(Debug, clap::Args)]
 pub struct SuperviseArgs {
+    /// Start every container whose restart policy brings it back at boot
+    /// (units/mdrun-restart.service)
+    #[arg(long, conflicts_with = "id")]
+    pub boot: bool,
     /// The container's full id
-    pub id: String,
+    #[arg(required_unless_present = "boot")]
+    pub id: Option<String>,
 }

@@ -56,5 +56,5 @@ pub use remove::remove;
 pub use run::{run_attached, run_detached, Prepared};
 pub use start::{start, Started};
 pub use stop::{stop, Stopped};
-pub use supervised::{start_supervised_new, supervise};
+pub use supervised::{start_at_boot, start_supervised_new, supervise};
 pub use wait::wait;

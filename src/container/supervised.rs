@@ -63,6 +63,29 @@ fn start_service(record: &Record) -> Result<()> {
     })
 }
 
+/// At boot (units/mdrun-restart.service): start again, under their services, the
+/// containers whose policy says so (`always`; `unless-stopped` unless a user stopped it).
+/// Each stale record is repaired first (the host went down under it). Others lose a
+/// "Restarting" that no service will carry out any more.
+pub fn start_at_boot(paths: &Paths) -> Vec<(String, Result<()>)> {
+    let mut started = Vec::new();
+    for record in crate::state::scan(&paths.containers()) {
+        let policy = record.restart_policy;
+        if !policy.supervised() {
+            continue;
+        }
+        if !policy.starts_at_boot(record.stopped_by_user) {
+            if record.restart_pending && !is_restarting(&record) {
+                let _ = update(paths, &record.id, |r| r.restart_pending = false);
+            }
+            continue;
+        }
+        let result = start_supervised(paths, &record.id).map(|_| ());
+        started.push((record.name, result));
+    }
+    started
+}
+
 /// Does the policy's service still run or wait to restart the container?
 pub fn is_restarting(record: &Record) -> bool {
     record.restart_policy.supervised()

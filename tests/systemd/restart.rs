@@ -135,3 +135,70 @@ fn restart_policies_need_systemd_and_leave_nothing() {
     assert!(stderr(&out).contains("needs -d"), "{}", stderr(&out));
     assert_eq!(md.ok("ps -aq").trim(), "", "no container was recorded");
 }
+
+/// A reboot as systemd goes through it: every container's service is stopped by systemd
+/// (not by `mdrun stop`), and transient units are gone afterwards. Then
+/// units/mdrun-restart.service, installed as install.sh does, brings back `always` and
+/// `unless-stopped` containers, but not one a user stopped, nor an `on-failure` one.
+#[test]
+fn always_and_unless_stopped_come_back_at_boot() {
+    let guard = sandbox::shared();
+    let sb = guard.as_ref().unwrap();
+    let md = Mdrun::new(sb, busybox_tarball(), "");
+    let flags = "-d --cgroup-manager systemd";
+    let mut ids = std::collections::BTreeMap::new();
+    for (name, policy) in [
+        ("a", "always"),
+        ("u", "unless-stopped"),
+        ("s", "unless-stopped"),
+        ("f", "on-failure"),
+    ] {
+        let id = md.ok(&format!(
+            "run {flags} --restart {policy} --name {name} busybox sleep 300"
+        ));
+        ids.insert(name, id.trim().to_string());
+    }
+    md.ok("stop -t 1 s");
+    for name in ["a", "u", "f"] {
+        sb.ok(&format!("systemctl stop {}", service_of(&ids[name])));
+    }
+    for name in ["a", "u", "s", "f"] {
+        assert_eq!(inspect(&md, name)["status"], "exited", "{name}");
+        assert_eq!(
+            sb.unit_property(&service_of(&ids[name]), "LoadState"),
+            "not-found"
+        );
+    }
+
+    let unit = concat!(env!("CARGO_MANIFEST_DIR"), "/units/mdrun-restart.service");
+    sb.ok(&format!(
+        "mkdir -p /usr/local/bin /etc/systemd/system/mdrun-restart.service.d && \
+         cp {} /usr/local/bin/mdrun && cp {unit} /etc/systemd/system/ && \
+         printf '[Service]\\nEnvironment=MDRUN_CONFIG={}\\n' \
+           > /etc/systemd/system/mdrun-restart.service.d/test.conf && \
+         systemctl daemon-reload && systemctl start mdrun-restart.service",
+        sandbox::MDRUN,
+        md.config
+    ));
+    let started = sb.ok("journalctl --sync; journalctl -o cat -u mdrun-restart.service");
+    let ps = md.ok("ps --format json");
+    sb.ok(
+        "systemctl stop mdrun-restart.service; rm -rf /etc/systemd/system/mdrun-restart.service* \
+         && systemctl daemon-reload",
+    );
+    let running: Vec<String> = serde_json::from_str::<serde_json::Value>(&ps)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["Name"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(running.len(), 2, "{ps}\n{started}");
+    for name in ["a", "u"] {
+        assert!(running.iter().any(|n| n == name), "{name}: {ps}\n{started}");
+        assert_eq!(
+            sb.unit_property(&service_of(&ids[name]), "ActiveState"),
+            "active"
+        );
+    }
+}

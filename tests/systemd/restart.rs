@@ -202,3 +202,36 @@ fn always_and_unless_stopped_come_back_at_boot() {
         );
     }
 }
+
+/// `mdrun restart`: stop, then start, with or without a policy (under its service again).
+#[test]
+fn restart_stops_and_starts_again() {
+    let guard = sandbox::shared();
+    let sb = guard.as_ref().unwrap();
+    let md = Mdrun::new(sb, busybox_tarball(), "");
+    let flags = "-d --cgroup-manager systemd";
+    md.ok(&format!("run {flags} --name plain busybox sleep 300"));
+    let id = md
+        .ok(&format!(
+            "run {flags} --restart always --name kept busybox sleep 300"
+        ))
+        .trim()
+        .to_string();
+    let pid = |name: &str| inspect(&md, name)["pid"].as_i64().unwrap();
+    let before = (pid("plain"), pid("kept"));
+    assert_eq!(md.ok("restart -t 1 plain kept"), "plain\nkept\n");
+    assert_ne!(pid("plain"), before.0);
+    assert_ne!(pid("kept"), before.1);
+    let kept = inspect(&md, "kept");
+    assert_eq!(kept["status"], "running");
+    // A restart asked for is not one the policy made.
+    assert_eq!(kept["restart_count"], 0);
+    assert_eq!(sb.unit_property(&service_of(&id), "ActiveState"), "active");
+    let out = md.sh("restart nosuch");
+    assert_eq!(out.status.code(), Some(125));
+    assert!(
+        stderr(&out).contains("no such container"),
+        "{}",
+        stderr(&out)
+    );
+}

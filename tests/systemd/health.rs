@@ -97,3 +97,85 @@ fn no_healthcheck_and_bad_health_options() {
     assert!(md.ok("ps").contains("Up "));
     assert!(!md.ok("ps").contains("health"));
 }
+
+/// The image's HEALTHCHECK (kept in its config by `load` and `pull`) runs without any
+/// `--health-*` flag, with its own interval and retries; `--no-healthcheck` turns it off.
+#[test]
+fn the_images_healthcheck_runs_unless_turned_off() {
+    use crate::common::oci_layout::{self, layer, Comp, Image};
+    let guard = sandbox::shared();
+    let sb = guard.as_ref().unwrap();
+    let md = Mdrun::new(sb, busybox_tarball(), "");
+    let dir = tempfile::tempdir().unwrap();
+    let image = Image {
+        layers: vec![layer(
+            &std::fs::read(busybox_tarball()).unwrap(),
+            Comp::Plain,
+        )],
+        run: serde_json::json!({
+            "Cmd": ["sleep", "300"],
+            "Healthcheck": {"Test": ["CMD-SHELL", "echo checked; exit 3"], "Interval": 1_000_000_000u64, "Retries": 1},
+        }),
+        arch: "amd64",
+    };
+    let layout = dir.path().join("layout");
+    oci_layout::write_single(&layout, &image, "hc:1");
+    let archive = dir.path().join("hc.tar");
+    let tar = std::process::Command::new("tar")
+        .arg("-C")
+        .arg(&layout)
+        .arg("-cf")
+        .arg(&archive)
+        .arg(".")
+        .status()
+        .unwrap();
+    assert!(tar.success());
+    let out = sb
+        .command(&["sh", "-c", &md.line("load")])
+        .stdin(std::fs::File::open(&archive).unwrap())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let images = md.ok("images");
+    let reference = if images.contains("localhost/hc") {
+        "localhost/hc:1"
+    } else {
+        "hc:1"
+    };
+
+    let id = md
+        .ok(&format!(
+            "run -d --name img --cgroup-manager systemd {reference}"
+        ))
+        .trim()
+        .to_string();
+    md.wait_for(60, "the image's check to make it unhealthy", || {
+        md.ok("ps").contains("(unhealthy)")
+    });
+    let h = health(&md, "img");
+    let last = h["Log"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["ExitCode"], 3, "{h}");
+    assert_eq!(last["Output"], "checked\n", "{h}");
+
+    md.ok(&format!(
+        "run -d --name off --no-healthcheck --cgroup-manager systemd {reference}"
+    ));
+    assert!(health(&md, "off").is_null());
+    let off = md.ok("inspect off");
+    assert!(
+        !off.contains("Healthcheck") && !off.contains("healthcheck"),
+        "{off}"
+    );
+    let ps = md.ok("ps");
+    let line = ps
+        .lines()
+        .find(|l| l.split_whitespace().any(|w| w == "off"));
+    assert!(
+        line.is_some_and(|l| l.contains("Up ") && !l.contains("health")),
+        "{ps}"
+    );
+    md.ok("rm -f img off");
+    md.wait_for(30, "the timer to go", || {
+        sb.unit_property(&format!("md-{}-health.timer", &id[..12]), "LoadState") == "not-found"
+    });
+}

@@ -31,7 +31,12 @@ install -m 0755 target/release/mdrun /usr/local/bin/mdrun
 install -d -m 0755 /etc/mdrun /etc/mdrun/containers
 [ -e /etc/mdrun/mdrun.toml ] || install -m 0644 config/mdrun.toml /etc/mdrun/mdrun.toml
 install -D -m 0644 units/mdrun@.service /etc/systemd/system/mdrun@.service
-if [ -d /run/systemd/system ]; then systemctl daemon-reload || true; fi
+install -D -m 0644 units/mdrun-restart.service /etc/systemd/system/mdrun-restart.service
+if [ -d /run/systemd/system ]; then
+  systemctl daemon-reload || true
+  # `always` and `unless-stopped` containers come back after a reboot.
+  systemctl enable mdrun-restart.service >/dev/null 2>&1 || true
+fi
 
 if ! /usr/local/bin/mdrun images --format json | grep -q '"busybox:latest"'; then
   tar=$(mktemp /tmp/mdrun-busybox.XXXXXX.tar)

@@ -23,6 +23,7 @@ pub mod logs;
 pub mod parse;
 pub mod paths;
 pub mod placement;
+pub mod policy;
 pub mod private_dirs;
 pub mod quote;
 pub mod registry;

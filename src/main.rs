@@ -51,6 +51,9 @@ fn main() {
         Command::Logout(a) => commands::login::logout(a),
         Command::Tag(a) => commands::pull::tag(a),
         Command::History(a) => commands::history::run(a),
+        Command::Restart(a) => commands::restart::run(a),
+        Command::Healthcheck(a) => commands::healthcheck::run(a),
+        Command::Supervise(a) => commands::supervise::run(a),
     };
     let code = match result {
         Ok(code) => code,

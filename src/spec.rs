@@ -92,4 +92,10 @@ pub struct ContainerSpec {
     /// once the image is known), else SIGTERM.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop_signal: Option<String>,
+    /// `--restart` (or the file's `restart`).
+    #[serde(default)]
+    pub restart: crate::policy::RestartPolicy,
+    /// The healthcheck, resolved from the image's HEALTHCHECK and `--health-*`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub healthcheck: Option<crate::policy::HealthConfig>,
 }

@@ -7,6 +7,7 @@ mod image_args;
 mod lifecycle_args;
 mod registry_args;
 mod run_args;
+mod supervision_args;
 
 pub use exec_args::ExecArgs;
 pub use image_args::{CommitArgs, ExportArgs, LoadArgs, SaveArgs};
@@ -15,6 +16,7 @@ pub use lifecycle_args::{
 };
 pub use registry_args::{LoginArgs, LogoutArgs, PullArgs, PushArgs, RegistryArgs};
 pub use run_args::RunArgs;
+pub use supervision_args::{HealthcheckAction, HealthcheckArgs, RestartArgs, SuperviseArgs};
 
 use clap::{Parser, Subcommand};
 use std::ffi::OsString;
@@ -84,6 +86,13 @@ pub enum Command {
     Tag(TagArgs),
     /// Show how an image was made, newest step first
     History(HistoryArgs),
+    /// Restart containers: stop, then start
+    Restart(RestartArgs),
+    /// Run a container's healthcheck
+    Healthcheck(HealthcheckArgs),
+    /// The supervisor a restart policy's systemd service runs (internal)
+    #[command(hide = true)]
+    Supervise(SuperviseArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -136,9 +145,34 @@ pub struct RmiArgs {
 
 /// The verbs that are not `run`; anything else in first position is an argument of `run`.
 const VERBS: &[&str] = &[
-    "run", "import", "images", "rmi", "exec", "start", "logs", "ps", "inspect", "stop", "kill",
-    "wait", "rm", "prune", "commit", "export", "save", "load", "pull", "push", "login", "logout",
-    "tag", "history", "help",
+    "run",
+    "import",
+    "images",
+    "rmi",
+    "exec",
+    "start",
+    "logs",
+    "ps",
+    "inspect",
+    "stop",
+    "kill",
+    "wait",
+    "rm",
+    "prune",
+    "commit",
+    "export",
+    "save",
+    "load",
+    "pull",
+    "push",
+    "login",
+    "logout",
+    "tag",
+    "history",
+    "help",
+    "restart",
+    "healthcheck",
+    "supervise",
 ];
 
 /// Insert the implicit `run` verb: `mdrun --memory 100m busybox sh` -> `mdrun run --memory ...`.

@@ -99,6 +99,27 @@ pub struct RunArgs {
     /// Signal `stop` sends first (default: the image's STOPSIGNAL, else SIGTERM)
     #[arg(long)]
     pub stop_signal: Option<String>,
+    /// Restart policy: no, on-failure[:N], always, unless-stopped (needs -d and systemd)
+    #[arg(long, value_name = "POLICY")]
+    pub restart: Option<String>,
+    /// Command to run to check health (run by /bin/sh -c in the container)
+    #[arg(long, value_name = "COMMAND")]
+    pub health_cmd: Option<String>,
+    /// Time between health checks (ms|s|m|h), default 30s
+    #[arg(long, value_name = "DURATION")]
+    pub health_interval: Option<String>,
+    /// Maximum time a health check may run (ms|s|m|h), default 30s
+    #[arg(long, value_name = "DURATION")]
+    pub health_timeout: Option<String>,
+    /// Consecutive failures needed to report unhealthy, default 3
+    #[arg(long, value_name = "N")]
+    pub health_retries: Option<u32>,
+    /// Start period during which failures do not count (ms|s|m|h), default 0s
+    #[arg(long, value_name = "DURATION")]
+    pub health_start_period: Option<String>,
+    /// Disable any healthcheck, the image's included
+    #[arg(long)]
+    pub no_healthcheck: bool,
     /// Pull the image: missing (when not in the store), always, never
     #[arg(long, default_value = "missing", value_parser = ["missing", "always", "never"])]
     pub pull: String,

@@ -7,6 +7,7 @@
 pub mod commit;
 pub mod exec;
 pub mod export;
+pub mod healthcheck;
 pub mod history;
 mod human;
 pub mod images;
@@ -23,12 +24,14 @@ mod ps_format;
 pub mod pull;
 pub mod push;
 mod report;
+pub mod restart;
 pub mod rm;
 pub mod rmi;
 pub mod run;
 pub mod save;
 pub mod start;
 pub mod stop;
+pub mod supervise;
 #[cfg(test)]
 mod tests;
 pub mod wait;

@@ -2,17 +2,23 @@
 //! the JSON objects of `--format json`.
 
 use super::human::{elapsed, human_duration};
-use crate::state::{Record, Status};
+use crate::state::{HealthStatus, Record, Status};
 
-/// docker's STATUS: `Up 5 seconds`, `Exited (137) 2 minutes ago`, `Created`.
+/// docker's STATUS: `Up 5 seconds`, `Up 2 minutes (healthy)`, `Exited (137) 2 minutes
+/// ago`, `Restarting (1) 2 seconds ago`, `Created`.
 pub fn status(record: &Record, now: f64) -> String {
     match record.status {
         Status::Created => "Created".to_string(),
         Status::Running => {
-            format!(
+            let up = format!(
                 "Up {}",
                 human_duration(elapsed(now, record.started.unwrap_or(record.created)))
-            )
+            );
+            match &record.health {
+                Some(h) if h.status == HealthStatus::Starting => up + " (health: starting)",
+                Some(h) => format!("{up} ({})", h.status.as_str()),
+                None => up,
+            }
         }
         Status::Exited => {
             let code = record
@@ -20,7 +26,16 @@ pub fn status(record: &Record, now: f64) -> String {
                 .map(|e| e.code())
                 .unwrap_or(crate::container::UNKNOWN_EXIT);
             let when = record.finished.or(record.started).unwrap_or(record.created);
-            format!("Exited ({code}) {} ago", human_duration(elapsed(now, when)))
+            // Its restart policy starts it again (docker: `Restarting (1) 2 seconds ago`).
+            let state = if record.restart_pending {
+                "Restarting"
+            } else {
+                "Exited"
+            };
+            format!(
+                "{state} ({code}) {} ago",
+                human_duration(elapsed(now, when))
+            )
         }
     }
 }
@@ -174,6 +189,24 @@ mod tests {
         assert_eq!(status(&r, NOW), "Exited (137) 2 minutes ago");
         r.exit = None;
         assert_eq!(status(&r, NOW), "Exited (255) 2 minutes ago");
+    }
+
+    #[test]
+    fn restarting_and_health_show_as_docker_does() {
+        let mut r = sample(&"a".repeat(64), "x");
+        r.status = Status::Exited;
+        r.exit = Some(ExitStatus::Exited(1));
+        r.finished = Some(NOW - 2.0);
+        r.restart_pending = true;
+        assert_eq!(status(&r, NOW), "Restarting (1) 2 seconds ago");
+        r.status = Status::Running;
+        r.started = Some(NOW - 300.0);
+        r.health = Some(crate::state::Health::default());
+        assert_eq!(status(&r, NOW), "Up 5 minutes (health: starting)");
+        r.health.as_mut().unwrap().status = HealthStatus::Healthy;
+        assert_eq!(status(&r, NOW), "Up 5 minutes (healthy)");
+        r.health.as_mut().unwrap().status = HealthStatus::Unhealthy;
+        assert_eq!(status(&r, NOW), "Up 5 minutes (unhealthy)");
     }
 
     #[test]

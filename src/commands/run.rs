@@ -13,7 +13,9 @@ use crate::image::Store;
 use crate::parse;
 use crate::paths::Paths;
 use crate::placement;
+use crate::policy::{HealthArgs, HealthConfig, RestartPolicy};
 use crate::spec::{ContainerSpec, Limits};
+use crate::state::CgroupManager;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
@@ -31,18 +33,43 @@ pub fn run(args: &RunArgs) -> Result<i32> {
     if spec.stop_signal.is_none() {
         spec.stop_signal = image.config.stop_signal.clone();
     }
+    spec.healthcheck = HealthConfig::resolve(image.config.healthcheck.as_ref(), &health_args(args))
+        .map_err(Error::Usage)?;
     let (manager, warning) = placement::choose(spec.cgroup_manager, &global);
     if let Some(w) = warning {
         eprintln!("mdrun: {w}");
     }
+    if spec.restart.supervised() && manager != CgroupManager::Systemd {
+        return Err(Error::Usage(
+            "restart policies need systemd: --restart cannot be used with the cgroupfs manager"
+                .into(),
+        ));
+    }
     let prepared = container::create(&paths, &global, &spec, &store, &image, manager)?;
-    if spec.detach {
+    if spec.detach && spec.restart.supervised() {
+        let id = prepared.record.id.clone();
+        container::start_supervised_new(&paths, prepared)?;
+        println!("{id}");
+        Ok(0)
+    } else if spec.detach {
         let id = prepared.record.id.clone();
         container::run_detached(prepared)?;
         println!("{id}");
         Ok(0)
     } else {
         container::run_attached(prepared)
+    }
+}
+
+/// `--health-*` and `--no-healthcheck` as given.
+fn health_args(args: &RunArgs) -> HealthArgs<'_> {
+    HealthArgs {
+        cmd: args.health_cmd.as_deref(),
+        interval: args.health_interval.as_deref(),
+        timeout: args.health_timeout.as_deref(),
+        start_period: args.health_start_period.as_deref(),
+        retries: args.health_retries,
+        none: args.no_healthcheck,
     }
 }
 
@@ -122,6 +149,20 @@ fn spec(args: &RunArgs, global: &GlobalConfig) -> Result<ContainerSpec> {
     if let Some(sig) = &args.stop_signal {
         parse::signal(sig)?;
     }
+    let restart = match &args.restart {
+        Some(r) => RestartPolicy::parse(r).map_err(Error::Usage)?,
+        None => file.restart.unwrap_or_default(),
+    };
+    if restart.supervised() && args.rm {
+        return Err(Error::Usage(
+            "--restart and --rm conflict: a container that is removed when it ends cannot be restarted".into(),
+        ));
+    }
+    if restart.supervised() && !args.detach {
+        return Err(Error::Usage(
+            "--restart needs -d: systemd supervises the container in the background".into(),
+        ));
+    }
     Ok(ContainerSpec {
         image,
         command,
@@ -142,6 +183,8 @@ fn spec(args: &RunArgs, global: &GlobalConfig) -> Result<ContainerSpec> {
         log_driver: args.log_driver,
         sdnotify_container: args.sdnotify.as_deref() == Some("container"),
         stop_timeout: args.stop_timeout,
+        restart,
+        healthcheck: None,
         security: crate::security::parse_options(&crate::security::SecurityArgs {
             privileged: args.privileged,
             cap_add: &args.cap_add,

@@ -10,7 +10,7 @@ use crate::parse;
 use crate::spec::{Limits, VolumeSpec};
 
 const KEYS: &[&str] = &[
-    "image", "command", "name", "hostname", "workdir", "env", "volumes", "limits",
+    "image", "command", "name", "hostname", "workdir", "env", "volumes", "limits", "restart",
 ];
 
 const COMMAND: &str = "an array of strings, or a string for sh -c";
@@ -29,6 +29,8 @@ pub struct ContainerConfig {
     pub hostname: Option<String>,
     pub name: Option<String>,
     pub workdir: Option<PathBuf>,
+    /// `restart = "on-failure:3"`, as `--restart`.
+    pub restart: Option<crate::policy::RestartPolicy>,
 }
 
 /// Read and validate a container file; cpus are checked against this host's CPUs.
@@ -73,6 +75,11 @@ pub fn parse_container(
                 for v in f.elements(VOLUMES)? {
                     config.volumes.push(v.check(parse::volume(v.str()?))?);
                 }
+            }
+            "restart" => {
+                let policy = crate::policy::RestartPolicy::parse(&f.text()?)
+                    .map_err(|e| f.problem(ValueProblem::RestartPolicy(e)))?;
+                config.restart = Some(policy);
             }
             "limits" => config.limits = limits::read(&doc, &f, limits::CONTAINER_KEYS, host_cpus)?,
             other => unreachable!("Doc::fields let through {other:?}"),
@@ -187,6 +194,14 @@ mod tests {
     }
 
     #[test]
+    fn restart_policy_key() {
+        let config = parse("restart = \"on-failure:3\"\n").unwrap();
+        assert_eq!(config.restart.unwrap().display(), "on-failure:3");
+        let e = message("restart = \"sometimes\"\n");
+        assert!(e.contains("web.toml") && e.contains("restart"), "{e}");
+    }
+
+    #[test]
     fn other_accepted_forms() {
         let config = parse(
             "command = \"echo $HOME\"\nenv = [\"A=1\", \"MDRUN_TEST_UNSET_7f3a9c\"]\n\
@@ -207,7 +222,7 @@ mod tests {
         assert_eq!(
             message("# web\n\nimgae = \"busybox\"\n"),
             "web.toml:3: unknown key \"imgae\" (expected one of image, command, name, hostname, \
-             workdir, env, volumes, limits)"
+             workdir, env, volumes, limits, restart)"
         );
         assert_eq!(
             message("image = \"busybox\"\n[limits]\nmemroy = \"1g\"\n"),

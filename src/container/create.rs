@@ -90,6 +90,11 @@ pub fn create(
             log_driver,
             detached: spec.detach,
             spec: Some(spec.clone()),
+            restart_policy: spec.restart,
+            restart_count: 0,
+            restart_pending: false,
+            stopped_by_user: false,
+            health: None,
         };
         record.save(&dirs.data)?;
         (dirs, record)

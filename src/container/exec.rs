@@ -29,6 +29,36 @@ pub struct ExecRequest<'a> {
 /// Run `req` in the container `query` names; returns the command's exit code.
 pub fn exec(paths: &Paths, query: &str, req: &ExecRequest<'_>) -> Result<i32> {
     let record = state::resolve(paths, query)?;
+    let tty = req.tty;
+    if tty && req.interactive && !std::io::stdin().is_terminal() {
+        return Err(Error::Usage("the input device is not a TTY".into()));
+    }
+    let plan = join_plan(paths, &record, req, false)?;
+    signals::block().map_err(launch::sys("block signals"))?;
+    let running = join::spawn(&plan)?;
+    let mut sink = Discard;
+    let status = launch::supervise(
+        running,
+        Attach {
+            stdin: req.interactive,
+            stop_timeout: None,
+            notify: None,
+            echo: true,
+            sink: &mut sink,
+        },
+    )
+    .map_err(launch::sys("wait for exec"));
+    signals::unblock();
+    Ok(status?.code())
+}
+
+/// How `req` joins `record`'s running container (its output piped when `capture`).
+pub(super) fn join_plan(
+    paths: &Paths,
+    record: &state::Record,
+    req: &ExecRequest<'_>,
+    capture: bool,
+) -> Result<join::JoinPlan> {
     let pid = match record.pid {
         Some(pid) if record.status == state::Status::Running && record.init_alive() => pid,
         _ => {
@@ -46,18 +76,14 @@ pub fn exec(paths: &Paths, query: &str, req: &ExecRequest<'_>) -> Result<i32> {
             spec_env.env.push(kv);
         }
     }
-    let tty = req.tty;
-    spec_env.tty = tty;
-    if tty && req.interactive && !std::io::stdin().is_terminal() {
-        return Err(Error::Usage("the input device is not a TTY".into()));
-    }
+    spec_env.tty = req.tty;
     let cwd = req
         .workdir
         .map(PathBuf::from)
         .or(spec.workdir.clone())
         .or(image.config.workdir.as_ref().map(PathBuf::from))
         .unwrap_or_else(|| PathBuf::from("/"));
-    let plan = join::JoinPlan {
+    Ok(join::JoinPlan {
         target: pid,
         cgroups: crate::cgroups::dirs_of_process(pid),
         process: ProcessPlan {
@@ -65,30 +91,14 @@ pub fn exec(paths: &Paths, query: &str, req: &ExecRequest<'_>) -> Result<i32> {
             env: environment(&spec_env, &image, &record.hostname),
             cwd,
             hostname: record.hostname.clone(),
-            tty,
+            tty: req.tty,
             stdin_null: !req.interactive,
-            capture_output: false,
+            capture_output: capture,
             security: crate::security::plan(
                 &spec.security,
                 crate::cgroups::devices::filter_available(),
             ),
         },
         user: req.user.map(String::from),
-    };
-    signals::block().map_err(launch::sys("block signals"))?;
-    let running = join::spawn(&plan)?;
-    let mut sink = Discard;
-    let status = launch::supervise(
-        running,
-        Attach {
-            stdin: req.interactive,
-            stop_timeout: None,
-            notify: None,
-            echo: true,
-            sink: &mut sink,
-        },
-    )
-    .map_err(launch::sys("wait for exec"));
-    signals::unblock();
-    Ok(status?.code())
+    })
 }

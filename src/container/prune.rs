@@ -145,7 +145,8 @@ fn remove_if_stopped(paths: &Paths, record: Record) -> Result<bool> {
         },
     };
     let stopped = match record.status {
-        Status::Exited => true,
+        // Ended, but its restart policy starts it again: not stopped.
+        Status::Exited => !super::supervised::is_restarting(&record),
         Status::Created => !is_starting(&record),
         Status::Running => false,
     };

@@ -27,6 +27,13 @@ use std::path::PathBuf;
 /// are always kept).
 pub fn remove(paths: &Paths, query: &str, force: bool, volumes: bool) -> Result<()> {
     let (mut record, _) = lookup_for(paths, query, Repair::Remove)?;
+    if record.restart_policy.supervised() {
+        if !force && super::supervised::is_restarting(&record) {
+            return Err(StateError::Running { name: record.name }.into());
+        }
+        // No restart under our feet: its service goes first.
+        super::supervised::end_supervision(paths, &record)?;
+    }
     if is_starting(&record) {
         if !force {
             return Err(StateError::Starting { name: record.name }.into());
@@ -65,6 +72,8 @@ pub const REMOVING_PREFIX: &str = ".removing-";
 /// still inside) and its runtime directory (unmounting anything left mounted there).
 pub fn release(paths: &Paths, record: &Record) -> Result<()> {
     let name = placement::cgroup_name(&record.id);
+    // Its supervisor may have died before stopping the healthcheck's timer.
+    super::health::stop_checks(record);
     if let Some(scope) = &record.scope {
         // systemd kills what is left in the scope and removes its cgroups. Without a bus
         // (systemd gone since) the cgroup removal below still runs. Only a scope that holds

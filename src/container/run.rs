@@ -12,7 +12,7 @@ use nix::unistd::{fork, ForkResult};
 use std::os::fd::OwnedFd;
 
 /// Seconds from a SIGTERM to mdrun to a SIGKILL of the container, as `docker stop`.
-const DEFAULT_STOP_TIMEOUT: u64 = 10;
+pub(super) const DEFAULT_STOP_TIMEOUT: u64 = 10;
 
 /// Everything decided before the container starts ([`super::create`], [`super::start`]).
 pub struct Prepared {
@@ -262,6 +262,11 @@ fn launch_and_wait(
     record.cgroup_created_parents = cgroup.created_parents();
     record.scope = scope;
     record.cgroup_manager = p.manager;
+    let health_checked = record
+        .spec
+        .as_ref()
+        .is_some_and(|s| s.healthcheck.is_some());
+    record.health = health_checked.then(state::Health::default);
     p.dirs.keep();
     record.save_locked(p.dirs.containers(), &p.dirs.data)?;
     // Under a Type=notify unit (mdrun@.service) we stay as the main process: the
@@ -273,6 +278,7 @@ fn launch_and_wait(
         crate::systemd::notify_ready(me);
     }
     on_running(record);
+    super::health::start_checks(record);
 
     let ctx = logs::Context {
         id: record.id.clone(),
@@ -298,6 +304,7 @@ fn launch_and_wait(
     signals::unblock();
     let status = status?;
     crate::systemd::notify_stopping();
+    super::health::stop_checks(record);
 
     // In a scope, systemd may have removed the cgroup already: the watch saw it happen.
     record.oom_killed = oom.is_some_and(|w| w.oom_killed()) || cgroup.oom_killed();
@@ -312,8 +319,27 @@ fn launch_and_wait(
         p.dirs.remove();
         super::anon_volumes::remove_anonymous_beside(&p.dirs.data, &record.id, &record.volumes)?;
     } else {
-        record.save_locked(p.dirs.containers(), &p.dirs.data)?;
+        save_end(record, p.dirs.containers(), &p.dirs.data)?;
     }
     cgroup_result?;
     Ok(status)
+}
+
+/// Record the end, keeping what other commands wrote while it ran: `mdrun stop`'s mark
+/// (restart policies) and the healthcheck's results.
+fn save_end(
+    record: &mut Record,
+    containers: &std::path::Path,
+    dir: &std::path::Path,
+) -> Result<()> {
+    let _lock = state::StoreLock::acquire(containers)?;
+    if let Ok(current) = Record::load(dir) {
+        record.stopped_by_user = current.stopped_by_user;
+        record.restart_pending = current.restart_pending;
+        if current.health.is_some() {
+            record.health = current.health;
+        }
+    }
+    record.save(dir)?;
+    Ok(())
 }

@@ -36,6 +36,10 @@ pub fn start(
 ) -> Result<Started> {
     // lookup repairs a stale record (its supervisor died) before we act on it.
     let (record, _) = lookup(paths, query)?;
+    // Detached with a restart policy: under its systemd service again.
+    if !attach && record.restart_policy.supervised() {
+        return super::supervised::start_supervised(paths, query);
+    }
     let Some((previous, record)) = claim(paths, store, record)? else {
         return Ok(Started::WasRunning);
     };

@@ -47,7 +47,10 @@ pub fn stop(paths: &Paths, query: &str, timeout: Option<Duration>) -> Result<Sto
         },
         false => record,
     };
+    // A restart policy's service: no more restarts (a pending one cancelled).
+    super::supervised::end_supervision(paths, &record)?;
     if record.status != Status::Running {
+        super::supervised::settle_stopped(paths, &record)?;
         return Ok(Stopped::Already(record.name));
     }
     if liveness == Liveness::AsRecorded {
@@ -57,5 +60,6 @@ pub fn stop(paths: &Paths, query: &str, timeout: Option<Duration>) -> Result<Sto
     }
     // With no timeout it returns only once the exit is on record (or the record is gone).
     until_exited(paths, &record.id, None, Repair::Record)?;
+    super::supervised::settle_stopped(paths, &record)?;
     Ok(Stopped::Now)
 }

@@ -83,6 +83,12 @@ pub fn spawn(plan: &JoinPlan) -> Result<Running, LaunchError> {
     } else {
         None
     };
+    // Captured (a healthcheck): stdout and stderr through pipes, read by `supervise`.
+    let pipes = if plan.process.capture_output && !plan.process.tty {
+        Some((super::output_pipe()?, super::output_pipe()?))
+    } else {
+        None
+    };
     // SAFETY: mdrun is single-threaded here (no D-Bus connection in exec).
     match unsafe { fork() }.map_err(sys("fork"))? {
         ForkResult::Child => {
@@ -91,6 +97,16 @@ pub fn spawn(plan: &JoinPlan) -> Result<Running, LaunchError> {
                 drop(p);
                 c
             });
+            if let Some(((_, out_w), (_, err_w))) = &pipes {
+                // SAFETY: dup2 of pipe ends we own onto stdout and stderr.
+                let ok = unsafe {
+                    libc::dup2(out_w.as_raw_fd(), 1) >= 0 && libc::dup2(err_w.as_raw_fd(), 2) >= 0
+                };
+                if !ok {
+                    child_end.fail(125, &format!("dup2 output pipe: {}", nix::Error::last()));
+                }
+            }
+            drop(pipes);
             child(plan, &child_end, &ns, &root, &procs, tty_sock)
         }
         ForkResult::Parent { child } => {
@@ -106,7 +122,7 @@ pub fn spawn(plan: &JoinPlan) -> Result<Running, LaunchError> {
             Ok(Running {
                 pid: child,
                 pty_master,
-                output: None,
+                output: pipes.map(|((out_r, _), (err_r, _))| [out_r, err_r]),
             })
         }
     }

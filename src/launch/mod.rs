@@ -88,7 +88,7 @@ pub struct Running {
     pub output: Option<[OwnedFd; 2]>,
 }
 
-fn output_pipe() -> Result<(OwnedFd, OwnedFd), LaunchError> {
+pub(super) fn output_pipe() -> Result<(OwnedFd, OwnedFd), LaunchError> {
     nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(sys("pipe"))
 }
 

@@ -2,6 +2,7 @@
 //! written atomically into room kept for it (see `record_file`), plus the lock that keeps
 //! names unique.
 
+mod health;
 mod liveness;
 mod lock;
 mod names;
@@ -12,6 +13,9 @@ mod resolve;
 mod scan;
 mod store_id;
 
+pub use health::{
+    Health, HealthResult, HealthStatus, LOG_LEN as HEALTH_LOG_LEN, OUTPUT_MAX as HEALTH_OUTPUT_MAX,
+};
 pub use liveness::Liveness;
 pub use lock::StoreLock;
 pub use names::generate_name;

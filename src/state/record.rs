@@ -65,6 +65,22 @@ pub struct Record {
     /// The whole request, so that `start` can run it again.
     #[serde(default)]
     pub spec: Option<crate::spec::ContainerSpec>,
+    /// `--restart`: with one, the container runs under a systemd service that starts it
+    /// again (`container::supervised`).
+    #[serde(default)]
+    pub restart_policy: crate::policy::RestartPolicy,
+    /// How often the policy started it again (docker's RestartCount).
+    #[serde(default)]
+    pub restart_count: u32,
+    /// It ended, and the policy will start it again: `ps` says "Restarting".
+    #[serde(default)]
+    pub restart_pending: bool,
+    /// `mdrun stop` ended it: an `unless-stopped` container stays down at boot.
+    #[serde(default)]
+    pub stopped_by_user: bool,
+    /// Its healthcheck's results, while it has one (docker's State.Health).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health: Option<super::Health>,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -193,6 +209,11 @@ pub(crate) mod tests {
             log_driver: LogDriver::None,
             detached: false,
             spec: None,
+            restart_policy: Default::default(),
+            restart_count: 0,
+            restart_pending: false,
+            stopped_by_user: false,
+            health: None,
         }
     }
 }

@@ -26,6 +26,9 @@ const JOB_REMOVED_RULE: &str = "type='signal',sender='org.freedesktop.systemd1',
     path='/org/freedesktop/systemd1',interface='org.freedesktop.systemd1.Manager',\
     member='JobRemoved'";
 
+/// StartTransientUnit's auxiliary units: `a(sa(sv))`.
+pub type Aux<'a> = &'a [(&'a str, &'a [(&'a str, Value<'a>)])];
+
 /// A JobRemoved signal: who sent it, for which job, with what result.
 struct Removed {
     sender: Option<String>,
@@ -47,6 +50,17 @@ pub fn start_and_wait(
     unit: &str,
     props: &[(&str, Value<'_>)],
 ) -> Result<(), SystemdError> {
+    start_and_wait_aux(conn, manager, unit, props, &[])
+}
+
+/// [`start_and_wait`] with auxiliary units made in the same call (a timer's service).
+pub fn start_and_wait_aux(
+    conn: &Connection,
+    manager: &SystemdManagerProxy<'_>,
+    unit: &str,
+    props: &[(&str, Value<'_>)],
+    aux: Aux<'_>,
+) -> Result<(), SystemdError> {
     // Every message from here on, replies and signals alike.
     let mut stream = zbus::MessageStream::from(conn.inner());
     let listen = || call_err("listen for JobRemoved", unit);
@@ -56,7 +70,7 @@ pub fn start_and_wait(
     let deadline = async_io::Timer::after(START_TIMEOUT);
     let work = async {
         let mut seen = Vec::new();
-        let started = match start(conn, &mut stream, &mut seen, unit, props).await {
+        let started = match start(conn, &mut stream, &mut seen, unit, props, aux).await {
             // A failed (or inactive) leftover of the same name: reset it and try once more
             // (an active unit keeps running, and the second try says it exists). Asked
             // only then: one round trip less on every start.
@@ -66,7 +80,7 @@ pub fn start_and_wait(
                     .inner()
                     .call_method("ResetFailedUnit", &(unit,))
                     .await;
-                start(conn, &mut stream, &mut seen, unit, props).await
+                start(conn, &mut stream, &mut seen, unit, props, aux).await
             }
             other => other,
         };
@@ -125,8 +139,8 @@ async fn start(
     seen: &mut Vec<Removed>,
     unit: &str,
     props: &[(&str, Value<'_>)],
+    aux: Aux<'_>,
 ) -> zbus::Result<(OwnedObjectPath, Option<String>)> {
-    let aux: &[(&str, &[(&str, Value<'_>)])] = &[];
     let call = zbus::Message::method_call("/org/freedesktop/systemd1", "StartTransientUnit")?
         .destination(super::bus::DESTINATION)?
         .interface("org.freedesktop.systemd1.Manager")?

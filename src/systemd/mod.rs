@@ -9,6 +9,7 @@ mod notify;
 pub mod properties;
 pub mod relay;
 pub mod scope;
+pub mod service;
 
 pub use bus::connect;
 pub use handshake::forget as forget_handshake;

@@ -10,17 +10,21 @@
 //! - notify.rs: `--sdnotify container`
 //! - prune.rs: `prune` of one of two stores in one systemd
 //! - mdrun_killed.rs: `run` SIGKILLed once its init is in its scope
+//! - restart.rs: `--restart` policies under a transient service, `stop`, `rm -f`
+//! - health.rs: healthchecks run by a transient timer, `healthcheck run`, `ps`, events
 
 #[path = "../common/mod.rs"]
 mod common;
 #[path = "../common/systemd.rs"]
 mod sandbox;
 
+mod health;
 mod logs;
 mod logs_follow;
 mod logs_full;
 mod mdrun_killed;
 mod notify;
 mod prune;
+mod restart;
 mod run;
 mod scope;

@@ -893,11 +893,71 @@ sc_registry_pull_run() {
 }
 
 # After all of the above: no md-* scope, no container cgroup, no mount, no process left.
+# Restart policies: `--restart always` brings back a container that exits every second
+# (ps says "Restarting (3) ...", RestartCount grows) until `mdrun stop` ends its service;
+# on-failure:2 stops after two restarts, and a success is not restarted; the cgroupfs
+# manager refuses a policy in one line.
+sc_restart_policies() {
+	trap 'cleanup_containers rp-always rp-twice rp-ok' EXIT
+	local id svc rc
+	count() { mdrun inspect "$1" | grep -o '"restart_count": *[0-9]*' | grep -o '[0-9]*$'; }
+	export -f count
+	id=$(mdrun run -d --restart always --name rp-always busybox sh -c 'sleep 1; exit 3')
+	svc=md-${id:0:12}.service
+	[ "$(systemctl show -p Restart --value "$svc")" = on-failure ] || fail "$svc has no Restart=on-failure"
+	wait_for 30 sh -c 'mdrun ps -a | grep rp-always | grep -q "Restarting (3)"' ||
+		fail "ps never showed rp-always restarting"
+	wait_for 60 bash -c '[ "$(count rp-always)" -ge 2 ]' || fail "rp-always was not restarted twice"
+	mdrun stop rp-always
+	wait_for 30 sh -c "[ \"\$(systemctl show -p LoadState --value $svc)\" = not-found ]" ||
+		fail "$svc still loaded after mdrun stop"
+	mdrun ps -a | grep rp-always | grep -q Exited || fail "rp-always is not shown exited after stop"
+	id=$(mdrun run -d --restart on-failure:2 --name rp-twice busybox sh -c 'exit 5')
+	wait_for 60 sh -c "[ \"\$(systemctl show -p LoadState --value md-${id:0:12}.service)\" = not-found ]" ||
+		fail "the service of rp-twice did not end"
+	mdrun ps -a | grep rp-twice | grep -q 'Exited (5)' || fail "rp-twice is not Exited (5)"
+	[ "$(count rp-twice)" = 2 ] || fail "on-failure:2 restarted $(count rp-twice) times, not 2"
+	id=$(mdrun run -d --restart on-failure --name rp-ok busybox true)
+	wait_for 30 sh -c "[ \"\$(systemctl show -p LoadState --value md-${id:0:12}.service)\" = not-found ]" ||
+		fail "the service of rp-ok did not end"
+	[ "$(count rp-ok)" = 0 ] || fail "on-failure restarted a command that succeeded"
+	rc=0
+	mdrun run -d --restart always --cgroup-manager cgroupfs busybox true 2>/tmp/rp.err || rc=$?
+	[ "$rc" = 125 ] || fail "--restart with cgroupfs exited $rc, not 125"
+	grep -q 'restart policies need systemd' /tmp/rp.err || fail "no clear error: $(cat /tmp/rp.err)"
+	mdrun rm rp-always rp-twice rp-ok
+}
+
+# A healthcheck that starts failing: run every second by md-<id>-health.timer, healthy, then
+# (the file it tests removed) unhealthy in ps, `healthcheck run` exits 1, the transition is
+# a health_status event in the journal, and the timer goes with the container.
+sc_healthcheck_unhealthy() {
+	trap 'cleanup_containers hc' EXIT
+	local id timer
+	id=$(mdrun run -d --name hc --health-cmd 'test -f /tmp/ok' --health-interval 1s \
+		--health-retries 2 busybox sh -c 'touch /tmp/ok; exec sleep 1000')
+	timer=md-${id:0:12}-health.timer
+	systemctl is-active "$timer" || fail "$timer is not active"
+	wait_for 30 sh -c 'mdrun ps | grep -w hc | grep -q "(healthy)"' || fail "hc never healthy"
+	mdrun exec hc rm /tmp/ok
+	wait_for 30 sh -c 'mdrun ps | grep -w hc | grep -q "(unhealthy)"' || fail "hc never unhealthy"
+	mdrun ps
+	[ "$(rc_of mdrun healthcheck run hc)" = 1 ] || fail "healthcheck run did not exit 1"
+	journalctl --sync
+	journalctl -o cat MDRUN_EVENT=health_status MDRUN_ID="$id" | tee /tmp/hc.events
+	grep -q unhealthy /tmp/hc.events || fail "no health_status event for unhealthy"
+	mdrun rm -f hc
+	wait_for 30 sh -c "[ \"\$(systemctl show -p LoadState --value $timer)\" = not-found ]" ||
+		fail "$timer still loaded after rm -f"
+}
+
 sc_nothing_left() {
 	local left=0 s
 	mdrun ps -a
 	s=$(scope_units)
 	[ -z "$s" ] || { echo "scopes left: $s"; systemctl status $s --no-pager || true; left=1; }
+	s=$(systemctl list-units --all --plain --no-legend --type=service,timer 'md-*' | awk '{print $1}')
+	[ -z "$s" ] || { echo "services or timers left: $s"; left=1; }
 	s=$(find $CG -mindepth 1 -type d \( -name 'md-*.scope' -o -name 'mdrun-*' \) || true)
 	[ -z "$s" ] || { echo "cgroups left: $s"; left=1; }
 	s=$(find $(cg_dirs /machine.slice) -mindepth 1 -maxdepth 1 -type d 2>/dev/null || true)
@@ -917,7 +977,7 @@ all=(setup user_three_lines oom_exit_137 cpu_limit cpuset_limit pids_limit
 	cgroup_files_in_delegated_scope cgroupfs_mode_config cgroupfs_mode_flag acceptance_cgroupfs
 	default_parent_cgroupfs cgroup_mount_inside device_filter detached_lifecycle exec_sealed
 	commit_and_start_in_scope mdrun_at_web_service logs_100k_lines store_private prune_two_stores
-	registry_pull_run nothing_left)
+	registry_pull_run restart_policies healthcheck_unhealthy nothing_left)
 declare -A limit=([logs_100k_lines]=900 [mdrun_at_web_service]=240)
 
 selected=("${all[@]}")

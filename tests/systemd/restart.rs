@@ -44,6 +44,14 @@ fn always_restarts_a_container_that_exits_until_mdrun_stop() {
         md.ok("ps -a").contains("Restarting (3)")
     });
     md.wait_for(60, "two restarts", || restart_count(&md, "again") >= 2);
+    // Restarting or running, it is not a stopped container: prune keeps it.
+    md.ok("prune");
+    assert_eq!(inspect(&md, "again")["id"], id.as_str());
+    // Each restart is an event in the journal.
+    let events = sb.ok(&format!(
+        "journalctl --sync; journalctl -o cat MDRUN_EVENT=restart MDRUN_ID={id}"
+    ));
+    assert!(events.lines().count() >= 2, "{events}");
 
     md.ok("stop again");
     // The service is gone: nothing is left to start it again.

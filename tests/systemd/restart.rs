@@ -243,3 +243,23 @@ fn restart_stops_and_starts_again() {
         stderr(&out)
     );
 }
+
+/// A first start that fails (no such command) is not retried: `run -d` says so, and the
+/// container, its service and its scope are gone.
+#[test]
+fn a_failing_first_start_is_not_retried_and_leaves_nothing() {
+    let guard = sandbox::shared();
+    let sb = guard.as_ref().unwrap();
+    let md = Mdrun::new(sb, busybox_tarball(), "");
+    let out =
+        md.sh("run -d --restart always --name bad --cgroup-manager systemd busybox /no/such/cmd");
+    assert_ne!(out.status.code(), Some(0));
+    let err = stderr(&out);
+    assert!(
+        err.contains("did not start") && err.contains("journalctl -u md-"),
+        "{err}"
+    );
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert_eq!(md.ok("ps -aq").trim(), "", "the container was removed");
+    md.wait_for(30, "no md-* unit left", || md.leftovers().is_empty());
+}

@@ -145,41 +145,20 @@ pub struct RmiArgs {
 
 /// The verbs that are not `run`; anything else in first position is an argument of `run`.
 const VERBS: &[&str] = &[
-    "run",
-    "import",
-    "images",
-    "rmi",
-    "exec",
-    "start",
-    "logs",
-    "ps",
-    "inspect",
-    "stop",
-    "kill",
-    "wait",
-    "rm",
-    "prune",
-    "commit",
-    "export",
-    "save",
-    "load",
-    "pull",
-    "push",
-    "login",
-    "logout",
-    "tag",
-    "history",
-    "help",
-    "restart",
-    "healthcheck",
-    "supervise",
+    "run", "import", "images", "rmi", "exec", "start", "logs", "ps", "inspect", "stop", "kill",
+    "wait", "rm", "prune", "commit", "export", "save", "load", "pull", "push", "login", "logout",
+    "tag", "history", "help",
 ];
+
+/// The verbs of restart policies and healthchecks (`supervise` is systemd's, hidden).
+const SUPERVISION_VERBS: &[&str] = &["restart", "healthcheck", "supervise"];
 
 /// Insert the implicit `run` verb: `mdrun --memory 100m busybox sh` -> `mdrun run --memory ...`.
 pub fn with_default_verb(mut args: Vec<OsString>) -> Vec<OsString> {
     let first = args.get(1).and_then(|a| a.to_str()).unwrap_or("");
     let keep = first.is_empty()
         || VERBS.contains(&first)
+        || SUPERVISION_VERBS.contains(&first)
         || matches!(first, "--help" | "-V" | "--version")
         || (first == "-h" && args.len() == 2);
     if !keep {

@@ -155,13 +155,17 @@ fn spec(args: &RunArgs, global: &GlobalConfig) -> Result<ContainerSpec> {
     };
     if restart.supervised() && args.rm {
         return Err(Error::Usage(
-            "--restart and --rm conflict: a container that is removed when it ends cannot be restarted".into(),
+            format!(
+                "the restart policy {} and --rm conflict: a container removed when it ends cannot be restarted",
+                restart.display()
+            ),
         ));
     }
     if restart.supervised() && !args.detach {
-        return Err(Error::Usage(
-            "--restart needs -d: systemd supervises the container in the background".into(),
-        ));
+        return Err(Error::Usage(format!(
+            "the restart policy {} needs -d: systemd supervises the container in the background",
+            restart.display()
+        )));
     }
     Ok(ContainerSpec {
         image,

@@ -18,7 +18,10 @@
 //! - committing it as an image ([`commit`], `commit_stopped.rs`) or exporting its files
 //!   ([`export`]);
 //! - its image, pulled when missing ([`image_for_run`]); an image's VOLUMEs as
-//!   anonymous volumes (`anon_volumes.rs`).
+//!   anonymous volumes (`anon_volumes.rs`);
+//! - restarting it by its policy under a systemd service (`supervised.rs`:
+//!   [`start_supervised_new`], [`supervise`], [`start_at_boot`]) and checking its health
+//!   ([`run_healthcheck`], `health.rs`).
 
 mod anon_volumes;
 mod commit;

@@ -1,6 +1,7 @@
 //! systemd integration: a transient scope `md-<id>.scope` per container, created over
-//! D-Bus (zbus, blocking API), a journal relay service for its output ([`relay`]), and
-//! readiness notification for `Type=notify` units.
+//! D-Bus (zbus, blocking API), a journal relay service for its output ([`relay`]),
+//! readiness notification for `Type=notify` units, and the transient services of restart
+//! policies and healthchecks ([`service`]).
 
 pub mod bus;
 mod handshake;

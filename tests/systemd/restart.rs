@@ -44,6 +44,14 @@ fn always_restarts_a_container_that_exits_until_mdrun_stop() {
         md.ok("ps -a").contains("Restarting (3)")
     });
     md.wait_for(60, "two restarts", || restart_count(&md, "again") >= 2);
+    // Restarting or running, it is not a stopped container: prune keeps it.
+    md.ok("prune");
+    assert_eq!(inspect(&md, "again")["id"], id.as_str());
+    // Each restart is an event in the journal.
+    let events = sb.ok(&format!(
+        "journalctl --sync; journalctl -o cat MDRUN_EVENT=restart MDRUN_ID={id}"
+    ));
+    assert!(events.lines().count() >= 2, "{events}");
 
     md.ok("stop again");
     // The service is gone: nothing is left to start it again.
@@ -234,4 +242,24 @@ fn restart_stops_and_starts_again() {
         "{}",
         stderr(&out)
     );
+}
+
+/// A first start that fails (no such command) is not retried: `run -d` says so, and the
+/// container, its service and its scope are gone.
+#[test]
+fn a_failing_first_start_is_not_retried_and_leaves_nothing() {
+    let guard = sandbox::shared();
+    let sb = guard.as_ref().unwrap();
+    let md = Mdrun::new(sb, busybox_tarball(), "");
+    let out =
+        md.sh("run -d --restart always --name bad --cgroup-manager systemd busybox /no/such/cmd");
+    assert_ne!(out.status.code(), Some(0));
+    let err = stderr(&out);
+    assert!(
+        err.contains("did not start") && err.contains("journalctl -u md-"),
+        "{err}"
+    );
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert_eq!(md.ok("ps -aq").trim(), "", "the container was removed");
+    md.wait_for(30, "no md-* unit left", || md.leftovers().is_empty());
 }

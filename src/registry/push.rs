@@ -1,7 +1,8 @@
-//! `push`: each layer the registry does not have (asked with `HEAD`, then mounted from
-//! another repository of the same registry the image has a name in, else uploaded as a
-//! gzip-compressed tarball, as docker pushes, three at a time), then the config (the stored bytes when they still
-//! describe the layers, so the id stays the same), then the manifest, last.
+//! `push`: each layer the registry does not have, three at a time: first the blobs the
+//! layer is known as are asked for (`HEAD`, then a mount from another repository of the
+//! same registry the image has a name in), else it is uploaded as a gzip-compressed
+//! tarball, as docker pushes; then the config (the stored bytes when they still describe
+//! the layers, so the id stays the same), then the manifest, last.
 
 use super::client::Client;
 use super::progress::Progress;

@@ -224,17 +224,20 @@ impl Store {
         Ok((id, Some(blob)))
     }
 
-    /// Removes tar-splits whose layer is gone (a publish killed between writing one and
-    /// moving its layer into place) and half-written ones. Call under the store lock.
+    /// Removes tar-splits (and known blobs, `layer_blobs`) whose layer is gone (a publish
+    /// killed between writing one and moving its layer into place) and half-written ones.
+    /// Call under the store lock.
     pub(crate) fn sweep_tar_splits(&self) {
-        let Ok(entries) = std::fs::read_dir(self.tar_split_dir()) else {
-            return;
-        };
-        for entry in entries.flatten() {
-            let name = entry.file_name();
-            let name = name.to_string_lossy();
-            if name.starts_with('.') || !exists(&self.layer_dir(&name)) {
-                let _ = std::fs::remove_file(entry.path());
+        for dir in [self.tar_split_dir(), self.layer_blobs_dir()] {
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let name = entry.file_name();
+                let name = name.to_string_lossy();
+                if name.starts_with('.') || !exists(&self.layer_dir(&name)) {
+                    let _ = std::fs::remove_file(entry.path());
+                }
             }
         }
     }

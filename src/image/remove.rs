@@ -104,6 +104,7 @@ impl Store {
         let target = trash.path().join(layer);
         fs::rename(&dir, &target).map_err(io_err("move away", &dir))?;
         let _ = fs::remove_file(self.tar_split_path(layer));
+        let _ = fs::remove_file(self.layer_blobs_dir().join(layer));
         drop(trash); // removes it, with the layer inside
         Ok(())
     }

@@ -11,7 +11,7 @@ use super::progress::Progress;
 use super::reference::{search_registries, ImageRef};
 use super::{Options, RegistryError};
 use crate::image::oci::{ConfigFile, Descriptor};
-use crate::image::{Image, ImageError, Reference, Store};
+use crate::image::{Image, ImageError, KnownBlob, Reference, Store};
 use sha2::{Digest, Sha256};
 use std::io::Read;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -120,7 +120,16 @@ fn pull_one(
     }
     let fetched = todo.len();
     let new = fetch_layers(store, &client, &todo, progress)?;
-    let image = store.publish_config(&config_bytes, &config, diff_ids, new, &names)?;
+    let image = store.publish_config(&config_bytes, &config, diff_ids.clone(), new, &names)?;
+    // What each layer is in this registry: a push there mounts it rather than sending it.
+    for (layer, diff_id) in manifest.layers.iter().zip(&diff_ids) {
+        let known = KnownBlob {
+            digest: layer.digest.clone(),
+            size: layer.size,
+            media_type: layer.media_type.clone(),
+        };
+        store.add_known_blob(diff_id, known);
+    }
     done(image, fetched)
 }
 

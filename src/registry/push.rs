@@ -1,7 +1,8 @@
-//! `push`: each layer the registry does not have (asked with `HEAD`, then mounted from
-//! another repository of the same registry the image has a name in, else uploaded as a
-//! gzip-compressed tarball, as docker pushes, three at a time), then the config (the stored bytes when they still
-//! describe the layers, so the id stays the same), then the manifest, last.
+//! `push`: each layer the registry does not have, three at a time: first the blobs the
+//! layer is known as are asked for (`HEAD`, then a mount from another repository of the
+//! same registry the image has a name in), else it is uploaded as a gzip-compressed
+//! tarball, as docker pushes; then the config (the stored bytes when they still describe
+//! the layers, so the id stays the same), then the manifest, last.
 
 use super::client::Client;
 use super::progress::Progress;
@@ -11,7 +12,7 @@ use super::{Options, RegistryError};
 use crate::image::oci::{
     Descriptor, Manifest, MT_CONFIG, MT_LAYER_GZIP, MT_LAYER_TAR, MT_MANIFEST,
 };
-use crate::image::{Image, PushScratch, Store};
+use crate::image::{Image, KnownBlob, PushScratch, Store};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -61,7 +62,7 @@ pub fn push(
     for (desc, diff_id, how) in pushed {
         match how {
             How::Sent => sent += 1,
-            How::Mounted => mounted += 1,
+            How::MountedFrom(_) => mounted += 1,
             How::There => {}
         }
         layers.push(desc);
@@ -99,7 +100,7 @@ pub fn push(
 
 enum How {
     There,
-    Mounted,
+    MountedFrom(String),
     Sent,
 }
 
@@ -175,10 +176,11 @@ fn push_layers(
     Ok(out)
 }
 
-/// One layer. The registry is first asked for the uncompressed blob (`HEAD`, mount) whose
-/// digest is the layer's id (pushed so by an older mdrun or another tool); otherwise the
-/// layer is written gzip-compressed first, to learn its digest, and then asked for, or
-/// mounted, or sent.
+/// One layer. The registry is first asked (`HEAD`, then a mount from each of `sources`)
+/// for the blobs the layer is known as: the uncompressed tarball whose digest is its id
+/// (pushed so by an older mdrun or another tool), the blob it was pulled from, the gzip
+/// blob an earlier push made (`KnownBlob`). Otherwise the layer is written
+/// gzip-compressed, to learn its digest, then asked for, mounted or sent.
 fn push_layer(
     store: &Store,
     client: &Client,
@@ -188,76 +190,128 @@ fn push_layer(
     n: usize,
     progress: &Progress,
 ) -> Result<(Descriptor, String, How), RegistryError> {
-    let by_id = format!("sha256:{layer}");
-    let found = |digest: &str, size: u64, how: How, status: &str| {
-        progress.layer(digest, size).say(status);
-        let desc = descriptor(MT_LAYER_TAR, digest.to_string(), size);
-        Ok((desc, digest.to_string(), how))
-    };
-    let gzipped = |blob: &crate::image::Blob, how: How| {
-        let desc = descriptor(MT_LAYER_GZIP, blob.digest.clone(), blob.size);
-        Ok((desc, blob.diff_id.clone(), how))
-    };
-    if let Some(size) = upload::has_blob(client, &by_id)? {
-        return found(&by_id, size, How::There, "Layer already exists");
-    }
-    // A mount the registry cannot make starts an upload instead: the blob goes there.
+    let diff_id = format!("sha256:{layer}");
+    let mut known = store.known_blobs(layer);
+    known.push(KnownBlob {
+        digest: diff_id.clone(),
+        size: 0,
+        media_type: MT_LAYER_TAR.to_string(),
+    });
     let mut session = None;
-    for from in sources {
-        match upload::mount(client, &by_id, from)? {
-            Mount::Mounted => {
-                let size = upload::has_blob(client, &by_id)?.unwrap_or(0);
-                return found(&by_id, size, How::Mounted, &format!("Mounted from {from}"));
-            }
-            Mount::Session(l) => match session {
-                None => session = Some(l),
-                Some(_) => upload::cancel(client, Some(l)),
-            },
-        }
-    }
-    let blob = store.layer_tarball(layer, scratch, n)?;
-    if upload::has_blob(client, &blob.digest)?.is_some() {
+    if let Some((blob, how)) = find_or_mount(client, &known, sources, &mut session)? {
         upload::cancel(client, session);
-        let _ = std::fs::remove_file(&blob.path);
-        progress
-            .layer(&blob.digest, blob.size)
-            .say("Layer already exists");
-        return gzipped(&blob, How::There);
+        return Ok(finish(store, layer, progress, blob, diff_id, how));
     }
-    for from in sources {
-        match upload::mount(client, &blob.digest, from)? {
-            Mount::Mounted => {
-                upload::cancel(client, session);
-                let _ = std::fs::remove_file(&blob.path);
-                progress
-                    .layer(&blob.digest, blob.size)
-                    .say(&format!("Mounted from {from}"));
-                return gzipped(&blob, How::Mounted);
-            }
-            // One session is enough: the newer one is dropped.
-            Mount::Session(l) => match session {
-                None => session = Some(l),
-                Some(_) => upload::cancel(client, Some(l)),
-            },
-        }
+    let tarball = store.layer_tarball(layer, scratch, n)?;
+    let blob = KnownBlob {
+        digest: tarball.digest.clone(),
+        size: tarball.size,
+        media_type: MT_LAYER_GZIP.to_string(),
+    };
+    let found = find_or_mount(client, std::slice::from_ref(&blob), sources, &mut session)?;
+    if let Some((blob, how)) = found {
+        upload::cancel(client, session);
+        let _ = std::fs::remove_file(&tarball.path);
+        return Ok(finish(store, layer, progress, blob, tarball.diff_id, how));
     }
     let bar = progress.layer(&blob.digest, blob.size);
     let counter = bar.counter_as("Pushing");
     let result = upload::upload_file(
         client,
-        &blob.path,
+        &tarball.path,
         &blob.digest,
         blob.size,
         session,
         &*counter,
     );
-    let _ = std::fs::remove_file(&blob.path);
+    let _ = std::fs::remove_file(&tarball.path);
     if let Err(e) = result {
         bar.failed();
         return Err(e);
     }
     bar.say("Pushed");
-    gzipped(&blob, How::Sent)
+    store.add_known_blob(layer, blob.clone());
+    let desc = descriptor(&blob.media_type, blob.digest, blob.size);
+    Ok((desc, tarball.diff_id, How::Sent))
+}
+
+/// The first of `candidates` the registry has (`HEAD`) or mounts from one of `sources`,
+/// with its size. A mount the registry cannot make starts an upload instead: the first
+/// such session is kept in `session` (the blob goes there if it must be sent), the others
+/// are cancelled.
+fn find_or_mount(
+    client: &Client,
+    candidates: &[KnownBlob],
+    sources: &[String],
+    session: &mut Option<String>,
+) -> Result<Option<(KnownBlob, How)>, RegistryError> {
+    for blob in candidates {
+        if let Some(size) = upload::has_blob(client, &blob.digest)? {
+            return Ok(Some((
+                KnownBlob {
+                    size,
+                    ..blob.clone()
+                },
+                How::There,
+            )));
+        }
+    }
+    for from in sources {
+        for blob in candidates {
+            match upload::mount(client, &blob.digest, from)? {
+                Mount::Mounted => {
+                    let size = upload::has_blob(client, &blob.digest)?.unwrap_or(blob.size);
+                    let how = How::MountedFrom(from.clone());
+                    return Ok(Some((
+                        KnownBlob {
+                            size,
+                            ..blob.clone()
+                        },
+                        how,
+                    )));
+                }
+                Mount::Session(l) => match session {
+                    None => *session = Some(l),
+                    Some(_) => upload::cancel(client, Some(l)),
+                },
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// A layer the registry had or mounted: said, remembered, described.
+fn finish(
+    store: &Store,
+    layer: &str,
+    progress: &Progress,
+    blob: KnownBlob,
+    diff_id: String,
+    how: How,
+) -> (Descriptor, String, How) {
+    let status = match &how {
+        How::MountedFrom(from) => format!("Mounted from {from}"),
+        _ => "Layer already exists".to_string(),
+    };
+    progress.layer(&blob.digest, blob.size).say(&status);
+    if blob.media_type != MT_LAYER_TAR {
+        store.add_known_blob(layer, blob.clone());
+    }
+    let desc = descriptor(oci_media_type(&blob.media_type), blob.digest, blob.size);
+    (desc, diff_id, how)
+}
+
+/// A layer blob pulled from a docker schema2 image goes into an OCI manifest under the
+/// OCI name of the same bytes.
+fn oci_media_type(media_type: &str) -> &str {
+    match media_type {
+        "application/vnd.docker.image.rootfs.diff.tar.gzip" => MT_LAYER_GZIP,
+        "application/vnd.docker.image.rootfs.diff.tar" => MT_LAYER_TAR,
+        "application/vnd.docker.image.rootfs.diff.tar.zstd" => {
+            "application/vnd.oci.image.layer.v1.tar+zstd"
+        }
+        other => other,
+    }
 }
 
 fn sha256_digest(bytes: &[u8]) -> String {

@@ -121,8 +121,8 @@ impl Registry {
         let mut config = format!(
             "version: 0.1\nlog:\n  level: info\n  accesslog:\n    disabled: false\n\
              storage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\n\
-             http:\n  addr: 127.0.0.1:{port}\n\
-             validation:\n  manifests:\n    urls:\n      allow:\n        - ^https://\n",
+             validation:\n  manifests:\n    urls:\n      allow:\n        - ^https://\n\
+             http:\n  addr: 127.0.0.1:{port}\n",
             dir.join("storage").display()
         );
         let tls = tls.then(|| {

@@ -352,3 +352,48 @@ fn a_pulled_image_keeps_its_id_through_save_and_load() {
     other.mdrun(&["rmi", &name]).assert_ok();
     other.assert_clean();
 }
+
+#[test]
+fn a_pulled_image_pushed_to_another_repository_is_mounted_not_sent() {
+    use common::oci_layout::{self, layer, Comp, Image};
+    let env = TestEnv::bare();
+    let reg = Registry::start(&env.dir);
+    // Compressed by other tools (skopeo keeps these blobs as they are): mdrun's own gzip
+    // of the same layers would be other blobs.
+    let image = Image {
+        layers: vec![
+            layer(&std::fs::read(busybox_tarball()).unwrap(), Comp::Gzip),
+            layer(
+                &oci_layout::files_tar(&[("etc/motd", b"mounted\n", 0o644)]),
+                Comp::Zstd,
+            ),
+        ],
+        run: serde_json::json!({"Cmd": ["cat", "/etc/motd"]}),
+        arch: "amd64",
+    };
+    let dir = env.path("layout");
+    oci_layout::write_single(&dir, &image, "t");
+    let name = format!("{}/source/app:1", reg.host());
+    oci_layout::skopeo_push(&dir, "t", &name, None, None, None);
+    md(&env, &["pull", "-q", &name]).assert_ok();
+    let puts = uploads(&reg, "PUT");
+
+    let other = format!("{}/copy/app:1", reg.host());
+    let out = md(&env, &["push", &name, &other]);
+    out.assert_ok();
+    assert_eq!(
+        out.stdout.matches("Mounted from source/app").count(),
+        2,
+        "{out}"
+    );
+    // One upload: the config's (small, and not linked into the new repository).
+    assert_eq!(uploads(&reg, "PUT"), puts + 1, "no layer sent: {out}");
+    assert_eq!(config_digest(&other), config_digest(&name));
+    let raw = skopeo_inspect("--raw", &other);
+    assert_eq!(
+        raw["layers"][1]["mediaType"], "application/vnd.oci.image.layer.v1.tar+zstd",
+        "{raw}"
+    );
+    env.mdrun(&["rmi", &name]).assert_ok();
+    env.assert_clean();
+}

@@ -51,6 +51,8 @@ fn main() {
         Command::Logout(a) => commands::login::logout(a),
         Command::Tag(a) => commands::pull::tag(a),
         Command::History(a) => commands::history::run(a),
+        Command::Network(a) => commands::network::run(a),
+        Command::Port(a) => commands::network::port(a),
     };
     let code = match result {
         Ok(code) => code,

@@ -92,4 +92,7 @@ pub struct ContainerSpec {
     /// once the image is known), else SIGTERM.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop_signal: Option<String>,
+    /// `--network`, `-p`, `--dns` ...: which network, and what the container gets on it.
+    #[serde(default)]
+    pub network: crate::network::NetworkSpec,
 }

@@ -5,6 +5,7 @@
 mod exec_args;
 mod image_args;
 mod lifecycle_args;
+mod network_args;
 mod registry_args;
 mod run_args;
 
@@ -13,8 +14,11 @@ pub use image_args::{CommitArgs, ExportArgs, LoadArgs, SaveArgs};
 pub use lifecycle_args::{
     InspectArgs, KillArgs, LogsArgs, PruneArgs, PsArgs, RmArgs, StartArgs, StopArgs, WaitArgs,
 };
+pub use network_args::{
+    NetworkArgs, NetworkCommand, NetworkCreateArgs, NetworkLsArgs, NetworkNamesArgs, PortArgs,
+};
 pub use registry_args::{LoginArgs, LogoutArgs, PullArgs, PushArgs, RegistryArgs};
-pub use run_args::RunArgs;
+pub use run_args::{NetArgs, RunArgs};
 
 use clap::{Parser, Subcommand};
 use std::ffi::OsString;
@@ -84,6 +88,10 @@ pub enum Command {
     Tag(TagArgs),
     /// Show how an image was made, newest step first
     History(HistoryArgs),
+    /// Manage networks: create, ls, inspect, rm, prune
+    Network(NetworkArgs),
+    /// List a container's published ports
+    Port(PortArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -138,7 +146,7 @@ pub struct RmiArgs {
 const VERBS: &[&str] = &[
     "run", "import", "images", "rmi", "exec", "start", "logs", "ps", "inspect", "stop", "kill",
     "wait", "rm", "prune", "commit", "export", "save", "load", "pull", "push", "login", "logout",
-    "tag", "history", "help",
+    "tag", "history", "network", "port", "help",
 ];
 
 /// Insert the implicit `run` verb: `mdrun --memory 100m busybox sh` -> `mdrun run --memory ...`.

@@ -100,4 +100,7 @@ pub enum ValueProblem {
     KeyWithEquals(String),
     #[error("{swap} is less than limits.memory ({memory}); memory_swap counts memory plus swap")]
     SwapBelowMemory { swap: i64, memory: u64 },
+    /// A network or a published port that does not parse.
+    #[error("{0}")]
+    Network(String),
 }

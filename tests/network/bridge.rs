@@ -171,3 +171,45 @@ fn concurrent_runs_get_different_addresses() {
     env.mdrun(&rm).assert_ok();
     world.assert_no_container_traces();
 }
+
+#[test]
+fn container_network_shares_another_containers_namespace_and_start_gets_an_address_again() {
+    let world = World::new();
+    let env = TestEnv::new();
+    world.enter(&env);
+    env.mdrun(&[
+        "run",
+        "-d",
+        "--name",
+        "pod",
+        "--network",
+        "bridge",
+        "busybox",
+        "sleep",
+        "600",
+    ])
+    .assert_ok();
+    let out = env.run(&[
+        "--network",
+        "container:pod",
+        "busybox",
+        "ip",
+        "-o",
+        "-4",
+        "addr",
+        "show",
+        "eth0",
+    ]);
+    out.assert_ok();
+    assert!(out.stdout.contains("inet 10.88.0.2/16"), "{out}");
+    // Stopped, its address is free; started again, it gets one again.
+    env.mdrun(&["stop", "-t", "0", "pod"]).assert_ok();
+    let leases = std::fs::read_to_string(env.root.join("networks/mdrun.leases")).unwrap();
+    assert_eq!(leases, "", "a stopped container keeps no address");
+    env.mdrun(&["start", "pod"]).assert_ok();
+    let out = env.mdrun(&["exec", "pod", "ip", "-o", "-4", "addr", "show", "eth0"]);
+    out.assert_ok();
+    assert!(out.stdout.contains("inet 10.88.0.2/16"), "{out}");
+    env.mdrun(&["rm", "-f", "pod"]).assert_ok();
+    world.assert_no_container_traces();
+}

@@ -57,21 +57,24 @@ pub fn attach(planned: &Planned, pid: i32) -> Result<Attached> {
 }
 
 /// The network's bridge, made with its gateway address, forwarding and NAT the first time.
+/// It is brought up last: a bridge that is up is ready, one that is down was left half-made
+/// (a killed mdrun) and is finished here. Under the networks' lock, so that a container
+/// never starts on a bridge another mdrun is still setting up.
 fn ensure_bridge(rt: &mut Rtnl, planned: &Planned) -> Result<u32> {
     let a = &planned.assignment;
-    if let Some(idx) = rt.index(&a.bridge) {
+    if let Some(idx) = rt.index(&a.bridge).filter(|_| rt.is_up(&a.bridge)) {
+        return Ok(idx);
+    }
+    let _lock = def::lock_defs(&planned.root)?;
+    if let Some(idx) = rt.index(&a.bridge).filter(|_| rt.is_up(&a.bridge)) {
         return Ok(idx);
     }
     match rt.add_bridge(&a.bridge) {
         Ok(()) => {}
-        // Another mdrun made it meanwhile: it sets it up.
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-            return rt
-                .index(&a.bridge)
-                .ok_or_else(|| Error::Usage(format!("network: bridge {} vanished", a.bridge)));
-        }
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
         Err(e) => return Err(net_err("create bridge", &a.bridge)(e)),
     }
+    crate::stop_point::reached("run:bridge");
     let idx = rt
         .index(&a.bridge)
         .ok_or_else(|| Error::Usage(format!("network: bridge {} vanished", a.bridge)))?;
@@ -81,7 +84,7 @@ fn ensure_bridge(rt: &mut Rtnl, planned: &Planned) -> Result<u32> {
         Err(e) => return Err(net_err("address bridge", &a.bridge)(e)),
     }
     // Forwarding for this network namespace; 127.0.0.1 may be sent to the bridge after a
-    // DNAT of a published port (route_localnet), as docker's -p 127.0.0.1 needs.
+    // DNAT of a published port (route_localnet), as -p from the host's loopback needs.
     for (path, what) in [
         ("/proc/sys/net/ipv4/ip_forward".to_string(), "ip_forward"),
         (
@@ -93,6 +96,8 @@ fn ensure_bridge(rt: &mut Rtnl, planned: &Planned) -> Result<u32> {
     }
     let net = def::load(&planned.root, &a.network)?;
     nat::add_network(&net).map_err(|e| Error::Usage(format!("network: nftables: {e}")))?;
+    rt.set_up(idx)
+        .map_err(net_err("bring up bridge", &a.bridge))?;
     Ok(idx)
 }
 

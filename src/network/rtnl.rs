@@ -95,11 +95,9 @@ impl Rtnl {
         nix::net::if_::if_nametoindex(name).ok()
     }
 
-    /// A bridge `name`, up. EEXIST when it is there already.
+    /// A bridge `name`, down (`set_up` once it is ready). EEXIST when it is there already.
     pub fn add_bridge(&mut self, name: &str) -> io::Result<()> {
         let mut link = LinkMessage::default();
-        link.header.flags = LinkFlags::Up;
-        link.header.change_mask = LinkFlags::Up;
         link.attributes = vec![
             LinkAttribute::IfName(name.into()),
             LinkAttribute::LinkInfo(vec![LinkInfo::Kind(InfoKind::Bridge)]),
@@ -145,6 +143,23 @@ impl Rtnl {
             RouteNetlinkMessage::NewLink(link),
             NLM_F_CREATE | NLM_F_EXCL,
         )
+    }
+
+    /// Is link `name` up (in this thread's network namespace)?
+    pub fn is_up(&self, name: &str) -> bool {
+        // SAFETY: ifreq is plain old data; zeroed is a valid value.
+        let mut req: libc::ifreq = unsafe { std::mem::zeroed() };
+        if name.len() >= req.ifr_name.len() {
+            return false;
+        }
+        for (dst, src) in req.ifr_name.iter_mut().zip(name.bytes()) {
+            *dst = src as libc::c_char;
+        }
+        // SAFETY: SIOCGIFFLAGS fills the ifreq we pass, which outlives the call; any socket
+        // of the namespace will do, this netlink one included.
+        let ret = unsafe { libc::ioctl(self.sock.as_raw_fd(), libc::SIOCGIFFLAGS, &mut req) };
+        // SAFETY: after a successful SIOCGIFFLAGS the union holds the flags.
+        ret == 0 && unsafe { req.ifr_ifru.ifru_flags } & libc::IFF_UP as libc::c_short != 0
     }
 
     pub fn set_up(&mut self, index: u32) -> io::Result<()> {

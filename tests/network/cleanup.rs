@@ -83,3 +83,34 @@ fn sigkill_during_network_setup_then_prune_leaves_nothing() {
         env.assert_clean();
     }
 }
+
+#[test]
+fn sigkill_while_the_bridge_is_made_then_the_next_run_finishes_it() {
+    let world = World::new();
+    let env = TestEnv::new();
+    world.enter(&env);
+    let (running, pid) = spawn_stopped(
+        &env,
+        "run:bridge",
+        &["run", "--rm", "--network", "bridge", "busybox", "true"],
+    );
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    let _ = running.wait();
+    env.mdrun(&["prune"]).assert_ok();
+    // A bridge without address or NAT was left: the next container's run finishes it.
+    let out = env.run(&[
+        "--network",
+        "bridge",
+        "busybox",
+        "wget",
+        "-qO-",
+        &format!("http://{}/", crate::world::OUTSIDE_IP),
+    ]);
+    out.assert_ok();
+    assert_eq!(out.stdout, crate::world::OUTSIDE_PAGE);
+    world.assert_no_container_traces();
+}

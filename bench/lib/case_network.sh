@@ -6,8 +6,15 @@
 # `unshare --net`), never the machine's own: no bridge, veth, nftables rule or ip_forward
 # is made outside it, and they all go when its last process ends.
 export MDRUN MDRUN_CONFIG RUNS WARMUP
-OUT=$W/network.json PODMAN=$PODMAN PODMAN_IMAGE=$PODMAN_IMAGE \
-	unshare --net bash "$BENCH/lib/net_inner.sh"
+# podman's network backend: netavark (Debian's 1.4), named, rather than CNI when both are there.
+if dpkg -s netavark >/dev/null 2>&1; then
+	{ cat "$CONTAINERS_CONF"; printf '[network]\nnetwork_backend = "netavark"\n'; } >"$W/podman/containers-net.conf"
+	net_podman=(PODMAN_RUN="$PODMAN_RUN" PODMAN_IMAGE="$PODMAN_IMAGE" CONTAINERS_CONF="$W/podman/containers-net.conf")
+else
+	echo "bench: netavark is not installed (apt-get install netavark): no podman rows" >&2
+	net_podman=()
+fi
+env OUT="$W/network.json" "${net_podman[@]}" unshare --net bash "$BENCH/lib/net_inner.sh"
 hyperfine_table "Networks: a bridged container with a published port against \`--network none\`" \
 	"$W/network.json" "mdrun --network none" network
 {

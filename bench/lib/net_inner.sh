@@ -1,7 +1,8 @@
 # Runs inside a throwaway network namespace (`unshare --net`, see case_network.sh): the
 # bridges, veths, nftables tables and ip_forward that mdrun and podman make here die with it.
 # Needs MDRUN, MDRUN_CONFIG (a store with `busybox`), RUNS, WARMUP, OUT (hyperfine's JSON);
-# PODMAN and PODMAN_IMAGE for podman's row (skipped when unset).
+# PODMAN_RUN (bench/lib/tools.sh's `podman run` with its --network=none, overridden here)
+# and PODMAN_IMAGE for podman's rows (skipped when unset).
 set -euo pipefail
 ip link set lo up
 # One bridged run first: the bridge, forwarding and the nftables table are made once per
@@ -12,12 +13,12 @@ rows=(
 	-n "mdrun --network bridge" "$MDRUN run --rm --network bridge busybox true"
 	-n "mdrun --network bridge -p 8080:80" "$MDRUN run --rm --network bridge -p 8080:80 busybox true"
 )
-if [ -n "${PODMAN:-}" ]; then
+if [ -n "${PODMAN_RUN:-}" ]; then
 	# podman 4.3 with netavark 1.4 (iptables driver) and its default network `podman`.
-	$PODMAN run --rm --pull=never --network=bridge "$PODMAN_IMAGE" true
+	$PODMAN_RUN --rm --network=bridge "$PODMAN_IMAGE" true
 	rows+=(
-		-n "podman --network none" "$PODMAN run --rm --pull=never --network=none $PODMAN_IMAGE true"
-		-n "podman --network bridge -p 8080:80" "$PODMAN run --rm --pull=never --network=bridge -p 8080:80 $PODMAN_IMAGE true"
+		-n "podman --network none" "$PODMAN_RUN --rm --network=none $PODMAN_IMAGE true"
+		-n "podman --network bridge -p 8080:80" "$PODMAN_RUN --rm --network=bridge -p 8080:80 $PODMAN_IMAGE true"
 	)
 fi
 rows+=(-n "mdrun --network none (again, last)" "$MDRUN run --rm --network none busybox true")

@@ -13,6 +13,7 @@ mod files;
 pub mod ipam;
 pub mod manage;
 pub mod nat;
+mod nfset;
 pub mod ports;
 mod rtnl;
 mod subnet;

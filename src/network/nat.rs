@@ -2,9 +2,11 @@
 //! `inet mdrun`, made once, whose rules never change; networks and ports are elements of
 //! its sets and maps. A network adds its subnet (masquerade) and bridge; a container adds
 //! its ports (`create element`: a port another container holds is refused atomically) and
-//! removes exactly them. Each change is one `nft -f -` batch (see BENCHMARKS.md for its cost).
+//! removes exactly them: a container's elements go over nfnetlink (`nfset`), the table is
+//! made once with one `nft -f -` batch.
 
 use super::def::Network;
+use super::nfset::{self, Element, MapChange};
 use super::ports::{PortMap, Proto};
 use std::io::Write;
 use std::net::Ipv4Addr;
@@ -100,44 +102,57 @@ pub fn remove_network(net: &Network) {
     let _ = nft(&network_elements(net, "delete"));
 }
 
-/// The map a published port goes in, and its element (`key : address . port`).
-fn port_element(p: &PortMap, ip: Ipv4Addr) -> (String, String) {
-    let proto = p.proto.name();
-    let (map, key) = match p.host_ip {
-        Some(h) => (
-            format!("{proto}_addr_ports"),
-            format!("{h} . {}", p.host_port),
-        ),
-        None => (format!("{proto}_ports"), p.host_port.to_string()),
-    };
-    (map, format!("{key} : {ip} . {}", p.container_port))
+/// `address . port` as nftables keeps a concatenation: each field padded to 4 bytes.
+fn addr_port(ip: Ipv4Addr, port: u16) -> Vec<u8> {
+    let mut v = ip.octets().to_vec();
+    v.extend_from_slice(&port.to_be_bytes());
+    v.extend_from_slice(&[0, 0]);
+    v
 }
 
-/// Publish `ports` (host ports already chosen) to container address `ip`, all or none.
-pub fn publish(ports: &[PortMap], ip: Ipv4Addr) -> Result<(), String> {
-    if ports.is_empty() {
-        return Ok(());
-    }
-    let mut script = String::new();
+/// The map changes for `ports` to container address `ip` (None: keys only, to delete).
+fn changes(ports: &[PortMap], ip: Option<Ipv4Addr>) -> Vec<MapChange<'static>> {
+    let mut out: Vec<MapChange<'static>> =
+        ["tcp_ports", "udp_ports", "tcp_addr_ports", "udp_addr_ports"]
+            .into_iter()
+            .map(|map| MapChange {
+                table: "mdrun",
+                map,
+                elements: Vec::new(),
+            })
+            .collect();
     for p in ports {
-        let (map, elem) = port_element(p, ip);
-        script.push_str(&format!("create element inet mdrun {map} {{ {elem} }}\n"));
+        let (slot, key) = match (p.proto, p.host_ip) {
+            (Proto::Tcp, None) => (0, p.host_port.to_be_bytes().to_vec()),
+            (Proto::Udp, None) => (1, p.host_port.to_be_bytes().to_vec()),
+            (Proto::Tcp, Some(h)) => (2, addr_port(h, p.host_port)),
+            (Proto::Udp, Some(h)) => (3, addr_port(h, p.host_port)),
+        };
+        out[slot].elements.push(Element {
+            key,
+            data: ip.map(|ip| addr_port(ip, p.container_port)),
+        });
     }
-    nft(&script).map_err(|e| {
-        if e.contains("File exists") {
+    out
+}
+
+/// Publish `ports` (host ports already chosen) to container address `ip`, all or none: one
+/// nfnetlink batch of `create` elements, so a port another container holds fails it whole.
+pub fn publish(ports: &[PortMap], ip: Ipv4Addr) -> Result<(), String> {
+    nfset::apply(&changes(ports, Some(ip)), true).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
             "a host port is already published by another container".to_string()
         } else {
-            e
+            format!("add the published ports to table inet mdrun: {e}")
         }
     })
 }
 
-/// Remove exactly the elements `publish` added (best effort: each on its own).
+/// Remove exactly the elements `publish` added (best effort: one whose key is gone already
+/// fails its own batch only, so each map goes on its own).
 pub fn unpublish(ports: &[PortMap]) {
-    for p in ports {
-        let (map, elem) = port_element(p, Ipv4Addr::UNSPECIFIED);
-        let key = elem.split(" : ").next().unwrap_or("");
-        let _ = nft(&format!("delete element inet mdrun {map} {{ {key} }}\n"));
+    for change in changes(ports, None) {
+        let _ = nfset::apply(std::slice::from_ref(&change), false);
     }
 }
 

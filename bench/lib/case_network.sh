@@ -14,6 +14,7 @@ else
 	echo "bench: netavark is not installed (apt-get install netavark): no podman rows" >&2
 	net_podman=()
 fi
+"$BENCH/lib/idle" network
 env OUT="$W/network.json" "${net_podman[@]}" unshare --net bash "$BENCH/lib/net_inner.sh"
 hyperfine_table "Networks: a bridged container with a published port against \`--network none\`" \
 	"$W/network.json" "mdrun --network none" network
@@ -22,5 +23,5 @@ hyperfine_table "Networks: a bridged container with a published port against \`-
 	echo "Inside a throwaway network namespace. The bridge, forwarding and mdrun's nftables"
 	echo "table are made by the first bridged container (once per network, not timed); each row's"
 	echo "container gets a veth, an address lease, hosts and resolv.conf, and with -p one"
-	echo "\`nft -f -\` batch adding its port (and one removing it at the end)."
+	echo "nfnetlink batch adding its port to mdrun's map (and one removing it at the end)."
 } | tee -a "$MDBENCH_REPORT"

@@ -14,11 +14,13 @@ rows=(
 	-n "mdrun --network bridge -p 8080:80" "$MDRUN run --rm --network bridge -p 8080:80 busybox true"
 )
 if [ -n "${PODMAN_RUN:-}" ]; then
-	# podman 4.3 with netavark 1.4 (iptables driver) and its default network `podman`.
-	$PODMAN_RUN --rm --network=bridge "$PODMAN_IMAGE" true
+	# podman 4.3 with netavark 1.4 (iptables driver) and its default network `podman`;
+	# a second --network would add a network, not replace tools.sh's none.
+	prun=${PODMAN_RUN/--network=none/}
+	$prun --rm --network=bridge "$PODMAN_IMAGE" true
 	rows+=(
-		-n "podman --network none" "$PODMAN_RUN --rm --network=none $PODMAN_IMAGE true"
-		-n "podman --network bridge -p 8080:80" "$PODMAN_RUN --rm --network=bridge -p 8080:80 $PODMAN_IMAGE true"
+		-n "podman --network none" "$prun --rm --network=none $PODMAN_IMAGE true"
+		-n "podman --network bridge -p 8080:80" "$prun --rm --network=bridge -p 8080:80 $PODMAN_IMAGE true"
 	)
 fi
 rows+=(-n "mdrun --network none (again, last)" "$MDRUN run --rm --network none busybox true")

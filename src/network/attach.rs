@@ -18,6 +18,9 @@ fn net_err(step: &'static str, what: &str) -> impl FnOnce(io::Error) -> Error {
 pub struct Attached {
     assignment: super::Assignment,
     published: bool,
+    /// The nfnetlink socket the ports went through, kept open until they are removed
+    /// (closing it right away would cost a grace period on the start path: `nfset::open`).
+    nfnl: Option<netlink_sys::Socket>,
     veth_made: bool,
     done: bool,
 }
@@ -30,6 +33,7 @@ pub fn attach(planned: &Planned, pid: i32) -> Result<Attached> {
     let mut attached = Attached {
         assignment: a.clone(),
         published: false,
+        nfnl: None,
         veth_made: false,
         done: false,
     };
@@ -49,7 +53,7 @@ pub fn attach(planned: &Planned, pid: i32) -> Result<Attached> {
         Ok(())
     });
     inner.map_err(net_err("configure eth0 of", &a.veth))?;
-    nat::publish(&a.ports, a.ip)
+    attached.nfnl = nat::publish(&a.ports, a.ip)
         .map_err(|e| Error::Usage(format!("network: publish ports: {e}")))?;
     attached.published = true;
     crate::stop_point::reached("run:ports");
@@ -107,7 +111,7 @@ impl Attached {
     pub fn detach(mut self) {
         self.done = true;
         if self.published {
-            nat::unpublish(&self.assignment.ports);
+            nat::unpublish(&self.assignment.ports, self.nfnl.take());
         }
     }
 }
@@ -119,7 +123,7 @@ impl Drop for Attached {
         }
         let a = &self.assignment;
         if self.published {
-            nat::unpublish(&a.ports);
+            nat::unpublish(&a.ports, self.nfnl.take());
         }
         if self.veth_made {
             if let Ok(mut rt) = Rtnl::open() {

@@ -300,7 +300,7 @@ pub fn release_container(root: &Path, containers: &Path, id: &str) -> Result<()>
     let Some(a) = Assignment::load(&data) else {
         return Ok(());
     };
-    nat::unpublish(&a.ports);
+    nat::unpublish(&a.ports, None);
     release_lease(root, containers, id, &a)
 }
 

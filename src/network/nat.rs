@@ -138,21 +138,34 @@ fn changes(ports: &[PortMap], ip: Option<Ipv4Addr>) -> Vec<MapChange<'static>> {
 
 /// Publish `ports` (host ports already chosen) to container address `ip`, all or none: one
 /// nfnetlink batch of `create` elements, so a port another container holds fails it whole.
-pub fn publish(ports: &[PortMap], ip: Ipv4Addr) -> Result<(), String> {
-    nfset::apply(&changes(ports, Some(ip)), true).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::AlreadyExists {
-            "a host port is already published by another container".to_string()
-        } else {
-            format!("add the published ports to table inet mdrun: {e}")
-        }
-    })
+/// The socket is returned for `unpublish` (see `nfset::open`).
+pub fn publish(ports: &[PortMap], ip: Ipv4Addr) -> Result<Option<netlink_sys::Socket>, String> {
+    if ports.is_empty() {
+        return Ok(None);
+    }
+    let sock = nfset::open().map_err(|e| format!("open nfnetlink: {e}"))?;
+    nfset::apply(&sock, &changes(ports, Some(ip)), true)
+        .map(|()| Some(sock))
+        .map_err(|e| {
+            if e.kind() == std::io::ErrorKind::AlreadyExists {
+                "a host port is already published by another container".to_string()
+            } else {
+                format!("add the published ports to table inet mdrun: {e}")
+            }
+        })
 }
 
 /// Remove exactly the elements `publish` added (best effort: one whose key is gone already
 /// fails its own batch only, so each map goes on its own).
-pub fn unpublish(ports: &[PortMap]) {
+pub fn unpublish(ports: &[PortMap], sock: Option<netlink_sys::Socket>) {
+    if ports.is_empty() {
+        return;
+    }
+    let Some(sock) = sock.or_else(|| nfset::open().ok()) else {
+        return;
+    };
     for change in changes(ports, None) {
-        let _ = nfset::apply(std::slice::from_ref(&change), false);
+        let _ = nfset::apply(&sock, std::slice::from_ref(&change), false);
     }
 }
 

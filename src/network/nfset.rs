@@ -78,16 +78,25 @@ fn message(kind: u16, flags: u16, seq: u32, family: u8, res_id: u16, attrs: &[u8
     m
 }
 
+/// A socket for `apply`. Closing it soon after a change costs an RCU grace period: the
+/// kernel then waits for nf_tables' pending transaction clean-up (nft_rcv_nl_event flushes
+/// its destroy work, which calls synchronize_rcu; 29 ms seen here). So a container keeps
+/// the socket its ports were published with until it ends, and closes it after the removal,
+/// off its start path.
+pub fn open() -> io::Result<Socket> {
+    let mut sock = Socket::new(NETLINK_NETFILTER)?;
+    sock.bind_auto()?;
+    sock.connect(&SocketAddr::new(0, 0))?;
+    Ok(sock)
+}
+
 /// Add (`create`: an element whose key is there already fails the whole batch with
 /// EEXIST) or delete the elements of `changes`, in one atomic batch.
-pub fn apply(changes: &[MapChange<'_>], add: bool) -> io::Result<()> {
+pub fn apply(sock: &Socket, changes: &[MapChange<'_>], add: bool) -> io::Result<()> {
     let changes: Vec<&MapChange<'_>> = changes.iter().filter(|c| !c.elements.is_empty()).collect();
     if changes.is_empty() {
         return Ok(());
     }
-    let mut sock = Socket::new(NETLINK_NETFILTER)?;
-    sock.bind_auto()?;
-    sock.connect(&SocketAddr::new(0, 0))?;
     let (kind, flags) = if add {
         (NFT_MSG_NEWSETELEM, NLM_F_CREATE | NLM_F_EXCL)
     } else {

@@ -151,3 +151,69 @@ fn ports_and_network_from_a_container_file() {
     env.mdrun(&["rm", "-f", "tomlweb"]).assert_ok();
     world.assert_no_container_traces();
 }
+
+#[test]
+fn publish_all_puts_the_images_exposed_ports_on_free_host_ports() {
+    use crate::common::oci_layout::{self, layer, Comp, Image};
+    let world = World::new();
+    let env = TestEnv::new();
+    world.enter(&env);
+    let image = Image {
+        layers: vec![layer(
+            &std::fs::read(crate::common::busybox_tarball()).unwrap(),
+            Comp::Plain,
+        )],
+        run: serde_json::json!({"Cmd": ["sh"], "ExposedPorts": {"80/tcp": {}, "53/udp": {}}}),
+        arch: "amd64",
+    };
+    let dir = env.path("layout");
+    oci_layout::write_single(&dir, &image, "exposing:1");
+    let archive = env.path("exposing.tar");
+    let tar = std::process::Command::new("tar")
+        .args([
+            "-cf",
+            archive.to_str().unwrap(),
+            "-C",
+            dir.to_str().unwrap(),
+            ".",
+        ])
+        .status()
+        .unwrap();
+    assert!(tar.success());
+    env.mdrun(&["load", "-i", archive.to_str().unwrap()])
+        .assert_ok();
+    let images = env.mdrun(&["images"]).stdout;
+    assert!(images.contains("exposing"), "{images}");
+    let name = "exposing:1";
+    let script = "echo exposed > /tmp/index.html; exec httpd -f -p 80 -h /tmp";
+    env.mdrun(&[
+        "run",
+        "-d",
+        "--name",
+        "pall",
+        "--network",
+        "bridge",
+        "-P",
+        name,
+        "sh",
+        "-c",
+        script,
+    ])
+    .assert_ok();
+    let out = env.mdrun(&["port", "pall"]);
+    out.assert_ok();
+    let mut lines: Vec<&str> = out.stdout.lines().collect();
+    lines.sort();
+    assert_eq!(lines.len(), 2, "{}", out.stdout);
+    assert!(lines[0].starts_with("53/udp -> 0.0.0.0:"), "{lines:?}");
+    assert!(lines[1].starts_with("80/tcp -> 0.0.0.0:"), "{lines:?}");
+    let port = lines[1].rsplit(':').next().unwrap().to_string();
+    wait_until("the container's httpd", || {
+        world
+            .host_sh(&format!("busybox wget -qO- http://127.0.0.1:{port}/"))
+            .stdout()
+            == "exposed\n"
+    });
+    env.mdrun(&["rm", "-f", "pall"]).assert_ok();
+    world.assert_no_container_traces();
+}

@@ -54,6 +54,8 @@ fn main() {
         Command::Restart(a) => commands::restart::run(a),
         Command::Healthcheck(a) => commands::healthcheck::run(a),
         Command::Supervise(a) => commands::supervise::run(a),
+        Command::Network(a) => commands::network::run(a),
+        Command::Port(a) => commands::network::port(a),
     };
     let code = match result {
         Ok(code) => code,

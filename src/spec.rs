@@ -98,4 +98,7 @@ pub struct ContainerSpec {
     /// The healthcheck, resolved from the image's HEALTHCHECK and `--health-*`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub healthcheck: Option<crate::policy::HealthConfig>,
+    /// `--network`, `-p`, `--dns` ...: which network, and what the container gets on it.
+    #[serde(default)]
+    pub network: crate::network::NetworkSpec,
 }

@@ -5,6 +5,7 @@
 mod exec_args;
 mod image_args;
 mod lifecycle_args;
+mod network_args;
 mod registry_args;
 mod run_args;
 mod supervision_args;
@@ -14,9 +15,12 @@ pub use image_args::{CommitArgs, ExportArgs, LoadArgs, SaveArgs};
 pub use lifecycle_args::{
     InspectArgs, KillArgs, LogsArgs, PruneArgs, PsArgs, RmArgs, StartArgs, StopArgs, WaitArgs,
 };
+pub use network_args::{
+    NetworkArgs, NetworkCommand, NetworkCreateArgs, NetworkLsArgs, NetworkNamesArgs, PortArgs,
+};
 pub use registry_args::{LoginArgs, LogoutArgs, PullArgs, PushArgs, RegistryArgs};
-pub use run_args::RunArgs;
 pub use supervision_args::{HealthcheckAction, HealthcheckArgs, RestartArgs, SuperviseArgs};
+pub use run_args::{NetArgs, RunArgs};
 
 use clap::{Parser, Subcommand};
 use std::ffi::OsString;
@@ -93,6 +97,10 @@ pub enum Command {
     /// The supervisor a restart policy's systemd service runs (internal)
     #[command(hide = true)]
     Supervise(SuperviseArgs),
+    /// Manage networks: create, ls, inspect, rm, prune
+    Network(NetworkArgs),
+    /// List a container's published ports
+    Port(PortArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -147,7 +155,7 @@ pub struct RmiArgs {
 const VERBS: &[&str] = &[
     "run", "import", "images", "rmi", "exec", "start", "logs", "ps", "inspect", "stop", "kill",
     "wait", "rm", "prune", "commit", "export", "save", "load", "pull", "push", "login", "logout",
-    "tag", "history", "help",
+    "tag", "history", "network", "port", "help",
 ];
 
 /// The verbs of restart policies and healthchecks (`supervise` is systemd's, hidden).

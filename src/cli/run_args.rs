@@ -126,6 +126,9 @@ pub struct RunArgs {
     /// Registry options for that pull
     #[command(flatten)]
     pub registry: super::RegistryArgs,
+    /// Networks and ports
+    #[command(flatten)]
+    pub net: NetArgs,
     /// Print help
     #[arg(long, action = clap::ArgAction::Help)]
     pub help: Option<bool>,
@@ -144,4 +147,36 @@ fn cgroup_manager(s: &str) -> Result<CgroupManagerSetting, String> {
 fn log_driver(s: &str) -> Result<LogDriverSetting, String> {
     LogDriverSetting::from_name(s)
         .ok_or_else(|| format!("expected one of {}", LogDriverSetting::NAMES.join(", ")))
+}
+
+/// `run`'s network options, as docker names them.
+#[derive(Debug, Default, clap::Args)]
+pub struct NetArgs {
+    /// Network: none, host, bridge (the default network `mdrun`), NAME, container:NAME
+    #[arg(long = "network", visible_alias = "net")]
+    pub network: Option<String>,
+    /// Publish a port: [hostIP:][hostPort:]containerPort[/tcp|udp], ranges allowed
+    #[arg(short = 'p', long = "publish")]
+    pub publish: Vec<String>,
+    /// Publish the image's exposed ports on free host ports
+    #[arg(short = 'P', long = "publish-all")]
+    pub publish_all: bool,
+    /// DNS server (replaces the host's)
+    #[arg(long)]
+    pub dns: Vec<String>,
+    /// DNS search domain
+    #[arg(long = "dns-search")]
+    pub dns_search: Vec<String>,
+    /// An /etc/hosts line: NAME:IP
+    #[arg(long = "add-host")]
+    pub add_host: Vec<String>,
+    /// The container's IPv4 address on its network
+    #[arg(long)]
+    pub ip: Option<String>,
+    /// The container's MAC address (aa:bb:cc:dd:ee:ff)
+    #[arg(long = "mac-address")]
+    pub mac_address: Option<String>,
+    /// Another name the container has on its network
+    #[arg(long = "network-alias")]
+    pub network_alias: Vec<String>,
 }

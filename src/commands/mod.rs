@@ -17,6 +17,7 @@ pub mod kill;
 pub mod load;
 pub mod login;
 pub mod logs;
+pub mod network;
 mod output_file;
 pub mod prune;
 pub mod ps;

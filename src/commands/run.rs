@@ -167,7 +167,9 @@ fn spec(args: &RunArgs, global: &GlobalConfig) -> Result<ContainerSpec> {
             restart.display()
         )));
     }
+    let network = network_spec(&args.net, &file, global)?;
     Ok(ContainerSpec {
+        network,
         image,
         command,
         entrypoint: args.entrypoint.clone(),
@@ -199,6 +201,56 @@ fn spec(args: &RunArgs, global: &GlobalConfig) -> Result<ContainerSpec> {
             user: args.user.as_deref(),
         })?,
     })
+}
+
+/// `--network`, `-p` ... over the file's `network` and `ports` over the global `network`.
+fn network_spec(
+    args: &crate::cli::NetArgs,
+    file: &config::ContainerConfig,
+    global: &GlobalConfig,
+) -> Result<crate::network::NetworkSpec> {
+    let mut ports = file.ports.clone();
+    for p in &args.publish {
+        ports.extend(crate::network::ports::parse(p).map_err(Error::Usage)?);
+    }
+    let ip =
+        match &args.ip {
+            Some(s) => Some(s.parse().map_err(|_| {
+                Error::Usage(format!("invalid --ip {s:?} (expected an IPv4 address)"))
+            })?),
+            None => None,
+        };
+    let mut add_hosts = Vec::new();
+    for h in &args.add_host {
+        let (name, addr) = h
+            .split_once(':')
+            .ok_or_else(|| Error::Usage(format!("invalid --add-host {h:?} (expected NAME:IP)")))?;
+        parse::hostname(name)?;
+        addr.parse::<std::net::IpAddr>()
+            .map_err(|_| Error::Usage(format!("invalid --add-host {h:?}: bad address {addr:?}")))?;
+        add_hosts.push((name.to_string(), addr.to_string()));
+    }
+    for d in &args.dns {
+        d.parse::<std::net::IpAddr>()
+            .map_err(|_| Error::Usage(format!("invalid --dns {d:?} (expected an IP address)")))?;
+    }
+    let spec = crate::network::NetworkSpec {
+        mode: args
+            .network
+            .clone()
+            .or(file.network.clone())
+            .unwrap_or_else(|| global.network.clone()),
+        ports,
+        publish_all: args.publish_all,
+        dns: args.dns.clone(),
+        dns_search: args.dns_search.clone(),
+        add_hosts,
+        ip,
+        mac: args.mac_address.clone(),
+        aliases: args.network_alias.clone(),
+    };
+    crate::network::validate(&spec)?;
+    Ok(spec)
 }
 
 /// Flags over the file over the global defaults, each validated.

@@ -11,7 +11,9 @@ use crate::spec::{Limits, VolumeSpec};
 
 const KEYS: &[&str] = &[
     "image", "command", "name", "hostname", "workdir", "env", "volumes", "limits", "restart",
+    "network", "ports",
 ];
+const PORTS: &str = "an array of \"[hostIP:][hostPort:]containerPort[/tcp|udp]\" strings";
 
 const COMMAND: &str = "an array of strings, or a string for sh -c";
 const ENV: &str = "a table of NAME = \"value\", or an array of \"NAME=value\" strings";
@@ -31,6 +33,10 @@ pub struct ContainerConfig {
     pub workdir: Option<PathBuf>,
     /// `restart = "on-failure:3"`, as `--restart`.
     pub restart: Option<crate::policy::RestartPolicy>,
+    /// `network = "bridge"`: none, host, bridge, a network's name, container:NAME.
+    pub network: Option<String>,
+    /// `ports = ["8080:80"]`, as `-p`.
+    pub ports: Vec<crate::network::PortMap>,
 }
 
 /// Read and validate a container file; cpus are checked against this host's CPUs.
@@ -82,6 +88,19 @@ pub fn parse_container(
                 config.restart = Some(policy);
             }
             "limits" => config.limits = limits::read(&doc, &f, limits::CONTAINER_KEYS, host_cpus)?,
+            "network" => {
+                let n = f.text()?;
+                crate::network::Mode::parse(&n)
+                    .map_err(|e| f.problem(ValueProblem::Network(e.to_string())))?;
+                config.network = Some(n);
+            }
+            "ports" => {
+                for v in f.elements(PORTS)? {
+                    let ports = crate::network::ports::parse(v.str()?)
+                        .map_err(|e| v.problem(ValueProblem::Network(e)))?;
+                    config.ports.extend(ports);
+                }
+            }
             other => unreachable!("Doc::fields let through {other:?}"),
         }
     }
@@ -222,7 +241,7 @@ mod tests {
         assert_eq!(
             message("# web\n\nimgae = \"busybox\"\n"),
             "web.toml:3: unknown key \"imgae\" (expected one of image, command, name, hostname, \
-             workdir, env, volumes, limits, restart)"
+             workdir, env, volumes, limits, restart, network, ports)"
         );
         assert_eq!(
             message("image = \"busybox\"\n[limits]\nmemroy = \"1g\"\n"),

@@ -18,6 +18,7 @@ const KEYS: &[&str] = &[
     "log_driver",
     "slice",
     "defaults",
+    "network",
 ];
 
 /// How container cgroups are created.
@@ -86,6 +87,9 @@ pub struct GlobalConfig {
     pub slice: String,
     /// `[defaults]`: limits for containers that do not set their own.
     pub default_limits: Limits,
+    /// The network of a container without `--network`: `none` unless the file says
+    /// otherwise (`bridge` is docker's default; see README, Networks).
+    pub network: String,
 }
 
 impl Default for GlobalConfig {
@@ -98,6 +102,7 @@ impl Default for GlobalConfig {
             log_driver: LogDriverSetting::Auto,
             slice: "machine.slice".to_string(),
             default_limits: Limits::default(),
+            network: "none".to_string(),
         }
     }
 }
@@ -146,6 +151,12 @@ impl GlobalConfig {
                         f.choice(LogDriverSetting::NAMES, LogDriverSetting::from_name)?
                 }
                 "slice" => config.slice = slice(&f)?,
+                "network" => {
+                    let n = f.text()?;
+                    crate::network::Mode::parse(&n)
+                        .map_err(|e| f.problem(ValueProblem::Network(e.to_string())))?;
+                    config.network = n;
+                }
                 "defaults" => {
                     config.default_limits = limits::read(&doc, &f, limits::DEFAULT_KEYS, host_cpus)?
                 }
@@ -246,7 +257,7 @@ mod tests {
         assert_eq!(
             message("root = \"/x\"\nrot = \"/y\"\n"),
             "mdrun.toml:2: unknown key \"rot\" (expected one of root, run_root, cgroup_parent, \
-             cgroup_manager, log_driver, slice, defaults)"
+             cgroup_manager, log_driver, slice, defaults, network)"
         );
         assert_eq!(
             message("\n\nroot = \"var/lib\"\n"),

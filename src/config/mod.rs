@@ -103,4 +103,7 @@ pub enum ValueProblem {
     /// A restart policy that does not parse (the policy's own message).
     #[error("{0}")]
     RestartPolicy(String),
+    /// A network or a published port that does not parse.
+    #[error("{0}")]
+    Network(String),
 }

@@ -35,6 +35,7 @@ mod image;
 mod init_handle;
 mod kill;
 mod lookup;
+mod network;
 mod prepare;
 mod prune;
 mod remove;

@@ -30,7 +30,8 @@ pub fn prepare(
         volumes.push(mount);
         proxy
     });
-    let plan = plan(
+    let (net, netns) = super::network::plan(paths, spec, image, &record, &dirs, &mut volumes)?;
+    let mut plan = plan(
         &record.id,
         spec,
         store,
@@ -40,6 +41,7 @@ pub fn prepare(
         record.hostname.clone(),
         record.log_driver != LogDriver::None || spec.detach,
     );
+    plan.net = netns;
     record.limits.restrict_devices = plan.process.security.device_filter;
     let manager = record.cgroup_manager;
     Ok(Prepared {
@@ -51,6 +53,7 @@ pub fn prepare(
         interactive: spec.interactive,
         sdnotify_container: spec.sdnotify_container,
         notify,
+        net,
     })
 }
 
@@ -129,11 +132,9 @@ fn plan(
             tty: spec.tty,
             stdin_null: !spec.interactive,
             capture_output,
-            security: crate::security::plan(
-                &security,
-                crate::cgroups::devices::filter_available(),
-            ),
+            security: crate::security::plan(&security, crate::cgroups::devices::filter_available()),
         },
+        net: crate::launch::NetNs::New,
     }
 }
 

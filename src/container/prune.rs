@@ -163,6 +163,7 @@ fn remove_unrecorded(paths: &Paths, cgroup_parent: Option<&str>, id: &str) -> Re
     cgroups::backend()
         .load(cgroup_parent, &placement::cgroup_name(id))
         .destroy()?;
+    crate::network::release_container(&paths.root, &paths.containers(), id)?;
     remove_tree(&paths.runtime(id))?;
     remove_data_dir(paths, id)
 }

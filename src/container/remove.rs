@@ -90,6 +90,9 @@ pub fn release(paths: &Paths, record: &Record) -> Result<()> {
         &record.cgroup_created_parents,
     );
     cgroup.destroy()?;
+    // What a killed mdrun left on the container's network: its ports, its lease (its veth
+    // went with its network namespace).
+    crate::network::release_container(&paths.root, &paths.containers(), &record.id)?;
     // The recorded directories, in case mdrun's own cgroup (the default parent) differs
     // from the one `run` had: only ever a directory named after this container.
     for dir in &record.cgroup_paths {

@@ -27,6 +27,8 @@ pub struct Prepared {
     pub sdnotify_container: bool,
     /// ... through this relay (under a Type=notify unit).
     pub notify: Option<crate::systemd::NotifyProxy>,
+    /// On a bridge network: its lease and ports (given back when this is dropped).
+    pub net: Option<crate::network::Planned>,
 }
 
 /// Attached: we are the supervisor; returns the command's exit code.
@@ -58,8 +60,11 @@ pub fn run_detached(p: Prepared) -> Result<()> {
             // The bus handshake begun on a shared socket is the supervisor's to finish.
             crate::systemd::forget_handshake();
             let mut p = p;
-            // The supervisor owns the container's directories now.
+            // The supervisor owns the container's directories and lease now.
             p.dirs.keep();
+            if let Some(net) = &mut p.net {
+                net.keep();
+            }
             let report = read_report(&report_r);
             match report {
                 Ok(()) => Ok(()),
@@ -159,7 +164,12 @@ fn spawn_placed(
     slice: &str,
     req: &mut placement::Request<'_>,
     data: &std::path::Path,
-) -> Result<(launch::Running, placement::Placed)> {
+    net: Option<&crate::network::Planned>,
+) -> Result<(
+    launch::Running,
+    placement::Placed,
+    Option<crate::network::Attached>,
+)> {
     let mut tries = 0;
     loop {
         // cgroupfs: the cgroup first, so that the init starts in it; dropped on an error,
@@ -182,6 +192,10 @@ fn spawn_placed(
         drop(entry);
         req.pid = spawned.pid.as_raw();
         crate::stop_point::reached("run:spawned");
+        // Its veth, address and ports while the init builds its root filesystem.
+        let attached = net
+            .map(|n| crate::network::attach(n, req.pid))
+            .transpose()?;
         if tries == 0 {
             // While the init builds its root filesystem: room for the record's next writes,
             // so that the end is recorded even if the command fills the disk.
@@ -197,7 +211,7 @@ fn spawn_placed(
         }
         crate::stop_point::reached("run:placed");
         match spawned.release() {
-            Ok(running) => return Ok((running, placed)),
+            Ok(running) => return Ok((running, placed, attached)),
             Err(e) if retry_allowed && e.cgroup_gone() => {
                 // `placed` goes (what is left of the cgroup with it), and we start over.
                 tries += 1;
@@ -246,7 +260,14 @@ fn launch_and_wait(
         cgroup_parent: record.cgroup_parent.as_deref(),
         pid: 0,
     };
-    let (running, placed) = spawn_placed(&p.plan, p.manager, &p.slice, &mut req, &p.dirs.data)?;
+    let (running, placed, net_link) = spawn_placed(
+        &p.plan,
+        p.manager,
+        &p.slice,
+        &mut req,
+        &p.dirs.data,
+        p.net.as_ref(),
+    )?;
     let oom = placed.oom;
     let cgroup = placed.cgroup;
     let scope = placed.scope;
@@ -314,6 +335,11 @@ fn launch_and_wait(
     record.pid = None;
     record.supervisor_pid = None;
     let cgroup_result = cgroup.destroy();
+    // Its ports, then its lease (its veth went with its network namespace).
+    if let Some(link) = net_link {
+        link.detach();
+    }
+    drop(p.net.take());
     p.dirs.remove_runtime();
     if record.auto_remove {
         p.dirs.remove();

@@ -29,16 +29,28 @@ struct CloneArgs {
     cgroup: u64,
 }
 
+/// FLAGS, without a new network namespace for `--network host` and `container:`.
+fn flags(new_net: bool) -> libc::c_ulong {
+    if new_net {
+        FLAGS
+    } else {
+        FLAGS & !(libc::CLONE_NEWNET as libc::c_ulong)
+    }
+}
+
 const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
 
 /// Like [`clone_namespaces`], with the child born in the cgroup v2 directory `cgroup`
 /// (clone3 with CLONE_INTO_CGROUP), so that nobody has to migrate it. `Ok(None)` from the
 /// outer option: this kernel has no clone3 or no CLONE_INTO_CGROUP (before 5.7). On `Ok(None)`
 /// and on an error nothing was cloned.
-pub fn clone_namespaces_into(cgroup: BorrowedFd) -> Result<Option<Option<Pid>>, LaunchError> {
+pub fn clone_namespaces_into(
+    cgroup: BorrowedFd,
+    new_net: bool,
+) -> Result<Option<Option<Pid>>, LaunchError> {
     let args = CloneArgs {
         #[allow(clippy::unnecessary_cast)] // c_ulong is u64 here, not on every target
-        flags: FLAGS as u64 | CLONE_INTO_CGROUP,
+        flags: flags(new_net) as u64 | CLONE_INTO_CGROUP,
         pidfd: 0,
         child_tid: 0,
         parent_tid: 0,
@@ -75,8 +87,8 @@ pub fn clone_namespaces_into(cgroup: BorrowedFd) -> Result<Option<Option<Pid>>, 
 /// parent's memory. This is sound only while the process is single-threaded (no lock can be
 /// held by a thread that does not exist in the child), which mdrun guarantees by cloning
 /// before it starts anything threaded (findings.md: D-Bus connections start threads).
-pub fn clone_namespaces() -> Result<Option<Pid>, LaunchError> {
-    let flags = FLAGS | libc::SIGCHLD as libc::c_ulong;
+pub fn clone_namespaces(new_net: bool) -> Result<Option<Pid>, LaunchError> {
+    let flags = flags(new_net) | libc::SIGCHLD as libc::c_ulong;
     // SAFETY: fork-like clone (null stack, no CLONE_VM), arguments as clone(2) documents for
     // x86_64 and aarch64 (flags, stack, parent_tid, child_tid, tls); see the note above on threads.
     let ret = unsafe { libc::syscall(libc::SYS_clone, flags, 0usize, 0usize, 0usize, 0usize) };

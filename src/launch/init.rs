@@ -112,6 +112,11 @@ fn prepare(
     let _ = unsafe { signal(Signal::SIGPIPE, SigHandler::SigDfl) };
 
     nix::unistd::setsid().map_err(|e| format!("setsid: {e}"))?;
+    if let super::NetNs::Join(fd) = &plan.net {
+        use std::os::fd::AsFd;
+        nix::sched::setns(fd.as_fd(), nix::sched::CloneFlags::CLONE_NEWNET)
+            .map_err(|e| format!("join the network namespace of --network container: {e}"))?;
+    }
     if tty_sock.is_none() && plan.process.stdin_null {
         let null = std::fs::File::open("/dev/null").map_err(|e| format!("open /dev/null: {e}"))?;
         dup_onto(&OwnedFd::from(null), 0).map_err(|e| format!("dup2 /dev/null: {e}"))?;
@@ -124,7 +129,9 @@ fn prepare(
         super::pty::send_fd(&sock, &master).map_err(|e| format!("send terminal to mdrun: {e}"))?;
     }
     nix::unistd::sethostname(&plan.process.hostname).map_err(|e| format!("sethostname: {e}"))?;
-    super::net::loopback_up().map_err(|e| format!("bring up loopback: {e}"))?;
+    if let super::NetNs::New = plan.net {
+        super::net::loopback_up().map_err(|e| format!("bring up loopback: {e}"))?;
+    }
     Ok(())
 }
 

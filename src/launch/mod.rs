@@ -61,6 +61,20 @@ pub(crate) fn sys(step: &'static str) -> impl FnOnce(nix::Error) -> LaunchError 
 pub struct LaunchPlan {
     pub rootfs: RootfsPlan,
     pub process: ProcessPlan,
+    pub net: NetNs,
+}
+
+/// The init's network namespace.
+#[derive(Debug, Default)]
+pub enum NetNs {
+    /// A new one, loopback up (and a veth when the container has a network).
+    #[default]
+    New,
+    /// mdrun's own (`--network host`).
+    Host,
+    /// Another container's (`--network container:NAME`): its `/proc/PID/ns/net`, opened
+    /// before the clone; the init enters it first thing.
+    Join(OwnedFd),
 }
 
 /// A cloned init that is building its root and waits for `release`. Dropping it without
@@ -119,17 +133,18 @@ pub fn spawn(
     } else {
         None
     };
+    let new_net = matches!(plan.net, NetNs::New);
     let (pid, entered) = match entry {
         // A kernel without CLONE_INTO_CGROUP, or one that will not start a process in this
         // cgroup (EOPNOTSUPP for a child of a cgroup2 directory that holds processes, as a
         // service's own cgroup does): clone as usual, and the caller moves the child in
         // (or says why it cannot).
-        Some(Entry::Dir(_, dir)) => match clone::clone_namespaces_into(dir.as_fd()) {
+        Some(Entry::Dir(_, dir)) => match clone::clone_namespaces_into(dir.as_fd(), new_net) {
             Ok(Some(pid)) => (pid, true),
-            Ok(None) | Err(_) => (clone::clone_namespaces()?, false),
+            Ok(None) | Err(_) => (clone::clone_namespaces(new_net)?, false),
         },
-        Some(Entry::Tasks(_)) => (clone::clone_namespaces()?, true),
-        None => (clone::clone_namespaces()?, false),
+        Some(Entry::Tasks(_)) => (clone::clone_namespaces(new_net)?, true),
+        None => (clone::clone_namespaces(new_net)?, false),
     };
     match pid {
         None => {

@@ -73,6 +73,9 @@ pub struct TestEnv {
     pub config: PathBuf,
     pub cgroup: CgroupParent,
     keep_containers: Cell<bool>,
+    /// Run mdrun in the network namespace of this process (tests/network: a throwaway
+    /// namespace playing the host), never in the machine's own.
+    netns: Cell<Option<i32>>,
 }
 
 impl TestEnv {
@@ -128,15 +131,30 @@ impl TestEnv {
             config,
             cgroup,
             keep_containers: Cell::new(false),
+            netns: Cell::new(None),
         }
     }
 
     /// `mdrun ARGS` with this scenario's config, run from `self.dir`, stdin /dev/null.
     pub fn cmd<S: AsRef<str>>(&self, args: &[S]) -> Cmd {
         let args: Vec<String> = args.iter().map(|a| a.as_ref().to_string()).collect();
-        Cmd::new(MDRUN, &self.dir)
-            .args(&args)
-            .env("MDRUN_CONFIG", &self.config)
+        let cmd = match self.netns.get() {
+            // nsenter execs mdrun (no fork for a network namespace): the pid stays mdrun's.
+            Some(pid) => Cmd::new("nsenter", &self.dir).args(&[
+                "-t".to_string(),
+                pid.to_string(),
+                "-n".to_string(),
+                "--".to_string(),
+                MDRUN.to_string(),
+            ]),
+            None => Cmd::new(MDRUN, &self.dir),
+        };
+        cmd.args(&args).env("MDRUN_CONFIG", &self.config)
+    }
+
+    /// From now on run mdrun in the network namespace of process `pid`.
+    pub fn enter_netns(&self, pid: i32) {
+        self.netns.set(Some(pid));
     }
 
     pub fn mdrun<S: AsRef<str>>(&self, args: &[S]) -> Out {
@@ -275,6 +293,14 @@ impl TestEnv {
                     "runtime state {}",
                     self.run_root.join(name).display()
                 ));
+            }
+        }
+        // Address leases (`<root>/networks/NAME.leases`, a line a container).
+        for name in files::names(&self.root.join("networks")) {
+            let path = self.root.join("networks").join(&name);
+            if name.ends_with(".leases") && fs::metadata(&path).is_ok_and(|m| m.len() > 0) {
+                let text = fs::read_to_string(&path).unwrap_or_default();
+                found.push(format!("address lease in {}: {text}", path.display()));
             }
         }
         for name in files::names(&self.root.join("tmp")) {

@@ -1,0 +1,315 @@
+//! Container networks: the default bridge network `mdrun` and user networks (`def`), their
+//! addresses (`ipam`), a container's link into them (`attach`, over rtnetlink: `rtnl`), its
+//! /etc/hosts and /etc/resolv.conf (`files`), NAT and published ports (`nat`, `ports`).
+//!
+//! A container's network is planned before its init is cloned (an address leased, its
+//! files written, its host ports chosen: `plan`), linked after the clone while the init
+//! builds its root (`attach`), and given up when it ends (`Attached::detach`), or by `rm`
+//! and `prune` after a crash (`release_container`).
+
+mod attach;
+pub mod def;
+mod files;
+pub mod ipam;
+pub mod manage;
+pub mod nat;
+mod nfset;
+pub mod ports;
+mod rtnl;
+mod subnet;
+
+pub use attach::{attach, Attached};
+pub use def::Network;
+pub use ports::PortMap;
+
+use crate::error::{Error, IoContext, Result};
+use crate::rootfs::Mount;
+use std::net::Ipv4Addr;
+use std::path::{Path, PathBuf};
+
+/// What `run` asks of the network (flags and the TOML file).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct NetworkSpec {
+    /// `none`, `host`, `bridge` (the default network), a network's name, or
+    /// `container:NAME`; empty: the global config's `network`.
+    #[serde(default)]
+    pub mode: String,
+    #[serde(default)]
+    pub ports: Vec<PortMap>,
+    /// `-P`: the image's ExposedPorts on free host ports.
+    #[serde(default)]
+    pub publish_all: bool,
+    #[serde(default)]
+    pub dns: Vec<String>,
+    #[serde(default)]
+    pub dns_search: Vec<String>,
+    /// `--add-host NAME:IP`.
+    #[serde(default)]
+    pub add_hosts: Vec<(String, String)>,
+    #[serde(default)]
+    pub ip: Option<Ipv4Addr>,
+    #[serde(default)]
+    pub mac: Option<String>,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+}
+
+/// Where a container's network comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mode {
+    /// A network namespace with loopback only.
+    None,
+    /// The host's network namespace.
+    Host,
+    /// A veth into the bridge of this network.
+    Bridge(String),
+    /// Another container's network namespace.
+    Container(String),
+}
+
+impl Mode {
+    pub fn parse(s: &str) -> Result<Mode> {
+        Ok(match s {
+            "none" => Mode::None,
+            "host" => Mode::Host,
+            "bridge" | "default" => Mode::Bridge(def::DEFAULT_NAME.into()),
+            "" => return Err(Error::Usage("--network: empty".into())),
+            s => match s.strip_prefix("container:") {
+                Some("") => return Err(Error::Usage("--network container: needs a name".into())),
+                Some(c) => Mode::Container(c.to_string()),
+                None => {
+                    crate::parse::name(s)?;
+                    Mode::Bridge(s.to_string())
+                }
+            },
+        })
+    }
+}
+
+/// Check the parts of `spec` that need no store: ports, `--ip`, `--mac-address`, hosts.
+pub fn validate(spec: &NetworkSpec) -> Result<()> {
+    let mode = Mode::parse(&spec.mode)?;
+    let bridged = matches!(mode, Mode::Bridge(_));
+    if !bridged && (!spec.ports.is_empty() || spec.publish_all) {
+        return Err(Error::Usage(format!(
+            "-p/-P need a bridge network (--network {} publishes nothing)",
+            spec.mode
+        )));
+    }
+    if !bridged && (spec.ip.is_some() || spec.mac.is_some() || !spec.aliases.is_empty()) {
+        return Err(Error::Usage(format!(
+            "--ip, --mac-address and --network-alias need a bridge network, not {}",
+            spec.mode
+        )));
+    }
+    if let Some(m) = &spec.mac {
+        parse_mac(m)?;
+    }
+    for a in &spec.aliases {
+        crate::parse::hostname(a)?;
+    }
+    Ok(())
+}
+
+pub fn parse_mac(s: &str) -> Result<[u8; 6]> {
+    let bad = || {
+        Error::Usage(format!(
+            "invalid --mac-address {s:?} (expected aa:bb:cc:dd:ee:ff)"
+        ))
+    };
+    let parts: Vec<&str> = s.split(':').collect();
+    if parts.len() != 6 {
+        return Err(bad());
+    }
+    let mut mac = [0u8; 6];
+    for (b, p) in mac.iter_mut().zip(parts) {
+        if p.len() != 2 {
+            return Err(bad());
+        }
+        *b = u8::from_str_radix(p, 16).map_err(|_| bad())?;
+    }
+    if mac[0] & 1 == 1 {
+        return Err(Error::Usage(format!(
+            "invalid --mac-address {s}: a multicast address"
+        )));
+    }
+    Ok(mac)
+}
+
+/// A container's place on its network while it has one: `<containers>/<id>/network.json`.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Assignment {
+    pub network: String,
+    pub bridge: String,
+    pub ip: Ipv4Addr,
+    pub prefix: u8,
+    pub gateway: Ipv4Addr,
+    pub internal: bool,
+    pub mac: Option<[u8; 6]>,
+    /// The host side of the container's veth.
+    pub veth: String,
+    /// Published ports, host ports chosen.
+    pub ports: Vec<PortMap>,
+}
+
+const ASSIGNMENT: &str = "network.json";
+
+impl Assignment {
+    pub fn load(data: &Path) -> Option<Assignment> {
+        serde_json::from_slice(&std::fs::read(data.join(ASSIGNMENT)).ok()?).ok()
+    }
+    fn save(&self, data: &Path) -> Result<()> {
+        let p = data.join(ASSIGNMENT);
+        std::fs::write(&p, serde_json::to_vec(self).expect("serialize")).ctx("write", &p)
+    }
+}
+
+/// The planned network of a container about to start. It holds the container's lease:
+/// dropped without `keep`, it gives the lease back (a start that failed, a container that
+/// ended).
+#[derive(Debug)]
+pub struct Planned {
+    pub root: PathBuf,
+    pub containers: PathBuf,
+    pub id: String,
+    pub assignment: Assignment,
+    kept: bool,
+}
+
+impl Planned {
+    /// Another process (the supervisor of `run -d`) owns the lease now.
+    pub fn keep(&mut self) {
+        self.kept = true;
+    }
+}
+
+impl Drop for Planned {
+    fn drop(&mut self) {
+        if !self.kept {
+            let _ = release_lease(&self.root, &self.containers, &self.id, &self.assignment);
+        }
+    }
+}
+
+/// What `plan` needs to know of the container.
+pub struct Request<'a> {
+    pub root: &'a Path,
+    pub containers: &'a Path,
+    pub id: &'a str,
+    pub name: &'a str,
+    pub hostname: &'a str,
+    /// Its data directory: where network.json, hosts and resolv.conf go.
+    pub data: &'a Path,
+    pub spec: &'a NetworkSpec,
+    /// The image's ExposedPorts, for `-P`.
+    pub exposed: &'a [String],
+}
+
+/// Before the clone: lease an address, choose host ports, write hosts and resolv.conf, and
+/// say what the init mounts over /etc/hosts and /etc/resolv.conf. None for `none`, `host`
+/// and `container:` networks.
+pub fn plan(req: &Request<'_>, mounts: &mut Vec<Mount>) -> Result<Option<Planned>> {
+    if req.spec.mode.is_empty() {
+        return Ok(None);
+    }
+    let Mode::Bridge(name) = Mode::parse(&req.spec.mode)? else {
+        return Ok(None);
+    };
+    let net = def::load(req.root, &name)?;
+    let mut ports = req.spec.ports.clone();
+    if req.spec.publish_all {
+        ports.extend(ports::exposed(req.exposed));
+    }
+    for p in &mut ports {
+        if p.host_port == 0 {
+            p.host_port = nat::pick_host_port(p).ok_or_else(|| {
+                Error::Usage(format!("-p {}: no free host port", p.container_port))
+            })?;
+        } else if !nat::host_port_free(p) {
+            return Err(Error::Usage(format!(
+                "-p {}:{}/{}: host port {} is already in use",
+                p.host_port,
+                p.container_port,
+                p.proto.name(),
+                p.host_port
+            )));
+        }
+    }
+    let mac = req.spec.mac.as_deref().map(parse_mac).transpose()?;
+    let ip = ipam::allocate(
+        req.root,
+        req.containers,
+        &net,
+        &ipam::Want {
+            id: req.id,
+            name: req.name,
+            aliases: &req.spec.aliases,
+            ip: req.spec.ip,
+        },
+    )?;
+    // As docker: without --mac-address, 02:42 and the address, so that a neighbour's ARP
+    // cache entry for an address given again (the previous holder gone) stays right.
+    let mac = mac.or_else(|| {
+        let o = ip.octets();
+        Some([0x02, 0x42, o[0], o[1], o[2], o[3]])
+    });
+    let assignment = Assignment {
+        network: net.name.clone(),
+        bridge: net.bridge.clone(),
+        ip,
+        prefix: net.subnet().prefix,
+        gateway: net.gateway,
+        internal: net.internal,
+        mac,
+        veth: format!("vmd{}", &req.id[..12]),
+        ports,
+    };
+    assignment.save(req.data)?;
+    let host = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
+    files::write(
+        req.data,
+        &files::resolv_conf(&host, &req.spec.dns, &req.spec.dns_search),
+        Some((ip, req.hostname)),
+        &req.spec.add_hosts,
+    )?;
+    ipam::refresh(req.root, req.containers, &net.name)?;
+    for (file, target) in [
+        (files::HOSTS, "/etc/hosts"),
+        (files::RESOLV, "/etc/resolv.conf"),
+    ] {
+        mounts.push(Mount {
+            source: req.data.join(file),
+            target: PathBuf::from(target),
+            read_only: false,
+        });
+    }
+    Ok(Some(Planned {
+        root: req.root.to_path_buf(),
+        containers: req.containers.to_path_buf(),
+        id: req.id.to_string(),
+        assignment,
+        kept: false,
+    }))
+}
+
+/// Give up what container `id` holds on its network (its ports, its lease), when it ended
+/// without doing so itself (`rm`, `prune` after a killed mdrun). Its veth went with its
+/// network namespace.
+pub fn release_container(root: &Path, containers: &Path, id: &str) -> Result<()> {
+    let data = containers.join(id);
+    let Some(a) = Assignment::load(&data) else {
+        return Ok(());
+    };
+    nat::unpublish(&a.ports, None);
+    release_lease(root, containers, id, &a)
+}
+
+/// The lease and the record of it (its ports are not touched).
+fn release_lease(root: &Path, containers: &Path, id: &str, a: &Assignment) -> Result<()> {
+    ipam::release(root, containers, &a.network, id)?;
+    let p = containers.join(id).join(ASSIGNMENT);
+    match std::fs::remove_file(&p) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e).ctx("remove", &p),
+        _ => Ok(()),
+    }
+}

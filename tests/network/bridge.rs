@@ -1,0 +1,215 @@
+//! Which network a container gets, and what it can reach from there.
+
+use crate::common::TestEnv;
+use crate::world::{World, OUTSIDE_IP, OUTSIDE_PAGE};
+
+#[test]
+fn none_is_the_default_and_shows_only_loopback() {
+    let world = World::new();
+    let env = TestEnv::new();
+    world.enter(&env);
+    for args in [
+        &["busybox", "ip", "-o", "link"][..],
+        &["--network", "none", "busybox", "ip", "-o", "link"],
+    ] {
+        let out = env.run(args);
+        out.assert_ok();
+        let links: Vec<&str> = out.stdout.lines().collect();
+        assert_eq!(links.len(), 1, "{args:?}: {links:?}");
+        assert!(links[0].starts_with("1: lo:"), "{links:?}");
+    }
+    // Nothing was made in the host for it.
+    assert_eq!(world.host_links(), ["lo", "ext0"]);
+}
+
+#[test]
+fn bridge_gets_an_address_a_route_and_nat_to_the_outside() {
+    let world = World::new();
+    let env = TestEnv::new();
+    world.enter(&env);
+    let out = env.run(&[
+        "--network",
+        "bridge",
+        "--dns",
+        "198.51.100.53",
+        "--dns-search",
+        "example.org",
+        "--add-host",
+        "extra:198.51.100.7",
+        "-h",
+        "box",
+        "busybox",
+        "sh",
+        "-c",
+        "ip -o -4 addr show eth0; ip route; cat /etc/resolv.conf /etc/hosts; \
+         wget -qO- http://192.0.2.1/",
+    ]);
+    out.assert_ok();
+    let s = &out.stdout;
+    assert!(s.contains("inet 10.88.0.2/16"), "{s}");
+    assert!(s.contains("default via 10.88.0.1 dev eth0"), "{s}");
+    assert!(
+        s.contains("search example.org\nnameserver 198.51.100.53\n"),
+        "{s}"
+    );
+    assert!(s.contains("10.88.0.2\tbox\n"), "{s}");
+    assert!(s.contains("198.51.100.7\textra\n"), "{s}");
+    // The outside world has no route back to 10.88.0.0/16: an answer means masquerade.
+    assert!(s.ends_with(OUTSIDE_PAGE), "{s}");
+    world.assert_no_container_traces();
+    // The bridge stays (made once per network), the veth went with the container.
+    assert_eq!(world.host_links(), ["lo", "ext0", "mdrun0"]);
+}
+
+#[test]
+fn the_config_default_bridge_and_fixed_ip_and_mac() {
+    let world = World::new();
+    let env = TestEnv::new();
+    world.enter(&env);
+    let mut text = std::fs::read_to_string(&env.config).unwrap();
+    text.push_str("network = \"bridge\"\n");
+    std::fs::write(&env.config, text).unwrap();
+    let out = env.run(&[
+        "--ip",
+        "10.88.7.9",
+        "--mac-address",
+        "02:42:0a:58:07:09",
+        "busybox",
+        "sh",
+        "-c",
+        "ip -o -4 addr show eth0; cat /sys/class/net/eth0/address",
+    ]);
+    out.assert_ok();
+    assert!(out.stdout.contains("inet 10.88.7.9/16"), "{}", out.stdout);
+    assert!(out.stdout.contains("02:42:0a:58:07:09"), "{}", out.stdout);
+    world.assert_no_container_traces();
+}
+
+#[test]
+fn host_network_sees_the_hosts_links() {
+    let world = World::new();
+    let env = TestEnv::new();
+    world.enter(&env);
+    let out = env.run(&["--network", "host", "busybox", "ip", "-o", "link"]);
+    out.assert_ok();
+    assert!(out.stdout.contains("ext0"), "{}", out.stdout);
+}
+
+#[test]
+fn internal_network_reaches_nothing_outside() {
+    let world = World::new();
+    let env = TestEnv::new();
+    world.enter(&env);
+    env.mdrun(&[
+        "network",
+        "create",
+        "--internal",
+        "--subnet",
+        "10.90.0.0/24",
+        "sealed",
+    ])
+    .assert_ok();
+    let out = env.run(&[
+        "--network", "sealed", "busybox", "sh", "-c",
+        &format!("ip -o -4 addr show eth0; ip route; wget -qO- -T 3 http://{OUTSIDE_IP}/ && echo REACHED"),
+    ]);
+    assert!(out.stdout.contains("inet 10.90.0.2/24"), "{out}");
+    assert!(!out.stdout.contains("default"), "{out}");
+    assert!(!out.stdout.contains("REACHED"), "{out}");
+    // Even with a route of its own, nothing is forwarded out of an internal network.
+    let out = env.run(&[
+        "--network", "sealed", "--cap-add", "NET_ADMIN", "busybox", "sh", "-c",
+        &format!("ip route add default via 10.90.0.1 && wget -qO- -T 3 http://{OUTSIDE_IP}/ && echo REACHED"),
+    ]);
+    assert!(!out.stdout.contains("REACHED"), "{out}");
+    env.mdrun(&["network", "rm", "sealed"]).assert_ok();
+    world.assert_no_container_traces();
+    assert_eq!(world.host_links(), ["lo", "ext0"]);
+}
+
+#[test]
+fn concurrent_runs_get_different_addresses() {
+    const N: usize = 30;
+    let world = World::new();
+    let env = TestEnv::new();
+    world.enter(&env);
+    let runs: Vec<_> = (0..N)
+        .map(|i| {
+            env.cmd(&[
+                "run",
+                "-d",
+                "--network",
+                "bridge",
+                "--name",
+                &format!("c{i}"),
+                "busybox",
+                "sleep",
+                "600",
+            ])
+            .spawn()
+        })
+        .collect();
+    for r in runs {
+        r.wait().assert_ok();
+    }
+    let out = env.mdrun(&["network", "inspect", "mdrun"]);
+    out.assert_ok();
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let mut ips: Vec<String> = v[0]["containers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["ip"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ips.len(), N, "{}", out.stdout);
+    ips.sort();
+    ips.dedup();
+    assert_eq!(ips.len(), N, "an address was given twice: {}", out.stdout);
+    let names: Vec<String> = (0..N).map(|i| format!("c{i}")).collect();
+    let mut rm = vec!["rm".to_string(), "-f".to_string()];
+    rm.extend(names);
+    env.mdrun(&rm).assert_ok();
+    world.assert_no_container_traces();
+}
+
+#[test]
+fn container_network_shares_another_containers_namespace_and_start_gets_an_address_again() {
+    let world = World::new();
+    let env = TestEnv::new();
+    world.enter(&env);
+    env.mdrun(&[
+        "run",
+        "-d",
+        "--name",
+        "pod",
+        "--network",
+        "bridge",
+        "busybox",
+        "sleep",
+        "600",
+    ])
+    .assert_ok();
+    let out = env.run(&[
+        "--network",
+        "container:pod",
+        "busybox",
+        "ip",
+        "-o",
+        "-4",
+        "addr",
+        "show",
+        "eth0",
+    ]);
+    out.assert_ok();
+    assert!(out.stdout.contains("inet 10.88.0.2/16"), "{out}");
+    // Stopped, its address is free; started again, it gets one again.
+    env.mdrun(&["stop", "-t", "0", "pod"]).assert_ok();
+    let leases = std::fs::read_to_string(env.root.join("networks/mdrun.leases")).unwrap();
+    assert_eq!(leases, "", "a stopped container keeps no address");
+    env.mdrun(&["start", "pod"]).assert_ok();
+    let out = env.mdrun(&["exec", "pod", "ip", "-o", "-4", "addr", "show", "eth0"]);
+    out.assert_ok();
+    assert!(out.stdout.contains("inet 10.88.0.2/16"), "{out}");
+    env.mdrun(&["rm", "-f", "pod"]).assert_ok();
+    world.assert_no_container_traces();
+}

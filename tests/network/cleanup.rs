@@ -1,0 +1,116 @@
+//! Bad input fails with one line and leaves nothing; a SIGKILL of mdrun in the middle of
+//! a container's network set-up leaves nothing after the next prune.
+
+use crate::common::stop_point::spawn_stopped;
+use crate::common::TestEnv;
+use crate::world::World;
+
+#[test]
+fn bad_input_is_one_line_and_leaves_nothing() {
+    let world = World::new();
+    let env = TestEnv::new();
+    world.enter(&env);
+    env.mdrun(&["network", "create", "--subnet", "10.88.4.0/24", "clash"])
+        .assert_one_line_error(125);
+    env.mdrun(&["network", "create", "--subnet", "10.89.0.0/33", "bad"])
+        .assert_one_line_error(125);
+    env.mdrun(&[
+        "network",
+        "create",
+        "--subnet",
+        "10.91.0.0/24",
+        "--gateway",
+        "10.92.0.1",
+        "bad",
+    ])
+    .assert_one_line_error(125);
+    for args in [
+        &["-p", "80:abc"][..],
+        &["-p", "1-3:80-81"],
+        &["-p", "8080:80/sctp"],
+        &["--ip", "10.99.0.5"],
+        &["--ip", "nonsense"],
+        &["--ip", "10.88.0.1"],
+        &["--mac-address", "zz:zz"],
+        &["--network", "nosuchnet"],
+        &["--network", "none", "-p", "80"],
+    ] {
+        let mut all = vec!["--network", "bridge"];
+        if args[0] == "--network" {
+            all.clear();
+        }
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["busybox", "true"]);
+        env.run(&all).assert_one_line_error(125);
+    }
+    assert_eq!(env.mdrun(&["network", "ls", "-q"]).stdout, "mdrun\n");
+    world.assert_no_container_traces();
+}
+
+#[test]
+fn sigkill_during_network_setup_then_prune_leaves_nothing() {
+    let world = World::new();
+    let env = TestEnv::new();
+    world.enter(&env);
+    for step in ["run:veth", "run:ports"] {
+        let (running, pid) = spawn_stopped(
+            &env,
+            step,
+            &[
+                "run",
+                "--rm",
+                "--network",
+                "bridge",
+                "-p",
+                "8080:80",
+                "busybox",
+                "true",
+            ],
+        );
+        nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(pid),
+            nix::sys::signal::Signal::SIGKILL,
+        )
+        .unwrap();
+        let _ = running.wait();
+        env.mdrun(&["prune"]).assert_ok();
+        world.assert_no_container_traces();
+        assert!(
+            env.containers().is_empty(),
+            "{step}: {:?}",
+            env.containers()
+        );
+        env.assert_clean();
+    }
+}
+
+#[test]
+fn sigkill_while_the_bridge_is_made_then_the_next_run_finishes_it() {
+    let world = World::new();
+    let env = TestEnv::new();
+    world.enter(&env);
+    let (running, pid) = spawn_stopped(
+        &env,
+        "run:bridge",
+        &["run", "--rm", "--network", "bridge", "busybox", "true"],
+    );
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    let _ = running.wait();
+    env.mdrun(&["prune"]).assert_ok();
+    // A bridge without address or NAT was left: the next container's run finishes it.
+    let out = env.run(&[
+        "--network",
+        "bridge",
+        "busybox",
+        "wget",
+        "-qO-",
+        &format!("http://{}/", crate::world::OUTSIDE_IP),
+    ]);
+    out.assert_ok();
+    assert_eq!(out.stdout, crate::world::OUTSIDE_PAGE);
+    world.assert_no_container_traces();
+}

@@ -281,6 +281,7 @@ pub fn plan(req: &Request<'_>, mounts: &mut Vec<Mount>) -> Result<Option<Planned
             source: req.data.join(file),
             target: PathBuf::from(target),
             read_only: false,
+            copy_up: false,
         });
     }
     Ok(Some(Planned {

@@ -22,7 +22,6 @@ pub struct Attached {
     /// (closing it right away would cost a grace period on the start path: `nfset::open`).
     nfnl: Option<netlink_sys::Socket>,
     veth_made: bool,
-    done: bool,
 }
 
 /// After the clone of the init `pid`, while it builds its root: link it in.
@@ -35,7 +34,6 @@ pub fn attach(planned: &Planned, pid: i32) -> Result<Attached> {
         published: false,
         nfnl: None,
         veth_made: false,
-        done: false,
     };
     rt.add_veth(&a.veth, master, "eth0", pid, a.mac)
         .map_err(net_err("create veth", &a.veth))?;
@@ -106,31 +104,32 @@ fn ensure_bridge(rt: &mut Rtnl, planned: &Planned) -> Result<u32> {
 }
 
 impl Attached {
-    /// The container ended: its ports go (its veth went with its namespace; its lease goes
-    /// with the `Planned`).
-    pub fn detach(mut self) {
-        self.done = true;
-        if self.published {
-            nat::unpublish(&self.assignment.ports, self.nfnl.take());
-        }
+    /// The container ended: its ports go, and its veth (the kernel removes it with the
+    /// namespace, but later, from a work queue: deleted here, it is gone when mdrun returns);
+    /// its lease goes with the `Planned`.
+    pub fn detach(self) {
+        // Drop does both.
     }
 }
 
 impl Drop for Attached {
     fn drop(&mut self) {
-        if self.done {
-            return;
-        }
         let a = &self.assignment;
         if self.published {
             nat::unpublish(&a.ports, self.nfnl.take());
         }
         if self.veth_made {
-            if let Ok(mut rt) = Rtnl::open() {
-                if let Some(idx) = rt.index(&a.veth) {
-                    let _ = rt.del_link(idx);
-                }
-            }
+            delete_veth(&a.veth);
+        }
+    }
+}
+
+/// Delete the host end of a container's veth (and so the pair), if it is still there: the
+/// kernel deletes it with the container's namespace, but later, from a work queue.
+pub fn delete_veth(name: &str) {
+    if let Ok(mut rt) = Rtnl::open() {
+        if let Some(idx) = rt.index(name) {
+            let _ = rt.del_link(idx);
         }
     }
 }

@@ -294,14 +294,15 @@ pub fn plan(req: &Request<'_>, mounts: &mut Vec<Mount>) -> Result<Option<Planned
 }
 
 /// Give up what container `id` holds on its network (its ports, its lease), when it ended
-/// without doing so itself (`rm`, `prune` after a killed mdrun). Its veth went with its
-/// network namespace.
+/// without doing so itself (`rm`, `prune` after a killed mdrun). Its veth goes with its
+/// network namespace, later; it is deleted here so that it is gone when mdrun returns.
 pub fn release_container(root: &Path, containers: &Path, id: &str) -> Result<()> {
     let data = containers.join(id);
     let Some(a) = Assignment::load(&data) else {
         return Ok(());
     };
     nat::unpublish(&a.ports, None);
+    attach::delete_veth(&a.veth);
     release_lease(root, containers, id, &a)
 }
 

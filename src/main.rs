@@ -51,6 +51,8 @@ fn main() {
         Command::Logout(a) => commands::login::logout(a),
         Command::Tag(a) => commands::pull::tag(a),
         Command::History(a) => commands::history::run(a),
+        Command::Pause(a) => commands::pause::pause(a),
+        Command::Unpause(a) => commands::pause::unpause(a),
     };
     let code = match result {
         Ok(code) => code,

@@ -5,6 +5,7 @@
 mod exec_args;
 mod image_args;
 mod lifecycle_args;
+mod operate_args;
 mod registry_args;
 mod run_args;
 
@@ -13,6 +14,7 @@ pub use image_args::{CommitArgs, ExportArgs, LoadArgs, SaveArgs};
 pub use lifecycle_args::{
     InspectArgs, KillArgs, LogsArgs, PruneArgs, PsArgs, RmArgs, StartArgs, StopArgs, WaitArgs,
 };
+pub use operate_args::PauseArgs;
 pub use registry_args::{LoginArgs, LogoutArgs, PullArgs, PushArgs, RegistryArgs};
 pub use run_args::RunArgs;
 
@@ -84,6 +86,10 @@ pub enum Command {
     Tag(TagArgs),
     /// Show how an image was made, newest step first
     History(HistoryArgs),
+    /// Pause all processes within containers (the cgroup freezer)
+    Pause(PauseArgs),
+    /// Unpause all processes within containers
+    Unpause(PauseArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -138,7 +144,7 @@ pub struct RmiArgs {
 const VERBS: &[&str] = &[
     "run", "import", "images", "rmi", "exec", "start", "logs", "ps", "inspect", "stop", "kill",
     "wait", "rm", "prune", "commit", "export", "save", "load", "pull", "push", "login", "logout",
-    "tag", "history", "help",
+    "tag", "history", "help", "pause", "unpause",
 ];
 
 /// Insert the implicit `run` verb: `mdrun --memory 100m busybox sh` -> `mdrun run --memory ...`.

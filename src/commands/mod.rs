@@ -17,6 +17,7 @@ pub mod load;
 pub mod login;
 pub mod logs;
 mod output_file;
+pub mod pause;
 pub mod prune;
 pub mod ps;
 mod ps_format;

@@ -9,10 +9,11 @@ pub fn status(record: &Record, now: f64) -> String {
     match record.status {
         Status::Created => "Created".to_string(),
         Status::Running => {
-            format!(
-                "Up {}",
-                human_duration(elapsed(now, record.started.unwrap_or(record.created)))
-            )
+            let up = human_duration(elapsed(now, record.started.unwrap_or(record.created)));
+            match crate::container::is_paused(record) {
+                true => format!("Up {up} (Paused)"),
+                false => format!("Up {up}"),
+            }
         }
         Status::Exited => {
             let code = record
@@ -22,6 +23,16 @@ pub fn status(record: &Record, now: f64) -> String {
             let when = record.finished.or(record.started).unwrap_or(record.created);
             format!("Exited ({code}) {} ago", human_duration(elapsed(now, when)))
         }
+    }
+}
+
+/// docker's State.Status: `created`, `running`, `paused` or `exited`.
+pub fn state(record: &Record) -> &'static str {
+    match record.status {
+        Status::Created => "created",
+        Status::Running if crate::container::is_paused(record) => "paused",
+        Status::Running => "running",
+        Status::Exited => "exited",
     }
 }
 
@@ -118,8 +129,8 @@ pub struct Entry<'a> {
     pub created: f64,
     pub started: Option<f64>,
     pub finished: Option<f64>,
-    /// `created`, `running` or `exited`.
-    pub state: Status,
+    /// docker's State: `created`, `running`, `paused` or `exited`.
+    pub state: &'static str,
     pub status: String,
     pub exit_code: Option<i32>,
     pub oom_killed: bool,
@@ -136,7 +147,7 @@ pub fn entry(record: &Record, now: f64) -> Entry<'_> {
         created: record.created,
         started: record.started,
         finished: record.finished,
-        state: record.status,
+        state: state(record),
         status: status(record, now),
         exit_code: record.exit.map(|e| e.code()),
         oom_killed: record.oom_killed,

@@ -15,6 +15,8 @@
 //!   through its init held by a pidfd (`init_handle.rs`);
 //! - removing it ([`remove`]: its scope, cgroup, directories; `scope_leftovers.rs`,
 //!   `remove_tree.rs`), or every stopped one and what killed commands left ([`prune`]);
+//! - pausing and unpausing it: [`pause`], [`unpause`] (systemd's FreezeUnit, or the
+//!   cgroup freezer);
 //! - committing it as an image ([`commit`], `commit_stopped.rs`) or exporting its files
 //!   ([`export`]);
 //! - its image, pulled when missing ([`image_for_run`]); an image's VOLUMEs as
@@ -31,6 +33,7 @@ mod image;
 mod init_handle;
 mod kill;
 mod lookup;
+mod pause;
 mod prepare;
 mod prune;
 mod remove;
@@ -48,6 +51,7 @@ pub use export::export;
 pub use image::image_for_run;
 pub use kill::kill;
 pub use lookup::{lookup, refresh, Repair, UNKNOWN_EXIT};
+pub use pause::{is_paused, pause, unpause};
 pub use prune::{prune, Pruned};
 pub use remove::remove;
 pub use run::{run_attached, run_detached, Prepared};

@@ -3,6 +3,7 @@
 //! readiness notification for `Type=notify` units.
 
 pub mod bus;
+pub mod control;
 mod handshake;
 mod job;
 mod notify;

@@ -850,6 +850,35 @@ sc_exec_sealed() {
 	esac
 }
 
+# pause/unpause of a container in a scope: systemd freezes the scope where it can (v2:
+# FreezeUnit, `systemctl show -P FreezerState` says frozen), else mdrun the container's
+# cgroup (v1); a counter does not advance while paused; stop of a paused one works.
+sc_pause_in_scope() {
+	trap 'cleanup_containers pz' EXIT
+	local id c1 c2 scope
+	id=$(mdrun run -d --name pz busybox sh -c 'i=0; while :; do i=$((i+1)); echo $i >/c.new; mv /c.new /c; done')
+	scope=$(scope_of pz)
+	wait_for 10 test -s /var/lib/mdrun/containers/$id/upper/c || fail "the counter did not start"
+	mdrun pause pz
+	mdrun ps | grep -w pz | grep -q '(Paused)' || { mdrun ps; fail "ps does not show pz (Paused)"; }
+	if [ $CGV = 2 ]; then
+		[ "$(systemctl show -P FreezerState "$scope")" = frozen ] || fail "$scope is not frozen for systemd"
+	else
+		[ "$(cat "$(cg_dir "$(init_cgroup pz)" freezer)/freezer.state")" = FROZEN ] || fail "the freezer is not FROZEN"
+	fi
+	c1=$(cat /var/lib/mdrun/containers/$id/upper/c)
+	sleep 0.5
+	c2=$(cat /var/lib/mdrun/containers/$id/upper/c)
+	[ "$c1" = "$c2" ] || fail "the counter advanced while paused ($c1 -> $c2)"
+	mdrun unpause pz
+	[ $CGV = 1 ] || [ "$(systemctl show -P FreezerState "$scope")" = running ] || fail "$scope not thawed"
+	wait_for 10 sh -c "[ \$(cat /var/lib/mdrun/containers/$id/upper/c) -gt $c2 ]" || fail "the counter did not go on"
+	mdrun pause pz
+	mdrun stop -t 1 pz
+	wait_for 10 sh -c "! systemctl is-active -q '$scope'" || fail "$scope still active after stop"
+	mdrun rm pz
+}
+
 # After all of the above: no md-* scope, no container cgroup, no mount, no process left.
 sc_nothing_left() {
 	local left=0 s
@@ -874,7 +903,7 @@ sc_nothing_left() {
 all=(setup user_three_lines oom_exit_137 cpu_limit cpuset_limit pids_limit
 	cgroup_files_in_delegated_scope cgroupfs_mode_config cgroupfs_mode_flag acceptance_cgroupfs
 	default_parent_cgroupfs cgroup_mount_inside device_filter detached_lifecycle exec_sealed
-	commit_and_start_in_scope mdrun_at_web_service logs_100k_lines store_private prune_two_stores
+	commit_and_start_in_scope pause_in_scope mdrun_at_web_service logs_100k_lines store_private prune_two_stores
 	nothing_left)
 declare -A limit=([logs_100k_lines]=900 [mdrun_at_web_service]=240)
 

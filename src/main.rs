@@ -53,6 +53,7 @@ fn main() {
         Command::History(a) => commands::history::run(a),
         Command::Pause(a) => commands::pause::pause(a),
         Command::Unpause(a) => commands::pause::unpause(a),
+        Command::Update(a) => commands::update::run(a),
     };
     let code = match result {
         Ok(code) => code,

@@ -14,7 +14,7 @@ pub use image_args::{CommitArgs, ExportArgs, LoadArgs, SaveArgs};
 pub use lifecycle_args::{
     InspectArgs, KillArgs, LogsArgs, PruneArgs, PsArgs, RmArgs, StartArgs, StopArgs, WaitArgs,
 };
-pub use operate_args::PauseArgs;
+pub use operate_args::{PauseArgs, UpdateArgs};
 pub use registry_args::{LoginArgs, LogoutArgs, PullArgs, PushArgs, RegistryArgs};
 pub use run_args::RunArgs;
 
@@ -90,6 +90,8 @@ pub enum Command {
     Pause(PauseArgs),
     /// Unpause all processes within containers
     Unpause(PauseArgs),
+    /// Change the limits of containers, live
+    Update(UpdateArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -144,7 +146,7 @@ pub struct RmiArgs {
 const VERBS: &[&str] = &[
     "run", "import", "images", "rmi", "exec", "start", "logs", "ps", "inspect", "stop", "kill",
     "wait", "rm", "prune", "commit", "export", "save", "load", "pull", "push", "login", "logout",
-    "tag", "history", "help", "pause", "unpause",
+    "tag", "history", "help", "pause", "unpause", "update",
 ];
 
 /// Insert the implicit `run` verb: `mdrun --memory 100m busybox sh` -> `mdrun run --memory ...`.

@@ -32,4 +32,5 @@ pub mod start;
 pub mod stop;
 #[cfg(test)]
 mod tests;
+pub mod update;
 pub mod wait;

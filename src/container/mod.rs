@@ -17,6 +17,8 @@
 //!   `remove_tree.rs`), or every stopped one and what killed commands left ([`prune`]);
 //! - pausing and unpausing it: [`pause`], [`unpause`] (systemd's FreezeUnit, or the
 //!   cgroup freezer);
+//! - changing its limits while it runs: [`update`] (its cgroup, and its scope through
+//!   SetUnitProperties);
 //! - committing it as an image ([`commit`], `commit_stopped.rs`) or exporting its files
 //!   ([`export`]);
 //! - its image, pulled when missing ([`image_for_run`]); an image's VOLUMEs as
@@ -42,6 +44,7 @@ mod run;
 mod scope_leftovers;
 mod start;
 mod stop;
+mod update;
 mod wait;
 
 pub use commit::commit;
@@ -57,4 +60,5 @@ pub use remove::remove;
 pub use run::{run_attached, run_detached, Prepared};
 pub use start::{start, Started};
 pub use stop::{stop, Stopped};
+pub use update::update;
 pub use wait::wait;

@@ -1,6 +1,7 @@
 //! Area `operate`: operating running containers, a file a verb.
 //!
 //! - pause.rs: `pause`, `unpause` (the cgroup freezer), and stop/kill/rm of a paused one
+//! - update.rs: `update` (new limits the kernel enforces, refused ones)
 //! - util.rs: helpers: detached containers, their records and write layers
 
 #[path = "../common/mod.rs"]
@@ -8,3 +9,4 @@ mod common;
 mod util;
 
 mod pause;
+mod update;

@@ -879,6 +879,32 @@ sc_pause_in_scope() {
 	mdrun rm pz
 }
 
+# update of a container in a scope: the new limits on the scope (SetUnitProperties:
+# `systemctl show`, "max: 20.0M" in `systemctl status`) and on the container's own cgroup,
+# and the kernel enforces them: 40 MB that fit under 200m are OOM-killed under 20m.
+sc_update_in_scope() {
+	trap 'cleanup_containers up' EXIT
+	local scope alloc='head -c 40000000 /dev/zero | tail -n 1 >/dev/null'
+	mdrun run -d --name up --memory 200m busybox sleep 1000
+	scope=$(scope_of up)
+	mdrun exec up sh -c "$alloc" || fail "40 MB did not fit under 200m"
+	mdrun update --memory 20m --pids-limit 50 --cpus 0.5 up
+	[ "$(systemctl show -P MemoryMax "$scope")" = 20971520 ] || fail "MemoryMax of $scope is not 20m"
+	[ "$(systemctl show -P TasksMax "$scope")" = 50 ] || fail "TasksMax of $scope is not 50"
+	[ "$(systemctl show -P CPUQuotaPerSecUSec "$scope")" = 500ms ] || fail "CPUQuotaPerSecUSec of $scope is not 500ms"
+	systemctl status "$scope" --no-pager | tee /tmp/up.status
+	grep -q 'max: 20.0M' /tmp/up.status || fail "systemctl status $scope does not show 'max: 20.0M'"
+	expect_cg "$(unit_cgroup "$scope")" memory.max 20971520
+	expect_cg "$(init_cgroup up)" memory.max 20971520
+	expect_cg "$(init_cgroup up)" pids.max 50
+	[ "$(rc_of mdrun exec up sh -c "$alloc")" = 137 ] || fail "40 MB under 20m was not OOM-killed"
+	mdrun update --memory 300m --pids-limit -1 up
+	[ "$(systemctl show -P MemoryMax "$scope")" = 314572800 ] || fail "MemoryMax of $scope is not 300m"
+	[ "$(systemctl show -P TasksMax "$scope")" = infinity ] || fail "TasksMax of $scope is not infinity"
+	mdrun exec up sh -c "$alloc" || fail "40 MB did not fit under 300m"
+	mdrun rm -f up
+}
+
 # After all of the above: no md-* scope, no container cgroup, no mount, no process left.
 sc_nothing_left() {
 	local left=0 s
@@ -903,7 +929,7 @@ sc_nothing_left() {
 all=(setup user_three_lines oom_exit_137 cpu_limit cpuset_limit pids_limit
 	cgroup_files_in_delegated_scope cgroupfs_mode_config cgroupfs_mode_flag acceptance_cgroupfs
 	default_parent_cgroupfs cgroup_mount_inside device_filter detached_lifecycle exec_sealed
-	commit_and_start_in_scope pause_in_scope mdrun_at_web_service logs_100k_lines store_private prune_two_stores
+	commit_and_start_in_scope pause_in_scope update_in_scope mdrun_at_web_service logs_100k_lines store_private prune_two_stores
 	nothing_left)
 declare -A limit=([logs_100k_lines]=900 [mdrun_at_web_service]=240)
 

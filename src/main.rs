@@ -54,6 +54,9 @@ fn main() {
         Command::Pause(a) => commands::pause::pause(a),
         Command::Unpause(a) => commands::pause::unpause(a),
         Command::Update(a) => commands::update::run(a),
+        Command::Stats(a) => commands::stats::run(a),
+        Command::Top(a) => commands::top::run(a),
+        Command::Rename(a) => commands::rename::run(a),
     };
     let code = match result {
         Ok(code) => code,

@@ -32,6 +32,7 @@ mod limits;
 mod own;
 pub(crate) use own::parse_proc_cgroup;
 mod update;
+pub mod usage;
 pub use limits::validate as validate_limits;
 pub use update::update;
 pub mod v1;

@@ -31,6 +31,10 @@ pub fn update(
                     reason: "none of them is a cgroup v2 directory",
                 }
             })?;
+            // A controller no limit needed at `run` (cpu for a new --cpus) is handed down to
+            // the container's cgroup first.
+            let root = Path::new(cgroups_rs::fs::hierarchies::UNIFIED_MOUNTPOINT);
+            super::v2::enable_controllers(root, dir, &limits::v2_required(&changed))?;
             limits::apply_v2(dir, &changed)
         }
         Version::V1 => {

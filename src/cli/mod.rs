@@ -14,7 +14,7 @@ pub use image_args::{CommitArgs, ExportArgs, LoadArgs, SaveArgs};
 pub use lifecycle_args::{
     InspectArgs, KillArgs, LogsArgs, PruneArgs, PsArgs, RmArgs, StartArgs, StopArgs, WaitArgs,
 };
-pub use operate_args::{PauseArgs, UpdateArgs};
+pub use operate_args::{PauseArgs, RenameArgs, StatsArgs, TopArgs, UpdateArgs};
 pub use registry_args::{LoginArgs, LogoutArgs, PullArgs, PushArgs, RegistryArgs};
 pub use run_args::RunArgs;
 
@@ -92,6 +92,12 @@ pub enum Command {
     Unpause(PauseArgs),
     /// Change the limits of containers, live
     Update(UpdateArgs),
+    /// Show what running containers use: CPU, memory, network and block I/O, processes
+    Stats(StatsArgs),
+    /// Show the processes of a container: top CONTAINER [ps OPTIONS]
+    Top(TopArgs),
+    /// Rename a container: rename CONTAINER NEW_NAME
+    Rename(RenameArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -146,7 +152,7 @@ pub struct RmiArgs {
 const VERBS: &[&str] = &[
     "run", "import", "images", "rmi", "exec", "start", "logs", "ps", "inspect", "stop", "kill",
     "wait", "rm", "prune", "commit", "export", "save", "load", "pull", "push", "login", "logout",
-    "tag", "history", "help", "pause", "unpause", "update",
+    "tag", "history", "help", "pause", "unpause", "update", "stats", "top", "rename",
 ];
 
 /// Insert the implicit `run` verb: `mdrun --memory 100m busybox sh` -> `mdrun run --memory ...`.

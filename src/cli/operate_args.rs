@@ -33,3 +33,32 @@ pub struct UpdateArgs {
     #[arg(required = true)]
     pub containers: Vec<String>,
 }
+
+#[derive(Debug, clap::Args)]
+pub struct StatsArgs {
+    /// Print one table and exit (also what happens when stdout is not a terminal)
+    #[arg(long)]
+    pub no_stream: bool,
+    /// Output format: `table` or `json` (one object a line)
+    #[arg(long, default_value = "table")]
+    pub format: String,
+    /// Containers (name, id or id prefix); default: every running one
+    pub containers: Vec<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TopArgs {
+    /// Container (name, id or id prefix)
+    pub container: String,
+    /// Options for ps (default -ef)
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub ps_args: Vec<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RenameArgs {
+    /// Container (name, id or id prefix)
+    pub container: String,
+    /// Its new name
+    pub new_name: String,
+}

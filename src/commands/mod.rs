@@ -23,14 +23,18 @@ pub mod ps;
 mod ps_format;
 pub mod pull;
 pub mod push;
+pub mod rename;
 mod report;
 pub mod rm;
 pub mod rmi;
 pub mod run;
 pub mod save;
 pub mod start;
+pub mod stats;
 pub mod stop;
 #[cfg(test)]
 mod tests;
+pub mod top;
+mod units;
 pub mod update;
 pub mod wait;

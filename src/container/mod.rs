@@ -19,6 +19,8 @@
 //!   cgroup freezer);
 //! - changing its limits while it runs: [`update`] (its cgroup, and its scope through
 //!   SetUnitProperties);
+//! - what it uses ([`sample`], `stats.rs`) and which processes it runs ([`top`]);
+//!   renaming it ([`rename`]);
 //! - committing it as an image ([`commit`], `commit_stopped.rs`) or exporting its files
 //!   ([`export`]);
 //! - its image, pulled when missing ([`image_for_run`]); an image's VOLUMEs as
@@ -40,10 +42,13 @@ mod prepare;
 mod prune;
 mod remove;
 mod remove_tree;
+mod rename;
 mod run;
 mod scope_leftovers;
 mod start;
+mod stats;
 mod stop;
+mod top;
 mod update;
 mod wait;
 
@@ -57,8 +62,11 @@ pub use lookup::{lookup, refresh, Repair, UNKNOWN_EXIT};
 pub use pause::{is_paused, pause, unpause};
 pub use prune::{prune, Pruned};
 pub use remove::remove;
+pub use rename::rename;
 pub use run::{run_attached, run_detached, Prepared};
 pub use start::{start, Started};
+pub use stats::{cpu_percent, host_memory, sample, Sample};
 pub use stop::{stop, Stopped};
+pub use top::top;
 pub use update::update;
 pub use wait::wait;

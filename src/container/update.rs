@@ -26,12 +26,14 @@ pub fn update(paths: &Paths, query: &str, changed: &Limits) -> Result<String> {
     cgroups::validate_limits(&all)?;
     if record.status == Status::Running && liveness == Liveness::AsRecorded {
         let version = cgroups::detect();
-        cgroups::update(&record.cgroup_paths, version, changed, &all)?;
+        // The scope first: systemd then hands the controllers a new limit needs down to it
+        // (v2), and the container's cgroup below can take them.
         if let Some(scope) = record.scope.as_deref() {
             if crate::systemd::available() {
                 control::set_properties(scope, &scope_properties(changed, &all, version))?;
             }
         }
+        cgroups::update(&record.cgroup_paths, version, changed, &all)?;
     }
     save(paths, &record.id, &all)?;
     Ok(record.name)

@@ -1,6 +1,8 @@
 //! Area `operate`: operating running containers, a file a verb.
 //!
 //! - pause.rs: `pause`, `unpause` (the cgroup freezer), and stop/kill/rm of a paused one
+//! - stats.rs, top.rs: `stats` (the cgroup's own figures), `top` (ps of its processes)
+//! - rename.rs: `rename`
 //! - update.rs: `update` (new limits the kernel enforces, refused ones)
 //! - util.rs: helpers: detached containers, their records and write layers
 
@@ -9,4 +11,7 @@ mod common;
 mod util;
 
 mod pause;
+mod rename;
+mod stats;
+mod top;
 mod update;

@@ -57,6 +57,7 @@ fn main() {
         Command::Stats(a) => commands::stats::run(a),
         Command::Top(a) => commands::top::run(a),
         Command::Rename(a) => commands::rename::run(a),
+        Command::Diff(a) => commands::diff::run(a),
     };
     let code = match result {
         Ok(code) => code,

@@ -14,7 +14,7 @@ pub use image_args::{CommitArgs, ExportArgs, LoadArgs, SaveArgs};
 pub use lifecycle_args::{
     InspectArgs, KillArgs, LogsArgs, PruneArgs, PsArgs, RmArgs, StartArgs, StopArgs, WaitArgs,
 };
-pub use operate_args::{PauseArgs, RenameArgs, StatsArgs, TopArgs, UpdateArgs};
+pub use operate_args::{DiffArgs, PauseArgs, RenameArgs, StatsArgs, TopArgs, UpdateArgs};
 pub use registry_args::{LoginArgs, LogoutArgs, PullArgs, PushArgs, RegistryArgs};
 pub use run_args::RunArgs;
 
@@ -98,6 +98,8 @@ pub enum Command {
     Top(TopArgs),
     /// Rename a container: rename CONTAINER NEW_NAME
     Rename(RenameArgs),
+    /// Show what changed in a container's files: A added, C changed, D deleted
+    Diff(DiffArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -152,7 +154,7 @@ pub struct RmiArgs {
 const VERBS: &[&str] = &[
     "run", "import", "images", "rmi", "exec", "start", "logs", "ps", "inspect", "stop", "kill",
     "wait", "rm", "prune", "commit", "export", "save", "load", "pull", "push", "login", "logout",
-    "tag", "history", "help", "pause", "unpause", "update", "stats", "top", "rename",
+    "tag", "history", "help", "pause", "unpause", "update", "stats", "top", "rename", "diff",
 ];
 
 /// Insert the implicit `run` verb: `mdrun --memory 100m busybox sh` -> `mdrun run --memory ...`.

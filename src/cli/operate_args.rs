@@ -62,3 +62,9 @@ pub struct RenameArgs {
     /// Its new name
     pub new_name: String,
 }
+
+#[derive(Debug, clap::Args)]
+pub struct DiffArgs {
+    /// Container (name, id or id prefix)
+    pub container: String,
+}

@@ -21,6 +21,7 @@
 //!   SetUnitProperties);
 //! - what it uses ([`sample`], `stats.rs`) and which processes it runs ([`top`]);
 //!   renaming it ([`rename`]);
+//! - what changed in its files ([`diff`]);
 //! - committing it as an image ([`commit`], `commit_stopped.rs`) or exporting its files
 //!   ([`export`]);
 //! - its image, pulled when missing ([`image_for_run`]); an image's VOLUMEs as
@@ -30,6 +31,7 @@ mod anon_volumes;
 mod commit;
 mod commit_stopped;
 mod create;
+mod diff;
 mod dirs;
 mod exec;
 mod export;
@@ -54,6 +56,7 @@ mod wait;
 
 pub use commit::commit;
 pub use create::create;
+pub use diff::{diff, Change};
 pub use exec::{exec, ExecRequest};
 pub use export::export;
 pub use image::image_for_run;

@@ -3,6 +3,7 @@
 //! - pause.rs: `pause`, `unpause` (the cgroup freezer), and stop/kill/rm of a paused one
 //! - stats.rs, top.rs: `stats` (the cgroup's own figures), `top` (ps of its processes)
 //! - rename.rs: `rename`
+//! - diff.rs: `diff` (A/C/D of the write layer)
 //! - update.rs: `update` (new limits the kernel enforces, refused ones)
 //! - util.rs: helpers: detached containers, their records and write layers
 
@@ -10,6 +11,7 @@
 mod common;
 mod util;
 
+mod diff;
 mod pause;
 mod rename;
 mod stats;

@@ -58,6 +58,7 @@ fn main() {
         Command::Top(a) => commands::top::run(a),
         Command::Rename(a) => commands::rename::run(a),
         Command::Diff(a) => commands::diff::run(a),
+        Command::Cp(a) => commands::cp::run(a),
     };
     let code = match result {
         Ok(code) => code,

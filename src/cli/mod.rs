@@ -14,7 +14,7 @@ pub use image_args::{CommitArgs, ExportArgs, LoadArgs, SaveArgs};
 pub use lifecycle_args::{
     InspectArgs, KillArgs, LogsArgs, PruneArgs, PsArgs, RmArgs, StartArgs, StopArgs, WaitArgs,
 };
-pub use operate_args::{DiffArgs, PauseArgs, RenameArgs, StatsArgs, TopArgs, UpdateArgs};
+pub use operate_args::{CpArgs, DiffArgs, PauseArgs, RenameArgs, StatsArgs, TopArgs, UpdateArgs};
 pub use registry_args::{LoginArgs, LogoutArgs, PullArgs, PushArgs, RegistryArgs};
 pub use run_args::RunArgs;
 
@@ -100,6 +100,8 @@ pub enum Command {
     Rename(RenameArgs),
     /// Show what changed in a container's files: A added, C changed, D deleted
     Diff(DiffArgs),
+    /// Copy files between a container and the host: cp CONTAINER:SRC DEST|- or cp SRC|- CONTAINER:DEST
+    Cp(CpArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -154,7 +156,7 @@ pub struct RmiArgs {
 const VERBS: &[&str] = &[
     "run", "import", "images", "rmi", "exec", "start", "logs", "ps", "inspect", "stop", "kill",
     "wait", "rm", "prune", "commit", "export", "save", "load", "pull", "push", "login", "logout",
-    "tag", "history", "help", "pause", "unpause", "update", "stats", "top", "rename", "diff",
+    "tag", "history", "help", "pause", "unpause", "update", "stats", "top", "rename", "diff", "cp",
 ];
 
 /// Insert the implicit `run` verb: `mdrun --memory 100m busybox sh` -> `mdrun run --memory ...`.

@@ -68,3 +68,11 @@ pub struct DiffArgs {
     /// Container (name, id or id prefix)
     pub container: String,
 }
+
+#[derive(Debug, clap::Args)]
+pub struct CpArgs {
+    /// CONTAINER:SRC_PATH, a host path, or `-` (a tar stream on stdin)
+    pub src: String,
+    /// CONTAINER:DEST_PATH, a host path, or `-` (a tar stream on stdout)
+    pub dest: String,
+}

@@ -21,7 +21,8 @@
 //!   SetUnitProperties);
 //! - what it uses ([`sample`], `stats.rs`) and which processes it runs ([`top`]);
 //!   renaming it ([`rename`]);
-//! - what changed in its files ([`diff`]);
+//! - what changed in its files ([`diff`]); copying files in and out ([`copy_in`],
+//!   [`copy_out`], resolved inside its root);
 //! - committing it as an image ([`commit`], `commit_stopped.rs`) or exporting its files
 //!   ([`export`]);
 //! - its image, pulled when missing ([`image_for_run`]); an image's VOLUMEs as
@@ -30,6 +31,7 @@
 mod anon_volumes;
 mod commit;
 mod commit_stopped;
+mod cp;
 mod create;
 mod diff;
 mod dirs;
@@ -55,6 +57,7 @@ mod update;
 mod wait;
 
 pub use commit::commit;
+pub use cp::{copy_in, copy_out, CopyIn, CopyOut};
 pub use create::create;
 pub use diff::{diff, Change};
 pub use exec::{exec, ExecRequest};

@@ -48,6 +48,7 @@ pub use digests::HistoryRow;
 pub use import::Imported;
 pub use layer_add::Committed;
 pub(crate) use layer_add::NewLayer;
+pub(crate) use layer_tar::write_dir;
 pub use layer_tar::{TarOut, Written};
 pub use load::Loaded;
 pub(crate) use oci::sha256_hex;
@@ -57,6 +58,7 @@ pub use remove::Removed;
 pub use save::Saved;
 pub(crate) use save::{hex, Blob};
 pub use store::Store;
+pub(crate) use unpack::unpack;
 pub use unpack::Whiteouts;
 
 use crate::quote::quoted;

@@ -4,6 +4,7 @@
 //! - stats.rs, top.rs: `stats` (the cgroup's own figures), `top` (ps of its processes)
 //! - rename.rs: `rename`
 //! - diff.rs: `diff` (A/C/D of the write layer)
+//! - cp.rs: `cp` both ways and as tar streams; symlinks never followed out of the root
 //! - update.rs: `update` (new limits the kernel enforces, refused ones)
 //! - util.rs: helpers: detached containers, their records and write layers
 
@@ -11,6 +12,7 @@
 mod common;
 mod util;
 
+mod cp;
 mod diff;
 mod pause;
 mod rename;

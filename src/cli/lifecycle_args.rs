@@ -9,12 +9,16 @@ pub struct PsArgs {
     /// Only display container ids
     #[arg(short, long)]
     pub quiet: bool,
-    /// Output format: `table` or `json`
+    /// Output format: `table`, `json`, or a Go template (`{{.Names}}\t{{.Status}}`,
+    /// `table {{.ID}}\t{{.Image}}`)
     #[arg(long, default_value = "table")]
     pub format: String,
     /// Don't truncate output (full ids and commands)
     #[arg(long)]
     pub no_trunc: bool,
+    /// Filter: name=, id=, status=, label=KEY[=VALUE], ancestor=IMAGE
+    #[arg(short, long = "filter")]
+    pub filter: Vec<String>,
 }
 
 #[derive(Debug, clap::Args)]

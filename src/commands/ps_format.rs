@@ -84,6 +84,61 @@ fn go_quote(s: &str) -> String {
     out
 }
 
+/// A container's fields for a `--format` Go template, named as docker names them.
+pub fn fields(
+    record: &Record,
+    now: f64,
+    no_trunc: bool,
+    labels: &std::collections::BTreeMap<String, String>,
+) -> super::go_template::Fields {
+    let row = row(record, now, no_trunc);
+    let labels: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let created = crate::time::rfc3339(record.created);
+    let pairs: [(&str, String); 14] = [
+        ("ID", row[0].clone()),
+        ("Image", record.image.clone()),
+        ("Command", row[2].clone()),
+        ("CreatedAt", created),
+        ("RunningFor", row[3].clone()),
+        ("Status", row[4].clone()),
+        ("State", state(record).to_string()),
+        ("Names", record.name.clone()),
+        ("Labels", labels.join(",")),
+        ("Ports", String::new()),
+        ("Mounts", String::new()),
+        ("Networks", String::new()),
+        ("Size", String::new()),
+        ("Pid", row[6].clone()),
+    ];
+    pairs
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), gtmpl::Value::from(v)))
+        .collect()
+}
+
+/// What `table` puts above each field's column (docker's headers).
+pub fn field_headers() -> super::go_template::Fields {
+    [
+        ("ID", "CONTAINER ID"),
+        ("Image", "IMAGE"),
+        ("Command", "COMMAND"),
+        ("CreatedAt", "CREATED AT"),
+        ("RunningFor", "CREATED"),
+        ("Status", "STATUS"),
+        ("State", "STATE"),
+        ("Names", "NAMES"),
+        ("Labels", "LABELS"),
+        ("Ports", "PORTS"),
+        ("Mounts", "MOUNTS"),
+        ("Networks", "NETWORKS"),
+        ("Size", "SIZE"),
+        ("Pid", "PID"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), gtmpl::Value::from(v.to_string())))
+    .collect()
+}
+
 pub const HEADER: [&str; 7] = [
     "CONTAINER ID",
     "IMAGE",

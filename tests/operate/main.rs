@@ -2,6 +2,7 @@
 //!
 //! - pause.rs: `pause`, `unpause` (the cgroup freezer), and stop/kill/rm of a paused one
 //! - stats.rs, top.rs: `stats` (the cgroup's own figures), `top` (ps of its processes)
+//! - ps_format.rs: `ps --filter` and `--format` Go templates
 //! - rename.rs: `rename`
 //! - diff.rs: `diff` (A/C/D of the write layer)
 //! - cp.rs: `cp` both ways and as tar streams; symlinks never followed out of the root
@@ -15,6 +16,7 @@ mod util;
 mod cp;
 mod diff;
 mod pause;
+mod ps_format;
 mod rename;
 mod stats;
 mod top;

@@ -23,6 +23,9 @@ pub struct PsArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct InspectArgs {
+    /// A Go template for each object (`{{.State.Status}}`, `{{json .Config}}`)
+    #[arg(short, long)]
+    pub format: Option<String>,
     /// Containers (name, id or id prefix) or images
     #[arg(required = true)]
     pub targets: Vec<String>,

@@ -65,6 +65,32 @@ impl Format {
     }
 }
 
+/// A JSON object's fields, for a template (`inspect --format '{{.State.Status}}'`).
+pub fn fields_of(v: &serde_json::Value) -> Fields {
+    match from_json(v) {
+        gtmpl::Value::Map(m) => m,
+        other => [("Value".to_string(), other)].into(),
+    }
+}
+
+fn from_json(v: &serde_json::Value) -> gtmpl::Value {
+    use serde_json::Value as J;
+    match v {
+        J::Null => gtmpl::Value::Nil,
+        J::Bool(b) => (*b).into(),
+        J::Number(n) => match (n.as_u64(), n.as_i64()) {
+            (Some(u), _) => u.into(),
+            (_, Some(i)) => i.into(),
+            _ => n.as_f64().unwrap_or(0.0).into(),
+        },
+        J::String(s) => s.clone().into(),
+        J::Array(a) => gtmpl::Value::Array(a.iter().map(from_json).collect()),
+        J::Object(o) => {
+            gtmpl::Value::Map(o.iter().map(|(k, v)| (k.clone(), from_json(v))).collect())
+        }
+    }
+}
+
 /// `{{json .}}`, `{{json .Labels}}`.
 fn json(args: &[gtmpl::Value]) -> std::result::Result<gtmpl::Value, gtmpl::FuncError> {
     let v = args.first().cloned().unwrap_or(gtmpl::Value::Nil);

@@ -15,6 +15,7 @@ mod human;
 pub mod images;
 pub mod import;
 pub mod inspect;
+mod inspect_shape;
 pub mod kill;
 pub mod load;
 pub mod login;

@@ -47,9 +47,9 @@ wait_for() {
 	[ -z "$xtrace" ] || set -x
 }
 
-# The full id of a container, from `mdrun inspect` (its first "id" key).
+# The full id of a container, from `mdrun inspect`.
 cid() {
-	mdrun inspect "$1" | grep -o '"id": *"[0-9a-f]*"' | head -n1 | sed 's/.*"\([0-9a-f]*\)"$/\1/'
+	mdrun inspect --format '{{.Id}}' "$1"
 }
 
 scope_of() { # md-<short id>.scope
@@ -151,10 +151,11 @@ unit_cgroup() {
 	echo "$cg"
 }
 
-# The cgroup of the container's init, as "@PID" (its "pid" in mdrun inspect).
+# The cgroup of the container's init, as "@PID" (its State.Pid in mdrun inspect).
 init_cgroup() {
 	local pid
-	pid=$(mdrun inspect "$1" | grep -o '"pid": *[0-9]*' | head -n1 | grep -o '[0-9]*$')
+	pid=$(mdrun inspect --format '{{.State.Pid}}' "$1")
+	[ "$pid" != 0 ] || pid=
 	[ -n "$pid" ] || fail "no pid for container $1 in mdrun inspect"
 	[ -e "/proc/$pid/cgroup" ] || fail "container $1's init $pid is gone"
 	echo "@$pid"
@@ -274,7 +275,7 @@ sc_oom_exit_137() {
 	rc=$(rc_of mdrun run --name oom --memory 20m busybox sh -c 'echo filling; tail /dev/zero')
 	[ "$rc" = 137 ] || fail "exit code $rc, expected 137"
 	mdrun inspect oom | tee /tmp/oom.json
-	grep -Eq '"oom_?killed": *true' /tmp/oom.json || fail "mdrun inspect oom does not say oom_killed: true"
+	grep -Eq '"OOMKilled": *true' /tmp/oom.json || fail "mdrun inspect oom does not say OOMKilled: true"
 	mdrun ps -a | grep -w oom
 	mdrun rm oom
 }
@@ -401,7 +402,7 @@ sc_cgroupfs_mode_config() {
 	[ ! -e "$dir" ] || fail "$dir left after rm -f"
 	rc=$(rc_of mdrun run --name cfsoom --memory 20m busybox tail /dev/zero)
 	[ "$rc" = 137 ] || fail "OOM in cgroupfs mode: exit code $rc, expected 137"
-	mdrun inspect cfsoom | grep -Eq '"oom_?killed": *true' || fail "cfsoom not recorded as OOM-killed"
+	[ "$(mdrun inspect --format '{{.State.OOMKilled}}' cfsoom)" = true ] || fail "cfsoom not recorded as OOM-killed"
 	mdrun rm cfsoom
 }
 

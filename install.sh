@@ -31,6 +31,12 @@ install -m 0755 target/release/mdrun /usr/local/bin/mdrun
 install -d -m 0755 /etc/mdrun /etc/mdrun/containers
 [ -e /etc/mdrun/mdrun.toml ] || install -m 0644 config/mdrun.toml /etc/mdrun/mdrun.toml
 install -D -m 0644 units/mdrun@.service /etc/systemd/system/mdrun@.service
+# Shell completions and man pages, generated from the binary's own command-line definitions.
+/usr/local/bin/mdrun completion bash | install -D -m 0644 /dev/stdin /usr/share/bash-completion/completions/mdrun
+/usr/local/bin/mdrun completion zsh | install -D -m 0644 /dev/stdin /usr/local/share/zsh/site-functions/_mdrun
+/usr/local/bin/mdrun completion fish | install -D -m 0644 /dev/stdin /usr/share/fish/vendor_completions.d/mdrun.fish
+install -d -m 0755 /usr/local/share/man/man1
+/usr/local/bin/mdrun __man /usr/local/share/man/man1
 if [ -d /run/systemd/system ]; then systemctl daemon-reload || true; fi
 
 if ! /usr/local/bin/mdrun images --format json | grep -q '"busybox:latest"'; then

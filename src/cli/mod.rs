@@ -14,7 +14,10 @@ pub use image_args::{CommitArgs, ExportArgs, LoadArgs, SaveArgs};
 pub use lifecycle_args::{
     InspectArgs, KillArgs, LogsArgs, PruneArgs, PsArgs, RmArgs, StartArgs, StopArgs, WaitArgs,
 };
-pub use operate_args::{CpArgs, DiffArgs, PauseArgs, RenameArgs, StatsArgs, TopArgs, UpdateArgs};
+pub use operate_args::{
+    CompletionArgs, CpArgs, DiffArgs, ManArgs, PauseArgs, RenameArgs, StatsArgs, TopArgs,
+    UpdateArgs,
+};
 pub use registry_args::{LoginArgs, LogoutArgs, PullArgs, PushArgs, RegistryArgs};
 pub use run_args::RunArgs;
 
@@ -102,6 +105,11 @@ pub enum Command {
     Diff(DiffArgs),
     /// Copy files between a container and the host: cp CONTAINER:SRC DEST|- or cp SRC|- CONTAINER:DEST
     Cp(CpArgs),
+    /// Print a shell completion script: completion bash|zsh|fish
+    Completion(CompletionArgs),
+    /// Write the man pages into a directory (install.sh runs it)
+    #[command(name = "__man", hide = true)]
+    Man(ManArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -154,9 +162,41 @@ pub struct RmiArgs {
 
 /// The verbs that are not `run`; anything else in first position is an argument of `run`.
 const VERBS: &[&str] = &[
-    "run", "import", "images", "rmi", "exec", "start", "logs", "ps", "inspect", "stop", "kill",
-    "wait", "rm", "prune", "commit", "export", "save", "load", "pull", "push", "login", "logout",
-    "tag", "history", "help", "pause", "unpause", "update", "stats", "top", "rename", "diff", "cp",
+    "run",
+    "import",
+    "images",
+    "rmi",
+    "exec",
+    "start",
+    "logs",
+    "ps",
+    "inspect",
+    "stop",
+    "kill",
+    "wait",
+    "rm",
+    "prune",
+    "commit",
+    "export",
+    "save",
+    "load",
+    "pull",
+    "push",
+    "login",
+    "logout",
+    "tag",
+    "history",
+    "help",
+    "pause",
+    "unpause",
+    "update",
+    "stats",
+    "top",
+    "rename",
+    "diff",
+    "cp",
+    "completion",
+    "__man",
 ];
 
 /// Insert the implicit `run` verb: `mdrun --memory 100m busybox sh` -> `mdrun run --memory ...`.

@@ -76,3 +76,15 @@ pub struct CpArgs {
     /// CONTAINER:DEST_PATH, a host path, or `-` (a tar stream on stdout)
     pub dest: String,
 }
+
+#[derive(Debug, clap::Args)]
+pub struct CompletionArgs {
+    /// The shell: bash, zsh, fish (also elvish, powershell)
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ManArgs {
+    /// Directory to write mdrun.1 and mdrun-VERB.1 into
+    pub dir: String,
+}

@@ -5,6 +5,7 @@
 //! multi-container verbs' output) and `output_file` (`-o FILE`).
 
 pub mod commit;
+pub mod completion;
 pub mod cp;
 pub mod diff;
 pub mod exec;

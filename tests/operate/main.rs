@@ -7,12 +7,14 @@
 //! - diff.rs: `diff` (A/C/D of the write layer)
 //! - cp.rs: `cp` both ways and as tar streams; symlinks never followed out of the root
 //! - update.rs: `update` (new limits the kernel enforces, refused ones)
+//! - completion.rs: `completion bash|zsh|fish`, the man pages (`__man`)
 //! - util.rs: helpers: detached containers, their records and write layers
 
 #[path = "../common/mod.rs"]
 mod common;
 mod util;
 
+mod completion;
 mod cp;
 mod diff;
 mod pause;

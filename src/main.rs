@@ -59,6 +59,7 @@ fn main() {
         Command::Rename(a) => commands::rename::run(a),
         Command::Diff(a) => commands::diff::run(a),
         Command::Cp(a) => commands::cp::run(a),
+        Command::Events(a) => commands::events::run(a),
         Command::Completion(a) => commands::completion::completion(a),
         Command::Man(a) => commands::completion::man(a),
     };

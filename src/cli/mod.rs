@@ -15,8 +15,8 @@ pub use lifecycle_args::{
     InspectArgs, KillArgs, LogsArgs, PruneArgs, PsArgs, RmArgs, StartArgs, StopArgs, WaitArgs,
 };
 pub use operate_args::{
-    CompletionArgs, CpArgs, DiffArgs, ManArgs, PauseArgs, RenameArgs, StatsArgs, TopArgs,
-    UpdateArgs,
+    CompletionArgs, CpArgs, DiffArgs, EventsArgs, ManArgs, PauseArgs, RenameArgs, StatsArgs,
+    TopArgs, UpdateArgs,
 };
 pub use registry_args::{LoginArgs, LogoutArgs, PullArgs, PushArgs, RegistryArgs};
 pub use run_args::RunArgs;
@@ -105,6 +105,8 @@ pub enum Command {
     Diff(DiffArgs),
     /// Copy files between a container and the host: cp CONTAINER:SRC DEST|- or cp SRC|- CONTAINER:DEST
     Cp(CpArgs),
+    /// Show container events (create, start, die, pause ...), then follow new ones
+    Events(EventsArgs),
     /// Print a shell completion script: completion bash|zsh|fish
     Completion(CompletionArgs),
     /// Write the man pages into a directory (install.sh runs it)
@@ -195,6 +197,7 @@ const VERBS: &[&str] = &[
     "rename",
     "diff",
     "cp",
+    "events",
     "completion",
     "__man",
 ];
@@ -249,6 +252,18 @@ mod tests {
             panic!("not run")
         };
         assert_eq!(r.hostname.as_deref(), Some("box"));
+    }
+
+    #[test]
+    fn every_subcommand_is_a_verb() {
+        use clap::CommandFactory;
+        for sub in Cli::command().get_subcommands() {
+            assert!(
+                VERBS.contains(&sub.get_name()),
+                "{} is not in VERBS",
+                sub.get_name()
+            );
+        }
     }
 
     #[test]

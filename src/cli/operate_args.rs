@@ -88,3 +88,19 @@ pub struct ManArgs {
     /// Directory to write mdrun.1 and mdrun-VERB.1 into
     pub dir: String,
 }
+
+#[derive(Debug, clap::Args)]
+pub struct EventsArgs {
+    /// Show events since a time (RFC 3339, Unix seconds, or 10m, 2h ago)
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Stop at a time (same forms); without it, follow new events
+    #[arg(long)]
+    pub until: Option<String>,
+    /// Filter: container=NAME|ID, event=ACTION, image=IMAGE
+    #[arg(short, long = "filter")]
+    pub filter: Vec<String>,
+    /// `json` (one object a line) or a Go template (`{{.Action}} {{.Actor.ID}}`)
+    #[arg(long, default_value = "")]
+    pub format: String,
+}

@@ -8,6 +8,7 @@ pub mod commit;
 pub mod completion;
 pub mod cp;
 pub mod diff;
+pub mod events;
 pub mod exec;
 pub mod export;
 mod go_template;

@@ -23,6 +23,7 @@
 //!   renaming it ([`rename`]);
 //! - what changed in its files ([`diff`]); copying files in and out ([`copy_in`],
 //!   [`copy_out`], resolved inside its root);
+//! - what happened to it, as events ([`events`]: a log in the store, and the journal);
 //! - committing it as an image ([`commit`], `commit_stopped.rs`) or exporting its files
 //!   ([`export`]);
 //! - its image, pulled when missing ([`image_for_run`]); an image's VOLUMEs as
@@ -35,6 +36,7 @@ mod cp;
 mod create;
 mod diff;
 mod dirs;
+pub mod events;
 mod exec;
 mod export;
 mod image;

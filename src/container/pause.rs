@@ -31,13 +31,13 @@ pub fn pause(paths: &Paths, query: &str) -> Result<String> {
     if is_paused(&record) {
         return Err(StateError::AlreadyPaused { name: record.name }.into());
     }
-    if systemd_scope(&record).is_some_and(|unit| via_systemd(unit, true)) {
-        return Ok(record.name);
+    let frozen = systemd_scope(&record).is_some_and(|unit| via_systemd(unit, true))
+        || freezer::pause(&record.cgroup_paths, &record.name)?;
+    if !frozen {
+        return Err(StateError::NoFreezer { name: record.name }.into());
     }
-    match freezer::pause(&record.cgroup_paths, &record.name)? {
-        true => Ok(record.name),
-        false => Err(StateError::NoFreezer { name: record.name }.into()),
-    }
+    super::events::emit(&paths.containers(), &record, "pause", &[]);
+    Ok(record.name)
 }
 
 /// Thaw the container `query` names; returns its name. An error unless it is paused.
@@ -47,6 +47,7 @@ pub fn unpause(paths: &Paths, query: &str) -> Result<String> {
         return Err(StateError::NotPaused { name: record.name }.into());
     }
     thaw(&record)?;
+    super::events::emit(&paths.containers(), &record, "unpause", &[]);
     Ok(record.name)
 }
 

@@ -25,5 +25,11 @@ pub fn rename(paths: &Paths, query: &str, new: &str) -> Result<String> {
         spec.name = Some(new.to_string());
     }
     record.save(&dir)?;
+    super::events::emit(
+        &paths.containers(),
+        &record,
+        "rename",
+        &[("oldName", old.clone())],
+    );
     Ok(old)
 }

@@ -36,6 +36,7 @@ pub fn update(paths: &Paths, query: &str, changed: &Limits) -> Result<String> {
         cgroups::update(&record.cgroup_paths, version, changed, &all)?;
     }
     save(paths, &record.id, &all)?;
+    super::events::emit(&paths.containers(), &record, "update", &[]);
     Ok(record.name)
 }
 

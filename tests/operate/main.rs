@@ -5,6 +5,7 @@
 //! - ps_format.rs: `ps --filter` and `--format` Go templates
 //! - rename.rs: `rename`
 //! - diff.rs: `diff` (A/C/D of the write layer)
+//! - events.rs: `events` (each step, in order, filtered, as JSON lines)
 //! - cp.rs: `cp` both ways and as tar streams; symlinks never followed out of the root
 //! - update.rs: `update` (new limits the kernel enforces, refused ones)
 //! - completion.rs: `completion bash|zsh|fish`, the man pages (`__man`)
@@ -17,6 +18,7 @@ mod util;
 mod completion;
 mod cp;
 mod diff;
+mod events;
 mod pause;
 mod ps_format;
 mod rename;

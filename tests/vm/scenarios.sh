@@ -906,6 +906,25 @@ sc_update_in_scope() {
 	mdrun rm -f up
 }
 
+# Events under systemd: in the store's log (`mdrun events`) and in the journal with
+# MDRUN_EVENT, MDRUN_ID and MDRUN_NAME.
+sc_events_journal() {
+	trap 'cleanup_containers evj' EXIT
+	local id
+	id=$(mdrun run -d --name evj busybox sleep 1000)
+	mdrun pause evj
+	mdrun unpause evj
+	mdrun rm -f evj
+	mdrun events --since 0 --until 0s --filter container=evj --format '{{.Action}}' | tee /tmp/evj.out
+	[ "$(tr '\n' ' ' </tmp/evj.out)" = "create start pause unpause die destroy " ] || fail "mdrun events: $(cat /tmp/evj.out)"
+	journalctl --sync 2>/dev/null || true
+	wait_for 10 sh -c "journalctl -o cat MDRUN_EVENT=pause MDRUN_ID=$id | grep -q 'container pause evj'" || {
+		journalctl -o verbose MDRUN_ID=$id --no-pager | tail -n 40 || true
+		fail "no pause event of $id in the journal"
+	}
+	[ "$(journalctl -o cat MDRUN_NAME=evj MDRUN_EVENT=die | wc -l)" = 1 ] || fail "no single die event in the journal"
+}
+
 # After all of the above: no md-* scope, no container cgroup, no mount, no process left.
 sc_nothing_left() {
 	local left=0 s
@@ -930,7 +949,7 @@ sc_nothing_left() {
 all=(setup user_three_lines oom_exit_137 cpu_limit cpuset_limit pids_limit
 	cgroup_files_in_delegated_scope cgroupfs_mode_config cgroupfs_mode_flag acceptance_cgroupfs
 	default_parent_cgroupfs cgroup_mount_inside device_filter detached_lifecycle exec_sealed
-	commit_and_start_in_scope pause_in_scope update_in_scope mdrun_at_web_service logs_100k_lines store_private prune_two_stores
+	commit_and_start_in_scope pause_in_scope update_in_scope events_journal mdrun_at_web_service logs_100k_lines store_private prune_two_stores
 	nothing_left)
 declare -A limit=([logs_100k_lines]=900 [mdrun_at_web_service]=240)
 

@@ -164,42 +164,16 @@ pub struct RmiArgs {
 
 /// The verbs that are not `run`; anything else in first position is an argument of `run`.
 const VERBS: &[&str] = &[
-    "run",
-    "import",
-    "images",
-    "rmi",
-    "exec",
-    "start",
-    "logs",
-    "ps",
-    "inspect",
-    "stop",
-    "kill",
-    "wait",
-    "rm",
-    "prune",
-    "commit",
-    "export",
-    "save",
-    "load",
-    "pull",
-    "push",
-    "login",
-    "logout",
-    "tag",
-    "history",
-    "help",
-    "pause",
-    "unpause",
-    "update",
-    "stats",
-    "top",
-    "rename",
-    "diff",
-    "cp",
-    "events",
-    "completion",
-    "__man",
+    "run", "import", "images", "rmi", "exec", "start", "logs", "ps", "inspect", "stop", "kill",
+    "wait", "rm", "prune", "commit", "export", "save", "load", "pull", "push", "login", "logout",
+    "tag", "history", "help",
+];
+
+/// The verbs that operate running containers, and the shell helpers.
+#[rustfmt::skip]
+const OPERATE_VERBS: &[&str] = &[
+    "pause", "unpause", "update", "stats", "top", "rename", "diff", "cp", "events",
+    "completion", "__man",
 ];
 
 /// Insert the implicit `run` verb: `mdrun --memory 100m busybox sh` -> `mdrun run --memory ...`.
@@ -207,6 +181,7 @@ pub fn with_default_verb(mut args: Vec<OsString>) -> Vec<OsString> {
     let first = args.get(1).and_then(|a| a.to_str()).unwrap_or("");
     let keep = first.is_empty()
         || VERBS.contains(&first)
+        || OPERATE_VERBS.contains(&first)
         || matches!(first, "--help" | "-V" | "--version")
         || (first == "-h" && args.len() == 2);
     if !keep {
@@ -259,7 +234,7 @@ mod tests {
         use clap::CommandFactory;
         for sub in Cli::command().get_subcommands() {
             assert!(
-                VERBS.contains(&sub.get_name()),
+                VERBS.contains(&sub.get_name()) || OPERATE_VERBS.contains(&sub.get_name()),
                 "{} is not in VERBS",
                 sub.get_name()
             );

@@ -1,4 +1,5 @@
-//! `mdrun ps [-a] [-q] [-f KEY=VALUE] [--format table|json|TEMPLATE] [--no-trunc]`: the containers, newest first;
+//! `mdrun ps [-a] [-q] [-f KEY=VALUE] [--format table|json|TEMPLATE] [--no-trunc]`: the
+//! containers, newest first;
 //! running ones only unless `-a`. Reads only the records, plus /proc/<pid>/cgroup for each
 //! running one (is it really?); a stale record found on the way is repaired (recorded as
 //! `Exited (255)`, its cgroup and runtime directory freed) before it is shown.

@@ -249,7 +249,7 @@ impl<W: TarOut> TreeWriter<W> {
         // file differ from it now (a running container), its content is cut or padded to the
         // size in that header below.
         let (xattrs, _) = file_xattrs(&file).map_err(io_err("read xattrs of", &path))?;
-        let mut header = self.header(&st, EntryType::Regular, &xattrs, rel)?;
+        let mut header = self.header(st, EntryType::Regular, &xattrs, rel)?;
         let size = st.st_size as u64;
         header.set_size(size);
         // The header (and a long name's entry) through the builder, with the size set but

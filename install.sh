@@ -37,6 +37,12 @@ if [ -d /run/systemd/system ]; then
   # `always` and `unless-stopped` containers come back after a reboot.
   systemctl enable mdrun-restart.service >/dev/null 2>&1 || true
 fi
+# Shell completions and man pages, generated from the binary's own command-line definitions.
+/usr/local/bin/mdrun completion bash | install -D -m 0644 /dev/stdin /usr/share/bash-completion/completions/mdrun
+/usr/local/bin/mdrun completion zsh | install -D -m 0644 /dev/stdin /usr/local/share/zsh/site-functions/_mdrun
+/usr/local/bin/mdrun completion fish | install -D -m 0644 /dev/stdin /usr/share/fish/vendor_completions.d/mdrun.fish
+install -d -m 0755 /usr/local/share/man/man1
+/usr/local/bin/mdrun __man /usr/local/share/man/man1
 
 if ! /usr/local/bin/mdrun images --format json | grep -q '"busybox:latest"'; then
   tar=$(mktemp /tmp/mdrun-busybox.XXXXXX.tar)

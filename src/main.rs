@@ -56,6 +56,17 @@ fn main() {
         Command::Supervise(a) => commands::supervise::run(a),
         Command::Network(a) => commands::network::run(a),
         Command::Port(a) => commands::network::port(a),
+        Command::Pause(a) => commands::pause::pause(a),
+        Command::Unpause(a) => commands::pause::unpause(a),
+        Command::Update(a) => commands::update::run(a),
+        Command::Stats(a) => commands::stats::run(a),
+        Command::Top(a) => commands::top::run(a),
+        Command::Rename(a) => commands::rename::run(a),
+        Command::Diff(a) => commands::diff::run(a),
+        Command::Cp(a) => commands::cp::run(a),
+        Command::Events(a) => commands::events::run(a),
+        Command::Completion(a) => commands::completion::completion(a),
+        Command::Man(a) => commands::completion::man(a),
     };
     let code = match result {
         Ok(code) => code,

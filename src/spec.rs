@@ -30,6 +30,22 @@ impl Limits {
     pub fn is_empty(&self) -> bool {
         *self == Limits::default()
     }
+
+    /// Every limit set in `over` replaces this one's (`mdrun update`).
+    pub fn overlay(&mut self, over: &Limits) {
+        macro_rules! take {
+            ($($f:ident),*) => { $( if over.$f.is_some() { self.$f = over.$f.clone(); } )* };
+        }
+        take!(
+            memory,
+            memory_swap,
+            cpu_quota,
+            cpu_period,
+            cpu_shares,
+            cpuset_cpus,
+            pids_limit
+        );
+    }
 }
 
 /// Where a volume's data lives on the host.

@@ -35,8 +35,8 @@ else
 	fresh="$MDRUN rmi mdb-committed >/dev/null 2>&1; $MDRUN rm -f mdb-commit >/dev/null 2>&1; $MDRUN run --name mdb-commit -v $big:/in:ro busybox $unpack && sync"
 	$MDRUN run --name mdb-commit-ref -v "$big:/in:ro" busybox $unpack
 	$MDRUN run -d --name mdb-commit-live -v "$big:/in:ro" busybox sh -c "$unpack && touch /unpacked && exec sleep 100000" >/dev/null
-	upper=$W/mdrun/root/containers/$($MDRUN inspect mdb-commit-ref | jq -r '.[0].id')/upper
-	live=$W/mdrun/root/containers/$($MDRUN inspect mdb-commit-live | jq -r '.[0].id')/upper
+	upper=$W/mdrun/root/containers/$($MDRUN inspect mdb-commit-ref | jq -r '.[0].Id')/upper
+	live=$W/mdrun/root/containers/$($MDRUN inspect mdb-commit-live | jq -r '.[0].Id')/upper
 	[ -d "$upper" ] || { echo "bench/run: no write layer at $upper" >&2; exit 1; }
 	while [ ! -e "$live/unpacked" ]; do sleep 0.2; done
 	hyperfine --style basic -w 2 -r "$import_runs" \

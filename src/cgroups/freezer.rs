@@ -8,6 +8,10 @@
 //! v2 (`cgroup.freeze` only says what was asked). A container whose cgroups have neither
 //! file (a manager that did not make a freezer cgroup) is committed while it runs.
 //!
+//! `pause` freezes for good ([`pause`], [`thaw`]; `container::pause`), and [`is_frozen`]
+//! says whether a container is paused, whoever froze it (a frozen systemd scope freezes
+//! the container's cgroup below it too: v2's `cgroup.events` reports the effective state).
+//!
 //! A SIGKILLed `commit` must not leave the container frozen for good, so before freezing
 //! we start a watchdog, `sh`, that waits for its stdin to close and then thaws the
 //! cgroup: our end of that pipe closes when we are done or when we die, however we die.
@@ -76,6 +80,61 @@ impl Knob {
             matches!(self.controller().state(), Ok(FreezerState::Frozen))
         }
     }
+
+    /// Paused, as `ps` shows it: v1's `freezer.state` not THAWED (FREEZING counts: the
+    /// freeze was asked for), v2's effective state from `cgroup.events`.
+    fn is_paused(&self) -> bool {
+        if self.v2 {
+            self.is_frozen()
+        } else {
+            !matches!(self.controller().state(), Ok(FreezerState::Thawed) | Err(_))
+        }
+    }
+
+    /// Freeze and wait until the kernel says every task stopped; thawed again on time-out.
+    fn freeze_and_wait(&self, name: &str) -> Result<(), CgroupError> {
+        self.freeze()?;
+        let deadline = Instant::now() + FREEZE_TIMEOUT;
+        while !self.is_frozen() {
+            if Instant::now() > deadline {
+                self.thaw();
+                return Err(CgroupError::FreezeTimeout {
+                    name: name.to_string(),
+                    path: self.control().0,
+                    secs: FREEZE_TIMEOUT.as_secs(),
+                });
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        Ok(())
+    }
+}
+
+/// Is the container whose cgroup directories are `cgroup_paths` paused (frozen, or being
+/// frozen)? False when none of them has a freezer.
+pub fn is_frozen(cgroup_paths: &[PathBuf]) -> bool {
+    Knob::find(cgroup_paths).is_some_and(|k| k.is_paused())
+}
+
+/// Freeze the container for good (`mdrun pause`), once the kernel says every task has
+/// stopped. Ok(false) when none of `cgroup_paths` has a freezer.
+pub fn pause(cgroup_paths: &[PathBuf], name: &str) -> Result<bool, CgroupError> {
+    let Some(knob) = Knob::find(cgroup_paths) else {
+        return Ok(false);
+    };
+    knob.freeze_and_wait(name)?;
+    Ok(true)
+}
+
+/// Thaw the container (`mdrun unpause`, or a paused container that is being stopped).
+pub fn thaw(cgroup_paths: &[PathBuf]) -> Result<(), CgroupError> {
+    let Some(knob) = Knob::find(cgroup_paths) else {
+        return Ok(());
+    };
+    let (file, value) = knob.control();
+    knob.controller()
+        .thaw()
+        .map_err(write_err(&knob.dir, file_name(&file), value))
 }
 
 fn file_name(path: &Path) -> &str {
@@ -117,18 +176,7 @@ pub fn freeze(cgroup_paths: &[PathBuf], name: &str) -> Result<Option<Frozen>, Cg
         knob,
         watchdog: Some(watchdog),
     };
-    frozen.knob.freeze()?;
-    let deadline = Instant::now() + FREEZE_TIMEOUT;
-    while !frozen.knob.is_frozen() {
-        if Instant::now() > deadline {
-            return Err(CgroupError::FreezeTimeout {
-                name: name.to_string(),
-                path: control,
-                secs: FREEZE_TIMEOUT.as_secs(),
-            });
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    frozen.knob.freeze_and_wait(name)?;
     Ok(Some(frozen))
 }
 

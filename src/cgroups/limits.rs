@@ -14,7 +14,7 @@ use cgroups_rs::fs::MaxValue;
 use std::path::{Path, PathBuf};
 
 /// Refuse what docker refuses, before anything is created.
-pub(crate) fn validate(l: &Limits) -> Result<(), CgroupError> {
+pub fn validate(l: &Limits) -> Result<(), CgroupError> {
     let bad = |reason| Err(CgroupError::InvalidLimits { reason });
     if l.memory.is_some_and(|m| m > i64::MAX as u64) {
         return bad("memory limit too large");

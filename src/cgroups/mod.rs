@@ -15,7 +15,8 @@
 //!
 //! What else the container's cgroup does: the device filter ([`devices`]: the v1 devices
 //! controller's allow list, or on v2 a BPF program, [`device_bpf`]), written with the
-//! limits; and the freezer ([`freezer`]) that `commit` pauses a running container with.
+//! limits; the freezer ([`freezer`]) that `commit` and `pause` freeze a running container
+//! with; and [`update`], new limits on a running container's cgroup.
 
 use crate::spec::Limits;
 use std::io;
@@ -30,6 +31,10 @@ mod guard;
 mod limits;
 mod own;
 pub(crate) use own::parse_proc_cgroup;
+mod update;
+pub mod usage;
+pub use limits::validate as validate_limits;
+pub use update::update;
 pub mod v1;
 #[cfg(test)]
 mod v1_tests;

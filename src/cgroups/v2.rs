@@ -182,7 +182,7 @@ pub(crate) fn to_enable<'a>(
 /// Make the controllers `required` by the limits (and the optional ones, where allowed)
 /// reach `leaf`: each must be in the subtree_control of every ancestor from the root down.
 /// cgroups-rs's `create_v2_cgroup` does the same walk but drops every write error.
-fn enable_controllers(
+pub(crate) fn enable_controllers(
     root: &Path,
     leaf: &Path,
     required: &[&'static str],

@@ -9,16 +9,23 @@ pub struct PsArgs {
     /// Only display container ids
     #[arg(short, long)]
     pub quiet: bool,
-    /// Output format: `table` or `json`
+    /// Output format: `table`, `json`, or a Go template (`{{.Names}}\t{{.Status}}`,
+    /// `table {{.ID}}\t{{.Image}}`)
     #[arg(long, default_value = "table")]
     pub format: String,
     /// Don't truncate output (full ids and commands)
     #[arg(long)]
     pub no_trunc: bool,
+    /// Filter: name=, id=, status=, label=KEY[=VALUE], ancestor=IMAGE
+    #[arg(short, long = "filter")]
+    pub filter: Vec<String>,
 }
 
 #[derive(Debug, clap::Args)]
 pub struct InspectArgs {
+    /// A Go template for each object (`{{.State.Status}}`, `{{json .Config}}`)
+    #[arg(short, long)]
+    pub format: Option<String>,
     /// Containers (name, id or id prefix) or images
     #[arg(required = true)]
     pub targets: Vec<String>,

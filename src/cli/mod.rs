@@ -6,6 +6,7 @@ mod exec_args;
 mod image_args;
 mod lifecycle_args;
 mod network_args;
+mod operate_args;
 mod registry_args;
 mod run_args;
 mod supervision_args;
@@ -17,6 +18,10 @@ pub use lifecycle_args::{
 };
 pub use network_args::{
     NetworkArgs, NetworkCommand, NetworkCreateArgs, NetworkLsArgs, NetworkNamesArgs, PortArgs,
+};
+pub use operate_args::{
+    CompletionArgs, CpArgs, DiffArgs, EventsArgs, ManArgs, PauseArgs, RenameArgs, StatsArgs,
+    TopArgs, UpdateArgs,
 };
 pub use registry_args::{LoginArgs, LogoutArgs, PullArgs, PushArgs, RegistryArgs};
 pub use supervision_args::{HealthcheckAction, HealthcheckArgs, RestartArgs, SuperviseArgs};
@@ -101,6 +106,29 @@ pub enum Command {
     Network(NetworkArgs),
     /// List a container's published ports
     Port(PortArgs),
+    /// Pause all processes within containers (the cgroup freezer)
+    Pause(PauseArgs),
+    /// Unpause all processes within containers
+    Unpause(PauseArgs),
+    /// Change the limits of containers, live
+    Update(UpdateArgs),
+    /// Show what running containers use: CPU, memory, network and block I/O, processes
+    Stats(StatsArgs),
+    /// Show the processes of a container: top CONTAINER [ps OPTIONS]
+    Top(TopArgs),
+    /// Rename a container: rename CONTAINER NEW_NAME
+    Rename(RenameArgs),
+    /// Show what changed in a container's files: A added, C changed, D deleted
+    Diff(DiffArgs),
+    /// Copy files between a container and the host: cp CONTAINER:SRC DEST|- or cp SRC|- CONTAINER:DEST
+    Cp(CpArgs),
+    /// Show container events (create, start, die, pause ...), then follow new ones
+    Events(EventsArgs),
+    /// Print a shell completion script: completion bash|zsh|fish
+    Completion(CompletionArgs),
+    /// Write the man pages into a directory (install.sh runs it)
+    #[command(name = "__man", hide = true)]
+    Man(ManArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -160,6 +188,12 @@ const VERBS: &[&str] = &[
 
 /// The verbs of restart policies and healthchecks (`supervise` is systemd's, hidden).
 const SUPERVISION_VERBS: &[&str] = &["restart", "healthcheck", "supervise"];
+/// The verbs that operate running containers, and the shell helpers.
+#[rustfmt::skip]
+const OPERATE_VERBS: &[&str] = &[
+    "pause", "unpause", "update", "stats", "top", "rename", "diff", "cp", "events",
+    "completion", "__man",
+];
 
 /// Insert the implicit `run` verb: `mdrun --memory 100m busybox sh` -> `mdrun run --memory ...`.
 pub fn with_default_verb(mut args: Vec<OsString>) -> Vec<OsString> {
@@ -167,6 +201,7 @@ pub fn with_default_verb(mut args: Vec<OsString>) -> Vec<OsString> {
     let keep = first.is_empty()
         || VERBS.contains(&first)
         || SUPERVISION_VERBS.contains(&first)
+        || OPERATE_VERBS.contains(&first)
         || matches!(first, "--help" | "-V" | "--version")
         || (first == "-h" && args.len() == 2);
     if !keep {
@@ -212,6 +247,18 @@ mod tests {
             panic!("not run")
         };
         assert_eq!(r.hostname.as_deref(), Some("box"));
+    }
+
+    #[test]
+    fn every_subcommand_is_a_verb() {
+        use clap::CommandFactory;
+        for sub in Cli::command().get_subcommands() {
+            assert!(
+                VERBS.contains(&sub.get_name()) || OPERATE_VERBS.contains(&sub.get_name()),
+                "{} is not in VERBS",
+                sub.get_name()
+            );
+        }
     }
 
     #[test]

@@ -1,8 +1,9 @@
-//! `mdrun inspect CONTAINER|IMAGE...`: a JSON array with the record of each container (a
-//! stale one repaired first), or the image's description when no container has that name,
+//! `mdrun inspect CONTAINER|IMAGE...`: a JSON array with each container in docker's shape
+//! (`inspect_shape`; a stale one repaired first, mdrun's record under `Mdrun`), or the image's description when no container has that name,
 //! id or id prefix. As docker: the array holds what was found, and each name that matches
 //! nothing is an error on stderr (exit 125).
 
+use super::go_template::{fields_of, Format};
 use crate::cli::InspectArgs;
 use crate::config::GlobalConfig;
 use crate::container;
@@ -26,7 +27,21 @@ pub fn run(args: &InspectArgs) -> Result<i32> {
             }
         }
     }
-    let text = serde_json::to_string_pretty(&found).expect("values serialize") + "\n";
+    let text = match args.format.as_deref().map(|f| (f, Format::parse(f))) {
+        None | Some(("json", _)) => {
+            serde_json::to_string_pretty(&found).expect("values serialize") + "\n"
+        }
+        Some((_, Some(template))) => {
+            let objects: Vec<_> = found.iter().map(fields_of).collect();
+            template.render(&objects, &Default::default())?
+        }
+        Some((other, None)) => {
+            return Err(Error::Usage(format!(
+                "unknown --format {}: use a Go template such as {{{{.State.Status}}}}",
+                crate::quote::quoted(other)
+            )))
+        }
+    };
     std::io::stdout()
         .lock()
         .write_all(text.as_bytes())
@@ -37,7 +52,10 @@ pub fn run(args: &InspectArgs) -> Result<i32> {
 /// The container's record, else the image's description.
 pub fn describe(paths: &Paths, target: &str) -> Result<serde_json::Value> {
     match container::lookup(paths, target) {
-        Ok((record, _)) => Ok(serde_json::to_value(record).expect("records serialize")),
+        Ok((record, _)) => Ok(super::inspect_shape::container(
+            &record,
+            &Store::new(paths.clone()),
+        )),
         Err(Error::State(e)) if matches!(*e, StateError::NoSuchContainer { .. }) => {
             match Store::new(paths.clone()).resolve(target) {
                 Ok(image) => Ok(serde_json::to_value(image).expect("images serialize")),

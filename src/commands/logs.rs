@@ -64,7 +64,7 @@ fn parse_tail(s: &str) -> Result<Option<usize>> {
 }
 
 /// `10s`, `42m`, `2h`, `1d` ago; Unix seconds; or RFC 3339 (`2026-11-23T18:00:00Z`).
-fn parse_since(s: &str, now: f64) -> Result<f64> {
+pub(super) fn parse_since(s: &str, now: f64) -> Result<f64> {
     let bad = || {
         Error::Usage(format!(
             "--since {s:?}: use a duration (10m, 2h), Unix seconds or RFC 3339"

@@ -5,25 +5,34 @@
 //! multi-container verbs' output) and `output_file` (`-o FILE`).
 
 pub mod commit;
+pub mod completion;
+pub mod cp;
+pub mod diff;
+pub mod events;
 pub mod exec;
 pub mod export;
 pub mod healthcheck;
+mod go_template;
 pub mod history;
 mod human;
 pub mod images;
 pub mod import;
 pub mod inspect;
+mod inspect_shape;
 pub mod kill;
 pub mod load;
 pub mod login;
 pub mod logs;
 pub mod network;
 mod output_file;
+pub mod pause;
 pub mod prune;
 pub mod ps;
+mod ps_filter;
 mod ps_format;
 pub mod pull;
 pub mod push;
+pub mod rename;
 mod report;
 pub mod restart;
 pub mod rm;
@@ -31,8 +40,12 @@ pub mod rmi;
 pub mod run;
 pub mod save;
 pub mod start;
+pub mod stats;
 pub mod stop;
 pub mod supervise;
 #[cfg(test)]
 mod tests;
+pub mod top;
+mod units;
+pub mod update;
 pub mod wait;

@@ -14,6 +14,10 @@ pub fn status(record: &Record, now: f64) -> String {
                 "Up {}",
                 human_duration(elapsed(now, record.started.unwrap_or(record.created)))
             );
+            // docker: a paused container shows (Paused), whatever its health.
+            if crate::container::is_paused(record) {
+                return up + " (Paused)";
+            }
             match &record.health {
                 Some(h) if h.status == HealthStatus::Starting => up + " (health: starting)",
                 Some(h) => format!("{up} ({})", h.status.as_str()),
@@ -37,6 +41,16 @@ pub fn status(record: &Record, now: f64) -> String {
                 human_duration(elapsed(now, when))
             )
         }
+    }
+}
+
+/// docker's State.Status: `created`, `running`, `paused` or `exited`.
+pub fn state(record: &Record) -> &'static str {
+    match record.status {
+        Status::Created => "created",
+        Status::Running if crate::container::is_paused(record) => "paused",
+        Status::Running => "running",
+        Status::Exited => "exited",
     }
 }
 
@@ -88,6 +102,61 @@ fn go_quote(s: &str) -> String {
     out
 }
 
+/// A container's fields for a `--format` Go template, named as docker names them.
+pub fn fields(
+    record: &Record,
+    now: f64,
+    no_trunc: bool,
+    labels: &std::collections::BTreeMap<String, String>,
+) -> super::go_template::Fields {
+    let row = row(record, now, no_trunc);
+    let labels: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let created = crate::time::rfc3339(record.created);
+    let pairs: [(&str, String); 14] = [
+        ("ID", row[0].clone()),
+        ("Image", record.image.clone()),
+        ("Command", row[2].clone()),
+        ("CreatedAt", created),
+        ("RunningFor", row[3].clone()),
+        ("Status", row[4].clone()),
+        ("State", state(record).to_string()),
+        ("Names", record.name.clone()),
+        ("Labels", labels.join(",")),
+        ("Ports", String::new()),
+        ("Mounts", String::new()),
+        ("Networks", String::new()),
+        ("Size", String::new()),
+        ("Pid", row[6].clone()),
+    ];
+    pairs
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), gtmpl::Value::from(v)))
+        .collect()
+}
+
+/// What `table` puts above each field's column (docker's headers).
+pub fn field_headers() -> super::go_template::Fields {
+    [
+        ("ID", "CONTAINER ID"),
+        ("Image", "IMAGE"),
+        ("Command", "COMMAND"),
+        ("CreatedAt", "CREATED AT"),
+        ("RunningFor", "CREATED"),
+        ("Status", "STATUS"),
+        ("State", "STATE"),
+        ("Names", "NAMES"),
+        ("Labels", "LABELS"),
+        ("Ports", "PORTS"),
+        ("Mounts", "MOUNTS"),
+        ("Networks", "NETWORKS"),
+        ("Size", "SIZE"),
+        ("Pid", "PID"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), gtmpl::Value::from(v.to_string())))
+    .collect()
+}
+
 pub const HEADER: [&str; 7] = [
     "CONTAINER ID",
     "IMAGE",
@@ -133,8 +202,8 @@ pub struct Entry<'a> {
     pub created: f64,
     pub started: Option<f64>,
     pub finished: Option<f64>,
-    /// `created`, `running` or `exited`.
-    pub state: Status,
+    /// docker's State: `created`, `running`, `paused` or `exited`.
+    pub state: &'static str,
     pub status: String,
     pub exit_code: Option<i32>,
     pub oom_killed: bool,
@@ -151,7 +220,7 @@ pub fn entry(record: &Record, now: f64) -> Entry<'_> {
         created: record.created,
         started: record.started,
         finished: record.finished,
-        state: record.status,
+        state: state(record),
         status: status(record, now),
         exit_code: record.exit.map(|e| e.code()),
         oom_killed: record.oom_killed,

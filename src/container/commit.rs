@@ -26,7 +26,8 @@ pub fn commit(paths: &Paths, query: &str, reference: &str, pause: bool) -> Resul
     let image = commit_stopped::image_of(&store, &record)?;
     let upper = paths.container(&record.id).join("upper");
     let _frozen = match record.status {
-        Status::Running if pause => {
+        // A paused container stays paused: freezing it again would thaw it afterwards.
+        Status::Running if pause && !super::is_paused(&record) => {
             crate::cgroups::freezer::freeze(&record.cgroup_paths, &record.name)?
         }
         _ => None,

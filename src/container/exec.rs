@@ -68,6 +68,13 @@ pub(super) fn join_plan(
             )))
         }
     };
+    if super::is_paused(record) {
+        // Its process would join frozen cgroups and hang there.
+        return Err(Error::Usage(format!(
+            "container {} is paused, unpause it first",
+            record.name
+        )));
+    }
     let spec = record.spec.clone().unwrap_or_default();
     let image = Store::new(paths.clone()).resolve(&record.image_id)?;
     let mut spec_env = spec.clone();

@@ -1,7 +1,8 @@
 //! The container's init held by a pidfd, so that a signal cannot reach another process
 //! that was given the init's pid after it died (the pidfd is opened first, then the pid is
 //! checked to be the container's; a signal through it goes to that process or fails with
-//! ESRCH). `stop`, `kill`, `rm -f` and the wait for an end go through it.
+//! ESRCH). `stop`, `kill`, `rm -f` and the wait for an end go through it. A paused
+//! container is thawed right after each signal sent to it (see `pause.rs`).
 
 use crate::error::Result;
 use crate::state::{Record, StateError};
@@ -17,6 +18,9 @@ pub struct InitHandle {
     fd: OwnedFd,
     pub pid: i32,
     name: String,
+    /// The record of a container that was paused when this was opened: thawed after a
+    /// signal (a frozen process does not act on it).
+    paused: Option<Box<Record>>,
 }
 
 impl InitHandle {
@@ -37,6 +41,7 @@ impl InitHandle {
             fd,
             pid,
             name: record.name.clone(),
+            paused: super::pause::is_paused(record).then(|| Box::new(record.clone())),
         })
     }
 
@@ -53,6 +58,9 @@ impl InitHandle {
             )
         };
         if rc == 0 {
+            if let Some(record) = self.paused.as_ref().filter(|_| signal != 0) {
+                super::pause::thaw_after_signal(record);
+            }
             return Ok(true);
         }
         let err = std::io::Error::last_os_error();

@@ -18,7 +18,11 @@ pub fn kill(paths: &Paths, query: &str, signal: i32) -> Result<()> {
     }
     let init = InitHandle::open(&record).ok_or_else(not_running)?;
     match init.signal(signal)? {
-        true => Ok(()),
+        true => {
+            let name = ("signal", signal.to_string());
+            super::events::emit(&paths.containers(), &record, "kill", &[name]);
+            Ok(())
+        }
         false => Err(not_running().into()),
     }
 }

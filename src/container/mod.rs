@@ -15,6 +15,15 @@
 //!   through its init held by a pidfd (`init_handle.rs`);
 //! - removing it ([`remove`]: its scope, cgroup, directories; `scope_leftovers.rs`,
 //!   `remove_tree.rs`), or every stopped one and what killed commands left ([`prune`]);
+//! - pausing and unpausing it: [`pause`], [`unpause`] (systemd's FreezeUnit, or the
+//!   cgroup freezer);
+//! - changing its limits while it runs: [`update`] (its cgroup, and its scope through
+//!   SetUnitProperties);
+//! - what it uses ([`sample`], `stats.rs`) and which processes it runs ([`top`]);
+//!   renaming it ([`rename`]);
+//! - what changed in its files ([`diff`]); copying files in and out ([`copy_in`],
+//!   [`copy_out`], resolved inside its root);
+//! - what happened to it, as events ([`events`]: a log in the store, and the journal);
 //! - committing it as an image ([`commit`], `commit_stopped.rs`) or exporting its files
 //!   ([`export`]);
 //! - its image, pulled when missing ([`image_for_run`]); an image's VOLUMEs as
@@ -26,8 +35,11 @@
 mod anon_volumes;
 mod commit;
 mod commit_stopped;
+mod cp;
 mod create;
+mod diff;
 mod dirs;
+pub mod events;
 mod exec;
 mod export;
 mod health;
@@ -36,29 +48,41 @@ mod init_handle;
 mod kill;
 mod lookup;
 mod network;
+mod pause;
 mod prepare;
 mod prune;
 mod remove;
 mod remove_tree;
+mod rename;
 mod run;
 mod scope_leftovers;
 mod start;
+mod stats;
 mod stop;
 mod supervised;
+mod top;
+mod update;
 mod wait;
 
 pub use commit::commit;
+pub use cp::{copy_in, copy_out, CopyIn, CopyOut};
 pub use create::create;
+pub use diff::{diff, Change};
 pub use exec::{exec, ExecRequest};
 pub use export::export;
 pub use health::run_healthcheck;
 pub use image::image_for_run;
 pub use kill::kill;
 pub use lookup::{lookup, refresh, Repair, UNKNOWN_EXIT};
+pub use pause::{is_paused, pause, unpause};
 pub use prune::{prune, Pruned};
 pub use remove::remove;
+pub use rename::rename;
 pub use run::{run_attached, run_detached, Prepared};
 pub use start::{start, Started};
+pub use stats::{cpu_percent, host_memory, sample, Sample};
 pub use stop::{stop, Stopped};
 pub use supervised::{start_at_boot, start_supervised_new, supervise};
+pub use top::top;
+pub use update::update;
 pub use wait::wait;

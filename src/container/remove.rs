@@ -59,6 +59,7 @@ pub fn remove(paths: &Paths, query: &str, force: bool, volumes: bool) -> Result<
         }
     }
     remove_stopped(paths, &record)?;
+    super::events::emit(&paths.containers(), &record, "destroy", &[]);
     if volumes {
         super::anon_volumes::remove_anonymous(paths, &record.id, &record.volumes)?;
     }

@@ -3,6 +3,7 @@
 //! attached `run`, the supervisor of `run -d`, and `start`.
 
 use super::dirs::ContainerDirs;
+use super::events;
 use crate::error::{Error, Result};
 use crate::launch::{self, signals, Attach, LaunchPlan};
 use crate::logs;
@@ -251,6 +252,8 @@ fn launch_and_wait(
     on_running: impl FnOnce(&Record),
 ) -> Result<ExitStatus> {
     let record = &mut p.record;
+    // Never ended before: its first start (`start` of an exited one keeps `finished`).
+    let first_start = record.finished.is_none();
     signals::block().map_err(launch::sys("block signals"))?;
     let mut req = placement::Request {
         id: &record.id,
@@ -300,6 +303,11 @@ fn launch_and_wait(
     }
     on_running(record);
     super::health::start_checks(record);
+    // After the go-ahead and the parent's report: off the path to the container's exec.
+    if first_start {
+        events::emit(p.dirs.containers(), record, "create", &[]);
+    }
+    events::emit(p.dirs.containers(), record, "start", &[]);
 
     let ctx = logs::Context {
         id: record.id.clone(),
@@ -346,6 +354,14 @@ fn launch_and_wait(
         super::anon_volumes::remove_anonymous_beside(&p.dirs.data, &record.id, &record.volumes)?;
     } else {
         save_end(record, p.dirs.containers(), &p.dirs.data)?;
+    }
+    if record.oom_killed {
+        events::emit(p.dirs.containers(), record, "oom", &[]);
+    }
+    let code = ("exitCode", status.code().to_string());
+    events::emit(p.dirs.containers(), record, "die", &[code]);
+    if record.auto_remove {
+        events::emit(p.dirs.containers(), record, "destroy", &[]);
     }
     cgroup_result?;
     Ok(status)

@@ -61,5 +61,6 @@ pub fn stop(paths: &Paths, query: &str, timeout: Option<Duration>) -> Result<Sto
     // With no timeout it returns only once the exit is on record (or the record is gone).
     until_exited(paths, &record.id, None, Repair::Record)?;
     super::supervised::settle_stopped(paths, &record)?;
+    super::events::emit(&paths.containers(), &record, "stop", &[]);
     Ok(Stopped::Now)
 }

@@ -64,16 +64,35 @@ pub(crate) fn write_tree<W: TarOut>(
     oci_whiteouts: bool,
 ) -> Result<(W, Written), ImageError> {
     let dir = Dir::open(root, dir_flags(), Mode::empty()).map_err(errno_err("open", root))?;
+    write_dir(dir, root, Path::new(""), out, oci_whiteouts)
+}
+
+/// `write_tree` of a directory already open (`dir`, shown as `label` in errors), every
+/// entry named `prefix/...` (the root `prefix/`; `./` without a prefix): what `mdrun cp`
+/// sends of a container's directory.
+pub(crate) fn write_dir<W: TarOut>(
+    dir: Dir,
+    label: &Path,
+    prefix: &Path,
+    out: W,
+    oci_whiteouts: bool,
+) -> Result<(W, Written), ImageError> {
+    let root = label;
     let mut w = TreeWriter {
         tar: tar::Builder::new(out),
         root: root.to_path_buf(),
+        prefix: prefix.to_path_buf(),
         oci_whiteouts,
         links: HashMap::new(),
         written: Written::default(),
     };
     let st = fstat(&dir).map_err(errno_err("stat", root))?;
     let (xattrs, _) = w.xattrs_of_dir(&dir, Path::new(""))?;
-    w.header_only(Path::new("./"), &st, EntryType::Directory, &xattrs)?;
+    let top = match prefix.as_os_str().is_empty() {
+        true => Path::new("./"),
+        false => Path::new(""),
+    };
+    w.header_only(top, &st, EntryType::Directory, &xattrs)?;
     w.walk(dir, PathBuf::new())?;
     w.tar.finish().map_err(io_err("write archive", root))?;
     let out = w.tar.into_inner().map_err(io_err("write archive", root))?;
@@ -113,6 +132,8 @@ type Xattrs = Vec<(OsString, Vec<u8>)>;
 struct TreeWriter<W: TarOut> {
     tar: tar::Builder<W>,
     root: PathBuf,
+    /// Prepended to every entry's name (`mdrun cp`); empty for layers.
+    prefix: PathBuf,
     oci_whiteouts: bool,
     /// (dev, ino) of regular files with several links -> the path written first.
     links: HashMap<(u64, u64), PathBuf>,
@@ -166,8 +187,9 @@ impl<W: TarOut> TreeWriter<W> {
                     };
                     let (xattrs, _) = self.xattrs_at(&dir, &name, &child)?;
                     let mut header = self.header(&st, EntryType::Symlink, &xattrs, &child)?;
+                    let entry = self.name(&child);
                     self.tar
-                        .append_link(&mut header, &child, target)
+                        .append_link(&mut header, entry, target)
                         .map_err(io_err("write archive entry for", &path))?;
                     self.written.entries += 1;
                 }
@@ -213,8 +235,9 @@ impl<W: TarOut> TreeWriter<W> {
             if let Some(first) = self.links.get(&key).cloned() {
                 let mut header = self.header(st, EntryType::Link, &Vec::new(), rel)?;
                 header.set_size(0);
+                let (name, first) = (self.name(rel), self.name(&first));
                 self.tar
-                    .append_link(&mut header, rel, &first)
+                    .append_link(&mut header, name, first)
                     .map_err(io_err("write archive entry for", &path))?;
                 self.written.entries += 1;
                 return Ok(());
@@ -241,7 +264,9 @@ impl<W: TarOut> TreeWriter<W> {
         self.append(&mut header, rel, io::empty())?;
         let out = self.tar.get_mut();
         let write_err = io_err("write archive entry for", &path);
-        let copied = out.copy_file(&file, size).map_err(io_err("write archive entry for", &path))?;
+        let copied = out
+            .copy_file(&file, size)
+            .map_err(io_err("write archive entry for", &path))?;
         let padding = (size - copied.min(size)) + (512 - size % 512) % 512;
         io::copy(&mut io::repeat(0).take(padding), out).map_err(write_err)?;
         self.written.bytes += size;
@@ -302,11 +327,28 @@ impl<W: TarOut> TreeWriter<W> {
         data: impl Read,
     ) -> Result<(), ImageError> {
         let path = self.root.join(rel);
+        let name = self.name(rel);
         self.tar
-            .append_data(header, rel, data)
+            .append_data(header, name, data)
             .map_err(io_err("write archive entry for", &path))?;
         self.written.entries += 1;
         Ok(())
+    }
+
+    /// The archive name of `rel`: itself, or under the prefix (the root: `prefix/`).
+    fn name(&self, rel: &Path) -> PathBuf {
+        match (
+            self.prefix.as_os_str().is_empty(),
+            rel.as_os_str().is_empty(),
+        ) {
+            (true, _) => rel.to_path_buf(),
+            (false, true) => {
+                let mut p = self.prefix.clone().into_os_string();
+                p.push("/");
+                PathBuf::from(p)
+            }
+            (false, false) => self.prefix.join(rel),
+        }
     }
 
     /// A PAX extended header (`x`) with one `SCHILY.xattr.<name>` record per xattr.

@@ -55,6 +55,7 @@ pub use layer_add::Committed;
 pub(crate) use layer_add::NewLayer;
 pub(crate) use layer_blob::Blob;
 pub(crate) use layer_blobs::KnownBlob;
+pub(crate) use layer_tar::write_dir;
 pub use layer_tar::{TarOut, Written};
 pub use load::Loaded;
 pub(crate) use oci::sha256_hex;
@@ -64,6 +65,7 @@ pub use remove::Removed;
 pub(crate) use save::hex;
 pub use save::Saved;
 pub use store::Store;
+pub(crate) use unpack::unpack;
 pub use unpack::Whiteouts;
 
 use crate::quote::quoted;

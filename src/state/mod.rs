@@ -61,6 +61,12 @@ pub enum StateError {
     /// Its supervisor did not record the end of a container that has exited.
     #[error("container {name:?} ended, but its supervisor (pid {pid}) did not record it within {secs} s")]
     NotRecorded { name: String, pid: i32, secs: u64 },
+    #[error("container {name:?} is already paused")]
+    AlreadyPaused { name: String },
+    #[error("container {name:?} is not paused")]
+    NotPaused { name: String },
+    #[error("container {name:?} has no freezer (none of its cgroups has cgroup.freeze or freezer.state)")]
+    NoFreezer { name: String },
     #[error("no such container or image {}", crate::quote::quoted(.query))]
     NoSuchObject { query: String },
     #[error("container {name:?} (init pid {pid}) is still running {secs} s after SIGKILL")]

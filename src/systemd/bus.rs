@@ -46,6 +46,20 @@ pub trait SystemdManager {
 
     fn kill_unit(&self, name: &str, whom: &str, signal: i32) -> zbus::Result<()>;
 
+    /// Freezes the unit's cgroup (systemd 246 and later, cgroup v2 only); returns once it
+    /// is frozen. org.freedesktop.DBus.Error.NotSupported where systemd cannot freeze.
+    fn freeze_unit(&self, name: &str) -> zbus::Result<()>;
+
+    fn thaw_unit(&self, name: &str) -> zbus::Result<()>;
+
+    /// Changes properties of a running unit (`runtime`: until it stops, not on disk).
+    fn set_unit_properties(
+        &self,
+        name: &str,
+        runtime: bool,
+        properties: &[(&str, Value<'_>)],
+    ) -> zbus::Result<()>;
+
     /// Emitted when a job ends; `result` is "done", "canceled", "timeout", "failed",
     /// "dependency" or "skipped".
     #[zbus(signal)]

@@ -4,6 +4,7 @@
 //! policies and healthchecks ([`service`]).
 
 pub mod bus;
+pub mod control;
 mod handshake;
 mod job;
 mod notify;

@@ -54,10 +54,17 @@ pub fn build(spec: &ScopeSpec) -> Vec<(&'static str, Value<'static>)> {
         ("OOMPolicy", Value::from("continue")),
         ("TimeoutStopUSec", Value::from(STOP_TIMEOUT_USEC)),
     ];
-    let l = &spec.limits;
+    p.extend(limits(&spec.limits, spec.version));
+    p
+}
+
+/// The limits as a scope's properties: those `build` sends, and those `mdrun update`
+/// changes on a running scope (SetUnitProperties).
+pub fn limits(l: &Limits, version: Version) -> Vec<(&'static str, Value<'static>)> {
+    let mut p: Vec<(&'static str, Value<'static>)> = Vec::new();
     if let Some(m) = l.memory {
         p.push(("MemoryMax", Value::from(m)));
-        if let (Version::V2, Some(swap)) = (spec.version, l.memory_swap) {
+        if let (Version::V2, Some(swap)) = (version, l.memory_swap) {
             let swap_max = if swap < 0 {
                 u64::MAX
             } else {
@@ -77,14 +84,14 @@ pub fn build(spec: &ScopeSpec) -> Vec<(&'static str, Value<'static>)> {
         }
     }
     if let Some(shares) = l.cpu_shares {
-        match spec.version {
+        match version {
             Version::V1 => p.push(("CPUShares", Value::from(shares))),
             Version::V2 => p.push(("CPUWeight", Value::from(shares_to_weight(shares)))),
         }
     }
     // AllowedCPUs drives the v2 cpuset controller only; on v1 systemd has no cpuset
     // support and mdrun's cgroup carries the set alone.
-    if let (Version::V2, Some(cpus)) = (spec.version, &l.cpuset_cpus) {
+    if let (Version::V2, Some(cpus)) = (version, &l.cpuset_cpus) {
         if let Some(mask) = cpu_mask(cpus) {
             p.push(("AllowedCPUs", Value::from(mask)));
         }

@@ -97,7 +97,7 @@ fn upper_of(env: &TestEnv, name: &str) -> PathBuf {
     let out = env.mdrun(&["inspect", name]);
     out.assert_ok();
     let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
-    let id = json[0]["id"].as_str().unwrap().to_string();
+    let id = json[0]["Id"].as_str().unwrap().to_string();
     env.root.join("containers").join(id).join("upper")
 }
 
@@ -106,7 +106,7 @@ fn upper_of(env: &TestEnv, name: &str) -> PathBuf {
 fn frozen(env: &TestEnv, name: &str) -> Option<bool> {
     let out = env.mdrun(&["inspect", name]);
     let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
-    let dirs: Vec<PathBuf> = json[0]["cgroup_paths"]
+    let dirs: Vec<PathBuf> = json[0]["Mdrun"]["cgroup_paths"]
         .as_array()?
         .iter()
         .filter_map(|p| Some(PathBuf::from(p.as_str()?)))
@@ -220,7 +220,7 @@ fn own_layers(env: &TestEnv, name: &str) -> Vec<String> {
     let out = env.mdrun(&["inspect", name]);
     out.assert_ok();
     let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
-    json[0]["layers"]
+    json[0]["Mdrun"]["layers"]
         .as_array()
         .map(|a| a.iter().map(|l| l.as_str().unwrap().to_string()).collect())
         .unwrap_or_default()

@@ -116,7 +116,7 @@ fn the_container_has_a_cgroup_namespace_of_its_own() {
     json.assert_ok();
     let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
     let rec = if v.is_array() { &v[0] } else { &v };
-    let pid = rec["pid"]
+    let pid = rec["State"]["Pid"]
         .as_i64()
         .unwrap_or_else(|| panic!("no pid: {json}"))
         .to_string();
@@ -187,7 +187,7 @@ fn the_cgroup_nests_under_mdruns_own_by_default() {
     json.assert_ok();
     let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
     let rec = if v.is_array() { &v[0] } else { &v };
-    let pid = rec["pid"]
+    let pid = rec["State"]["Pid"]
         .as_i64()
         .unwrap_or_else(|| panic!("no pid: {json}"));
     let memory_of = |text: &str| {

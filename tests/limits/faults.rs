@@ -229,10 +229,10 @@ fn an_oom_kill_of_a_detached_container_is_recorded_by_its_supervisor() {
     let inspect = env.mdrun(&["inspect", "oom-d"]);
     inspect.assert_ok();
     let json: serde_json::Value = serde_json::from_str(&inspect.stdout).unwrap();
-    assert_eq!(json[0]["oom_killed"], true, "{inspect}");
-    assert_eq!(json[0]["status"], "exited", "{inspect}");
+    assert_eq!(json[0]["State"]["OOMKilled"], true, "{inspect}");
+    assert_eq!(json[0]["State"]["Status"], "exited", "{inspect}");
     assert_eq!(
-        json[0]["supervisor_pid"],
+        json[0]["Mdrun"]["supervisor_pid"],
         serde_json::Value::Null,
         "{inspect}"
     );

@@ -39,7 +39,7 @@ fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
 
 fn id_of(md: &Mdrun, name: &str) -> String {
     let v: serde_json::Value = serde_json::from_str(&md.ok(&format!("inspect {name}"))).unwrap();
-    v[0]["id"].as_str().unwrap().to_string()
+    v[0]["Id"].as_str().unwrap().to_string()
 }
 
 #[test]
@@ -258,7 +258,7 @@ fn mdrun_at_web_is_a_notify_service_that_restarts_and_stops_cleanly() {
 
     // Kill the container's init: mdrun exits 137, Restart=on-failure starts a new one.
     let init: serde_json::Value = serde_json::from_str(&md.ok("inspect web")).unwrap();
-    let pid = init[0]["pid"].as_i64().unwrap();
+    let pid = init[0]["State"]["Pid"].as_i64().unwrap();
     sb.ok(&format!("kill -9 {pid}"));
     let mut new_id = String::new();
     md.wait_for(60, "a restarted container", || {
@@ -327,7 +327,7 @@ fn mdrun_at_web_restarts_after_mdrun_itself_is_sigkilled() {
     assert_eq!(id.len(), 64, "the container runs when start returns");
     let scope = format!("md-{}.scope", &id[..12]);
     let init: serde_json::Value = serde_json::from_str(&md.ok("inspect web")).unwrap();
-    let init_pid = init[0]["pid"].as_i64().unwrap();
+    let init_pid = init[0]["State"]["Pid"].as_i64().unwrap();
     let main_pid = sb.unit_property("mdrun@web.service", "MainPID");
     assert_eq!(sb.ok(&format!("cat /proc/{main_pid}/comm")).trim(), "mdrun");
 

@@ -21,7 +21,7 @@ fn killed_at(md: &Mdrun, step: &str, name: &str, manager: &str) -> String {
          done
          kill -9 $p; wait $p; true"
     ));
-    inspect(md, name)["id"].as_str().unwrap().to_string()
+    inspect(md, name)["Id"].as_str().unwrap().to_string()
 }
 
 fn inspect(md: &Mdrun, name: &str) -> serde_json::Value {
@@ -84,7 +84,11 @@ fn prune_leaves_another_stores_scopes_and_cgroups_alone() {
     // A's containers run on: their scope, their cgroups, their processes.
     assert_eq!(sb.unit_property(&scope, "ActiveState"), "active", "{out}");
     for name in ["sd", "fs"] {
-        assert_eq!(inspect(&a, name)["status"], "running", "{name}: {out}");
+        assert_eq!(
+            inspect(&a, name)["State"]["Status"],
+            "running",
+            "{name}: {out}"
+        );
         assert_eq!(a.ok(&format!("exec {name} echo alive")), "alive\n", "{out}");
     }
     // Nothing is left of B's containers.

@@ -113,9 +113,9 @@ fn oom_kill_in_a_scope_exits_137_and_is_on_record() {
     assert_eq!(out.status.code(), Some(137), "{}", stderr(&out));
     let inspect: serde_json::Value = serde_json::from_str(&md.ok("inspect oom")).unwrap();
     let rec = &inspect[0];
-    assert_eq!(rec["oom_killed"], true, "{rec}");
-    assert_eq!(rec["exit"]["Signaled"], 9, "{rec}");
-    let unit = rec["scope"].as_str().unwrap().to_string();
+    assert_eq!(rec["State"]["OOMKilled"], true, "{rec}");
+    assert_eq!(rec["Mdrun"]["exit"]["Signaled"], 9, "{rec}");
+    let unit = rec["Mdrun"]["scope"].as_str().unwrap().to_string();
     md.ok("rm oom");
     wait_unit_gone(&md, &unit);
 }
@@ -143,11 +143,11 @@ fn systemctl_stop_ends_a_detached_container_like_mdrun_stop() {
     let status_of = |name: &str| {
         md.wait_for(30, &format!("{name} to be recorded as exited"), || {
             md.ok(&format!("inspect {name}"))
-                .contains("\"status\": \"exited\"")
+                .contains("\"Status\": \"exited\"")
         });
         let v: serde_json::Value =
             serde_json::from_str(&md.ok(&format!("inspect {name}"))).unwrap();
-        v[0]["exit"].clone()
+        v[0]["Mdrun"]["exit"].clone()
     };
     let by_systemctl = status_of("by-systemctl");
     assert_eq!(by_systemctl, serde_json::json!({"Exited": 143}));
@@ -319,8 +319,12 @@ fn a_leftover_failed_scope_of_the_same_name_does_not_block_a_start() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(stderr(&out), "");
     let v: serde_json::Value = serde_json::from_str(&md.ok("inspect again")).unwrap();
-    assert_eq!(v[0]["exit"], serde_json::json!({"Exited": 0}), "{v}");
-    assert_eq!(v[0]["scope"], unit.as_str());
+    assert_eq!(
+        v[0]["Mdrun"]["exit"],
+        serde_json::json!({"Exited": 0}),
+        "{v}"
+    );
+    assert_eq!(v[0]["Mdrun"]["scope"], unit.as_str());
     md.ok("rm again");
     wait_unit_gone(&md, &unit);
     assert_eq!(md.leftovers(), "");

@@ -48,9 +48,9 @@ wait_for() {
 	[ -z "$xtrace" ] || set -x
 }
 
-# The full id of a container, from `mdrun inspect` (its first "id" key).
+# The full id of a container, from `mdrun inspect`.
 cid() {
-	mdrun inspect "$1" | grep -o '"id": *"[0-9a-f]*"' | head -n1 | sed 's/.*"\([0-9a-f]*\)"$/\1/'
+	mdrun inspect --format '{{.Id}}' "$1"
 }
 
 scope_of() { # md-<short id>.scope
@@ -152,10 +152,11 @@ unit_cgroup() {
 	echo "$cg"
 }
 
-# The cgroup of the container's init, as "@PID" (its "pid" in mdrun inspect).
+# The cgroup of the container's init, as "@PID" (its State.Pid in mdrun inspect).
 init_cgroup() {
 	local pid
-	pid=$(mdrun inspect "$1" | grep -o '"pid": *[0-9]*' | head -n1 | grep -o '[0-9]*$')
+	pid=$(mdrun inspect --format '{{.State.Pid}}' "$1")
+	[ "$pid" != 0 ] || pid=
 	[ -n "$pid" ] || fail "no pid for container $1 in mdrun inspect"
 	[ -e "/proc/$pid/cgroup" ] || fail "container $1's init $pid is gone"
 	echo "@$pid"
@@ -275,7 +276,7 @@ sc_oom_exit_137() {
 	rc=$(rc_of mdrun run --name oom --memory 20m busybox sh -c 'echo filling; tail /dev/zero')
 	[ "$rc" = 137 ] || fail "exit code $rc, expected 137"
 	mdrun inspect oom | tee /tmp/oom.json
-	grep -Eq '"oom_?killed": *true' /tmp/oom.json || fail "mdrun inspect oom does not say oom_killed: true"
+	grep -Eq '"OOMKilled": *true' /tmp/oom.json || fail "mdrun inspect oom does not say OOMKilled: true"
 	mdrun ps -a | grep -w oom
 	mdrun rm oom
 }
@@ -402,7 +403,7 @@ sc_cgroupfs_mode_config() {
 	[ ! -e "$dir" ] || fail "$dir left after rm -f"
 	rc=$(rc_of mdrun run --name cfsoom --memory 20m busybox tail /dev/zero)
 	[ "$rc" = 137 ] || fail "OOM in cgroupfs mode: exit code $rc, expected 137"
-	mdrun inspect cfsoom | grep -Eq '"oom_?killed": *true' || fail "cfsoom not recorded as OOM-killed"
+	[ "$(mdrun inspect --format '{{.State.OOMKilled}}' cfsoom)" = true ] || fail "cfsoom not recorded as OOM-killed"
 	mdrun rm cfsoom
 }
 
@@ -892,6 +893,80 @@ sc_registry_pull_run() {
 	mdrun rmi "$ref"
 }
 
+# pause/unpause of a container in a scope: systemd freezes the scope where it can (v2:
+# FreezeUnit, `systemctl show -P FreezerState` says frozen), else mdrun the container's
+# cgroup (v1); a counter does not advance while paused; stop of a paused one works.
+sc_pause_in_scope() {
+	trap 'cleanup_containers pz' EXIT
+	local id c1 c2 scope
+	id=$(mdrun run -d --name pz busybox sh -c 'i=0; while :; do i=$((i+1)); echo $i >/c.new; mv /c.new /c; done')
+	scope=$(scope_of pz)
+	wait_for 10 test -s /var/lib/mdrun/containers/$id/upper/c || fail "the counter did not start"
+	mdrun pause pz
+	mdrun ps | grep -w pz | grep -q '(Paused)' || { mdrun ps; fail "ps does not show pz (Paused)"; }
+	if [ $CGV = 2 ]; then
+		[ "$(systemctl show -P FreezerState "$scope")" = frozen ] || fail "$scope is not frozen for systemd"
+	else
+		[ "$(cat "$(cg_dir "$(init_cgroup pz)" freezer)/freezer.state")" = FROZEN ] || fail "the freezer is not FROZEN"
+	fi
+	c1=$(cat /var/lib/mdrun/containers/$id/upper/c)
+	sleep 0.5
+	c2=$(cat /var/lib/mdrun/containers/$id/upper/c)
+	[ "$c1" = "$c2" ] || fail "the counter advanced while paused ($c1 -> $c2)"
+	mdrun unpause pz
+	[ $CGV = 1 ] || [ "$(systemctl show -P FreezerState "$scope")" = running ] || fail "$scope not thawed"
+	wait_for 10 sh -c "[ \$(cat /var/lib/mdrun/containers/$id/upper/c) -gt $c2 ]" || fail "the counter did not go on"
+	mdrun pause pz
+	mdrun stop -t 1 pz
+	wait_for 10 sh -c "! systemctl is-active -q '$scope'" || fail "$scope still active after stop"
+	mdrun rm pz
+}
+
+# update of a container in a scope: the new limits on the scope (SetUnitProperties:
+# `systemctl show`, "max: 20.0M" in `systemctl status`) and on the container's own cgroup,
+# and the kernel enforces them: 40 MB that fit under 200m are OOM-killed under 20m.
+sc_update_in_scope() {
+	trap 'cleanup_containers up' EXIT
+	local scope alloc='head -c 40000000 /dev/zero | tail -n 1 >/dev/null'
+	mdrun run -d --name up --memory 200m busybox sleep 1000
+	scope=$(scope_of up)
+	mdrun exec up sh -c "$alloc" || fail "40 MB did not fit under 200m"
+	mdrun update --memory 20m --pids-limit 50 --cpus 0.5 up
+	[ "$(systemctl show -P MemoryMax "$scope")" = 20971520 ] || fail "MemoryMax of $scope is not 20m"
+	[ "$(systemctl show -P TasksMax "$scope")" = 50 ] || fail "TasksMax of $scope is not 50"
+	[ "$(systemctl show -P CPUQuotaPerSecUSec "$scope")" = 500ms ] || fail "CPUQuotaPerSecUSec of $scope is not 500ms"
+	systemctl status "$scope" --no-pager | tee /tmp/up.status
+	grep -q 'max: 20.0M' /tmp/up.status || fail "systemctl status $scope does not show 'max: 20.0M'"
+	expect_cg "$(unit_cgroup "$scope")" memory.max 20971520
+	expect_cg "$(init_cgroup up)" memory.max 20971520
+	expect_cg "$(init_cgroup up)" pids.max 50
+	[ "$(rc_of mdrun exec up sh -c "$alloc")" = 137 ] || fail "40 MB under 20m was not OOM-killed"
+	mdrun update --memory 300m --pids-limit -1 up
+	[ "$(systemctl show -P MemoryMax "$scope")" = 314572800 ] || fail "MemoryMax of $scope is not 300m"
+	[ "$(systemctl show -P TasksMax "$scope")" = infinity ] || fail "TasksMax of $scope is not infinity"
+	mdrun exec up sh -c "$alloc" || fail "40 MB did not fit under 300m"
+	mdrun rm -f up
+}
+
+# Events under systemd: in the store's log (`mdrun events`) and in the journal with
+# MDRUN_EVENT, MDRUN_ID and MDRUN_NAME.
+sc_events_journal() {
+	trap 'cleanup_containers evj' EXIT
+	local id
+	id=$(mdrun run -d --name evj busybox sleep 1000)
+	mdrun pause evj
+	mdrun unpause evj
+	mdrun rm -f evj
+	mdrun events --since 0 --until 0s --filter container=evj --format '{{.Action}}' | tee /tmp/evj.out
+	[ "$(tr '\n' ' ' </tmp/evj.out)" = "create start pause unpause die destroy " ] || fail "mdrun events: $(cat /tmp/evj.out)"
+	journalctl --sync 2>/dev/null || true
+	wait_for 10 sh -c "journalctl -o cat MDRUN_EVENT=pause MDRUN_ID=$id | grep -q 'container pause evj'" || {
+		journalctl -o verbose MDRUN_ID=$id --no-pager | tail -n 40 || true
+		fail "no pause event of $id in the journal"
+	}
+	[ "$(journalctl -o cat MDRUN_NAME=evj MDRUN_EVENT=die | wc -l)" = 1 ] || fail "no single die event in the journal"
+}
+
 # After all of the above: no md-* scope, no container cgroup, no mount, no process left.
 # Restart policies: `--restart always` brings back a container that exits every second
 # (ps says "Restarting (3) ...", RestartCount grows) until `mdrun stop` ends its service;
@@ -1008,7 +1083,8 @@ all=(setup user_three_lines oom_exit_137 cpu_limit cpuset_limit pids_limit
 	cgroup_files_in_delegated_scope cgroupfs_mode_config cgroupfs_mode_flag acceptance_cgroupfs
 	default_parent_cgroupfs cgroup_mount_inside device_filter detached_lifecycle exec_sealed
 	commit_and_start_in_scope mdrun_at_web_service logs_100k_lines store_private prune_two_stores
-	registry_pull_run restart_policies healthcheck_unhealthy nothing_left)
+	registry_pull_run restart_policies healthcheck_unhealthy pause_in_scope update_in_scope
+	events_journal nothing_left)
 declare -A limit=([logs_100k_lines]=900 [mdrun_at_web_service]=240)
 
 selected=("${all[@]}")

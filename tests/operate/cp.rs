@@ -1,0 +1,163 @@
+//! `mdrun cp`: files both ways and as tar streams, and a container's symlinks never
+//! followed out of its root.
+
+use crate::common::*;
+use crate::util::*;
+use std::fs;
+
+fn files_under(dir: &std::path::Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            out.push(p.strip_prefix(dir).unwrap().display().to_string());
+            if e.file_type().unwrap().is_dir() {
+                stack.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn cp_copies_both_ways_and_as_tar_streams() {
+    let env = TestEnv::new();
+    let script = "mkdir -p /data/sub; echo hello > /data/sub/f; ln -s /etc /data/etc; \
+                  touch /ready; sleep 1000";
+    let id = detached(&env, "cp", &[], &["sh", "-c", script]);
+    until("ready", || upper_file(&env, &id, "ready").exists());
+
+    // Out: into an existing directory, and as a new name.
+    let out = env.path("out");
+    fs::create_dir(&out).unwrap();
+    env.mdrun(&["cp", "cp:/data", out.to_str().unwrap()])
+        .assert_ok();
+    assert_eq!(
+        files_under(&out),
+        ["data", "data/etc", "data/sub", "data/sub/f"]
+    );
+    assert_eq!(
+        fs::read_to_string(out.join("data/sub/f")).unwrap(),
+        "hello\n"
+    );
+    // The symlink itself, not /etc behind it.
+    assert_eq!(
+        fs::read_link(out.join("data/etc")).unwrap().to_str(),
+        Some("/etc")
+    );
+    let copy = env.path("out/copy.txt");
+    env.mdrun(&["cp", "cp:/data/sub/f", copy.to_str().unwrap()])
+        .assert_ok();
+    assert_eq!(fs::read_to_string(&copy).unwrap(), "hello\n");
+
+    // Out as a tar stream on stdout.
+    let tar = env.mdrun(&["cp", "cp:/data/sub", "-"]);
+    tar.assert_ok();
+    let mut names: Vec<String> = tar::Archive::new(tar.stdout.as_bytes())
+        .entries()
+        .unwrap()
+        .map(|e| e.unwrap().path().unwrap().display().to_string())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["sub/", "sub/f"]);
+
+    // In: a directory, a file under a new name, and a tar stream on stdin.
+    fs::create_dir_all(env.path("in/deep")).unwrap();
+    fs::write(env.path("in/deep/g"), "from the host\n").unwrap();
+    env.mdrun(&["cp", env.path("in").to_str().unwrap(), "cp:/tmp"])
+        .assert_ok();
+    let got = env.mdrun(&["exec", "cp", "cat", "/tmp/in/deep/g"]);
+    assert_eq!(got.stdout, "from the host\n", "{got}");
+    env.mdrun(&["cp", env.path("in/deep/g").to_str().unwrap(), "cp:/renamed"])
+        .assert_ok();
+    assert_eq!(
+        env.mdrun(&["exec", "cp", "cat", "/renamed"]).stdout,
+        "from the host\n"
+    );
+    let mut stream = tar::Builder::new(Vec::new());
+    let mut h = tar::Header::new_gnu();
+    h.set_size(6);
+    h.set_mode(0o644);
+    h.set_uid(0);
+    h.set_gid(0);
+    h.set_mtime(0);
+    h.set_cksum();
+    stream
+        .append_data(&mut h, "streamed", &b"piped\n"[..])
+        .unwrap();
+    let bytes = stream.into_inner().unwrap();
+    let out = env.cmd(&["cp", "-", "cp:/tmp"]).stdin(bytes).run();
+    out.assert_ok();
+    assert_eq!(
+        env.mdrun(&["exec", "cp", "cat", "/tmp/streamed"]).stdout,
+        "piped\n"
+    );
+
+    env.mdrun(&["cp", "cp:/nope", out_str(&env)])
+        .assert_one_line_error(125);
+    env.mdrun(&["cp", "cp:/data", "cp:/x"])
+        .assert_one_line_error(125);
+    env.mdrun(&["rm", "-f", "cp"]).assert_ok();
+    env.mdrun(&["cp", "cp:/data", out_str(&env)])
+        .assert_one_line_error(125);
+    env.assert_clean();
+}
+
+fn out_str(env: &TestEnv) -> &'static str {
+    Box::leak(
+        env.path("out")
+            .to_str()
+            .unwrap()
+            .to_string()
+            .into_boxed_str(),
+    )
+}
+
+#[test]
+fn cp_never_follows_a_containers_symlink_out_of_its_root() {
+    let env = TestEnv::new();
+    // A host directory with a secret, and symlinks in the container that point at it by
+    // its host path, and up through `..`.
+    let host = env.path("hostside");
+    fs::create_dir(&host).unwrap();
+    fs::write(host.join("secret"), "host secret\n").unwrap();
+    let script = format!(
+        "ln -s {h} /evil; ln -s ../../../../../../../../{h} /up; ln -s {h}/secret /leak; \
+         touch /ready; sleep 1000",
+        h = host.display()
+    );
+    let id = detached(&env, "sym", &[], &["sh", "-c", &script]);
+    until("ready", || upper_file(&env, &id, "ready").exists());
+    let out = env.path("out");
+    fs::create_dir(&out).unwrap();
+    let o = out.to_str().unwrap();
+
+    // Out: the paths resolve inside the container, where there is no such file.
+    for src in ["sym:/evil/secret", "sym:/up/secret", "sym:/evil/."] {
+        let r = env.mdrun(&["cp", src, o]);
+        r.assert_one_line_error(125);
+    }
+    // The symlink itself is copied as a symlink, never what it points at.
+    env.mdrun(&["cp", "sym:/leak", o]).assert_ok();
+    assert!(fs::symlink_metadata(out.join("leak")).unwrap().is_symlink());
+    assert!(!out.join("secret").exists());
+    let r = env.mdrun(&["cp", "sym:/leak", "-"]);
+    r.assert_ok();
+    assert!(!r.stdout.contains("host secret"), "{r}");
+
+    // In: nothing lands in the host directory.
+    let file = env.path("payload");
+    fs::write(&file, "payload\n").unwrap();
+    for dest in ["sym:/evil/", "sym:/evil/dropped", "sym:/up/dropped"] {
+        let r = env.mdrun(&["cp", file.to_str().unwrap(), dest]);
+        assert_ne!(r.code, 0, "{r}");
+    }
+    let mut left = files_under(&host);
+    left.sort();
+    assert_eq!(left, ["secret"], "something was written through a symlink");
+
+    env.mdrun(&["rm", "-f", "sym"]).assert_ok();
+    env.assert_clean();
+}

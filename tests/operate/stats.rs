@@ -1,0 +1,80 @@
+//! `mdrun stats`: its figures are the cgroup's own (memory, pids), in docker's shape.
+
+use crate::common::*;
+use crate::util::*;
+use serde_json::Value;
+
+fn read_number(dir: &std::path::Path, file: &str) -> u64 {
+    std::fs::read_to_string(dir.join(file))
+        .unwrap_or_else(|e| panic!("read {}/{file}: {e}", dir.display()))
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn stats_no_stream_json_matches_the_cgroup() {
+    let env = TestEnv::new();
+    let id = detached(
+        &env,
+        "st",
+        &["--memory", "64m"],
+        &["sh", "-c", "sleep 1000 & sleep 1000 & wait"],
+    );
+    let pids = env.container_cgroup("pids");
+    until("three processes", || {
+        read_number(&pids, "pids.current") == 3
+    });
+    let out = env.mdrun(&["stats", "--no-stream", "--format", "json", "st"]);
+    out.assert_ok();
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(lines.len(), 1, "{out}");
+    let row: Value = serde_json::from_str(lines[0]).unwrap();
+    assert_eq!(row["ID"], &id[..12]);
+    assert_eq!(row["Name"], "st");
+    assert_eq!(row["PIDs"], "3");
+    assert_eq!(row["PidsCurrent"], 3);
+    let mem = env.container_cgroup("memory");
+    let (usage, limit) = match mem.join("memory.usage_in_bytes").exists() {
+        true => ("memory.usage_in_bytes", "memory.limit_in_bytes"),
+        false => ("memory.current", "memory.max"),
+    };
+    // Three sleeping processes: their memory does not move.
+    assert_eq!(row["MemoryBytes"], read_number(&mem, usage), "{row}");
+    assert_eq!(row["MemoryLimitBytes"], read_number(&mem, limit));
+    assert_eq!(row["MemoryLimitBytes"], 64u64 << 20);
+    assert!(
+        row["MemUsage"].as_str().unwrap().ends_with(" / 64MiB"),
+        "{row}"
+    );
+    assert!(row["CPUPerc"].as_str().unwrap().ends_with('%'), "{row}");
+    assert_eq!(row["NetIO"], "0B / 0B", "no interface but lo: {row}");
+
+    // The table, with every running container when none is named.
+    let out = env.mdrun(&["stats", "--no-stream"]);
+    out.assert_ok();
+    let mut lines = out.stdout.lines();
+    let header = lines.next().unwrap();
+    for h in [
+        "CONTAINER ID",
+        "NAME",
+        "CPU %",
+        "MEM USAGE / LIMIT",
+        "MEM %",
+        "NET I/O",
+        "BLOCK I/O",
+        "PIDS",
+    ] {
+        assert!(header.contains(h), "{header}");
+    }
+    let row = lines.next().unwrap();
+    assert!(row.starts_with(&id[..12]) && row.contains(" st "), "{out}");
+    assert!(row.trim_end().ends_with(" 3"), "{out}");
+
+    env.mdrun(&["stats", "--no-stream", "nope"])
+        .assert_one_line_error(125);
+    env.mdrun(&["stats", "--no-stream", "--format", "yaml"])
+        .assert_one_line_error(125);
+    env.mdrun(&["rm", "-f", "st"]).assert_ok();
+    env.assert_clean();
+}

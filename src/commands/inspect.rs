@@ -55,6 +55,7 @@ pub fn describe(paths: &Paths, target: &str) -> Result<serde_json::Value> {
         Ok((record, _)) => Ok(super::inspect_shape::container(
             &record,
             &Store::new(paths.clone()),
+            crate::network::Assignment::load(&paths.container(&record.id)),
         )),
         Err(Error::State(e)) if matches!(*e, StateError::NoSuchContainer { .. }) => {
             match Store::new(paths.clone()).resolve(target) {

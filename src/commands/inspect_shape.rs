@@ -2,12 +2,12 @@
 //! `HostConfig`, `Mounts`, `NetworkSettings`, `RestartCount`; and what is mdrun's own (the
 //! record: scope, cgroup paths, log driver, supervisor ...) under `Mdrun`.
 //!
-//! Restart policies and healthchecks (`HostConfig.RestartPolicy`, `State.Health`,
-//! `RestartCount`) come from the record fields their feature adds; until then they say
-//! "no", null and 0. Networks are to come too: `NetworkSettings` is empty.
+//! `NetworkSettings` is the container's network while it runs (its address is leased
+//! for the run only): empty for a stopped one, and with `--network none` or `host`.
 
 use super::ps_format::state;
 use crate::image::Store;
+use crate::network::Assignment;
 use crate::spec::{ContainerSpec, VolumeSource};
 use crate::state::Record;
 use crate::time::rfc3339;
@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 /// Go's zero time, which docker shows for a time that has not happened.
 const ZERO_TIME: &str = "0001-01-01T00:00:00Z";
 
-pub fn container(record: &Record, store: &Store) -> Value {
+pub fn container(record: &Record, store: &Store, net: Option<Assignment>) -> Value {
     let spec = record.spec.clone().unwrap_or_default();
     let image = store.resolve(&record.image_id).ok();
     let config = image.as_ref().map(|i| i.config.clone()).unwrap_or_default();
@@ -48,7 +48,7 @@ pub fn container(record: &Record, store: &Store) -> Value {
             "Status": state(record),
             "Running": running,
             "Paused": paused,
-            "Restarting": false,
+            "Restarting": record.restart_pending,
             "OOMKilled": record.oom_killed,
             "Dead": false,
             "Pid": record.pid.filter(|_| running).unwrap_or(0),
@@ -56,11 +56,11 @@ pub fn container(record: &Record, store: &Store) -> Value {
             "Error": "",
             "StartedAt": time(record.started),
             "FinishedAt": time(record.finished),
-            "Health": Value::Null,
+            "Health": record.health,
         },
         "Image": format!("sha256:{}", record.image_id.trim_start_matches("sha256:")),
         "Name": format!("/{}", record.name),
-        "RestartCount": 0,
+        "RestartCount": record.restart_count,
         "Config": {
             "Hostname": record.hostname,
             "User": spec.security.user.clone().or(config.user.clone()).unwrap_or_default(),
@@ -83,7 +83,7 @@ pub fn container(record: &Record, store: &Store) -> Value {
             "CpuShares": l.cpu_shares.unwrap_or(0),
             "CpusetCpus": l.cpuset_cpus.clone().unwrap_or_default(),
             "PidsLimit": l.pids_limit,
-            "RestartPolicy": {"Name": "no", "MaximumRetryCount": 0},
+            "RestartPolicy": record.restart_policy,
             "AutoRemove": record.auto_remove,
             "Privileged": spec.security.privileged,
             "ReadonlyRootfs": spec.security.read_only,
@@ -92,8 +92,47 @@ pub fn container(record: &Record, store: &Store) -> Value {
             "CgroupParent": record.cgroup_parent.clone().unwrap_or_default(),
         },
         "Mounts": mounts(record),
-        "NetworkSettings": {},
+        "NetworkSettings": network_settings(net.as_ref()),
         "Mdrun": record,
+    })
+}
+
+/// docker's `NetworkSettings`: the address, gateway and MAC (at the top and under
+/// `Networks.<name>`), and `Ports` as `{"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8080"}]}`.
+fn network_settings(net: Option<&Assignment>) -> Value {
+    let Some(a) = net else {
+        return json!({"IPAddress": "", "Gateway": "", "MacAddress": "", "Ports": {}, "Networks": {}});
+    };
+    let mac = a.mac.map_or_else(String::new, |m| {
+        m.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":")
+    });
+    let mut ports = serde_json::Map::new();
+    for p in &a.ports {
+        let key = format!("{}/{}", p.container_port, p.proto.name());
+        let binding = json!({
+            "HostIp": p.host_ip.map_or_else(|| "0.0.0.0".to_string(), |ip| ip.to_string()),
+            "HostPort": p.host_port.to_string(),
+        });
+        match ports.get_mut(&key) {
+            Some(Value::Array(list)) => list.push(binding),
+            _ => {
+                ports.insert(key, json!([binding]));
+            }
+        }
+    }
+    let endpoint = json!({
+        "IPAddress": a.ip.to_string(),
+        "IPPrefixLen": a.prefix,
+        "Gateway": a.gateway.to_string(),
+        "MacAddress": mac,
+    });
+    json!({
+        "IPAddress": a.ip.to_string(),
+        "IPPrefixLen": a.prefix,
+        "Gateway": a.gateway.to_string(),
+        "MacAddress": mac,
+        "Ports": ports,
+        "Networks": { a.network.clone(): endpoint },
     })
 }
 

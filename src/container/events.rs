@@ -130,12 +130,15 @@ fn journal(event: &Event) {
             .collect();
         vars.push((format!("MDRUN_{key}"), v.clone()));
     }
-    let msg = format!(
+    let mut msg = format!(
         "container {} {} ({})",
         event.action,
         a.get("name").map_or("", String::as_str),
         crate::ids::short(&event.actor.id)
     );
+    if let Some(h) = a.get("health") {
+        msg.push_str(&format!(": {h}"));
+    }
     let _ = journal_send(Priority::Info, &msg, vars.into_iter());
 }
 

@@ -64,7 +64,12 @@ pub fn run_healthcheck(paths: &Paths, query: &str) -> Result<bool> {
         changed.map(|status| (current, status))
     };
     if let Some((current, status)) = changed {
-        crate::logs::events::emit("health_status", &current, Some(status));
+        super::events::emit(
+            &paths.containers(),
+            &current,
+            "health_status",
+            &[("health", status.as_str().to_string())],
+        );
     }
     Ok(exit_code == 0)
 }

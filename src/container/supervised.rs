@@ -138,7 +138,12 @@ pub fn supervise(paths: &Paths, global: &GlobalConfig, store: &Store, id: &str) 
         return Ok(NO_RESTART);
     }
     if restarted {
-        crate::logs::events::emit("restart", &before, None);
+        super::events::emit(
+            &paths.containers(),
+            &before,
+            "restart",
+            &[("restartCount", before.restart_count.to_string())],
+        );
     }
     match start(paths, global, store, id, true, false) {
         Ok(Started::Ended(_)) => decide(paths, id),

@@ -5,7 +5,6 @@
 //! file driver's format that `mdrun logs` reads: journald may rate-limit), [`file`] (JSON
 //! lines beside the container's record), none. [`read`] reads either back for `mdrun logs`.
 
-pub mod events;
 pub mod file;
 pub mod journald;
 mod lines;

@@ -53,6 +53,18 @@ fn published_port_answers_on_localhost_and_from_outside() {
     let lines: Vec<&str> = out.stdout.lines().collect();
     assert_eq!(lines[0], "80/tcp -> 0.0.0.0:8080");
     assert_eq!(lines[1], "80/tcp -> 127.0.0.1:8081");
+    // inspect's NetworkSettings, in docker's shape.
+    let out = env.mdrun(&["inspect", "web"]);
+    out.assert_ok();
+    let c: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let ns = &c[0]["NetworkSettings"];
+    assert!(
+        ns["IPAddress"].as_str().unwrap().starts_with("10.88."),
+        "{ns}"
+    );
+    assert_eq!(ns["Networks"]["mdrun"]["Gateway"], "10.88.0.1", "{ns}");
+    assert_eq!(ns["Ports"]["80/tcp"][0]["HostPort"], "8080", "{ns}");
+    assert_eq!(ns["Ports"]["80/tcp"][1]["HostIp"], "127.0.0.1", "{ns}");
     let free: u16 = lines[2].rsplit(':').next().unwrap().parse().unwrap();
     assert!(
         free > 0 && lines[2].starts_with("80/tcp -> 0.0.0.0:"),

@@ -1,6 +1,6 @@
 //! Healthchecks against the private systemd: `--health-cmd` run every interval by a
 //! transient timer `md-<id>-health.timer` (podman's way) through `mdrun healthcheck run`,
-//! the result in the record (inspect's `health`), `ps` showing it, transitions logged as
+//! the result in the record (inspect's `State.Health`), `ps` showing it, transitions logged as
 //! `health_status` events in the journal, and the timer gone with the container.
 
 use crate::common::busybox_tarball;
@@ -10,7 +10,7 @@ use crate::sandbox::Mdrun;
 fn health(md: &Mdrun, name: &str) -> serde_json::Value {
     let text = md.ok(&format!("inspect {name}"));
     let all: serde_json::Value = serde_json::from_str(&text).unwrap();
-    all[0]["health"].clone()
+    all[0]["State"]["Health"].clone()
 }
 
 #[test]

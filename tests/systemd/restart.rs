@@ -14,7 +14,7 @@ fn inspect(md: &Mdrun, name: &str) -> serde_json::Value {
 }
 
 fn restart_count(md: &Mdrun, name: &str) -> u64 {
-    inspect(md, name)["restart_count"].as_u64().unwrap()
+    inspect(md, name)["RestartCount"].as_u64().unwrap()
 }
 
 fn service_of(id: &str) -> String {
@@ -38,7 +38,7 @@ fn always_restarts_a_container_that_exits_until_mdrun_stop() {
     assert_eq!(sb.unit_property(&unit, "Restart"), "on-failure");
     assert_eq!(sb.unit_property(&unit, "Type"), "notify");
     let record = inspect(&md, "again");
-    assert_eq!(record["restart_policy"]["Name"], "always");
+    assert_eq!(record["HostConfig"]["RestartPolicy"]["Name"], "always");
     // Between two runs, ps says so as docker does.
     md.wait_for(60, "ps to show the container restarting", || {
         md.ok("ps -a").contains("Restarting (3)")
@@ -46,7 +46,7 @@ fn always_restarts_a_container_that_exits_until_mdrun_stop() {
     md.wait_for(60, "two restarts", || restart_count(&md, "again") >= 2);
     // Restarting or running, it is not a stopped container: prune keeps it.
     md.ok("prune");
-    assert_eq!(inspect(&md, "again")["id"], id.as_str());
+    assert_eq!(inspect(&md, "again")["Id"], id.as_str());
     // Each restart is an event in the journal.
     let events = sb.ok(&format!(
         "journalctl --sync; journalctl -o cat MDRUN_EVENT=restart MDRUN_ID={id}"
@@ -59,9 +59,9 @@ fn always_restarts_a_container_that_exits_until_mdrun_stop() {
         sb.unit_property(&unit, "LoadState") == "not-found"
     });
     let record = inspect(&md, "again");
-    assert_eq!(record["status"], "exited", "{record}");
-    assert_eq!(record["restart_pending"], false);
-    assert_eq!(record["stopped_by_user"], true);
+    assert_eq!(record["State"]["Status"], "exited", "{record}");
+    assert_eq!(record["State"]["Restarting"], false);
+    assert_eq!(record["Mdrun"]["stopped_by_user"], true);
     let ps = md.ok("ps -a");
     assert!(ps.contains("Exited ("), "{ps}");
     assert!(!ps.contains("Restarting"), "{ps}");
@@ -89,13 +89,13 @@ fn on_failure_2_stops_after_two_restarts() {
     let unit = service_of(&id);
     md.wait_for(60, "the restarts to end", || {
         let r = inspect(&md, "twice");
-        r["status"] == "exited"
-            && r["restart_pending"] == false
+        r["State"]["Status"] == "exited"
+            && r["State"]["Restarting"] == false
             && sb.unit_property(&unit, "LoadState") == "not-found"
     });
     let record = inspect(&md, "twice");
-    assert_eq!(record["restart_count"], 2, "{record}");
-    assert_eq!(record["exit"]["Exited"], 5, "{record}");
+    assert_eq!(record["RestartCount"], 2, "{record}");
+    assert_eq!(record["State"]["ExitCode"], 5, "{record}");
     assert!(md.ok("ps -a").contains("Exited (5)"));
 }
 
@@ -110,12 +110,12 @@ fn on_failure_does_not_restart_a_success() {
         .to_string();
     let unit = service_of(&id);
     md.wait_for(60, "the container to end and its service to go", || {
-        inspect(&md, "fine")["status"] == "exited"
+        inspect(&md, "fine")["State"]["Status"] == "exited"
             && sb.unit_property(&unit, "LoadState") == "not-found"
     });
     let record = inspect(&md, "fine");
-    assert_eq!(record["restart_count"], 0, "{record}");
-    assert_eq!(record["restart_pending"], false, "{record}");
+    assert_eq!(record["RestartCount"], 0, "{record}");
+    assert_eq!(record["State"]["Restarting"], false, "{record}");
     assert!(md.ok("ps -a").contains("Exited (0)"));
 }
 
@@ -171,7 +171,7 @@ fn always_and_unless_stopped_come_back_at_boot() {
         sb.ok(&format!("systemctl stop {}", service_of(&ids[name])));
     }
     for name in ["a", "u", "s", "f"] {
-        assert_eq!(inspect(&md, name)["status"], "exited", "{name}");
+        assert_eq!(inspect(&md, name)["State"]["Status"], "exited", "{name}");
         assert_eq!(
             sb.unit_property(&service_of(&ids[name]), "LoadState"),
             "not-found"
@@ -225,15 +225,15 @@ fn restart_stops_and_starts_again() {
         ))
         .trim()
         .to_string();
-    let pid = |name: &str| inspect(&md, name)["pid"].as_i64().unwrap();
+    let pid = |name: &str| inspect(&md, name)["State"]["Pid"].as_i64().unwrap();
     let before = (pid("plain"), pid("kept"));
     assert_eq!(md.ok("restart -t 1 plain kept"), "plain\nkept\n");
     assert_ne!(pid("plain"), before.0);
     assert_ne!(pid("kept"), before.1);
     let kept = inspect(&md, "kept");
-    assert_eq!(kept["status"], "running");
+    assert_eq!(kept["State"]["Status"], "running");
     // A restart asked for is not one the policy made.
-    assert_eq!(kept["restart_count"], 0);
+    assert_eq!(kept["RestartCount"], 0);
     assert_eq!(sb.unit_property(&service_of(&id), "ActiveState"), "active");
     let out = md.sh("restart nosuch");
     assert_eq!(out.status.code(), Some(125));

@@ -975,7 +975,7 @@ sc_events_journal() {
 sc_restart_policies() {
 	trap 'cleanup_containers rp-always rp-twice rp-ok' EXIT
 	local id svc rc
-	count() { mdrun inspect "$1" | grep -o '"restart_count": *[0-9]*' | grep -o '[0-9]*$'; }
+	count() { mdrun inspect "$1" | grep -o '"RestartCount": *[0-9]*' | grep -o '[0-9]*$'; }
 	export -f count
 	id=$(mdrun run -d --restart always --name rp-always busybox sh -c 'sleep 1; exit 3')
 	svc=md-${id:0:12}.service

@@ -28,7 +28,9 @@ pub struct UpdateArgs {
     /// Tune container pids limit (-1 for unlimited)
     #[arg(long, allow_hyphen_values = true)]
     pub pids_limit: Option<i64>,
-    // `--restart` belongs here too, with restart policies (feat/restart-health).
+    /// Restart policy: no, on-failure[:N], always, unless-stopped
+    #[arg(long)]
+    pub restart: Option<String>,
     /// Containers (name, id or id prefix)
     #[arg(required = true)]
     pub containers: Vec<String>,

@@ -7,14 +7,27 @@ use crate::config::GlobalConfig;
 use crate::container;
 use crate::error::{Error, Result};
 use crate::parse;
+use crate::policy::RestartPolicy;
 use crate::paths::Paths;
 use crate::spec::Limits;
 
 pub fn run(args: &UpdateArgs) -> Result<i32> {
     let changed = limits(args)?;
     let global = GlobalConfig::load()?;
+    let restart = args
+        .restart
+        .as_deref()
+        .map(RestartPolicy::parse)
+        .transpose()
+        .map_err(Error::Usage)?;
     let paths = Paths::open(&global.root, &global.run_root)?;
     Ok(report::each(&args.containers, |query| {
+        if let Some(policy) = restart {
+            container::update_restart(&paths, query, policy)?;
+            if changed.is_empty() {
+                return Ok(());
+            }
+        }
         container::update(&paths, query, &changed).map(|_| ())
     }))
 }

@@ -84,5 +84,5 @@ pub use stats::{cpu_percent, host_memory, sample, Sample};
 pub use stop::{stop, Stopped};
 pub use supervised::{start_at_boot, start_supervised_new, supervise};
 pub use top::top;
-pub use update::update;
+pub use update::{update, update_restart};
 pub use wait::wait;

@@ -367,20 +367,23 @@ fn launch_and_wait(
     Ok(status)
 }
 
-/// Record the end, keeping what other commands wrote while it ran: `mdrun stop`'s mark
-/// (restart policies) and the healthcheck's results.
+/// Record the end over the record as it is now: other commands change it while the
+/// container runs (`rename`, `update` and `update --restart`, `mdrun stop`'s mark, the
+/// healthcheck's results, a restart's flag), and only the end's own fields are ours.
 fn save_end(
     record: &mut Record,
     containers: &std::path::Path,
     dir: &std::path::Path,
 ) -> Result<()> {
     let _lock = state::StoreLock::acquire(containers)?;
-    if let Ok(current) = Record::load(dir) {
-        record.stopped_by_user = current.stopped_by_user;
-        record.restart_pending = current.restart_pending;
-        if current.health.is_some() {
-            record.health = current.health;
-        }
+    if let Ok(mut current) = Record::load(dir) {
+        current.status = record.status;
+        current.finished = record.finished;
+        current.exit = record.exit;
+        current.oom_killed = record.oom_killed;
+        current.pid = record.pid;
+        current.supervisor_pid = record.supervisor_pid;
+        *record = current;
     }
     record.save(dir)?;
     Ok(())

@@ -9,7 +9,8 @@ use crate::cgroups;
 use crate::error::{Error, Result};
 use crate::paths::Paths;
 use crate::spec::Limits;
-use crate::state::{Liveness, Record, Status, StoreLock};
+use crate::policy::RestartPolicy;
+use crate::state::{CgroupManager, Liveness, Record, Status, StoreLock};
 use crate::systemd::{control, properties};
 use zbus::zvariant::Value;
 
@@ -63,6 +64,45 @@ fn scope_properties(
         p.push(("CPUQuotaPerSecUSec", Value::from(u64::MAX)));
     }
     p
+}
+
+/// `update --restart`: the container's restart policy. Its supervisor reads the policy from
+/// the record when the container ends, so a container under its service (or a stopped one,
+/// which `start` puts under one) takes the new policy as it is; a running container that
+/// has no service cannot be given one (its processes are not the service's).
+pub fn update_restart(paths: &Paths, query: &str, policy: RestartPolicy) -> Result<String> {
+    let (record, liveness) = lookup(paths, query)?;
+    let running = record.status == Status::Running && liveness == Liveness::AsRecorded;
+    if policy.supervised() {
+        if record.cgroup_manager != CgroupManager::Systemd {
+            return Err(Error::Usage(format!(
+                "container {}: restart policies need systemd, and it runs with the cgroupfs manager",
+                record.name
+            )));
+        }
+        if record.auto_remove {
+            return Err(Error::Usage(format!(
+                "container {}: the restart policy {} and --rm conflict",
+                record.name,
+                policy.display()
+            )));
+        }
+        if running && !record.restart_policy.supervised() {
+            return Err(Error::Usage(format!(
+                "container {} runs without a restart policy, outside a systemd service: stop it, update it, then start it",
+                record.name
+            )));
+        }
+    }
+    let _lock = StoreLock::acquire(&paths.containers())?;
+    let dir = paths.container(&record.id);
+    let mut current = Record::load(&dir)?;
+    current.restart_policy = policy;
+    if let Some(spec) = current.spec.as_mut() {
+        spec.restart = policy;
+    }
+    current.save(&dir)?;
+    Ok(record.name)
 }
 
 /// The new limits in the record (and in the request `start` runs again), under the lock.

@@ -28,6 +28,11 @@ fn rename_changes_the_name_and_keeps_names_unique() {
         .assert_one_line_error(125);
     assert_eq!(record(&env, "new").unwrap()["id"], id.as_str());
 
+    // The name outlives the run it was given in: the container's end is recorded over it.
+    env.mdrun(&["stop", "-t", "1", "new"]).assert_ok();
+    assert_eq!(record(&env, "new").unwrap()["id"], id.as_str());
+    assert!(record(&env, "old").is_none());
+
     env.mdrun(&["rm", "-f", "new", "other"]).assert_ok();
     env.assert_clean();
 }

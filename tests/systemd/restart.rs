@@ -263,3 +263,53 @@ fn a_failing_first_start_is_not_retried_and_leaves_nothing() {
     assert_eq!(md.ok("ps -aq").trim(), "", "the container was removed");
     md.wait_for(30, "no md-* unit left", || md.leftovers().is_empty());
 }
+
+#[test]
+fn update_restart_changes_the_policy_of_a_supervised_or_stopped_container() {
+    let guard = sandbox::shared();
+    let sb = guard.as_ref().unwrap();
+    let md = Mdrun::new(sb, busybox_tarball(), "");
+    // Under its service: `update --restart no` and the restarts end at the next exit.
+    let id = md
+        .ok("run -d --restart always --name upd --cgroup-manager systemd busybox sh -c 'sleep 1; exit 3'")
+        .trim()
+        .to_string();
+    md.wait_for(60, "a first restart", || restart_count(&md, "upd") >= 1);
+    assert_eq!(md.ok("update --restart no upd"), "upd\n");
+    assert_eq!(
+        inspect(&md, "upd")["HostConfig"]["RestartPolicy"]["Name"],
+        "no"
+    );
+    md.wait_for(60, "the service to end", || {
+        sb.unit_property(&service_of(&id), "LoadState") == "not-found"
+    });
+    let record = inspect(&md, "upd");
+    assert_eq!(record["State"]["Status"], "exited", "{record}");
+    assert!(md.ok("ps -a").contains("Exited (3)"));
+    // A running container without a policy (a scope, no service) cannot take one.
+    md.ok("run -d --name plain --cgroup-manager systemd busybox sleep 1000");
+    let out = md.sh("update --restart always plain");
+    assert_eq!(out.status.code(), Some(125));
+    let err = stderr(&out);
+    assert!(
+        err.contains("runs without a restart policy") && err.trim().lines().count() == 1,
+        "{err}"
+    );
+    assert_eq!(
+        inspect(&md, "plain")["HostConfig"]["RestartPolicy"]["Name"],
+        "no"
+    );
+    // Stopped, it can: `start` puts it under its service.
+    md.ok("stop -t 1 plain");
+    assert_eq!(md.ok("update --restart on-failure:1 plain"), "plain\n");
+    let policy = inspect(&md, "plain")["HostConfig"]["RestartPolicy"].clone();
+    assert_eq!(policy["Name"], "on-failure", "{policy}");
+    assert_eq!(policy["MaximumRetryCount"], 1, "{policy}");
+    let plain = inspect(&md, "plain")["Id"].as_str().unwrap().to_string();
+    md.ok("start plain");
+    assert_eq!(sb.unit_property(&service_of(&plain), "ActiveState"), "active");
+    let bad = md.sh("update --restart sometimes plain");
+    assert_eq!(bad.status.code(), Some(125));
+    md.ok("rm -f upd plain");
+    md.wait_for(30, "no md-* unit left", || md.leftovers().is_empty());
+}

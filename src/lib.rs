@@ -17,6 +17,7 @@ pub mod config;
 pub mod container;
 pub mod error;
 pub mod ids;
+pub mod oci;
 pub mod image;
 pub mod launch;
 pub mod logs;

@@ -30,6 +30,7 @@ mod guard;
 mod limits;
 mod own;
 pub(crate) use own::parse_proc_cgroup;
+pub(crate) use own::{cgroup_mounts, dir_under_mount};
 pub mod v1;
 #[cfg(test)]
 mod v1_tests;

@@ -3,6 +3,7 @@
 //! means `mdrun run --memory 100m busybox sh`.
 
 mod exec_args;
+pub mod oci_args;
 mod image_args;
 mod lifecycle_args;
 mod registry_args;

@@ -10,7 +10,7 @@ mod inroot;
 mod kernfs;
 mod masked;
 mod overlay;
-mod pivot;
+pub(crate) mod pivot;
 mod tmpfs;
 mod volumes;
 

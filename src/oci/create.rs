@@ -126,6 +126,7 @@ pub fn create(cli: &OciCli, a: &CreateArgs) -> Result<Created> {
             if let Some(r) = linux.resources() {
                 super::update::apply(&dirs, r)?;
             }
+            super::update::allow_default_devices(&dirs, linux.devices().as_deref().unwrap_or(&[]))?;
             dirs
         }
         Placement::Systemd { .. } => Vec::new(),
@@ -228,6 +229,7 @@ pub fn create(cli: &OciCli, a: &CreateArgs) -> Result<Created> {
             if let Some(r) = linux.resources() {
                 super::update::apply(&dirs, r)?;
             }
+            super::update::allow_default_devices(&dirs, linux.devices().as_deref().unwrap_or(&[]))?;
             (dirs, Some(unit.clone()))
         }
     };

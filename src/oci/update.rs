@@ -126,6 +126,33 @@ pub fn apply(dirs: &[PathBuf], r: &LinuxResources) -> Result<()> {
     Ok(())
 }
 
+/// After config.json's device rules (v1): the devices every container gets (runc's
+/// AllowedDevices) and the ones `linux.devices` lists stay usable, whatever the rules say.
+pub fn allow_default_devices(dirs: &[PathBuf], devices: &[oci_spec::runtime::LinuxDevice]) -> Result<()> {
+    if !dirs.iter().any(|d| d.join("devices.allow").exists()) {
+        return Ok(());
+    }
+    let mut rules: Vec<String> = [
+        "c *:* m", "b *:* m", "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm", "c 1:9 rwm",
+        "c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm", "c 136:* rwm",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    for d in devices {
+        let t = match d.typ() {
+            oci_spec::runtime::LinuxDeviceType::B => "b",
+            oci_spec::runtime::LinuxDeviceType::P => continue,
+            _ => "c",
+        };
+        rules.push(format!("{t} {}:{} rwm", d.major(), d.minor()));
+    }
+    for r in rules {
+        put(dirs, "devices.allow", r)?;
+    }
+    Ok(())
+}
+
 fn apply_v2(dirs: &[PathBuf], r: &LinuxResources) -> Result<()> {
     if let Some(m) = r.memory() {
         if let Some(v) = m.limit() {

@@ -3,9 +3,9 @@
 //! means `mdrun run --memory 100m busybox sh`.
 
 mod exec_args;
-pub mod oci_args;
 mod image_args;
 mod lifecycle_args;
+pub mod oci_args;
 mod registry_args;
 mod run_args;
 

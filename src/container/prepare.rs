@@ -125,10 +125,7 @@ fn plan(
             tty: spec.tty,
             stdin_null: !spec.interactive,
             capture_output,
-            security: crate::security::plan(
-                &security,
-                crate::cgroups::devices::filter_available(),
-            ),
+            security: crate::security::plan(&security, crate::cgroups::devices::filter_available()),
         },
     }
 }

@@ -236,7 +236,9 @@ impl<W: TarOut> TreeWriter<W> {
         self.append(&mut header, rel, io::empty())?;
         let out = self.tar.get_mut();
         let write_err = io_err("write archive entry for", &path);
-        let copied = out.copy_file(&file, size).map_err(io_err("write archive entry for", &path))?;
+        let copied = out
+            .copy_file(&file, size)
+            .map_err(io_err("write archive entry for", &path))?;
         let padding = (size - copied.min(size)) + (512 - size % 512) % 512;
         io::copy(&mut io::repeat(0).take(padding), out).map_err(write_err)?;
         self.written.bytes += size;

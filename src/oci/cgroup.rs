@@ -67,8 +67,18 @@ fn dirs_for(path: &str) -> Result<Vec<PathBuf>> {
         } else {
             m.super_opts
                 .iter()
-                .filter(|o| !matches!(o.as_str(), "rw" | "ro" | "noprefix" | "xattr" | "nsdelegate" | "memory_recursiveprot" | "memory_localevents")
-                    && !o.starts_with("release_agent") && !o.starts_with("clone_children"))
+                .filter(|o| {
+                    !matches!(
+                        o.as_str(),
+                        "rw" | "ro"
+                            | "noprefix"
+                            | "xattr"
+                            | "nsdelegate"
+                            | "memory_recursiveprot"
+                            | "memory_localevents"
+                    ) && !o.starts_with("release_agent")
+                        && !o.starts_with("clone_children")
+                })
                 .cloned()
                 .collect()
         };

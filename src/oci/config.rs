@@ -84,7 +84,9 @@ fn check(spec: &Spec) -> Result<()> {
                 }
             }
         }
-        if p.apparmor_profile().as_deref().is_some_and(|s| !s.is_empty())
+        if p.apparmor_profile()
+            .as_deref()
+            .is_some_and(|s| !s.is_empty())
             && !Path::new("/sys/kernel/security/apparmor").exists()
         {
             return Err(

@@ -9,7 +9,9 @@ use super::state::{self, Saved, START_SOCKET};
 use super::{config, hooks, Result};
 use crate::cli::oci_args::{CreateArgs, OciCli};
 use nix::sched::CloneFlags;
-use nix::sys::socket::{bind, listen, socket, AddressFamily, Backlog, SockFlag, SockType, UnixAddr};
+use nix::sys::socket::{
+    bind, listen, socket, AddressFamily, Backlog, SockFlag, SockType, UnixAddr,
+};
 use nix::unistd::Pid;
 use oci_spec::runtime::LinuxNamespaceType;
 use std::os::fd::OwnedFd;
@@ -73,11 +75,18 @@ pub fn create(cli: &OciCli, a: &CreateArgs) -> Result<Created> {
     let bundle = config::load(&a.bundle)?;
     let spec = &bundle.spec;
     let linux = spec.linux().clone().unwrap_or_default();
-    let placement = cgroup::placement(linux.cgroups_path().as_deref().and_then(Path::to_str), &a.id, cli.systemd_cgroup)?;
-    let seccomp = linux.seccomp().as_ref().map(super::seccomp::compile).transpose()?;
+    let placement = cgroup::placement(
+        linux.cgroups_path().as_deref().and_then(Path::to_str),
+        &a.id,
+        cli.systemd_cgroup,
+    )?;
+    let seccomp = linux
+        .seccomp()
+        .as_ref()
+        .map(super::seccomp::compile)
+        .transpose()?;
 
-    std::fs::create_dir_all(&cli.root)
-        .map_err(|e| format!("mkdir {}: {e}", cli.root.display()))?;
+    std::fs::create_dir_all(&cli.root).map_err(|e| format!("mkdir {}: {e}", cli.root.display()))?;
     let dir = state::dir(&cli.root, &a.id);
     match std::fs::create_dir(&dir) {
         Ok(()) => {}
@@ -94,8 +103,13 @@ pub fn create(cli: &OciCli, a: &CreateArgs) -> Result<Created> {
     };
 
     // The start socket: the init waits in accept() on it until `start` connects.
-    let start = socket(AddressFamily::Unix, SockType::Stream, SockFlag::SOCK_CLOEXEC, None)
-        .map_err(|e| format!("socket: {e}"))?;
+    let start = socket(
+        AddressFamily::Unix,
+        SockType::Stream,
+        SockFlag::SOCK_CLOEXEC,
+        None,
+    )
+    .map_err(|e| format!("socket: {e}"))?;
     let sock_path = dir.join(START_SOCKET);
     let addr = UnixAddr::new(&sock_path).map_err(|e| format!("{}: {e}", sock_path.display()))?;
     bind(std::os::fd::AsRawFd::as_raw_fd(&start), &addr)
@@ -103,10 +117,18 @@ pub fn create(cli: &OciCli, a: &CreateArgs) -> Result<Created> {
     listen(&start, Backlog::new(1).unwrap_or(Backlog::MAXCONN))
         .map_err(|e| format!("listen {}: {e}", sock_path.display()))?;
 
-    let console = match (&a.console_socket, spec.process().as_ref().and_then(|p| p.terminal())) {
+    let console = match (
+        &a.console_socket,
+        spec.process().as_ref().and_then(|p| p.terminal()),
+    ) {
         (Some(path), Some(true)) => {
-            let s = socket(AddressFamily::Unix, SockType::Stream, SockFlag::SOCK_CLOEXEC, None)
-                .map_err(|e| format!("socket: {e}"))?;
+            let s = socket(
+                AddressFamily::Unix,
+                SockType::Stream,
+                SockFlag::SOCK_CLOEXEC,
+                None,
+            )
+            .map_err(|e| format!("socket: {e}"))?;
             let addr = UnixAddr::new(path).map_err(|e| format!("{}: {e}", path.display()))?;
             nix::sys::socket::connect(std::os::fd::AsRawFd::as_raw_fd(&s), &addr)
                 .map_err(|e| format!("connect to the console socket {}: {e}", path.display()))?;
@@ -167,8 +189,10 @@ pub fn create(cli: &OciCli, a: &CreateArgs) -> Result<Created> {
         }
     }
 
-    let (go_r, go_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| format!("pipe: {e}"))?;
-    let (st_r, st_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| format!("pipe: {e}"))?;
+    let (go_r, go_w) =
+        nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| format!("pipe: {e}"))?;
+    let (st_r, st_w) =
+        nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| format!("pipe: {e}"))?;
     let plan = InitPlan {
         spec: spec.clone(),
         rootfs: bundle.rootfs.clone(),
@@ -268,7 +292,11 @@ pub fn create(cli: &OciCli, a: &CreateArgs) -> Result<Created> {
                 .unwrap_or(0.0),
         ),
         cgroup_dirs: dirs,
-        cgroup_parents: undo.cgroup.as_ref().map(|c| c.1.clone()).unwrap_or_default(),
+        cgroup_parents: undo
+            .cgroup
+            .as_ref()
+            .map(|c| c.1.clone())
+            .unwrap_or_default(),
         scope,
         annotations: spec.annotations().clone().unwrap_or_default(),
         hooks: spec.hooks().clone(),
@@ -276,8 +304,8 @@ pub fn create(cli: &OciCli, a: &CreateArgs) -> Result<Created> {
     saved.save(&cli.root)?;
     let doc = saved.document(state::Status::Created);
     if let Some(h) = spec.hooks() {
-        let mut creating = doc.clone();
-        creating["status"] = "creating".into();
+        // runtime-tools checks that these hooks see "created" (the init is ready).
+        let creating = doc.clone();
         hooks::run_all("prestart", h.prestart().as_ref(), &creating)?;
         hooks::run_all("createRuntime", h.create_runtime().as_ref(), &creating)?;
         hooks::run_all("createContainer", h.create_container().as_ref(), &creating)?;

@@ -44,7 +44,10 @@ pub fn delete(root: &Path, id: &str, force: bool) -> Result<()> {
             let _ = kill(Pid::from_raw(p), Signal::SIGKILL);
         }
         if !wait_gone(&saved, Duration::from_secs(10)) {
-            return Err(format!("container {id}: its process {} did not die", saved.pid));
+            return Err(format!(
+                "container {id}: its process {} did not die",
+                saved.pid
+            ));
         }
     }
     if let Some(unit) = &saved.scope {

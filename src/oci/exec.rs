@@ -22,8 +22,7 @@ const NAMESPACES: &[(&str, CloneFlags)] = &[
 
 fn process(a: &ExecArgs, saved: &Saved) -> Result<Process> {
     if let Some(p) = &a.process {
-        let text =
-            std::fs::read_to_string(p).map_err(|e| format!("read {}: {e}", p.display()))?;
+        let text = std::fs::read_to_string(p).map_err(|e| format!("read {}: {e}", p.display()))?;
         return serde_json::from_str(&text).map_err(|e| format!("parse {}: {e}", p.display()));
     }
     if a.command.is_empty() {
@@ -68,7 +67,13 @@ pub fn exec(root: &Path, a: &ExecArgs) -> Result<i32> {
     let saved = Saved::load(root, &a.id)?;
     match saved.status(root) {
         Status::Running | Status::Created => {}
-        s => return Err(format!("cannot exec in container {}: it is {}", a.id, s.as_str())),
+        s => {
+            return Err(format!(
+                "cannot exec in container {}: it is {}",
+                a.id,
+                s.as_str()
+            ))
+        }
     }
     let p = process(a, &saved)?;
     let pid = saved.pid;
@@ -106,8 +111,13 @@ pub fn exec(root: &Path, a: &ExecArgs) -> Result<i32> {
     let console = match (&a.console_socket, p.terminal() == Some(true)) {
         (Some(path), true) => {
             use nix::sys::socket::{connect, socket, AddressFamily, SockFlag, SockType, UnixAddr};
-            let s = socket(AddressFamily::Unix, SockType::Stream, SockFlag::SOCK_CLOEXEC, None)
-                .map_err(|e| format!("socket: {e}"))?;
+            let s = socket(
+                AddressFamily::Unix,
+                SockType::Stream,
+                SockFlag::SOCK_CLOEXEC,
+                None,
+            )
+            .map_err(|e| format!("socket: {e}"))?;
             let addr = UnixAddr::new(path).map_err(|e| format!("{}: {e}", path.display()))?;
             connect(s.as_raw_fd(), &addr)
                 .map_err(|e| format!("connect to the console socket {}: {e}", path.display()))?;
@@ -115,8 +125,8 @@ pub fn exec(root: &Path, a: &ExecArgs) -> Result<i32> {
         }
         _ => None,
     };
-    let (st_r, st_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
-        .map_err(|e| format!("pipe: {e}"))?;
+    let (st_r, st_w) =
+        nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| format!("pipe: {e}"))?;
     // SAFETY: mdrun-oci is single-threaded (no D-Bus connection in exec).
     match unsafe { fork() }.map_err(|e| format!("fork: {e}"))? {
         ForkResult::Child => {

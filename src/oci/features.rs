@@ -24,7 +24,10 @@ pub fn print() -> Result<()> {
             "selinux": {"enabled": false}
         }
     });
-    println!("{}", serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?);
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?
+    );
     Ok(())
 }
 

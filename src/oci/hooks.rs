@@ -68,9 +68,6 @@ fn run(kind: &str, h: &Hook, state: &serde_json::Value) -> Result<()> {
     if status.success() {
         Ok(())
     } else {
-        Err(format!(
-            "{kind} hook {} failed: {status}",
-            path.display()
-        ))
+        Err(format!("{kind} hook {} failed: {status}", path.display()))
     }
 }

@@ -95,7 +95,10 @@ fn prepare(plan: &InitPlan, fds: &InitFds) -> super::Result<()> {
     );
     // SAFETY: restoring the default disposition installs no handler.
     let _ = unsafe {
-        nix::sys::signal::signal(nix::sys::signal::Signal::SIGPIPE, nix::sys::signal::SigHandler::SigDfl)
+        nix::sys::signal::signal(
+            nix::sys::signal::Signal::SIGPIPE,
+            nix::sys::signal::SigHandler::SigDfl,
+        )
     };
     for (fd, flag) in &plan.join {
         nix::sched::setns(fd, *flag).map_err(|e| format!("setns {flag:?}: {e}"))?;

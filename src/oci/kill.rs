@@ -13,7 +13,11 @@ pub fn parse_signal(s: &str) -> Result<Signal> {
         return Signal::try_from(n).map_err(|_| format!("invalid signal {s:?}"));
     }
     let up = s.to_ascii_uppercase();
-    let name = if up.starts_with("SIG") { up } else { format!("SIG{up}") };
+    let name = if up.starts_with("SIG") {
+        up
+    } else {
+        format!("SIG{up}")
+    };
     Signal::from_str(&name).map_err(|_| format!("invalid signal {s:?}"))
 }
 

@@ -9,7 +9,10 @@ pub fn ps(root: &Path, a: &PsArgs) -> Result<()> {
     let saved = Saved::load(root, &a.id)?;
     let pids = super::cgroup::procs(&saved.cgroup_dirs);
     if a.format == "json" {
-        println!("{}", serde_json::to_string(&pids).map_err(|e| e.to_string())?);
+        println!(
+            "{}",
+            serde_json::to_string(&pids).map_err(|e| e.to_string())?
+        );
         return Ok(());
     }
     println!("PID CMD");
@@ -39,12 +42,19 @@ pub fn list(root: &Path, a: &ListArgs) -> Result<()> {
         }
     } else if a.format == "json" {
         let docs: Vec<_> = all.iter().map(|s| s.document(s.status(root))).collect();
-        println!("{}", serde_json::to_string(&docs).map_err(|e| e.to_string())?);
+        println!(
+            "{}",
+            serde_json::to_string(&docs).map_err(|e| e.to_string())?
+        );
     } else {
         println!("ID\tPID\tSTATUS\tBUNDLE\tCREATED\tOWNER");
         for s in &all {
             let st = s.status(root);
-            let pid = if st == super::state::Status::Stopped { 0 } else { s.pid };
+            let pid = if st == super::state::Status::Stopped {
+                0
+            } else {
+                s.pid
+            };
             println!(
                 "{}\t{pid}\t{}\t{}\t{}\troot",
                 s.id,

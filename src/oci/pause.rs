@@ -55,6 +55,9 @@ pub fn pause(root: &Path, id: &str, on: bool) -> Result<()> {
     match (on, status) {
         (true, Status::Running) | (false, Status::Paused) => set_frozen(&saved.cgroup_dirs, on),
         (true, s) => Err(format!("cannot pause container {id}: it is {}", s.as_str())),
-        (false, s) => Err(format!("cannot resume container {id}: it is {}", s.as_str())),
+        (false, s) => Err(format!(
+            "cannot resume container {id}: it is {}",
+            s.as_str()
+        )),
     }
 }

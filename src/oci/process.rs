@@ -15,7 +15,11 @@ fn set_of(list: &Option<oci_spec::runtime::Capabilities>) -> CapsHashSet {
         .flatten()
         .filter_map(|c| {
             let n = c.to_string();
-            let n = if n.starts_with("CAP_") { n } else { format!("CAP_{n}") };
+            let n = if n.starts_with("CAP_") {
+                n
+            } else {
+                format!("CAP_{n}")
+            };
             Capability::from_str(&n).ok()
         })
         .collect()
@@ -169,7 +173,8 @@ fn prepare_and_exec(p: &Process, seccomp: Option<&Compiled>) -> Result<std::conv
             .collect()
     };
     let (argv, envp) = (cs(&args)?, cs(&env)?);
-    let prog = CString::new(program.as_bytes()).map_err(|_| "NUL byte in the program".to_string())?;
+    let prog =
+        CString::new(program.as_bytes()).map_err(|_| "NUL byte in the program".to_string())?;
     if nnp {
         if let Some(s) = seccomp {
             super::seccomp::install(s)?;

@@ -243,14 +243,28 @@ const DEFAULT_DEVICES: &[(&str, u64, u64)] = &[
     ("/dev/tty", 5, 0),
 ];
 
-fn make_device(root: &Path, path: &Path, kind: SFlag, major: u64, minor: u64, mode: u32, uid: u32, gid: u32) -> Result<()> {
+fn make_device(
+    root: &Path,
+    path: &Path,
+    kind: SFlag,
+    major: u64,
+    minor: u64,
+    mode: u32,
+    uid: u32,
+    gid: u32,
+) -> Result<()> {
     let target = inside(root, path);
     if let Some(p) = target.parent() {
         std::fs::create_dir_all(p).map_err(|e| err("mkdir", p, e))?;
     }
     let _ = std::fs::remove_file(&target);
-    mknod(&target, kind, Mode::from_bits_truncate(mode), makedev(major, minor))
-        .map_err(|e| err("mknod", &target, e))?;
+    mknod(
+        &target,
+        kind,
+        Mode::from_bits_truncate(mode),
+        makedev(major, minor),
+    )
+    .map_err(|e| err("mknod", &target, e))?;
     // mknod's mode is cut by our umask.
     nix::sys::stat::fchmodat(
         nix::fcntl::AT_FDCWD,
@@ -323,7 +337,13 @@ pub fn setup(spec: &Spec, rootfs: &Path) -> Result<()> {
     )
     .map_err(|e| err("bind the root onto itself", rootfs, e))?;
     // pivot_root needs the new root's parent mount private.
-    let _ = mount(None::<&str>, rootfs, None::<&str>, MsFlags::MS_PRIVATE, None::<&str>);
+    let _ = mount(
+        None::<&str>,
+        rootfs,
+        None::<&str>,
+        MsFlags::MS_PRIVATE,
+        None::<&str>,
+    );
     for m in spec.mounts().iter().flatten() {
         mount_one(rootfs, m)?;
     }
@@ -338,9 +358,18 @@ pub fn setup(spec: &Spec, rootfs: &Path) -> Result<()> {
         if !path.exists() {
             continue;
         }
-        mount(Some(path), path, None::<&str>, MsFlags::MS_BIND | MsFlags::MS_REC, None::<&str>)
-            .map_err(|e| err("bind read-only path", path, e))?;
-        remount_ro(path, MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC)?;
+        mount(
+            Some(path),
+            path,
+            None::<&str>,
+            MsFlags::MS_BIND | MsFlags::MS_REC,
+            None::<&str>,
+        )
+        .map_err(|e| err("bind read-only path", path, e))?;
+        remount_ro(
+            path,
+            MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
+        )?;
     }
     for p in linux.masked_paths().iter().flatten() {
         let path = Path::new(p);

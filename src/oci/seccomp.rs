@@ -23,7 +23,11 @@ pub struct Compiled {
     pub flags: u32,
 }
 
-fn action(a: LinuxSeccompAction, errno: Option<u32>, default_errno: Option<u32>) -> Result<SeccompAction> {
+fn action(
+    a: LinuxSeccompAction,
+    errno: Option<u32>,
+    default_errno: Option<u32>,
+) -> Result<SeccompAction> {
     let eno = errno.or(default_errno).unwrap_or(libc::EPERM as u32);
     Ok(match a {
         LinuxSeccompAction::ScmpActAllow => SeccompAction::Allow,
@@ -128,7 +132,8 @@ pub fn compile(sc: &LinuxSeccomp) -> Result<Compiled> {
     let build = |rules: BTreeMap<i64, Vec<SeccompRule>>, mismatch, matched| -> Result<BpfProgram> {
         let f = SeccompFilter::new(rules, mismatch, matched, ARCH)
             .map_err(|e| format!("seccomp: filter: {e}"))?;
-        f.try_into().map_err(|e: seccompiler::BackendError| format!("seccomp: compile: {e}"))
+        f.try_into()
+            .map_err(|e: seccompiler::BackendError| format!("seccomp: compile: {e}"))
     };
     if default != SeccompAction::Allow {
         let rules = named

@@ -19,8 +19,13 @@ pub fn start(root: &Path, id: &str) -> Result<()> {
         hooks::run_all("startContainer", h.start_container().as_ref(), &doc)?;
     }
     let path = super::state::dir(root, id).join(START_SOCKET);
-    let s = socket(AddressFamily::Unix, SockType::Stream, SockFlag::SOCK_CLOEXEC, None)
-        .map_err(|e| format!("socket: {e}"))?;
+    let s = socket(
+        AddressFamily::Unix,
+        SockType::Stream,
+        SockFlag::SOCK_CLOEXEC,
+        None,
+    )
+    .map_err(|e| format!("socket: {e}"))?;
     let addr = UnixAddr::new(&path).map_err(|e| format!("{}: {e}", path.display()))?;
     connect(std::os::fd::AsRawFd::as_raw_fd(&s), &addr)
         .map_err(|e| format!("connect to {}: {e}", path.display()))?;
@@ -30,7 +35,11 @@ pub fn start(root: &Path, id: &str) -> Result<()> {
     match b[..n].split_first() {
         Some((b's', _)) => {}
         Some((_, msg)) => return Err(String::from_utf8_lossy(msg).into_owned()),
-        None => return Err(format!("container {id}: the init went away before it started")),
+        None => {
+            return Err(format!(
+                "container {id}: the init went away before it started"
+            ))
+        }
     }
     if let Some(h) = &saved.hooks {
         let doc = saved.document(Status::Running);

@@ -72,7 +72,11 @@ pub fn apply(dirs: &[PathBuf], r: &LinuxResources) -> Result<()> {
     }
     if let Some(p) = r.pids() {
         let l = p.limit();
-        put(dirs, "pids.max", if l > 0 { l.to_string() } else { "max".into() })?;
+        put(
+            dirs,
+            "pids.max",
+            if l > 0 { l.to_string() } else { "max".into() },
+        )?;
     }
     if let Some(b) = r.block_io() {
         if let Some(w) = b.weight() {
@@ -83,34 +87,65 @@ pub fn apply(dirs: &[PathBuf], r: &LinuxResources) -> Result<()> {
         }
         for d in b.weight_device().iter().flatten() {
             if let Some(w) = d.weight() {
-                put(dirs, "blkio.weight_device", format!("{}:{} {w}", d.major(), d.minor()))?;
+                put(
+                    dirs,
+                    "blkio.weight_device",
+                    format!("{}:{} {w}", d.major(), d.minor()),
+                )?;
             }
         }
         let throttles = [
-            ("blkio.throttle.read_bps_device", b.throttle_read_bps_device()),
-            ("blkio.throttle.write_bps_device", b.throttle_write_bps_device()),
-            ("blkio.throttle.read_iops_device", b.throttle_read_iops_device()),
-            ("blkio.throttle.write_iops_device", b.throttle_write_iops_device()),
+            (
+                "blkio.throttle.read_bps_device",
+                b.throttle_read_bps_device(),
+            ),
+            (
+                "blkio.throttle.write_bps_device",
+                b.throttle_write_bps_device(),
+            ),
+            (
+                "blkio.throttle.read_iops_device",
+                b.throttle_read_iops_device(),
+            ),
+            (
+                "blkio.throttle.write_iops_device",
+                b.throttle_write_iops_device(),
+            ),
         ];
         for (file, list) in throttles {
             for d in list.iter().flatten() {
-                put(dirs, file, format!("{}:{} {}", d.major(), d.minor(), d.rate()))?;
+                put(
+                    dirs,
+                    file,
+                    format!("{}:{} {}", d.major(), d.minor(), d.rate()),
+                )?;
             }
         }
     }
     for h in r.hugepage_limits().iter().flatten() {
-        put(dirs, &format!("hugetlb.{}.limit_in_bytes", h.page_size()), h.limit())?;
+        put(
+            dirs,
+            &format!("hugetlb.{}.limit_in_bytes", h.page_size()),
+            h.limit(),
+        )?;
     }
     if let Some(n) = r.network() {
         if let Some(c) = n.class_id() {
             put(dirs, "net_cls.classid", c)?;
         }
         for p in n.priorities().iter().flatten() {
-            put(dirs, "net_prio.ifpriomap", format!("{} {}", p.name(), p.priority()))?;
+            put(
+                dirs,
+                "net_prio.ifpriomap",
+                format!("{} {}", p.name(), p.priority()),
+            )?;
         }
     }
     for d in r.devices().iter().flatten() {
-        let typ = d.typ().map(|t| t.as_str().to_string()).unwrap_or_else(|| "a".into());
+        let typ = d
+            .typ()
+            .map(|t| t.as_str().to_string())
+            .unwrap_or_else(|| "a".into());
         let num = |n: Option<i64>| n.map_or("*".to_string(), |v| v.to_string());
         let rule = format!(
             "{typ} {}:{} {}",
@@ -118,7 +153,11 @@ pub fn apply(dirs: &[PathBuf], r: &LinuxResources) -> Result<()> {
             num(d.minor()),
             d.access().clone().unwrap_or_else(|| "rwm".into())
         );
-        let file = if d.allow() { "devices.allow" } else { "devices.deny" };
+        let file = if d.allow() {
+            "devices.allow"
+        } else {
+            "devices.deny"
+        };
         if dirs.iter().any(|x| x.join(file).exists()) {
             put(dirs, file, rule)?;
         }
@@ -128,13 +167,25 @@ pub fn apply(dirs: &[PathBuf], r: &LinuxResources) -> Result<()> {
 
 /// After config.json's device rules (v1): the devices every container gets (runc's
 /// AllowedDevices) and the ones `linux.devices` lists stay usable, whatever the rules say.
-pub fn allow_default_devices(dirs: &[PathBuf], devices: &[oci_spec::runtime::LinuxDevice]) -> Result<()> {
+pub fn allow_default_devices(
+    dirs: &[PathBuf],
+    devices: &[oci_spec::runtime::LinuxDevice],
+) -> Result<()> {
     if !dirs.iter().any(|d| d.join("devices.allow").exists()) {
         return Ok(());
     }
     let mut rules: Vec<String> = [
-        "c *:* m", "b *:* m", "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm", "c 1:9 rwm",
-        "c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm", "c 136:* rwm",
+        "c *:* m",
+        "b *:* m",
+        "c 1:3 rwm",
+        "c 1:5 rwm",
+        "c 1:7 rwm",
+        "c 1:8 rwm",
+        "c 1:9 rwm",
+        "c 5:0 rwm",
+        "c 5:1 rwm",
+        "c 5:2 rwm",
+        "c 136:* rwm",
     ]
     .iter()
     .map(|s| s.to_string())
@@ -156,9 +207,17 @@ pub fn allow_default_devices(dirs: &[PathBuf], devices: &[oci_spec::runtime::Lin
 fn apply_v2(dirs: &[PathBuf], r: &LinuxResources) -> Result<()> {
     if let Some(m) = r.memory() {
         if let Some(v) = m.limit() {
-            put(dirs, "memory.max", if v < 0 { "max".into() } else { v.to_string() })?;
+            put(
+                dirs,
+                "memory.max",
+                if v < 0 { "max".into() } else { v.to_string() },
+            )?;
             if let Some(s) = m.swap() {
-                let swap = if s < 0 { "max".into() } else { (s - v).max(0).to_string() };
+                let swap = if s < 0 {
+                    "max".into()
+                } else {
+                    (s - v).max(0).to_string()
+                };
                 put(dirs, "memory.swap.max", swap)?;
             }
         }
@@ -168,14 +227,22 @@ fn apply_v2(dirs: &[PathBuf], r: &LinuxResources) -> Result<()> {
     }
     if let Some(c) = r.cpu() {
         if let Some(s) = c.shares() {
-            put(dirs, "cpu.weight", crate::systemd::properties::shares_to_weight(s))?;
+            put(
+                dirs,
+                "cpu.weight",
+                crate::systemd::properties::shares_to_weight(s),
+            )?;
         }
         if c.quota().is_some() || c.period().is_some() {
             let q = c
                 .quota()
                 .filter(|q| *q > 0)
                 .map_or("max".to_string(), |q| q.to_string());
-            put(dirs, "cpu.max", format!("{q} {}", c.period().unwrap_or(100_000)))?;
+            put(
+                dirs,
+                "cpu.max",
+                format!("{q} {}", c.period().unwrap_or(100_000)),
+            )?;
         }
         if let Some(v) = c.cpus() {
             put(dirs, "cpuset.cpus", v)?;
@@ -186,7 +253,11 @@ fn apply_v2(dirs: &[PathBuf], r: &LinuxResources) -> Result<()> {
     }
     if let Some(p) = r.pids() {
         let l = p.limit();
-        put(dirs, "pids.max", if l > 0 { l.to_string() } else { "max".into() })?;
+        put(
+            dirs,
+            "pids.max",
+            if l > 0 { l.to_string() } else { "max".into() },
+        )?;
     }
     if let Some(w) = r.block_io().as_ref().and_then(|b| b.weight()) {
         put(dirs, "io.weight", format!("default {w}"))?;
@@ -206,8 +277,8 @@ pub fn update(root: &Path, a: &UpdateArgs) -> Result<()> {
         Some(p) if p.as_os_str() == "-" => serde_json::from_reader(std::io::stdin())
             .map_err(|e| format!("parse resources from stdin: {e}"))?,
         Some(p) => {
-            let text = std::fs::read_to_string(p)
-                .map_err(|e| format!("read {}: {e}", p.display()))?;
+            let text =
+                std::fs::read_to_string(p).map_err(|e| format!("read {}: {e}", p.display()))?;
             serde_json::from_str(&text).map_err(|e| format!("parse {}: {e}", p.display()))?
         }
         None => LinuxResources::default(),

@@ -1,0 +1,84 @@
+//! The lifecycle through runc's verbs.
+
+use crate::common::TestEnv;
+use crate::util::Oci;
+
+#[test]
+fn create_waits_for_start_then_kill_and_delete() {
+    let env = TestEnv::bare();
+    let o = Oci::new(&env, &["sh", "-c", "echo started > /tmp/mark; sleep 1000"]);
+    let pidfile = env.path("pid");
+    o.ok(&[
+        "create",
+        "--bundle",
+        o.bundle.to_str().unwrap(),
+        "--pid-file",
+        pidfile.to_str().unwrap(),
+        "c1",
+    ]);
+    assert_eq!(o.status("c1"), "created");
+    let pid: i32 = std::fs::read_to_string(&pidfile)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    // The init waits in the container's namespaces and cgroup; the process has not run.
+    assert!(
+        !o.bundle.join("rootfs/tmp/mark").exists(),
+        "the process ran before start"
+    );
+    let cg = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
+    assert!(
+        cg.contains(&format!("{}/c1", env.cgroup.path.trim_matches('/'))),
+        "{cg}"
+    );
+    // delete of a created container without --force is an error, and changes nothing.
+    let r = o.oci(&["delete", "c1"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(o.status("c1"), "created");
+    // start of an unknown id
+    let r = o.oci(&["start", "nope"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("does not exist"), "{}", r.stderr);
+    o.ok(&["start", "c1"]);
+    assert_eq!(o.status("c1"), "running");
+    let r = o.oci(&["start", "c1"]);
+    assert_eq!(r.code, 1, "start of a running container must fail");
+    o.ok(&["kill", "c1", "KILL"]);
+    o.wait_status("c1", "stopped");
+    o.ok(&["delete", "c1"]);
+    let r = o.oci(&["state", "c1"]);
+    assert!(r.stderr.contains("does not exist"), "{}", r.stderr);
+    assert!(!o.root.join("c1").exists());
+}
+
+#[test]
+fn run_returns_the_exit_code_and_removes_the_container() {
+    let env = TestEnv::bare();
+    let o = Oci::new(
+        &env,
+        &["sh", "-c", "test \"$(hostname)\" = youki || exit 9; exit 7"],
+    );
+    let r = o.oci(&["run", "r1"]);
+    assert_eq!(r.code, 7, "{}", r.stderr);
+    assert!(!o.root.join("r1").exists());
+}
+
+#[test]
+fn exec_pause_resume_and_ps() {
+    let env = TestEnv::bare();
+    let o = Oci::new(&env, &["sleep", "1000"]);
+    o.ok(&["run", "--detach", "e1"]);
+    assert_eq!(o.status("e1"), "running");
+    let r = o.oci(&["exec", "e1", "sh", "-c", "echo in-$(hostname); exit 4"]);
+    assert_eq!(r.code, 4, "{}", r.stderr);
+    assert!(r.stdout.contains("in-youki"), "{}", r.stdout);
+    let pids: Vec<i32> = serde_json::from_str(&o.ok(&["ps", "--format", "json", "e1"])).unwrap();
+    assert_eq!(pids.len(), 1, "{pids:?}");
+    o.ok(&["pause", "e1"]);
+    assert_eq!(o.status("e1"), "paused");
+    o.ok(&["resume", "e1"]);
+    assert_eq!(o.status("e1"), "running");
+    o.ok(&["delete", "--force", "e1"]);
+    assert!(!o.root.join("e1").exists());
+}

@@ -1,0 +1,17 @@
+//! Area `oci`: `mdrun-oci`, the OCI runtime, driven through runc's command line on
+//! bundles made from the busybox rootfs.
+//!
+//! - util.rs: bundles (`mdrun-oci spec` edited as JSON) and the runner
+//! - lifecycle.rs: create / state / start / kill / delete, run, exec, pause / resume
+//! - hooks.rs: the hooks' order and the state on their stdin
+//! - bad_config.rs: a bad config.json is one error line, exit 1, nothing left
+//! - validation.rs: runtime-tools' validation suite, built by ../shared/tools/oci-suites
+
+#[path = "../common/mod.rs"]
+mod common;
+mod util;
+
+mod bad_config;
+mod hooks;
+mod lifecycle;
+mod validation;

@@ -1,0 +1,76 @@
+//! runtime-tools' validation suite (58 TAP files) against mdrun-oci, built offline by
+//! ../shared/tools/oci-suites into a cache (`MDRUN_OCI_SUITES_DIR`, default
+//! /var/cache/mdrun-oci-suites; about 2.5 minutes the first time). A suite that cannot be
+//! built fails the test: it is never skipped. Debian's runc 1.1.5 passes 25 files on this
+//! kind of host (../shared/docs/oci.md); the pass list is in BENCHMARKS.md.
+
+use crate::util::OCI;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// runc's 25 passing files on the same host (../shared/docs/oci.md), less none.
+const RUNC_PASSES: usize = 25;
+
+fn tool() -> PathBuf {
+    if let Some(p) = std::env::var_os("MDRUN_OCI_SUITES_TOOL") {
+        return p.into();
+    }
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    [
+        here.join("../shared/tools/oci-suites"),
+        here.join("../../shared/tools/oci-suites"),
+    ]
+    .into_iter()
+    .find(|p| p.exists())
+    .expect("oci-suites not found (../shared/tools/oci-suites); set MDRUN_OCI_SUITES_TOOL")
+}
+
+#[test]
+fn runtime_tools_validation_passes_more_than_runc() {
+    crate::common::require_root();
+    let _heavy = crate::common::heavy_lock();
+    let cache = std::env::var("MDRUN_OCI_SUITES_DIR")
+        .unwrap_or_else(|_| "/var/cache/mdrun-oci-suites".into());
+    let st = Command::new("bash")
+        .arg(tool())
+        .args(["build", &cache])
+        .status()
+        .unwrap();
+    assert!(st.success(), "oci-suites build {cache} failed: {st}");
+    let out = tempfile::tempdir_in("/var/tmp").unwrap();
+    let st = Command::new("bash")
+        .arg(tool())
+        .args(["run", OCI])
+        .arg(out.path())
+        .env("OCI_SUITES_DIR", &cache)
+        .status()
+        .unwrap();
+    assert!(st.success(), "oci-suites run: {st}");
+    let summary = std::fs::read_to_string(out.path().join("summary.tsv")).unwrap();
+    let passed: Vec<&str> = summary
+        .lines()
+        .filter(|l| l.starts_with("PASS"))
+        .map(|l| l.split('\t').nth(1).unwrap())
+        .collect();
+    eprintln!(
+        "runtime-tools: {} of {} files pass: {passed:?}",
+        passed.len(),
+        summary.lines().count()
+    );
+    assert_eq!(summary.lines().count(), 58, "{summary}");
+    assert!(
+        passed.len() >= RUNC_PASSES,
+        "{} < runc's {RUNC_PASSES}:\n{summary}",
+        passed.len()
+    );
+    // The files runc fails through its own behaviour, which mdrun-oci follows the spec in.
+    for f in [
+        "delete",
+        "poststart",
+        "poststart_fail",
+        "poststop_fail",
+        "process_capabilities_fail",
+    ] {
+        assert!(passed.contains(&f), "{f} fails:\n{summary}");
+    }
+}

@@ -78,9 +78,11 @@ pub fn run(plan: &InitPlan, fds: InitFds) -> ! {
         // SAFETY: as in `fail`.
         unsafe { libc::_exit(1) }
     };
+    // `start` reads until EOF: the connection is close-on-exec, so EOF after `s` means the
+    // process runs (poststart hooks come after that), `E...` that it could not start.
     let _ = nix::unistd::write(&conn, b"s");
-    drop(conn);
     let msg = super::process::exec(process, plan.seccomp.as_ref());
+    let _ = nix::unistd::write(&conn, format!("E{msg}").as_bytes());
     eprintln!("mdrun-oci init: {msg}");
     // SAFETY: as in `fail`.
     unsafe { libc::_exit(127) }

@@ -29,13 +29,23 @@ pub fn start(root: &Path, id: &str) -> Result<()> {
     let addr = UnixAddr::new(&path).map_err(|e| format!("{}: {e}", path.display()))?;
     connect(std::os::fd::AsRawFd::as_raw_fd(&s), &addr)
         .map_err(|e| format!("connect to {}: {e}", path.display()))?;
-    let mut b = [0u8; 256];
-    let n = nix::unistd::read(&s, &mut b).map_err(|e| format!("read {}: {e}", path.display()))?;
+    let mut got = Vec::new();
+    let mut b = [0u8; 1024];
+    loop {
+        match nix::unistd::read(&s, &mut b) {
+            Ok(0) => break,
+            Ok(n) => got.extend_from_slice(&b[..n]),
+            Err(nix::Error::EINTR) => continue,
+            Err(e) => return Err(format!("read {}: {e}", path.display())),
+        }
+    }
     let _ = std::fs::remove_file(&path);
-    match b[..n].split_first() {
-        Some((b's', _)) => {}
-        Some((_, msg)) => return Err(String::from_utf8_lossy(msg).into_owned()),
-        None => {
+    match got.split_first() {
+        Some((b's', [])) => {}
+        Some((b's', [b'E', msg @ ..])) | Some((b'E', msg)) => {
+            return Err(format!("container {id}: {}", String::from_utf8_lossy(msg)))
+        }
+        _ => {
             return Err(format!(
                 "container {id}: the init went away before it started"
             ))

@@ -5,13 +5,17 @@
 //! - lifecycle.rs: create / state / start / kill / delete, run, exec, pause / resume
 //! - hooks.rs: the hooks' order and the state on their stdin
 //! - bad_config.rs: a bad config.json is one error line, exit 1, nothing left
+//! - systemd_cgroup.rs: `--systemd-cgroup` and `slice:prefix:name` against a private systemd
 //! - validation.rs: runtime-tools' validation suite, built by ../shared/tools/oci-suites
 
 #[path = "../common/mod.rs"]
 mod common;
+#[path = "../common/systemd.rs"]
+mod sandbox;
 mod util;
 
 mod bad_config;
 mod hooks;
 mod lifecycle;
+mod systemd_cgroup;
 mod validation;

@@ -4,6 +4,7 @@
 //! - util.rs: bundles (`mdrun-oci spec` edited as JSON) and the runner
 //! - lifecycle.rs: create / state / start / kill / delete, run, exec, pause / resume
 //! - hooks.rs: the hooks' order and the state on their stdin
+//! - confinement.rs: seccomp, user, capabilities, rlimits, read-only root, masked paths, limits
 //! - bad_config.rs: a bad config.json is one error line, exit 1, nothing left
 //! - systemd_cgroup.rs: `--systemd-cgroup` and `slice:prefix:name` against a private systemd
 //! - validation.rs: runtime-tools' validation suite, built by ../shared/tools/oci-suites
@@ -15,6 +16,7 @@ mod sandbox;
 mod util;
 
 mod bad_config;
+mod confinement;
 mod hooks;
 mod lifecycle;
 mod systemd_cgroup;

@@ -306,7 +306,6 @@ pub fn create(cli: &OciCli, a: &CreateArgs) -> Result<Created> {
     if let Some(h) = spec.hooks() {
         // runtime-tools checks that these hooks see "created" (the init is ready).
         let creating = doc.clone();
-        hooks::run_all("prestart", h.prestart().as_ref(), &creating)?;
         hooks::run_all("createRuntime", h.create_runtime().as_ref(), &creating)?;
         hooks::run_all("createContainer", h.create_container().as_ref(), &creating)?;
     }

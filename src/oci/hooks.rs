@@ -1,7 +1,9 @@
 //! The runtime-spec's hooks: each run with its args and env, the container's state JSON on
-//! stdin, and its timeout. `create` runs createRuntime, prestart and createContainer (a
-//! failure fails the create), `start` startContainer and poststart, `delete` poststop
-//! (their failures are warnings and the rest still run).
+//! stdin, and its timeout. `create` runs createRuntime and createContainer (a failure fails
+//! the create), `start` prestart and startContainer (a failure fails the start: prestart is
+//! where runtime-tools checks it, after `start` is called and before the process runs) and
+//! poststart, `delete` poststop (poststart's and poststop's failures are warnings and the
+//! rest still run).
 
 use super::Result;
 use oci_spec::runtime::Hook;

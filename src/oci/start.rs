@@ -1,4 +1,4 @@
-//! `start`: connect to the waiting init's start socket (it execs the process once it has
+//! `start`: the prestart and startContainer hooks, then connect to the waiting init's start socket (it execs the process once it has
 //! answered), then the poststart hooks. `run`: create, start, and unless --detach wait for
 //! the process and delete the container.
 
@@ -16,7 +16,18 @@ pub fn start(root: &Path, id: &str) -> Result<()> {
     }
     let doc = saved.document(Status::Created);
     if let Some(h) = &saved.hooks {
-        hooks::run_all("startContainer", h.start_container().as_ref(), &doc)?;
+        // prestart (deprecated) where runtime-tools checks it: after `start` is called,
+        // before the process runs.
+        // A failing one stops the container, and the lifecycle goes on to its deletion
+        // (poststop hooks included).
+        let ran = hooks::run_all("prestart", h.prestart().as_ref(), &doc)
+            .and_then(|()| hooks::run_all("startContainer", h.start_container().as_ref(), &doc));
+        if let Err(e) = ran {
+            if let Err(d) = super::delete::delete(root, id, true) {
+                super::log::warn(&d);
+            }
+            return Err(e);
+        }
     }
     let path = super::state::dir(root, id).join(START_SOCKET);
     let s = socket(

@@ -19,6 +19,7 @@ fn hooks_run_in_order_with_the_state_on_stdin() {
         c["hooks"] = json!({
             "createRuntime": [hook("createRuntime")],
             "createContainer": [hook("createContainer")],
+            "prestart": [hook("prestart")],
             "startContainer": [hook("startContainer")],
             "poststart": [failing.clone(), hook("poststart")],
             "poststop": [failing.clone(), hook("poststop")],
@@ -36,6 +37,7 @@ fn hooks_run_in_order_with_the_state_on_stdin() {
         [
             "createRuntime",
             "createContainer",
+            "prestart",
             "startContainer",
             "poststart",
             "poststop"
@@ -47,5 +49,19 @@ fn hooks_run_in_order_with_the_state_on_stdin() {
         assert_eq!(state["id"], "h1", "{l}");
         assert_eq!(state["bundle"], o.bundle.to_str().unwrap(), "{l}");
     }
-    assert!(lines[4].contains("\"stopped\""), "{}", lines[4]);
+    assert!(lines[5].contains("\"stopped\""), "{}", lines[5]);
+}
+
+#[test]
+fn a_failing_prestart_hook_fails_start_and_removes_the_container() {
+    let env = TestEnv::bare();
+    let o = Oci::new(&env, &["sh", "-c", "touch /ran"]);
+    o.edit(|c| c["hooks"] = json!({"prestart": [{"path": "/bin/false", "args": ["false"]}]}));
+    o.ok(&["create", "f1"]);
+    let r = o.oci(&["start", "f1"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("prestart hook"), "{}", r.stderr);
+    assert!(!o.bundle.join("rootfs/ran").exists(), "the process ran");
+    let r = o.oci(&["state", "f1"]);
+    assert!(r.stderr.contains("does not exist"), "{}", r.stderr);
 }

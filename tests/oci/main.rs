@@ -6,6 +6,7 @@
 //! - hooks.rs: the hooks' order and the state on their stdin
 //! - confinement.rs: seccomp, user, capabilities, rlimits, read-only root, masked paths, limits
 //! - bad_config.rs: a bad config.json is one error line, exit 1, nothing left
+//! - podman.rs: podman 4.3 with --runtime mdrun-oci: run --rm, --memory, -it, -d, exec, logs, pause, stop, rm
 //! - systemd_cgroup.rs: `--systemd-cgroup` and `slice:prefix:name` against a private systemd
 //! - validation.rs: runtime-tools' validation suite, built by ../shared/tools/oci-suites
 
@@ -19,5 +20,6 @@ mod bad_config;
 mod confinement;
 mod hooks;
 mod lifecycle;
+mod podman;
 mod systemd_cgroup;
 mod validation;

@@ -25,6 +25,22 @@ fn tool() -> PathBuf {
     .expect("oci-suites not found (../shared/tools/oci-suites); set MDRUN_OCI_SUITES_TOOL")
 }
 
+/// Force-deletes every container left under the suite's --root.
+struct Cleanup(PathBuf);
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        for e in std::fs::read_dir(&self.0).into_iter().flatten().flatten() {
+            let _ = Command::new(OCI)
+                .arg("--root")
+                .arg(&self.0)
+                .args(["delete", "--force"])
+                .arg(e.file_name())
+                .status();
+        }
+    }
+}
+
 #[test]
 fn runtime_tools_validation_passes_more_than_runc() {
     crate::common::require_root();
@@ -38,9 +54,25 @@ fn runtime_tools_validation_passes_more_than_runc() {
         .unwrap();
     assert!(st.success(), "oci-suites build {cache} failed: {st}");
     let out = tempfile::tempdir_in("/var/tmp").unwrap();
+    // The suite calls the runtime without --root: a wrapper gives it a private one, and
+    // whatever a test leaves there (some never delete their container) is removed after.
+    let root = out.path().join("state");
+    let wrapper = out.path().join("mdrun-oci");
+    std::fs::write(
+        &wrapper,
+        format!("#!/bin/sh\nexec {OCI} --root {} \"$@\"\n", root.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &wrapper,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let _cleanup = Cleanup(root.clone());
     let st = Command::new("bash")
         .arg(tool())
-        .args(["run", OCI])
+        .arg("run")
+        .arg(&wrapper)
         .arg(out.path())
         .env("OCI_SUITES_DIR", &cache)
         .status()

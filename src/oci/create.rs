@@ -201,6 +201,7 @@ pub fn create(cli: &OciCli, a: &CreateArgs) -> Result<Created> {
         new_cgroup_ns,
         new_uts_ns,
         seccomp,
+        preserve_fds: a.preserve_fds,
     };
     let pid = match crate::launch::clone::clone_with(new.bits() as libc::c_ulong)
         .map_err(|e| e.to_string())?

@@ -131,7 +131,7 @@ pub fn exec(root: &Path, a: &ExecArgs) -> Result<i32> {
     match unsafe { fork() }.map_err(|e| format!("fork: {e}"))? {
         ForkResult::Child => {
             drop(st_r);
-            let msg = child(&p, &ns, &procs, console, seccomp.as_ref());
+            let msg = child(&p, &ns, &procs, console, seccomp.as_ref(), a.preserve_fds);
             let _ = nix::unistd::write(&st_w, msg.as_bytes());
             // SAFETY: _exit is always safe.
             unsafe { libc::_exit(127) }
@@ -178,6 +178,7 @@ fn child(
     procs: &[OwnedFd],
     console: Option<OwnedFd>,
     seccomp: Option<&super::seccomp::Compiled>,
+    preserve_fds: u32,
 ) -> String {
     for fd in procs {
         if let Err(e) = nix::unistd::write(fd, b"0") {
@@ -203,5 +204,5 @@ fn child(
     if let Err(e) = super::process::rlimits(p) {
         return e;
     }
-    super::process::exec(p, seccomp)
+    super::process::exec(p, seccomp, preserve_fds)
 }

@@ -20,6 +20,8 @@ pub struct InitPlan {
     pub new_cgroup_ns: bool,
     pub new_uts_ns: bool,
     pub seccomp: Option<Compiled>,
+    /// `--preserve-fds`: descriptors 3 .. 3+N stay open in the process.
+    pub preserve_fds: u32,
 }
 
 pub struct InitFds {
@@ -81,7 +83,7 @@ pub fn run(plan: &InitPlan, fds: InitFds) -> ! {
     // `start` reads until EOF: the connection is close-on-exec, so EOF after `s` means the
     // process runs (poststart hooks come after that), `E...` that it could not start.
     let _ = nix::unistd::write(&conn, b"s");
-    let msg = super::process::exec(process, plan.seccomp.as_ref());
+    let msg = super::process::exec(process, plan.seccomp.as_ref(), plan.preserve_fds);
     let _ = nix::unistd::write(&conn, format!("E{msg}").as_bytes());
     eprintln!("mdrun-oci init: {msg}");
     // SAFETY: as in `fail`.

@@ -111,14 +111,19 @@ fn switch_user(p: &Process) -> Result<()> {
 }
 
 /// Everything from the umask to execve. Only returns on failure.
-pub fn exec(p: &Process, seccomp: Option<&Compiled>) -> String {
-    match prepare_and_exec(p, seccomp) {
+/// Descriptors from 3 + `preserve_fds` up are closed at execve (`--preserve-fds`).
+pub fn exec(p: &Process, seccomp: Option<&Compiled>, preserve_fds: u32) -> String {
+    match prepare_and_exec(p, seccomp, preserve_fds) {
         Ok(never) => match never {},
         Err(e) => e,
     }
 }
 
-fn prepare_and_exec(p: &Process, seccomp: Option<&Compiled>) -> Result<std::convert::Infallible> {
+fn prepare_and_exec(
+    p: &Process,
+    seccomp: Option<&Compiled>,
+    preserve_fds: u32,
+) -> Result<std::convert::Infallible> {
     let umask = p.user().umask().unwrap_or(0o022);
     nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(umask));
     let nnp = p.no_new_privileges() == Some(true);
@@ -180,6 +185,15 @@ fn prepare_and_exec(p: &Process, seccomp: Option<&Compiled>) -> Result<std::conv
             super::seccomp::install(s)?;
         }
     }
+    // SAFETY: close_range with CLOSE_RANGE_CLOEXEC only sets flags on our own descriptors.
+    unsafe {
+        libc::syscall(
+            libc::SYS_close_range,
+            3 + preserve_fds,
+            u32::MAX,
+            libc::CLOSE_RANGE_CLOEXEC,
+        )
+    };
     let e = nix::unistd::execve(&prog, &argv, &envp).unwrap_err();
     Err(format!("exec {program:?}: {}", e.desc()))
 }

@@ -82,3 +82,32 @@ fn exec_pause_resume_and_ps() {
     o.ok(&["delete", "--force", "e1"]);
     assert!(!o.root.join("e1").exists());
 }
+
+#[test]
+fn preserve_fds_keeps_those_descriptors_and_closes_the_rest() {
+    let env = TestEnv::bare();
+    let o = Oci::new(
+        &env,
+        &["sh", "-c", "ls /proc/self/fd | sort -n | tr '\\n' ' '"],
+    );
+    let line = format!(
+        "exec 3</dev/null 4</dev/null; exec {} --root {} run --preserve-fds 1 p1",
+        crate::util::OCI,
+        o.root.display()
+    );
+    let out = std::process::Command::new("sh")
+        .args(["-c", &line])
+        .current_dir(&o.bundle)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // 0-2, the preserved 3, and ls's own directory descriptor: the next free one, 4, unless
+    // the unpreserved 4 leaked into the container.
+    let fds: Vec<&str> = text.split_whitespace().collect();
+    assert_eq!(fds, ["0", "1", "2", "3", "4"], "{text}");
+}

@@ -24,7 +24,7 @@ pub fn print() -> Result<()> {
             "selinux": {"enabled": false}
         }
     });
-    println!(
+    super::out!(
         "{}",
         serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?
     );

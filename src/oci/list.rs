@@ -9,18 +9,18 @@ pub fn ps(root: &Path, a: &PsArgs) -> Result<()> {
     let saved = Saved::load(root, &a.id)?;
     let pids = super::cgroup::procs(&saved.cgroup_dirs);
     if a.format == "json" {
-        println!(
+        super::out!(
             "{}",
             serde_json::to_string(&pids).map_err(|e| e.to_string())?
         );
         return Ok(());
     }
-    println!("PID CMD");
+    super::out!("PID CMD");
     for p in pids {
         let cmd = std::fs::read_to_string(format!("/proc/{p}/cmdline"))
             .unwrap_or_default()
             .replace('\0', " ");
-        println!("{p} {}", cmd.trim_end());
+        super::out!("{p} {}", cmd.trim_end());
     }
     Ok(())
 }
@@ -38,16 +38,16 @@ pub fn list(root: &Path, a: &ListArgs) -> Result<()> {
     all.sort_by(|x, y| x.id.cmp(&y.id));
     if a.quiet {
         for s in &all {
-            println!("{}", s.id);
+            super::out!("{}", s.id);
         }
     } else if a.format == "json" {
         let docs: Vec<_> = all.iter().map(|s| s.document(s.status(root))).collect();
-        println!(
+        super::out!(
             "{}",
             serde_json::to_string(&docs).map_err(|e| e.to_string())?
         );
     } else {
-        println!("ID\tPID\tSTATUS\tBUNDLE\tCREATED\tOWNER");
+        super::out!("ID\tPID\tSTATUS\tBUNDLE\tCREATED\tOWNER");
         for s in &all {
             let st = s.status(root);
             let pid = if st == super::state::Status::Stopped {
@@ -55,7 +55,7 @@ pub fn list(root: &Path, a: &ListArgs) -> Result<()> {
             } else {
                 s.pid
             };
-            println!(
+            super::out!(
                 "{}\t{pid}\t{}\t{}\t{}\troot",
                 s.id,
                 st.as_str(),

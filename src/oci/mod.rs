@@ -31,6 +31,15 @@ mod update;
 use crate::cli::oci_args::{OciCli, Verb};
 use clap::Parser;
 
+/// `println!` that ignores a closed stdout (`mdrun-oci state X | grep -q running`).
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+pub(crate) use out;
+
 /// The runtime-spec version this runtime implements.
 pub const SPEC_VERSION: &str = "1.2.0";
 
@@ -41,7 +50,7 @@ pub fn main() -> i32 {
     let cli = OciCli::parse();
     log::init(cli.log.as_deref(), cli.log_format, cli.debug);
     if cli.version {
-        println!(
+        out!(
             "mdrun-oci version {}\nspec: {SPEC_VERSION}",
             env!("CARGO_PKG_VERSION")
         );

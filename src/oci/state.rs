@@ -143,7 +143,7 @@ impl Saved {
 pub fn print_state(root: &Path, id: &str) -> Result<()> {
     let saved = Saved::load(root, id)?;
     let doc = saved.document(saved.status(root));
-    println!(
+    super::out!(
         "{}",
         serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?
     );

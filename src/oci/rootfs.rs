@@ -247,11 +247,9 @@ fn make_device(
     root: &Path,
     path: &Path,
     kind: SFlag,
-    major: u64,
-    minor: u64,
+    (major, minor): (u64, u64),
     mode: u32,
-    uid: u32,
-    gid: u32,
+    (uid, gid): (u32, u32),
 ) -> Result<()> {
     let target = inside(root, path);
     if let Some(p) = target.parent() {
@@ -280,7 +278,14 @@ fn make_device(
 fn devices(root: &Path, list: &[LinuxDevice]) -> Result<()> {
     for (p, ma, mi) in DEFAULT_DEVICES {
         if !list.iter().any(|d| d.path() == Path::new(p)) {
-            make_device(root, Path::new(p), SFlag::S_IFCHR, *ma, *mi, 0o666, 0, 0)?;
+            make_device(
+                root,
+                Path::new(p),
+                SFlag::S_IFCHR,
+                (*ma, *mi),
+                0o666,
+                (0, 0),
+            )?;
         }
     }
     for d in list {
@@ -293,11 +298,9 @@ fn devices(root: &Path, list: &[LinuxDevice]) -> Result<()> {
             root,
             d.path(),
             kind,
-            d.major() as u64,
-            d.minor() as u64,
+            (d.major() as u64, d.minor() as u64),
             d.file_mode().unwrap_or(0o666),
-            d.uid().unwrap_or(0),
-            d.gid().unwrap_or(0),
+            (d.uid().unwrap_or(0), d.gid().unwrap_or(0)),
         )?;
     }
     let links = [
@@ -397,7 +400,7 @@ pub fn setup(spec: &Spec, rootfs: &Path) -> Result<()> {
         remount_ro(Path::new("/"), MsFlags::empty())?;
     }
     if !prop.is_empty() {
-        let flags = options(&[prop.clone()]).2;
+        let flags = options(std::slice::from_ref(&prop)).2;
         mount(None::<&str>, "/", None::<&str>, flags, None::<&str>)
             .map_err(|e| err(&format!("rootfsPropagation {prop}:"), Path::new("/"), e))?;
     }

@@ -84,11 +84,14 @@ fn push(map: &mut BTreeMap<i64, Vec<SeccompRule>>, nr: i64, r: Option<SeccompRul
     }
 }
 
+/// An action, its calls with their rules, and the calls it takes unconditionally.
+type Group = (SeccompAction, BTreeMap<i64, Vec<SeccompRule>>, Vec<i64>);
+
 pub fn compile(sc: &LinuxSeccomp) -> Result<Compiled> {
     let default_errno = sc.default_errno_ret();
     let default = action(sc.default_action(), None, default_errno)?;
     // Per action: the calls (and conditions) that take it.
-    let mut groups: Vec<(SeccompAction, BTreeMap<i64, Vec<SeccompRule>>, Vec<i64>)> = Vec::new();
+    let mut groups: Vec<Group> = Vec::new();
     // Every call the profile names, with its conditions: the default filter lets them by.
     let mut named: BTreeMap<i64, Option<Vec<SeccompRule>>> = BTreeMap::new();
     for s in sc.syscalls().iter().flatten() {

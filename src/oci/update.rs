@@ -284,7 +284,7 @@ pub fn update(root: &Path, a: &UpdateArgs) -> Result<()> {
         None => LinuxResources::default(),
     };
     if a.memory.is_some() {
-        let mut m = r.memory().clone().unwrap_or_default();
+        let mut m = (*r.memory()).unwrap_or_default();
         m.set_limit(a.memory);
         r.set_memory(Some(m));
     }
@@ -302,7 +302,7 @@ pub fn update(root: &Path, a: &UpdateArgs) -> Result<()> {
         r.set_cpu(Some(c));
     }
     if let Some(l) = a.pids_limit {
-        let mut p = r.pids().clone().unwrap_or_default();
+        let mut p = (*r.pids()).unwrap_or_default();
         p.set_limit(l);
         r.set_pids(Some(p));
     }

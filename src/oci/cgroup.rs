@@ -54,6 +54,15 @@ pub fn placement(cgroups_path: Option<&str>, id: &str, systemd: bool) -> Result<
     Ok(Placement::Cgroupfs(p))
 }
 
+/// Is a cgroup file system what `dir` shows? Not when another mount hides it (a tmpfs over
+/// /sys/fs/cgroup/unified, as bench/run makes): files written there would be plain files.
+fn is_cgroup_fs(dir: &Path) -> bool {
+    nix::sys::statfs::statfs(dir).is_ok_and(|s| {
+        let t = s.filesystem_type();
+        t == nix::sys::statfs::CGROUP_SUPER_MAGIC || t == nix::sys::statfs::CGROUP2_SUPER_MAGIC
+    })
+}
+
 /// The directory of `path` in every mounted hierarchy.
 fn dirs_for(path: &str) -> Result<Vec<PathBuf>> {
     let mountinfo = std::fs::read_to_string("/proc/self/mountinfo")
@@ -82,7 +91,7 @@ fn dirs_for(path: &str) -> Result<Vec<PathBuf>> {
                 .cloned()
                 .collect()
         };
-        if seen.contains(&controllers) {
+        if seen.contains(&controllers) || !is_cgroup_fs(&m.mount_point) {
             continue;
         }
         seen.push(controllers.clone());

@@ -111,3 +111,34 @@ fn preserve_fds_keeps_those_descriptors_and_closes_the_rest() {
     let fds: Vec<&str> = text.split_whitespace().collect();
     assert_eq!(fds, ["0", "1", "2", "3", "4"], "{text}");
 }
+
+/// A cgroup hierarchy hidden under another mount (bench/run hides cgroup2's
+/// /sys/fs/cgroup/unified under a tmpfs in its namespace) is not a place for the cgroup:
+/// mdrun-oci made plain directories and files there and could not remove them.
+#[test]
+fn a_hierarchy_hidden_by_another_mount_is_left_alone() {
+    let env = TestEnv::bare();
+    let o = Oci::new(&env, &["true"]);
+    let hidden = crate::common::cgroup::hierarchies()
+        .into_iter()
+        .map(|h| h.mount)
+        .find(|m| m != std::path::Path::new("/sys/fs/cgroup"))
+        .expect("a hybrid host: a cgroup hierarchy below /sys/fs/cgroup to hide");
+    let line = format!(
+        "mount --make-rprivate / && mount -t tmpfs hide {} && exec {} --root {} run h1",
+        hidden.display(),
+        crate::util::OCI,
+        o.root.display()
+    );
+    let out = std::process::Command::new("unshare")
+        .args(["-m", "sh", "-c", &line])
+        .current_dir(&o.bundle)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!o.root.join("h1").exists());
+}

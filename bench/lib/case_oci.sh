@@ -13,7 +13,7 @@ oci_cycle() {
 }
 
 hyperfine -N --style basic -w "$WARMUP" -r "$RUNS" \
-	--setup "$BENCH/lib/idle start" \
+	--setup "$BENCH/lib/idle oci" \
 	--export-json "$W/oci.json" \
 	-n "crun" "$(oci_cycle "$CRUN" "$W/bundle-crun" mdb-oci-crun)" \
 	-n "mdrun-oci" "$(oci_cycle "$MDRUN_OCI --root $W/mdrun-oci" "$W/bundle-mdrun-oci" mdb-oci-mdrun)" \

@@ -68,6 +68,8 @@ pub enum Verb {
     List(ListArgs),
     /// Change a running container's resources.
     Update(UpdateArgs),
+    /// The container's resource usage: once with --stats, else every --interval seconds.
+    Events(EventsArgs),
     /// The runtime's features document (runtime-spec features.md).
     Features,
     /// Write a default config.json.
@@ -183,6 +185,16 @@ pub struct UpdateArgs {
     pub cpu_period: Option<u64>,
     #[arg(long = "cpu-share")]
     pub cpu_share: Option<u64>,
+    pub id: String,
+}
+
+#[derive(Debug, Args)]
+pub struct EventsArgs {
+    #[arg(long)]
+    pub stats: bool,
+    /// Seconds between two reports (runc's default: 5).
+    #[arg(long, default_value_t = 5)]
+    pub interval: u64,
     pub id: String,
 }
 

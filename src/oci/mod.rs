@@ -13,6 +13,7 @@ mod cgroup;
 mod config;
 mod create;
 mod delete;
+mod events;
 mod exec;
 mod features;
 mod hooks;
@@ -85,6 +86,7 @@ fn dispatch(cli: &OciCli, verb: &Verb) -> Result<i32> {
         Verb::Ps(a) => list::ps(root, a).map(|()| 0),
         Verb::List(a) => list::list(root, a).map(|()| 0),
         Verb::Update(a) => update::update(root, a).map(|()| 0),
+        Verb::Events(a) => events::events(root, a).map(|()| 0),
         Verb::Features => features::print().map(|()| 0),
         Verb::Spec(a) => features::spec(a).map(|()| 0),
     }

@@ -75,6 +75,13 @@ fn exec_pause_resume_and_ps() {
     assert!(r.stdout.contains("in-youki"), "{}", r.stdout);
     let pids: Vec<i32> = serde_json::from_str(&o.ok(&["ps", "--format", "json", "e1"])).unwrap();
     assert_eq!(pids.len(), 1, "{pids:?}");
+    let ev: serde_json::Value = serde_json::from_str(&o.ok(&["events", "--stats", "e1"])).unwrap();
+    assert_eq!(ev["type"], "stats", "{ev}");
+    assert_eq!(ev["data"]["pids"]["current"], 1, "{ev}");
+    assert!(
+        ev["data"]["memory"]["usage"]["usage"].as_u64().unwrap() > 0,
+        "{ev}"
+    );
     o.ok(&["pause", "e1"]);
     assert_eq!(o.status("e1"), "paused");
     o.ok(&["resume", "e1"]);

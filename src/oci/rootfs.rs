@@ -5,9 +5,11 @@
 //! superblock's flags, which proc, sysfs and cgroup share with the host).
 
 use super::Result;
+use nix::fcntl::OFlag;
 use nix::mount::{mount, MsFlags};
-use nix::sys::stat::{makedev, mknod, Mode, SFlag};
+use nix::sys::stat::{makedev, Mode, SFlag};
 use oci_spec::runtime::{LinuxDevice, LinuxDeviceType, Mount, Spec};
+use std::os::fd::OwnedFd;
 use std::path::{Component, Path, PathBuf};
 
 fn err(step: &str, path: &Path, e: impl std::fmt::Display) -> String {
@@ -88,19 +90,44 @@ fn options(opts: &[String]) -> (MsFlags, MsFlags, MsFlags, Vec<String>) {
     (set, clear, prop, data)
 }
 
-fn make_target(target: &Path, file: bool) -> Result<()> {
-    if target.exists() {
-        return Ok(());
+/// The mount target `dest` inside `root`, made when missing (a directory, or an empty file
+/// when `file`), as an O_PATH descriptor: every component, symlinks included, is resolved
+/// inside the root (openat2 RESOLVE_IN_ROOT, `crate::rootfs::open_or_make_dir`), so a
+/// symlink in the bundle's root cannot send a mount, a file or a device node onto the host.
+fn target(root: &Path, dest: &Path, file: bool) -> Result<OwnedFd> {
+    let dest = Path::new("/").join(inside(Path::new(""), dest));
+    if !file {
+        return crate::rootfs::open_or_make_dir(root, &dest).map_err(|e| e.to_string());
     }
-    if file {
-        if let Some(p) = target.parent() {
-            std::fs::create_dir_all(p).map_err(|e| err("mkdir", p, e))?;
-        }
-        std::fs::File::create(target).map_err(|e| err("create", target, e))?;
-        Ok(())
-    } else {
-        std::fs::create_dir_all(target).map_err(|e| err("mkdir", target, e))
+    let (dir, name) = parent_in_root(root, &dest)?;
+    match nix::fcntl::openat(
+        &dir,
+        name.as_os_str(),
+        OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_WRONLY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
+        Mode::from_bits_truncate(0o644),
+    ) {
+        Ok(_) | Err(nix::Error::EEXIST) => {}
+        Err(e) => return Err(err("create", &root.join(inside(Path::new(""), &dest)), e)),
     }
+    nix::fcntl::openat(
+        &dir,
+        name.as_os_str(),
+        OFlag::O_PATH | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| err("open", &root.join(inside(Path::new(""), &dest)), e))
+}
+
+/// The directory holding `path` inside `root` (made when missing), and the last name.
+fn parent_in_root(root: &Path, path: &Path) -> Result<(OwnedFd, std::ffi::OsString)> {
+    let path = Path::new("/").join(inside(Path::new(""), path));
+    let name = path
+        .file_name()
+        .ok_or_else(|| format!("{}: no file name", path.display()))?
+        .to_os_string();
+    let parent = path.parent().unwrap_or(Path::new("/"));
+    let dir = crate::rootfs::open_or_make_dir(root, parent).map_err(|e| e.to_string())?;
+    Ok((dir, name))
 }
 
 fn remount_ro(target: &Path, flags: MsFlags) -> Result<()> {
@@ -116,76 +143,93 @@ fn remount_ro(target: &Path, flags: MsFlags) -> Result<()> {
 }
 
 fn mount_one(root: &Path, m: &Mount) -> Result<()> {
-    let target = inside(root, m.destination());
     let opts = m.options().clone().unwrap_or_default();
     let (flags, _clear, prop, data) = options(&opts);
     let typ = m.typ().clone().unwrap_or_default();
     let source = m.source().clone();
+    let dest = m.destination();
     let bind = typ == "bind" || flags.contains(MsFlags::MS_BIND);
+    let cgroup = typ == "cgroup" || typ == "cgroup2";
+    let src = match (bind, &source) {
+        (true, None) => return Err(format!("bind mount on {}: no source", dest.display())),
+        (_, s) => s.clone(),
+    };
+    let file = bind && src.as_deref().is_some_and(|s| !s.is_dir());
+    // The mount goes onto the target's descriptor; what follows (remounts, propagation,
+    // the cgroup hierarchies) onto a descriptor opened again, which is the new mount's.
+    let under = target(root, dest, file)?;
+    let at = crate::rootfs::fd_path(&under);
+    let fs_flags = flags & !MsFlags::MS_RDONLY;
     if bind {
-        let src = source
-            .clone()
-            .ok_or_else(|| format!("bind mount on {}: no source", m.destination().display()))?;
-        make_target(&target, !src.is_dir())?;
         mount(
-            Some(&src),
-            &target,
+            src.as_deref(),
+            &at,
             None::<&str>,
             flags & (MsFlags::MS_BIND | MsFlags::MS_REC),
             None::<&str>,
         )
-        .map_err(|e| err("bind mount", &target, e))?;
-        let rest = flags & !(MsFlags::MS_BIND | MsFlags::MS_REC);
-        if rest.contains(MsFlags::MS_RDONLY) {
-            remount_ro(&target, rest)?;
-        } else if !rest.is_empty() {
-            mount(
-                None::<&str>,
-                &target,
-                None::<&str>,
-                MsFlags::MS_BIND | MsFlags::MS_REMOUNT | rest,
-                None::<&str>,
-            )
-            .map_err(|e| err("remount bind", &target, e))?;
-        }
-    } else if typ == "cgroup" || typ == "cgroup2" {
-        make_target(&target, false)?;
-        mount_cgroup(&target, flags)?;
+        .map_err(|e| err("bind mount", &root.join(inside(Path::new(""), dest)), e))?;
+    } else if cgroup {
+        mount_cgroup_root(&at, fs_flags)?;
     } else {
-        make_target(&target, false)?;
         let data = data.join(",");
-        let fs_flags = flags & !MsFlags::MS_RDONLY;
         mount(
             source.as_deref().or(Some(Path::new(&typ))),
-            &target,
+            &at,
             Some(typ.as_str()),
             fs_flags,
             (!data.is_empty()).then_some(data.as_str()),
         )
-        .map_err(|e| err(&format!("mount {typ}"), &target, e))?;
-        if flags.contains(MsFlags::MS_RDONLY) {
-            remount_ro(&target, flags)?;
-        }
+        .map_err(|e| {
+            err(
+                &format!("mount {typ} on"),
+                &root.join(inside(Path::new(""), dest)),
+                e,
+            )
+        })?;
+    }
+    let top = target(root, dest, file)?;
+    let top = crate::rootfs::fd_path(&top);
+    if cgroup {
+        mount_cgroup_hierarchies(&top, fs_flags)?;
+    }
+    let rest = flags & !(MsFlags::MS_BIND | MsFlags::MS_REC);
+    if rest.contains(MsFlags::MS_RDONLY) {
+        remount_ro(&top, rest)?;
+    } else if bind && !rest.is_empty() {
+        mount(
+            None::<&str>,
+            &top,
+            None::<&str>,
+            MsFlags::MS_BIND | MsFlags::MS_REMOUNT | rest,
+            None::<&str>,
+        )
+        .map_err(|e| err("remount bind", dest, e))?;
     }
     if !prop.is_empty() {
-        mount(None::<&str>, &target, None::<&str>, prop, None::<&str>)
-            .map_err(|e| err("set propagation", &target, e))?;
+        mount(None::<&str>, &top, None::<&str>, prop, None::<&str>)
+            .map_err(|e| err("set propagation", dest, e))?;
     }
     Ok(())
 }
 
-/// The cgroup file systems at `target`: cgroup2 alone on a unified host, else a tmpfs with
-/// one cgroup (v1) mount a hierarchy, as runc makes them.
-fn mount_cgroup(target: &Path, flags: MsFlags) -> Result<()> {
+/// The cgroup file system at `target`: cgroup2 on a unified host, else a tmpfs to hold one
+/// cgroup (v1) mount a hierarchy (`mount_cgroup_hierarchies`), as runc makes them.
+fn mount_cgroup_root(target: &Path, flags: MsFlags) -> Result<()> {
     let base = flags & (MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC);
-    let ro = flags.contains(MsFlags::MS_RDONLY);
     if crate::cgroups::detect() == crate::cgroups::Version::V2 {
-        mount(Some("cgroup2"), target, Some("cgroup2"), base, None::<&str>)
-            .map_err(|e| err("mount cgroup2", target, e))?;
-        return if ro { remount_ro(target, base) } else { Ok(()) };
+        return mount(Some("cgroup2"), target, Some("cgroup2"), base, None::<&str>)
+            .map_err(|e| err("mount cgroup2", target, e));
     }
     mount(Some("tmpfs"), target, Some("tmpfs"), base, Some("mode=755"))
-        .map_err(|e| err("mount tmpfs", target, e))?;
+        .map_err(|e| err("mount tmpfs", target, e))
+}
+
+fn mount_cgroup_hierarchies(target: &Path, flags: MsFlags) -> Result<()> {
+    if crate::cgroups::detect() == crate::cgroups::Version::V2 {
+        return Ok(());
+    }
+    let base = flags & (MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC);
     let info = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
     let mut done: Vec<String> = Vec::new();
     for m in crate::cgroups::cgroup_mounts(&info) {
@@ -218,7 +262,7 @@ fn mount_cgroup(target: &Path, flags: MsFlags) -> Result<()> {
             (!data.is_empty()).then_some(data.as_str()),
         )
         .map_err(|e| err("mount cgroup", &dir, e))?;
-        if ro {
+        if flags.contains(MsFlags::MS_RDONLY) {
             remount_ro(&dir, base)?;
         }
         // cpu,cpuacct: the names of each controller as links, as on the host.
@@ -227,9 +271,6 @@ fn mount_cgroup(target: &Path, flags: MsFlags) -> Result<()> {
                 let _ = std::os::unix::fs::symlink(&name, target.join(part));
             }
         }
-    }
-    if ro {
-        remount_ro(target, base)?;
     }
     Ok(())
 }
@@ -251,28 +292,45 @@ fn make_device(
     mode: u32,
     (uid, gid): (u32, u32),
 ) -> Result<()> {
-    let target = inside(root, path);
-    if let Some(p) = target.parent() {
-        std::fs::create_dir_all(p).map_err(|e| err("mkdir", p, e))?;
-    }
-    let _ = std::fs::remove_file(&target);
-    mknod(
-        &target,
+    let (dir, name) = parent_in_root(root, path)?;
+    let shown = root.join(inside(Path::new(""), path));
+    let _ = nix::unistd::unlinkat(
+        &dir,
+        name.as_os_str(),
+        nix::unistd::UnlinkatFlags::NoRemoveDir,
+    );
+    nix::sys::stat::mknodat(
+        &dir,
+        name.as_os_str(),
         kind,
         Mode::from_bits_truncate(mode),
         makedev(major, minor),
     )
-    .map_err(|e| err("mknod", &target, e))?;
+    .map_err(|e| err("mknod", &shown, e))?;
     // mknod's mode is cut by our umask.
     nix::sys::stat::fchmodat(
-        nix::fcntl::AT_FDCWD,
-        &target,
+        &dir,
+        name.as_os_str(),
         Mode::from_bits_truncate(mode),
-        nix::sys::stat::FchmodatFlags::FollowSymlink,
+        nix::sys::stat::FchmodatFlags::NoFollowSymlink,
     )
-    .map_err(|e| err("chmod", &target, e))?;
-    nix::unistd::chown(&target, Some(uid.into()), Some(gid.into()))
-        .map_err(|e| err("chown", &target, e))
+    .or_else(|_| {
+        nix::sys::stat::fchmodat(
+            &dir,
+            name.as_os_str(),
+            Mode::from_bits_truncate(mode),
+            nix::sys::stat::FchmodatFlags::FollowSymlink,
+        )
+    })
+    .map_err(|e| err("chmod", &shown, e))?;
+    nix::unistd::fchownat(
+        &dir,
+        name.as_os_str(),
+        Some(uid.into()),
+        Some(gid.into()),
+        nix::fcntl::AtFlags::AT_SYMLINK_NOFOLLOW,
+    )
+    .map_err(|e| err("chown", &shown, e))
 }
 
 fn devices(root: &Path, list: &[LinuxDevice]) -> Result<()> {
@@ -309,12 +367,23 @@ fn devices(root: &Path, list: &[LinuxDevice]) -> Result<()> {
         ("/proc/self/fd/1", "dev/stdout"),
         ("/proc/self/fd/2", "dev/stderr"),
     ];
+    let link = |src: &str, dst: &str| -> Result<()> {
+        let (dir, name) = parent_in_root(root, Path::new(dst))?;
+        let _ = nix::unistd::unlinkat(
+            &dir,
+            name.as_os_str(),
+            nix::unistd::UnlinkatFlags::NoRemoveDir,
+        );
+        let _ = nix::unistd::symlinkat(src, &dir, name.as_os_str());
+        Ok(())
+    };
     for (src, dst) in links {
-        let _ = std::os::unix::fs::symlink(src, root.join(dst));
+        link(src, dst)?;
     }
-    if root.join("dev/pts/ptmx").exists() {
-        let _ = std::fs::remove_file(root.join("dev/ptmx"));
-        let _ = std::os::unix::fs::symlink("pts/ptmx", root.join("dev/ptmx"));
+    if crate::rootfs::open_or_make_dir(root, Path::new("/dev/pts")).is_ok_and(|d| {
+        nix::sys::stat::fstatat(&d, "ptmx", nix::fcntl::AtFlags::AT_SYMLINK_NOFOLLOW).is_ok()
+    }) {
+        link("pts/ptmx", "dev/ptmx")?;
     }
     Ok(())
 }

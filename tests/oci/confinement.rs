@@ -86,3 +86,44 @@ fn cgroup_limits_are_written_before_the_process_runs() {
     );
     o.ok(&["delete", "--force", "l1"]);
 }
+
+/// A symlink in the bundle's root cannot send a mount target or a device node out of it:
+/// they are resolved inside the root (the link's absolute target taken from the root).
+#[test]
+fn symlinks_in_the_root_do_not_lead_mounts_out_of_it() {
+    let env = TestEnv::bare();
+    let o = Oci::new(&env, &["true"]);
+    let host = env.path("host-dir");
+    std::fs::create_dir(&host).unwrap();
+    std::os::unix::fs::symlink(&host, o.bundle.join("rootfs/escape")).unwrap();
+    // The same path inside the root (a dangling link is refused outright).
+    let inside = o
+        .bundle
+        .join("rootfs")
+        .join(host.strip_prefix("/").unwrap());
+    std::fs::create_dir_all(&inside).unwrap();
+    let src = env.path("a-file");
+    std::fs::write(&src, "x").unwrap();
+    o.edit(|c| {
+        c["mounts"].as_array_mut().unwrap().push(json!(
+            {"destination": "/escape/newfile", "type": "bind", "source": src, "options": ["bind"]}));
+        c["linux"]["devices"] = json!([{"path": "/escape/dev0", "type": "c", "major": 1, "minor": 3}]);
+    });
+    o.ok(&["run", "s1"]);
+    assert!(
+        !host.join("newfile").exists(),
+        "a mount target was made on the host"
+    );
+    assert!(
+        !host.join("dev0").exists(),
+        "a device node was made on the host"
+    );
+    let inside = o
+        .bundle
+        .join("rootfs")
+        .join(host.strip_prefix("/").unwrap());
+    assert!(
+        inside.join("newfile").exists(),
+        "not made inside the root either"
+    );
+}

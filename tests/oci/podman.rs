@@ -155,10 +155,27 @@ fn podman_runs_its_containers_with_mdrun_oci() {
         p.global.join(" "),
         RUN_FLAGS.join(" ")
     );
-    let o = Command::new("script")
+    // script's stdin stays open until it ends: at EOF on it, script would end the session
+    // (and podman with it) before the container's output has come through.
+    let mut child = Command::new("script")
         .args(["-qec", &line, "/dev/null"])
-        .output()
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .unwrap();
+    let keep_stdin = child.stdin.take();
+    let mut stdout = Vec::new();
+    std::io::Read::read_to_end(&mut child.stdout.take().unwrap(), &mut stdout).unwrap();
+    let mut stderr = Vec::new();
+    std::io::Read::read_to_end(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    let status = child.wait().unwrap();
+    drop(keep_stdin);
+    let o = Output {
+        status,
+        stdout,
+        stderr,
+    };
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(
         text.contains("/dev/pts/0"),

@@ -246,3 +246,33 @@ pub fn destroy(dirs: &[PathBuf], parents: &[PathBuf]) -> Result<()> {
     }
     err.map_or(Ok(()), Err)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_systemd_form_is_a_scope_in_the_slice() {
+        let p = placement(
+            Some("kubepods-besteffort-pod12.slice:cri-containerd:abc"),
+            "x",
+            true,
+        )
+        .unwrap();
+        assert!(matches!(p, Placement::Systemd { slice, unit }
+            if slice == "kubepods-besteffort-pod12.slice" && unit == "cri-containerd-abc.scope"));
+        assert!(matches!(placement(None, "x", true).unwrap(),
+            Placement::Systemd { slice, unit } if slice == "system.slice" && unit == "mdrun-oci-x.scope"));
+        assert!(placement(Some("a/b"), "x", true).is_err());
+        assert!(placement(Some("s.slice:p:../n"), "x", true).is_err());
+    }
+
+    #[test]
+    fn cgroupfs_paths_refuse_dot_dot_and_default_to_the_id() {
+        assert!(matches!(placement(None, "x", false).unwrap(), Placement::Cgroupfs(p) if p == "x"));
+        assert!(
+            matches!(placement(Some("/a/b"), "x", false).unwrap(), Placement::Cgroupfs(p) if p == "/a/b")
+        );
+        assert!(placement(Some("/a/../b"), "x", false).is_err());
+    }
+}

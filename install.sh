@@ -28,6 +28,7 @@ fi
 echo "install.sh: building mdrun (release)" >&2
 cargo build --release --quiet
 install -m 0755 target/release/mdrun /usr/local/bin/mdrun
+install -m 0755 target/release/mdrun-oci /usr/local/bin/mdrun-oci
 install -d -m 0755 /etc/mdrun /etc/mdrun/containers
 [ -e /etc/mdrun/mdrun.toml ] || install -m 0644 config/mdrun.toml /etc/mdrun/mdrun.toml
 install -D -m 0644 units/mdrun@.service /etc/systemd/system/mdrun@.service

@@ -21,6 +21,7 @@ pub mod image;
 pub mod launch;
 pub mod logs;
 pub mod network;
+pub mod oci;
 pub mod parse;
 pub mod paths;
 pub mod placement;

@@ -35,6 +35,7 @@ mod update;
 pub mod usage;
 pub use limits::validate as validate_limits;
 pub use update::update;
+pub(crate) use own::{cgroup_mounts, dir_under_mount};
 pub mod v1;
 #[cfg(test)]
 mod v1_tests;

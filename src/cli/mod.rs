@@ -7,6 +7,7 @@ mod image_args;
 mod lifecycle_args;
 mod network_args;
 mod operate_args;
+pub mod oci_args;
 mod registry_args;
 mod run_args;
 mod supervision_args;

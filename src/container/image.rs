@@ -8,7 +8,12 @@ use std::io::IsTerminal;
 /// `run`'s image: from the store, pulled when missing (`missing`), always (`always`), or
 /// never (`never`: a missing image is an error). The store is looked at first and the
 /// network code is not touched when the image is there.
-pub fn image_for_run(store: &Store, reference: &str, policy: &str, opts: &Options) -> Result<Image> {
+pub fn image_for_run(
+    store: &Store,
+    reference: &str,
+    policy: &str,
+    opts: &Options,
+) -> Result<Image> {
     if policy != "always" {
         match store.resolve(reference) {
             Ok(image) => return Ok(image),

@@ -352,5 +352,8 @@ fn the_digest_of_a_tree_is_the_id_of_its_copied_layer() {
     assert_eq!(digest.bytes, written.bytes);
     let copied = env.store.layer_from_tree(&upper, "test").unwrap();
     assert_eq!(copied.id, digest.id);
-    assert!(listing(&bytes).contains_key(&long), "the long name is there");
+    assert!(
+        listing(&bytes).contains_key(&long),
+        "the long name is there"
+    );
 }

@@ -98,3 +98,16 @@ pub fn clone_namespaces(new_net: bool) -> Result<Option<Pid>, LaunchError> {
         pid => Ok(Some(Pid::from_raw(pid as i32))),
     }
 }
+
+/// A fork-like clone into the namespaces in `flags` (CLONE_NEW*), for mdrun-oci's init,
+/// whose namespaces come from config.json. Same contract as [`clone_namespaces`].
+pub fn clone_with(flags: libc::c_ulong) -> Result<Option<Pid>, LaunchError> {
+    let flags = flags | libc::SIGCHLD as libc::c_ulong;
+    // SAFETY: as in clone_namespaces: fork-like (null stack, no CLONE_VM), single-threaded.
+    let ret = unsafe { libc::syscall(libc::SYS_clone, flags, 0usize, 0usize, 0usize, 0usize) };
+    match ret {
+        -1 => Err(sys("clone")(nix::Error::last())),
+        0 => Ok(None),
+        pid => Ok(Some(Pid::from_raw(pid as i32))),
+    }
+}

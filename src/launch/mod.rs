@@ -7,7 +7,7 @@
 //! parent's go-ahead before it enters its cgroup namespace and execs the command, so the
 //! command never runs before its cgroup and limits are in place.
 
-mod clone;
+pub(crate) mod clone;
 mod execve;
 mod init;
 pub mod join;

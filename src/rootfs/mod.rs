@@ -11,11 +11,11 @@ mod inroot;
 mod kernfs;
 mod masked;
 mod overlay;
-mod pivot;
+pub(crate) mod pivot;
 mod tmpfs;
 mod volumes;
 
-pub use inroot::{open_or_make_dir, through_magic_link};
+pub use inroot::{fd_path, open_or_make_dir, through_magic_link};
 
 use std::path::PathBuf;
 

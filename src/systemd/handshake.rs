@@ -129,7 +129,10 @@ mod tests {
         let n = bus.read(&mut sent).unwrap();
         let sent = String::from_utf8_lossy(&sent[..n]).into_owned();
         assert!(sent.starts_with("\0AUTH EXTERNAL "), "{sent:?}");
-        assert!(sent.contains("\r\nNEGOTIATE_UNIX_FD\r\nBEGIN\r\nl\u{1}"), "{sent:?}");
+        assert!(
+            sent.contains("\r\nNEGOTIATE_UNIX_FD\r\nBEGIN\r\nl\u{1}"),
+            "{sent:?}"
+        );
         bus.write_all(b"OK 0123456789abcdef0123456789abcdef\r\nAGREE_UNIX_FD\r\n")
             .unwrap();
         // Hello's reply (a method return, 8 bytes of fields, a 4-byte body), then a signal

@@ -82,13 +82,23 @@ pub fn busybox_tarball() -> &'static Path {
 /// with plain rustc, std only, into a directory of its own; returns that directory (to
 /// mount into a container). Callers keep the result: each call builds again.
 pub fn static_probe(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("{}-{}", name.replace('_', "-"), std::process::id()));
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "{}-{}",
+        name.replace('_', "-"),
+        std::process::id()
+    ));
     fs::create_dir_all(&dir).unwrap();
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/{name}.rs"));
     let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
     let status = Command::new(rustc)
-        .args(["--edition", "2021", "-O", "-C", "target-feature=+crt-static", "-o"])
+        .args([
+            "--edition",
+            "2021",
+            "-O",
+            "-C",
+            "target-feature=+crt-static",
+            "-o",
+        ])
         .arg(dir.join(name))
         .arg(&src)
         .status()

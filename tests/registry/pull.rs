@@ -4,7 +4,6 @@
 //! fetched twice, id = config digest), ENTRYPOINT/CMD/ENV/WORKDIR/USER/STOPSIGNAL, and
 //! the failures: a changed blob, 404, 401, 500s, cut connections, a killed pull.
 
-
 use crate::common::oci_layout::{self, files_tar, layer, Comp, Image};
 use crate::common::registry::{Mode, Proxy, Registry};
 use crate::common::stop_point::{self, kill_stopped};

@@ -1077,6 +1077,60 @@ sc_nothing_left() {
 	echo "nothing left"
 }
 
+# mdrun-oci (the OCI runtime) on this host's cgroups: a bundle of the busybox image with a
+# memory and a pids limit, once with a cgroupfs cgroupsPath and once with --systemd-cgroup,
+# where `slice:prefix:name` is the scope `prefix-name.scope` in the slice; the limits are
+# read back from the kernel, and delete leaves no unit, cgroup or state directory.
+sc_oci_runtime() {
+	oci_b=/tmp/oci-bundle oci_root=/run/oci-scenario
+	trap 'for i in s1 c1; do mdrun-oci --root $oci_root delete --force $i >/dev/null 2>&1 || true; done; rm -rf $oci_b $oci_root' EXIT
+	[ -x $S/mdrun-oci ] || fail "no mdrun-oci in the share"
+	install -m 0755 $S/mdrun-oci /usr/local/bin/mdrun-oci
+	mdrun-oci --version | grep -q '^spec: 1.2.0' || fail "no spec line in --version"
+	mkdir -p $oci_b/rootfs
+	tar -xf $S/busybox.tar -C $oci_b/rootfs
+	oci_config() { # CGROUPS_PATH
+		cat >$oci_b/config.json <<-JSON
+		{"ociVersion": "1.2.0",
+		 "process": {"terminal": false, "user": {"uid": 0, "gid": 0}, "args": ["sleep", "1000"], "cwd": "/",
+		   "env": ["PATH=/usr/bin:/bin:/usr/sbin:/sbin"]},
+		 "root": {"path": "rootfs"}, "hostname": "oci",
+		 "mounts": [{"destination": "/proc", "type": "proc", "source": "proc"},
+		   {"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "mode=755"]},
+		   {"destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid", "noexec", "nodev", "ro"]}],
+		 "linux": {"cgroupsPath": "$1",
+		   "resources": {"memory": {"limit": 67108864}, "pids": {"limit": 9}},
+		   "namespaces": [{"type": "pid"}, {"type": "mount"}, {"type": "ipc"}, {"type": "uts"}, {"type": "network"}, {"type": "cgroup"}]}}
+		JSON
+	}
+	local pid dir
+	oci_config /mdrun-oci-scenario/c1
+	mdrun-oci --root $oci_root run -d --bundle $oci_b c1 </dev/null >/dev/null 2>&1
+	mdrun-oci --root $oci_root state c1 | grep "\"running\"" >/dev/null || fail "c1 is not running"
+	pid=$(mdrun-oci --root $oci_root state c1 | awk -F': ' '/"pid"/ {print $2+0}')
+	dir=$(awk -F: '$1 == 0 {print $3} $2 ~ /(^|,)memory(,|$)/ {print $3}' /proc/$pid/cgroup | head -1)
+	[ "$dir" = /mdrun-oci-scenario/c1 ] || fail "c1's cgroup is $dir"
+	expect_cg /mdrun-oci-scenario/c1 memory.max 67108864 67108864
+	expect_cg /mdrun-oci-scenario/c1 pids.max 9
+	mdrun-oci --root $oci_root delete --force c1
+	[ -z "$(cg_dirs /mdrun-oci-scenario/c1 2>/dev/null | xargs -r ls -d 2>/dev/null)" ] || fail "c1's cgroup is left"
+	oci_config system.slice:mdoci:s1
+	mdrun-oci --systemd-cgroup --root $oci_root create --bundle $oci_b s1 </dev/null >/dev/null 2>&1
+	mdrun-oci --root $oci_root start s1
+	[ "$(systemctl is-active mdoci-s1.scope)" = active ] || fail "mdoci-s1.scope is not active"
+	systemctl status mdoci-s1.scope --no-pager || true
+	dir=$(unit_cgroup mdoci-s1.scope)
+	[ "$dir" = /system.slice/mdoci-s1.scope ] || fail "the scope's cgroup is $dir"
+	expect_cg "$dir" memory.max 67108864 67108864
+	expect_cg "$dir" pids.max 9
+	mdrun-oci --root $oci_root kill s1 KILL
+	wait_for 10 sh -c "mdrun-oci --root $oci_root state s1 | grep -q stopped"
+	mdrun-oci --root $oci_root delete s1
+	wait_for 10 sh -c '! systemctl is-active -q mdoci-s1.scope'
+	[ ! -e $oci_root/s1 ] || fail "s1's state directory is left"
+	rmdir $(cg_dirs /mdrun-oci-scenario 2>/dev/null) 2>/dev/null || true
+}
+
 # ---------------------------------------------------------------- runner
 
 all=(setup user_three_lines oom_exit_137 cpu_limit cpuset_limit pids_limit
@@ -1084,7 +1138,7 @@ all=(setup user_three_lines oom_exit_137 cpu_limit cpuset_limit pids_limit
 	default_parent_cgroupfs cgroup_mount_inside device_filter detached_lifecycle exec_sealed
 	commit_and_start_in_scope mdrun_at_web_service logs_100k_lines store_private prune_two_stores
 	registry_pull_run restart_policies healthcheck_unhealthy pause_in_scope update_in_scope
-	events_journal nothing_left)
+	events_journal oci_runtime nothing_left)
 declare -A limit=([logs_100k_lines]=900 [mdrun_at_web_service]=240)
 
 selected=("${all[@]}")

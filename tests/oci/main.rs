@@ -1,0 +1,25 @@
+//! Area `oci`: `mdrun-oci`, the OCI runtime, driven through runc's command line on
+//! bundles made from the busybox rootfs.
+//!
+//! - util.rs: bundles (`mdrun-oci spec` edited as JSON) and the runner
+//! - lifecycle.rs: create / state / start / kill / delete, run, exec, pause / resume
+//! - hooks.rs: the hooks' order and the state on their stdin
+//! - confinement.rs: seccomp, user, capabilities, rlimits, read-only root, masked paths, limits
+//! - bad_config.rs: a bad config.json is one error line, exit 1, nothing left
+//! - podman.rs: podman 4.3 with --runtime mdrun-oci: run --rm, --memory, -it, -d, exec, logs, pause, stop, rm
+//! - systemd_cgroup.rs: `--systemd-cgroup` and `slice:prefix:name` against a private systemd
+//! - validation.rs: runtime-tools' validation suite, built by ../shared/tools/oci-suites
+
+#[path = "../common/mod.rs"]
+mod common;
+#[path = "../common/systemd.rs"]
+mod sandbox;
+mod util;
+
+mod bad_config;
+mod confinement;
+mod hooks;
+mod lifecycle;
+mod podman;
+mod systemd_cgroup;
+mod validation;

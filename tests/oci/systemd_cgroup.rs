@@ -1,0 +1,42 @@
+//! `--systemd-cgroup` against a private systemd (tests/common/systemd.rs): cgroupsPath
+//! `slice:prefix:name` is the transient scope `prefix-name.scope` in `slice`, with the
+//! container's init in it and config.json's memory limit on it; `delete` leaves no unit.
+//! The bundle is made on the host; the sandbox's root is an overlay of ours, so it sees it.
+
+use crate::common::TestEnv;
+use crate::util::{Oci, OCI};
+
+#[test]
+fn systemd_cgroups_path_makes_a_scope_in_the_slice() {
+    let env = TestEnv::bare();
+    let o = Oci::new(&env, &["sleep", "1000"]);
+    o.edit(|c| {
+        c["linux"]["cgroupsPath"] = "system.slice:mdoci:s1".into();
+        c["linux"]["resources"] = serde_json::json!({"memory": {"limit": 67108864}});
+    });
+    let guard = crate::sandbox::shared();
+    let sb = guard.as_ref().unwrap();
+    let root = "/run/mdrun-oci-test";
+    let oci = format!("{OCI} --systemd-cgroup --root {root}");
+    let b = o.bundle.display();
+    sb.ok(&format!(
+        "{oci} create --bundle {b} s1 </dev/null >/run/s1.out 2>&1 || {{ cat /run/s1.out; exit 1; }}"
+    ));
+    let run = || -> String { sb.ok(&format!("{oci} start s1 && {oci} state s1")) };
+    let state: serde_json::Value = serde_json::from_str(&run()).unwrap();
+    assert_eq!(state["status"], "running", "{state}");
+    let pid = state["pid"].as_i64().unwrap();
+    assert_eq!(sb.unit_property("mdoci-s1.scope", "ActiveState"), "active");
+    assert_eq!(sb.unit_property("mdoci-s1.scope", "Slice"), "system.slice");
+    let cg = sb.ok(&format!("cat /proc/{pid}/cgroup"));
+    assert!(cg.contains("/system.slice/mdoci-s1.scope"), "{cg}");
+    let limit = sb.ok(&format!(
+        "d=$(awk -F: '$2 ~ /(^|,)memory(,|$)/ {{print $3}}' /proc/{pid}/cgroup); \
+         cat /sys/fs/cgroup/memory$d/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup$(awk -F: '$1==0{{print $3}}' /proc/{pid}/cgroup)/memory.max"
+    ));
+    assert_eq!(limit.trim(), "67108864", "{cg}");
+    sb.ok(&format!("{oci} delete --force s1"));
+    let left = sb.ok("systemctl list-units --all --plain --no-legend 'mdoci-*' | grep . ; true");
+    assert!(left.trim().is_empty(), "left: {left}");
+    sb.ok(&format!("test ! -e {root}/s1"));
+}

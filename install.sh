@@ -16,7 +16,7 @@ if ! command -v cargo >/dev/null; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends cargo-web rustc-web build-essential pkg-config >/dev/null
 fi
 
-pkgs=(busybox-static zstd util-linux iproute2)
+pkgs=(busybox-static zstd util-linux iproute2 nftables)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

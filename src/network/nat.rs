@@ -46,7 +46,7 @@ pub fn nft(script: &str) -> Result<(), String> {
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(|e| format!("run nft: {e}"))?;
+        .map_err(|e| format!("run nft (bridged networks need nftables installed): {e}"))?;
     let _ = child
         .stdin
         .take()

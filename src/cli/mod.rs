@@ -255,7 +255,9 @@ mod tests {
         use clap::CommandFactory;
         for sub in Cli::command().get_subcommands() {
             assert!(
-                VERBS.contains(&sub.get_name()) || OPERATE_VERBS.contains(&sub.get_name()),
+                VERBS.contains(&sub.get_name())
+                    || OPERATE_VERBS.contains(&sub.get_name())
+                    || SUPERVISION_VERBS.contains(&sub.get_name()),
                 "{} is not in VERBS",
                 sub.get_name()
             );

@@ -140,7 +140,14 @@ fn reserve_room(file: &File, path: &Path, blocks: u64, reserve: u64) -> Result<(
 /// Overwrite the spare with `data`, padded to the spare's length when shorter.
 fn fill(file: &File, spare: &Path, data: &[u8], reserve: u64) -> Result<(), StateError> {
     let meta = file.metadata().map_err(io("stat", spare))?;
-    reserve_room(file, spare, meta.blocks(), reserve)?;
+    if let Err(e) = reserve_room(file, spare, meta.blocks(), reserve) {
+        // No room for the slack on a full disk: the record itself may still fit in the
+        // blocks the spare has (a record grows by a few bytes at a time, the slack is for
+        // the next writes).
+        if meta.blocks() * 512 < (data.len() as u64).div_ceil(BLOCK) * BLOCK {
+            return Err(e);
+        }
+    }
     let pad = (meta.len() as usize).saturating_sub(data.len());
     let written = if pad == 0 {
         file.write_all_at(data, 0)

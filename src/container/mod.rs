@@ -40,6 +40,7 @@ mod create;
 mod diff;
 mod dirs;
 pub mod events;
+pub mod events_journal;
 mod exec;
 mod export;
 mod health;

@@ -12,12 +12,14 @@
 //! - mdrun_killed.rs: `run` SIGKILLed once its init is in its scope
 //! - restart.rs: `--restart` policies under a transient service, `stop`, `rm -f`
 //! - health.rs: healthchecks run by a transient timer, `healthcheck run`, `ps`, events
+//! - events_journal.rs: `events --journal`, the journal's copy of the events
 
 #[path = "../common/mod.rs"]
 mod common;
 #[path = "../common/systemd.rs"]
 mod sandbox;
 
+mod events_journal;
 mod health;
 mod logs;
 mod logs_follow;

@@ -36,6 +36,7 @@ mod anon_volumes;
 mod commit;
 mod commit_stopped;
 mod cp;
+mod cp_stopped;
 mod create;
 mod diff;
 mod dirs;

@@ -16,6 +16,7 @@ pub mod healthcheck;
 pub mod history;
 mod human;
 pub mod images;
+mod images_format;
 pub mod import;
 pub mod inspect;
 mod inspect_shape;

@@ -6,8 +6,8 @@ mod exec_args;
 mod image_args;
 mod lifecycle_args;
 mod network_args;
-pub mod oci_args;
 mod operate_args;
+pub mod oci_args;
 mod registry_args;
 mod run_args;
 mod supervision_args;
@@ -25,8 +25,8 @@ pub use operate_args::{
     TopArgs, UpdateArgs,
 };
 pub use registry_args::{LoginArgs, LogoutArgs, PullArgs, PushArgs, RegistryArgs};
-pub use run_args::{NetArgs, RunArgs};
 pub use supervision_args::{HealthcheckAction, HealthcheckArgs, RestartArgs, SuperviseArgs};
+pub use run_args::{NetArgs, RunArgs};
 
 use clap::{Parser, Subcommand};
 use std::ffi::OsString;
@@ -165,7 +165,7 @@ pub struct ImagesArgs {
     /// Only show image ids
     #[arg(short, long)]
     pub quiet: bool,
-    /// Output format: `table`, `json` or a Go template (`{{.Repository}}:{{.Tag}}`, `table {{.ID}}\t{{.Size}}`)
+    /// Output format: `table`, `json` or a Go template (`{{.Repository}}:{{.Tag}}`)
     #[arg(long, default_value = "table")]
     pub format: String,
     /// Show the manifest digest each name was pulled or pushed as

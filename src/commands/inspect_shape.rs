@@ -104,10 +104,7 @@ fn network_settings(net: Option<&Assignment>) -> Value {
         return json!({"IPAddress": "", "Gateway": "", "MacAddress": "", "Ports": {}, "Networks": {}});
     };
     let mac = a.mac.map_or_else(String::new, |m| {
-        m.iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<Vec<_>>()
-            .join(":")
+        m.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":")
     });
     let mut ports = serde_json::Map::new();
     for p in &a.ports {

@@ -7,8 +7,8 @@ use crate::config::GlobalConfig;
 use crate::container;
 use crate::error::{Error, Result};
 use crate::parse;
-use crate::paths::Paths;
 use crate::policy::RestartPolicy;
+use crate::paths::Paths;
 use crate::spec::Limits;
 
 pub fn run(args: &UpdateArgs) -> Result<i32> {

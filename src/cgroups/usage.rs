@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 pub struct Usage {
     /// CPU time, microseconds: v2 `cpu.stat` usage_usec, v1 `cpuacct.usage` / 1000.
     pub cpu_usec: u64,
-    /// v2 `memory.current`, v1 `memory.usage_in_bytes`.
+    /// v2 `memory.current`, v1 `memory.usage_in_bytes`, less the inactive file cache (v2
+    /// `inactive_file`, v1 `total_inactive_file` of `memory.stat`), as docker's CLI shows it
+    /// (`calculateMemUsageUnixNoCache`): cache the kernel reclaims first is not "used".
     pub memory: u64,
     /// v2 `memory.max`, v1 `memory.limit_in_bytes` (None when unlimited).
     pub memory_limit: Option<u64>,
@@ -40,11 +42,18 @@ pub fn read(dirs: &[PathBuf]) -> Usage {
     } else {
         u.cpu_usec = number("cpuacct.usage") / 1000;
     }
+    let no_cache = |usage: u64, inactive: u64| match inactive < usage {
+        true => usage - inactive,
+        false => usage,
+    };
     if let Some(d) = find("memory.current") {
-        u.memory = text(d, "memory.current").trim().parse().unwrap_or(0);
+        let usage = text(d, "memory.current").trim().parse().unwrap_or(0);
+        u.memory = no_cache(usage, keyed(&text(d, "memory.stat"), "inactive_file"));
         u.memory_limit = text(d, "memory.max").trim().parse().ok();
     } else if let Some(d) = find("memory.usage_in_bytes") {
-        u.memory = text(d, "memory.usage_in_bytes").trim().parse().unwrap_or(0);
+        let usage = text(d, "memory.usage_in_bytes").trim().parse().unwrap_or(0);
+        let inactive = keyed(&text(d, "memory.stat"), "total_inactive_file");
+        u.memory = no_cache(usage, inactive);
         // v1's "unlimited" is the largest page-aligned i64.
         u.memory_limit = text(d, "memory.limit_in_bytes")
             .trim()
@@ -96,7 +105,8 @@ mod tests {
         let w = |f: &str, s: &str| std::fs::write(d.join(f), s).unwrap();
         w("cgroup.controllers", "cpu memory pids io\n");
         w("cpu.stat", "usage_usec 1500\nuser_usec 1000\n");
-        w("memory.current", "4096\n");
+        w("memory.current", "12288\n");
+        w("memory.stat", "active_file 1\ninactive_file 8192\n");
         w("memory.max", "max\n");
         w("pids.current", "3\n");
         w(
@@ -121,7 +131,12 @@ mod tests {
     fn v1_files_are_read_across_hierarchies() {
         let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
         let w = |i: usize, f: &str, s: &str| std::fs::write(dirs[i].path().join(f), s).unwrap();
-        w(0, "memory.usage_in_bytes", "8192\n");
+        w(0, "memory.usage_in_bytes", "12288\n");
+        w(
+            0,
+            "memory.stat",
+            "inactive_file 1\ntotal_inactive_file 4096\n",
+        );
         w(0, "memory.limit_in_bytes", "104857600\n");
         w(1, "cpuacct.usage", "3000000\n");
         w(1, "cpu.stat", "nr_periods 0\n");

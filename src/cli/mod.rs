@@ -165,7 +165,7 @@ pub struct ImagesArgs {
     /// Only show image ids
     #[arg(short, long)]
     pub quiet: bool,
-    /// Output format: `table` or `json`
+    /// Output format: `table`, `json` or a Go template (`{{.Repository}}:{{.Tag}}`)
     #[arg(long, default_value = "table")]
     pub format: String,
     /// Show the manifest digest each name was pulled or pushed as

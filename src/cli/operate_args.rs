@@ -105,4 +105,7 @@ pub struct EventsArgs {
     /// `json` (one object a line) or a Go template (`{{.Action}} {{.Actor.ID}}`)
     #[arg(long, default_value = "")]
     pub format: String,
+    /// Read the journal's copy of the events (systemd containers) instead of events.log
+    #[arg(long)]
+    pub journal: bool,
 }

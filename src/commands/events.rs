@@ -2,7 +2,8 @@
 //! the store's container events (see `container::events`), oldest first, then, without
 //! `--until`, new ones as they happen until interrupted. Without `--since` only new ones,
 //! as docker. Filters: `container=` (name or id prefix), `event=` (action), `image=`;
-//! several values of one key: any of them.
+//! several values of one key: any of them. `--journal` reads the journal's copy of the
+//! events (`container::events_journal`) instead of the store's events.log.
 
 use super::go_template::{fields_of, Format};
 use super::logs::parse_since;
@@ -60,6 +61,9 @@ pub fn run(args: &EventsArgs) -> Result<i32> {
             .and_then(|()| out.flush())
             .ctx("write", "standard output")
     };
+    if args.journal {
+        return follow_journal(&containers, since, until, &filters.event, &show);
+    }
     let mut offset = events::end(&containers);
     if since.is_some() {
         for e in events::read(&containers) {
@@ -76,6 +80,36 @@ pub fn run(args: &EventsArgs) -> Result<i32> {
         }
     }
     Ok(0)
+}
+
+/// `--journal`: the journal's copy, read as the log is (past ones with `--since`, then new
+/// ones until `--until`), following by polling after the last cursor.
+fn follow_journal(
+    containers: &std::path::Path,
+    since: Option<f64>,
+    until: Option<f64>,
+    actions: &[String],
+    show: &dyn Fn(&Event) -> Result<()>,
+) -> Result<i32> {
+    use crate::container::events_journal::{read, Query};
+    let query = Query {
+        since: Some(since.unwrap_or_else(state::now)),
+        until,
+        actions,
+    };
+    let mut cursor: Option<String> = None;
+    loop {
+        let end_seen = until.is_some_and(|u| state::now() > u);
+        let (new, last) = read(containers, &query, cursor.as_deref())?;
+        for e in &new {
+            show(e)?;
+        }
+        cursor = last.or(cursor);
+        if end_seen {
+            return Ok(0);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 /// docker's line: `2026-12-06T07:30:00.123456789Z container start ID (image=..., name=...)`.

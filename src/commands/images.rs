@@ -1,6 +1,8 @@
-//! `mdrun images [-q] [--digests] [--format table|json]`: the image list, laid out like
-//! docker's (`--digests`: the manifest digest each name was pulled or pushed as).
+//! `mdrun images [-q] [--digests] [--format table|json|TEMPLATE]`: the image list, laid out
+//! like docker's (`--digests`: the manifest digest each name was pulled or pushed as; a Go
+//! template: `images_format.rs`).
 
+use super::go_template::Format;
 use super::human::{human_duration, table};
 use crate::cli::ImagesArgs;
 use crate::config::GlobalConfig;
@@ -12,6 +14,19 @@ use std::io::Write;
 pub fn run(args: &ImagesArgs) -> Result<i32> {
     let global = GlobalConfig::load()?;
     let paths = Paths::open(&global.root, &global.run_root)?;
+    if let Some(template) = Format::parse(&args.format).filter(|_| !args.quiet) {
+        let store = Store::new(paths);
+        let images = store.list()?;
+        let mut digests = Vec::new();
+        for image in &images {
+            digests.push(store.repo_digests(&image.id)?);
+        }
+        let text = super::images_format::render(&template, &images, &digests, now())?;
+        std::io::stdout()
+            .write_all(text.as_bytes())
+            .ctx("write", "standard output")?;
+        return Ok(0);
+    }
     if args.digests && !args.quiet && args.format == "table" {
         let store = Store::new(paths);
         let images = store.list()?;
@@ -33,11 +48,13 @@ pub fn run(args: &ImagesArgs) -> Result<i32> {
     )
 }
 
-/// `format` is `table` or `json`; `quiet` prints only short ids, one per image.
+/// `format` is `table` or `json` (or, with `quiet`, a template: ignored as docker does);
+/// `quiet` prints only short ids, one per image.
 pub fn list(paths: &Paths, quiet: bool, format: &str, out: &mut dyn Write) -> Result<i32> {
-    if !matches!(format, "table" | "json") {
+    let template = quiet && Format::parse(format).is_some();
+    if !matches!(format, "table" | "json") && !template {
         return Err(Error::Usage(format!(
-            "unknown --format {}: use table or json",
+            "unknown --format {}: use table, json or a Go template",
             crate::quote::quoted(format)
         )));
     }

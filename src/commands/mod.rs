@@ -16,6 +16,7 @@ mod go_template;
 pub mod history;
 mod human;
 pub mod images;
+mod images_format;
 pub mod import;
 pub mod inspect;
 mod inspect_shape;

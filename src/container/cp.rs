@@ -1,9 +1,10 @@
-//! Copying files between a running container and the host (`mdrun cp`), as tar streams,
+//! Copying files between a container and the host (`mdrun cp`), as tar streams,
 //! as docker does: out of the container (`CONTAINER:SRC` to a host path or `-`, a tar
 //! stream on stdout) and into it (a host path, or `-`: a tar stream on stdin).
 //!
 //! The container's paths are resolved inside its root, never outside: the root is the
-//! init's `/proc/<pid>/root` (its mount namespace's `/`, overlay, volumes and all), and
+//! init's `/proc/<pid>/root` (its mount namespace's `/`, overlay, volumes and all), or for
+//! a container that does not run its layers in an overlay of our own (`cp_stopped.rs`); and
 //! every path in it is opened with openat2(RESOLVE_IN_ROOT), so that a symlink the
 //! container made (`/evil -> /etc`, `../../..`) resolves as it would inside the
 //! container. What is read is walked through directory fds with O_NOFOLLOW
@@ -11,6 +12,7 @@
 //! every parent with RESOLVE_BENEATH (a symlink pointing out fails, EXDEV) and creates
 //! nothing through a symlink (CVE-2018-15664 is this race, in `docker cp`).
 
+use super::cp_stopped::{self, StoppedRoot};
 use super::lookup::lookup;
 use crate::error::{Error, Result};
 use crate::image::{self, Whiteouts};
@@ -41,7 +43,7 @@ pub enum CopyIn<'a> {
 
 /// Copy `src` out of the container `query` names.
 pub fn copy_out(paths: &Paths, query: &str, src: &str, dest: CopyOut<'_>) -> Result<()> {
-    let root = container_root(paths, query)?;
+    let (root, _stopped) = container_root(paths, query, false)?;
     let (parent, name) = split(src)?;
     let pfd =
         in_root(&root, &parent, OFlag::O_PATH | OFlag::O_DIRECTORY).map_err(not_found(src))?;
@@ -57,7 +59,7 @@ pub fn copy_out(paths: &Paths, query: &str, src: &str, dest: CopyOut<'_>) -> Res
 
 /// Copy `src` into the container `query` names, at `dest`.
 pub fn copy_in(paths: &Paths, query: &str, src: CopyIn<'_>, dest: &str) -> Result<()> {
-    let root = container_root(paths, query)?;
+    let (root, _stopped) = container_root(paths, query, true)?;
     let dest_path = Path::new(dest);
     let dir_flags = OFlag::O_PATH | OFlag::O_DIRECTORY;
     match src {
@@ -93,13 +95,26 @@ pub fn copy_in(paths: &Paths, query: &str, src: CopyIn<'_>, dest: &str) -> Resul
     }
 }
 
-/// The running container's root directory, as its init sees `/`.
-fn container_root(paths: &Paths, query: &str) -> Result<OwnedFd> {
+/// The container's root directory: a running one's as its init sees `/`, a stopped one's
+/// as its overlay makes it (`cp_stopped.rs`; kept open, with its lock, by the second value).
+fn container_root(
+    paths: &Paths,
+    query: &str,
+    writable: bool,
+) -> Result<(OwnedFd, Option<StoppedRoot>)> {
     let (record, liveness) = lookup(paths, query)?;
+    if matches!(record.status, Status::Exited | Status::Created) {
+        let stopped = cp_stopped::open(paths, &record, writable)?;
+        let fd = stopped
+            .root
+            .try_clone()
+            .map_err(|e| io_err("dup", Path::new("the root fd"), e))?;
+        return Ok((fd, Some(stopped)));
+    }
     let not_running = || StateError::NotRunning {
         name: record.name.clone(),
     };
-    if record.status != Status::Running || liveness != Liveness::AsRecorded {
+    if liveness != Liveness::AsRecorded {
         return Err(not_running().into());
     }
     let pid = record.pid.ok_or_else(not_running)?;
@@ -116,7 +131,7 @@ fn container_root(paths: &Paths, query: &str) -> Result<OwnedFd> {
     })?;
     // Checked after opening: a pid reused before the open is caught here.
     match record.init_alive() {
-        true => Ok(fd),
+        true => Ok((fd, None)),
         false => Err(not_running().into()),
     }
 }

@@ -6,9 +6,12 @@
 //! lines from concurrent mdruns never interleave), which is what `mdrun events` reads,
 //! with the cgroupfs manager and under systemd alike: it holds this store's containers
 //! only. Under systemd the event also goes to the journal with the fields
-//! `MDRUN_EVENT=<action>`, `MDRUN_ID=<full id>`, `MDRUN_NAME=<name>` (plus `MDRUN_IMAGE`
-//! and the attributes), so `journalctl MDRUN_EVENT=die` lists them beside the container's
-//! own output. Writing an event never fails the step: a full disk loses the event.
+//! `MDRUN_EVENT=<action>`, `MDRUN_ID=<full id>`, `MDRUN_NAME=<name>` (plus `MDRUN_IMAGE`,
+//! the attributes, and the event's JSON line in `MDRUN_JSON`), so `journalctl
+//! MDRUN_EVENT=die` lists them beside the container's own output and `mdrun events
+//! --journal` reads them back (`events_journal.rs`). The log stays the source: journald
+//! drops entries past its per-unit rate limit and rotates old ones away, and the cgroupfs
+//! manager has no journal copy. Writing an event never fails the step: a full disk loses the event.
 //!
 //! The log is kept short: past 4 MiB it is renamed `events.log.1` (the previous one goes)
 //! and a new one begins; `events` reads both.
@@ -117,6 +120,10 @@ fn journal(event: &Event) {
         ),
         ("SYSLOG_IDENTIFIER".into(), "mdrun".into()),
     ];
+    // The whole event, for `mdrun events --journal` (`events_journal.rs`).
+    if let Ok(json) = serde_json::to_string(event) {
+        vars.push(("MDRUN_JSON".into(), json));
+    }
     for (k, v) in a
         .iter()
         .filter(|(k, _)| !matches!(k.as_str(), "name" | "image"))

@@ -108,6 +108,16 @@ pub fn end_supervision(paths: &Paths, record: &Record) -> Result<()> {
     Ok(())
 }
 
+/// `mdrun kill`: no restart after this run (docker's rule, `kill.rs`), until the next
+/// `start`. The service stays: its supervisor sees the mark when the container ends.
+pub fn hold_restarts(paths: &Paths, record: &Record) -> Result<()> {
+    update(paths, &record.id, |r| {
+        r.stopped_by_user = true;
+        r.restart_pending = false;
+    })?;
+    Ok(())
+}
+
 /// Once stopped: not "Restarting" any more, whatever a supervisor wrote meanwhile.
 pub fn settle_stopped(paths: &Paths, record: &Record) -> Result<()> {
     if record.restart_policy.supervised() {

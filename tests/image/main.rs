@@ -1,7 +1,7 @@
 //! Area `image`: images into and out of the store, a file a verb.
 //!
 //! - import.rs: `import` (plain, gzip, zstd, standard input)
-//! - images.rs: `images`, and an image named by a prefix of its id
+//! - images.rs: `images` (table, json, Go templates), and an image named by a prefix of its id
 //! - rmi.rs: `rmi`
 //! - commit.rs: `commit`, of stopped and running containers
 //! - export.rs: `export`

@@ -7,6 +7,7 @@
 //! - diff.rs: `diff` (A/C/D of the write layer)
 //! - events.rs: `events` (each step, in order, filtered, as JSON lines)
 //! - cp.rs: `cp` both ways and as tar streams; symlinks never followed out of the root
+//! - cp_stopped.rs: `cp` both ways on a container that does not run
 //! - update.rs: `update` (new limits the kernel enforces, refused ones)
 //! - completion.rs: `completion bash|zsh|fish`, the man pages (`__man`)
 //! - util.rs: helpers: detached containers, their records and write layers
@@ -17,6 +18,7 @@ mod util;
 
 mod completion;
 mod cp;
+mod cp_stopped;
 mod diff;
 mod events;
 mod pause;

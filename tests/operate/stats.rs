@@ -1,4 +1,5 @@
-//! `mdrun stats`: its figures are the cgroup's own (memory, pids), in docker's shape.
+//! `mdrun stats`: its figures are the cgroup's own (memory less its inactive file cache,
+//! pids), in docker's shape.
 
 use crate::common::*;
 use crate::util::*;
@@ -19,7 +20,12 @@ fn stats_no_stream_json_matches_the_cgroup() {
         &env,
         "st",
         &["--memory", "64m"],
-        &["sh", "-c", "sleep 1000 & sleep 1000 & wait"],
+        // 16 MiB of file cache first, which docker does not count as used.
+        &[
+            "sh",
+            "-c",
+            "dd if=/dev/zero of=/cache bs=1M count=16 2>/dev/null; sleep 1000 & sleep 1000 & wait",
+        ],
     );
     let pids = env.container_cgroup("pids");
     until("three processes", || {
@@ -35,12 +41,26 @@ fn stats_no_stream_json_matches_the_cgroup() {
     assert_eq!(row["PIDs"], "3");
     assert_eq!(row["PidsCurrent"], 3);
     let mem = env.container_cgroup("memory");
-    let (usage, limit) = match mem.join("memory.usage_in_bytes").exists() {
-        true => ("memory.usage_in_bytes", "memory.limit_in_bytes"),
-        false => ("memory.current", "memory.max"),
+    let (usage, limit, inactive) = match mem.join("memory.usage_in_bytes").exists() {
+        true => (
+            "memory.usage_in_bytes",
+            "memory.limit_in_bytes",
+            "total_inactive_file",
+        ),
+        false => ("memory.current", "memory.max", "inactive_file"),
     };
+    let stat = std::fs::read_to_string(mem.join("memory.stat")).unwrap();
+    let inactive: u64 = stat
+        .lines()
+        .find_map(|l| l.strip_prefix(inactive)?.strip_prefix(' ')?.parse().ok())
+        .unwrap();
+    assert!(inactive >= 8 << 20, "the file cache is inactive: {stat}");
     // Three sleeping processes: their memory does not move.
-    assert_eq!(row["MemoryBytes"], read_number(&mem, usage), "{row}");
+    assert_eq!(
+        row["MemoryBytes"],
+        read_number(&mem, usage) - inactive,
+        "{row}"
+    );
     assert_eq!(row["MemoryLimitBytes"], read_number(&mem, limit));
     assert_eq!(row["MemoryLimitBytes"], 64u64 << 20);
     assert!(

@@ -11,13 +11,16 @@
 //! - prune.rs: `prune` of one of two stores in one systemd
 //! - mdrun_killed.rs: `run` SIGKILLed once its init is in its scope
 //! - restart.rs: `--restart` policies under a transient service, `stop`, `rm -f`
+//! - restart_kill.rs: `kill` of a container under a restart policy, as docker
 //! - health.rs: healthchecks run by a transient timer, `healthcheck run`, `ps`, events
+//! - events_journal.rs: `events --journal`, the journal's copy of the events
 
 #[path = "../common/mod.rs"]
 mod common;
 #[path = "../common/systemd.rs"]
 mod sandbox;
 
+mod events_journal;
 mod health;
 mod logs;
 mod logs_follow;
@@ -26,5 +29,6 @@ mod mdrun_killed;
 mod notify;
 mod prune;
 mod restart;
+mod restart_kill;
 mod run;
 mod scope;

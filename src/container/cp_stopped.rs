@@ -1,0 +1,132 @@
+//! `cp` on a container that does not run: its root is its image's layers and its write
+//! layer, merged by an overlay mounted in a mount namespace private to one thread of ours
+//! (as `export` does, `image/export.rs`), detached at once and reached through one open
+//! directory fd; when the fd is closed the overlay goes. Nothing is ever mounted on the
+//! host, and a SIGKILL cannot leave a mount behind.
+//!
+//! Copying out mounts it read-only, with the write layer as the topmost lower dir. Copying
+//! in mounts the write layer as the overlay's upper dir (its work dir as the container's
+//! own), so that what is written is in the container when it starts, copied up and
+//! whited out as the container's own overlay would; the containers' lock is held until the
+//! copy is done, so no `start` mounts the same write layer meanwhile. The container's
+//! volumes are not in either (as with `export`).
+
+use super::commit_stopped::{finish_move, image_of};
+use super::wait::is_starting;
+use crate::error::{Error, Result};
+use crate::image::Store;
+use crate::paths::Paths;
+use crate::state::{Record, StateError, Status, StoreLock};
+use nix::fcntl::OFlag;
+use nix::mount::{mount, umount2, MntFlags, MsFlags};
+use nix::sched::{unshare, CloneFlags};
+use nix::sys::stat::Mode;
+use std::os::fd::OwnedFd;
+use std::path::{Path, PathBuf};
+
+/// The root of a container that does not run, and (when writable) the lock that keeps it
+/// from being started while it is written.
+pub struct StoppedRoot {
+    pub root: OwnedFd,
+    _lock: Option<StoreLock>,
+}
+
+/// Opens the root of the stopped container `record`; `writable` to copy into it.
+pub fn open(paths: &Paths, record: &Record, writable: bool) -> Result<StoppedRoot> {
+    let store = Store::new(paths.clone());
+    let dir = paths.container(&record.id);
+    let lock = StoreLock::acquire(&paths.containers())?;
+    let current = Record::load(&dir)?;
+    let name = current.name.clone();
+    match current.status {
+        Status::Exited => {}
+        Status::Created if !is_starting(&current) => {}
+        Status::Created => return Err(StateError::Starting { name }.into()),
+        // Started since it was looked up: it is copied as a running container.
+        Status::Running => return Err(StateError::Running { name }.into()),
+    }
+    finish_move(paths, &store, &current)?;
+    let image = image_of(&store, &current)?;
+    let lowers = store.lower_dirs(&image);
+    let (upper, work) = (dir.join("upper"), dir.join("work"));
+    let options = match writable {
+        true => format!(
+            "lowerdir={},upperdir={},workdir={}",
+            join(&lowers),
+            escape(&upper),
+            escape(&work)
+        ),
+        false => format!("lowerdir={}:{}", escape(&upper), join(&lowers)),
+    };
+    // Any directory serves as the mount point: the mount is seen by that thread only.
+    let target = paths.tmp();
+    std::fs::create_dir_all(&target).map_err(|e| Error::Io {
+        step: "mkdir",
+        path: target.clone(),
+        source: e,
+    })?;
+    let root = std::thread::scope(|scope| {
+        scope
+            .spawn(|| mount_detached(&target, &options, writable))
+            .join()
+            .unwrap_or_else(|_| Err(Error::Usage("the mount thread panicked".into())))
+    })?;
+    Ok(StoppedRoot {
+        root,
+        _lock: writable.then_some(lock),
+    })
+}
+
+/// In a new mount namespace of this thread: the overlay on `target`, opened, detached.
+fn mount_detached(target: &Path, options: &str, writable: bool) -> Result<OwnedFd> {
+    let io = |step: &'static str| {
+        move |e: nix::Error| Error::Io {
+            step,
+            path: target.to_path_buf(),
+            source: e.into(),
+        }
+    };
+    // CLONE_NEWNS also unshares this thread's fs_struct: only it moves.
+    unshare(CloneFlags::CLONE_NEWNS).map_err(io("unshare the mount namespace for"))?;
+    // Else the overlay would propagate to the host through shared mounts.
+    mount(
+        None::<&str>,
+        "/",
+        None::<&str>,
+        MsFlags::MS_REC | MsFlags::MS_PRIVATE,
+        None::<&str>,
+    )
+    .map_err(io("make mounts private before mounting"))?;
+    let mut flags = MsFlags::MS_NODEV | MsFlags::MS_NOSUID;
+    if !writable {
+        flags |= MsFlags::MS_RDONLY;
+    }
+    mount(
+        Some("overlay"),
+        target,
+        Some("overlay"),
+        flags,
+        Some(options),
+    )
+    .map_err(io("mount the container's layers on"))?;
+    let fd = nix::fcntl::open(
+        target,
+        OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    );
+    // Detached: it lives as long as the fd (and what is opened through it).
+    let _ = umount2(target, MntFlags::MNT_DETACH);
+    fd.map_err(io("open the overlay on"))
+}
+
+fn join(dirs: &[PathBuf]) -> String {
+    dirs.iter().map(|d| escape(d)).collect::<Vec<_>>().join(":")
+}
+
+/// overlayfs splits its options on `,` and lowerdir on `:`; both need a backslash escape.
+fn escape(path: &Path) -> String {
+    path.to_string_lossy()
+        .replace('\\', "\\\\")
+        .replace(',', "\\,")
+        .replace(':', "\\:")
+}

@@ -149,3 +149,22 @@ fn a_hierarchy_hidden_by_another_mount_is_left_alone() {
     );
     assert!(!o.root.join("h1").exists());
 }
+
+/// runc's `delete --force` of an id that does not exist succeeds (containerd's shim runs it
+/// after its own `delete` and warns when it fails); without --force it is an error.
+#[test]
+fn delete_force_of_a_missing_container_succeeds() {
+    let env = TestEnv::bare();
+    let o = Oci::new(&env, &["true"]);
+    let r = o.oci(&["delete", "nope"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("does not exist"), "{}", r.stderr);
+    o.ok(&["delete", "--force", "nope"]);
+    // A directory without a state file (an aborted create) goes too.
+    std::fs::create_dir_all(o.root.join("half")).unwrap();
+    o.ok(&["delete", "--force", "half"]);
+    assert!(!o.root.join("half").exists());
+    // An id that is no id is still refused.
+    let r = o.oci(&["delete", "--force", "../x"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+}

@@ -168,3 +168,21 @@ fn delete_force_of_a_missing_container_succeeds() {
     let r = o.oci(&["delete", "--force", "../x"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
 }
+
+/// containerd's CRI names containers with 64 hex digits under `<Root>/k8s.io/`: the start
+/// socket's path then exceeds a unix address's 107 bytes, and must still work.
+#[test]
+fn a_container_whose_socket_path_is_long_runs() {
+    let env = TestEnv::bare();
+    let mut o = Oci::new(&env, &["sh", "-c", "exit 4"]);
+    o.root = env.path("runc-root-of-a-long-name/k8s.io");
+    let id = "79b72845483ff352de73f2e3286c9431c037f518c353bfb83efd9e173bc90bea";
+    assert!(o.root.join(id).join("start.sock").as_os_str().len() > 107);
+    let bundle = o.bundle.to_str().unwrap().to_string();
+    o.ok(&["create", "--bundle", &bundle, id]);
+    assert_eq!(o.status(id), "created");
+    o.ok(&["start", id]);
+    o.wait_status(id, "stopped");
+    o.ok(&["delete", id]);
+    assert!(!o.root.join(id).exists());
+}

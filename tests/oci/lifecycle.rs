@@ -186,3 +186,37 @@ fn a_container_whose_socket_path_is_long_runs() {
     o.ok(&["delete", id]);
     assert!(!o.root.join(id).exists());
 }
+
+/// A container without its own pid namespace (a pod's containers share the sandbox's)
+/// leaves its init's children when the init exits: `kill --all ID KILL` still reaches them
+/// (containerd's shim calls it after every such exit, and waits on its success).
+#[test]
+fn kill_all_reaches_what_a_stopped_init_left() {
+    let env = TestEnv::bare();
+    let o = Oci::new(&env, &["sh", "-c", "sleep 1000 & exit 0"]);
+    o.edit(|c| {
+        let ns = c["linux"]["namespaces"].as_array_mut().unwrap();
+        ns.retain(|n| n["type"] != "pid");
+    });
+    o.ok(&["run", "--detach", "k1"]);
+    o.wait_status("k1", "stopped");
+    let procs = std::fs::read_to_string(env.cgroup_dir("pids").join("c1/cgroup.procs")).unwrap();
+    let child: i32 = procs
+        .trim()
+        .parse()
+        .expect("one process left in the cgroup");
+    let r = o.oci(&["kill", "k1", "KILL"]);
+    assert_eq!(r.code, 1, "kill without --all of a stopped container");
+    o.ok(&["kill", "--all", "k1", "KILL"]);
+    // The child was handed to this process (the subreaper): it is gone when reaped.
+    let st = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(child), None).unwrap();
+    assert_eq!(
+        st,
+        nix::sys::wait::WaitStatus::Signaled(
+            nix::unistd::Pid::from_raw(child),
+            nix::sys::signal::Signal::SIGKILL,
+            false
+        )
+    );
+    o.ok(&["delete", "k1"]);
+}

@@ -13,10 +13,12 @@ use serde_json::{json, Value};
 use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 
+/// The namespace of `ctr` tasks; containerd's CRI uses `k8s.io`.
 const NS: &str = "mdtest";
 
 pub struct Containerd<'a> {
     pub env: &'a TestEnv,
+    pub ns: &'static str,
     pub sock: PathBuf,
     /// mdrun-oci's --root as the shim is given it (`<runc-root>/<namespace>` is what it uses).
     pub runc_root: PathBuf,
@@ -28,7 +30,7 @@ pub struct Containerd<'a> {
 
 impl<'a> Containerd<'a> {
     /// Starts containerd with `extra` appended to its config, and waits for its socket.
-    pub fn start(env: &'a TestEnv, extra: &str) -> Containerd<'a> {
+    pub fn start(env: &'a TestEnv, ns: &'static str, extra: &str) -> Containerd<'a> {
         let lock = FileLock::exclusive("containerd");
         let dir = env.path("containerd");
         std::fs::create_dir_all(&dir).unwrap();
@@ -60,6 +62,7 @@ impl<'a> Containerd<'a> {
             .expect("containerd is not installed (apt-get install containerd)");
         let c = Containerd {
             env,
+            ns,
             sock,
             runc_root: dir.join("runc-root"),
             fifo_dir: dir.join("fifo"),
@@ -87,7 +90,7 @@ impl<'a> Containerd<'a> {
             .arg("ctr")
             .arg("-a")
             .arg(&self.sock)
-            .args(["-n", NS])
+            .args(["-n", self.ns])
             .args(args)
             .stdin(Stdio::null())
             .output()
@@ -108,15 +111,20 @@ impl<'a> Containerd<'a> {
 
     /// Imports the busybox rootfs as `localhost/mdoci-bb:latest` (an OCI archive).
     pub fn import_busybox(&self) {
-        let layout = self.env.path("bb-layout");
         let tar = std::fs::read(busybox_tarball()).unwrap();
+        self.import(&tar, json!({"Cmd": ["sh"]}), "localhost/mdoci-bb", "latest");
+    }
+
+    /// Imports one layer (`tar`) with this image config as `name:tag` (an OCI archive).
+    pub fn import(&self, tar: &[u8], run: Value, name: &str, tag: &str) {
+        let layout = self.env.path(&format!("layout-{}", name.replace('/', "-")));
         let image = Image {
-            layers: vec![layer(&tar, Comp::Gzip)],
-            run: json!({"Cmd": ["sh"]}),
+            layers: vec![layer(tar, Comp::Gzip)],
+            run,
             arch: "amd64",
         };
-        write_single(&layout, &image, "latest");
-        let archive = self.env.path("bb-oci.tar");
+        write_single(&layout, &image, tag);
+        let archive = layout.with_extension("tar");
         let st = Command::new("tar")
             .arg("-cf")
             .arg(&archive)
@@ -130,7 +138,7 @@ impl<'a> Containerd<'a> {
             "images",
             "import",
             "--base-name",
-            "localhost/mdoci-bb",
+            name,
             archive.to_str().unwrap(),
         ]);
     }
@@ -153,7 +161,7 @@ impl<'a> Containerd<'a> {
     pub fn oci_state(&self, id: &str) -> Value {
         let o = Command::new(OCI)
             .arg("--root")
-            .arg(self.runc_root.join(NS))
+            .arg(self.runc_root.join(self.ns))
             .args(["state", id])
             .output()
             .unwrap();
@@ -180,11 +188,11 @@ fn processes_mentioning(needle: &str) -> Vec<i32> {
 impl Drop for Containerd<'_> {
     fn drop(&mut self) {
         // Containers a failed scenario left: mdrun-oci removes them and their cgroups.
-        if let Ok(dir) = std::fs::read_dir(self.runc_root.join(NS)) {
+        if let Ok(dir) = std::fs::read_dir(self.runc_root.join(self.ns)) {
             for e in dir.flatten() {
                 let _ = Command::new(OCI)
                     .arg("--root")
-                    .arg(self.runc_root.join(NS))
+                    .arg(self.runc_root.join(self.ns))
                     .args(["delete", "--force"])
                     .arg(e.file_name())
                     .output();
@@ -245,7 +253,7 @@ fn wait_stopped(c: &Containerd, id: &str) {
 #[test]
 fn containerd_runs_its_tasks_with_mdrun_oci() {
     let env = TestEnv::bare();
-    let c = Containerd::start(&env, "");
+    let c = Containerd::start(&env, NS, "");
     c.import_busybox();
     let image = "localhost/mdoci-bb:latest";
 
@@ -325,7 +333,7 @@ fn containerd_runs_its_tasks_with_mdrun_oci() {
     assert!(text(&o).contains("exit code 7"), "{}", text(&o));
     c.ok(&["containers", "delete", "c2"]);
     assert!(c.ok(&["containers", "ls", "-q"]).trim().is_empty());
-    let left: Vec<_> = std::fs::read_dir(c.runc_root.join(NS))
+    let left: Vec<_> = std::fs::read_dir(c.runc_root.join(c.ns))
         .map(|d| d.flatten().map(|e| e.file_name()).collect())
         .unwrap_or_default();
     assert!(left.is_empty(), "mdrun-oci state left: {left:?}");

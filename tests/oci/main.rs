@@ -8,6 +8,7 @@
 //! - bad_config.rs: a bad config.json is one error line, exit 1, nothing left
 //! - podman.rs: podman 4.3 with --runtime mdrun-oci: run --rm, --memory, -it, -d, exec, logs, pause, stop, rm
 //! - containerd.rs: containerd 1.6's runc v2 shim via `ctr --runc-binary`: run --rm, -d, exec, ps, pause, kill, delete
+//! - cri.rs: containerd's CRI with mdrun-oci as BinaryName, driven by crictl: pod, container in its namespaces, exec, logs, stopp, rmp
 //! - systemd_cgroup.rs: `--systemd-cgroup` and `slice:prefix:name` against a private systemd
 //! - validation.rs: runtime-tools' validation suite, built by ../shared/tools/oci-suites
 
@@ -20,6 +21,7 @@ mod util;
 mod bad_config;
 mod confinement;
 mod containerd;
+mod cri;
 mod hooks;
 mod lifecycle;
 mod podman;

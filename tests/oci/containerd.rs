@@ -25,6 +25,9 @@ pub struct Containerd<'a> {
     pub fifo_dir: PathBuf,
     pub log: PathBuf,
     child: Child,
+    /// /run/containerd as it was (a host's own containerd may use it): what was there stays.
+    run_existed: bool,
+    shim_sockets_before: Vec<String>,
     _lock: FileLock,
 }
 
@@ -51,6 +54,9 @@ impl<'a> Containerd<'a> {
             ),
         )
         .unwrap();
+        let run_existed = std::path::Path::new("/run/containerd").exists();
+        let shim_sockets_before =
+            crate::common::files::names(std::path::Path::new("/run/containerd/s"));
         let log = dir.join("containerd.log");
         let child = Command::new("containerd")
             .arg("--config")
@@ -68,6 +74,8 @@ impl<'a> Containerd<'a> {
             fifo_dir: dir.join("fifo"),
             log,
             child,
+            run_existed,
+            shim_sockets_before,
             _lock: lock,
         };
         std::fs::create_dir_all(&c.fifo_dir).unwrap();
@@ -212,7 +220,15 @@ impl Drop for Containerd<'_> {
         for m in crate::common::mounts::mounts_under(&self.env.dir) {
             let _ = crate::common::mounts::detach(&m.mount_point);
         }
-        let _ = std::fs::remove_dir_all("/run/containerd");
+        if self.run_existed {
+            for n in crate::common::files::names(std::path::Path::new("/run/containerd/s")) {
+                if !self.shim_sockets_before.contains(&n) {
+                    let _ = std::fs::remove_file(std::path::Path::new("/run/containerd/s").join(n));
+                }
+            }
+        } else {
+            let _ = std::fs::remove_dir_all("/run/containerd");
+        }
     }
 }
 

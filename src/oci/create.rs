@@ -162,6 +162,19 @@ pub fn create(cli: &OciCli, a: &CreateArgs) -> Result<Created> {
     let mut new_mount_ns = false;
     let mut new_cgroup_ns = false;
     let mut new_uts_ns = false;
+    // Joining a pid namespace (a pod's) changes this process's pid_for_children, and then no
+    // thread can be made (clone(CLONE_THREAD) is EINVAL): the D-Bus connection of
+    // --systemd-cgroup needs threads. Our own is restored once the init is cloned.
+    let own_pid_ns = if linux
+        .namespaces()
+        .iter()
+        .flatten()
+        .any(|n| n.path().is_some() && ns_flag(n.typ()) == CloneFlags::CLONE_NEWPID)
+    {
+        Some(open_ro(Path::new("/proc/self/ns/pid"))?)
+    } else {
+        None
+    };
     for ns in linux.namespaces().iter().flatten() {
         let flag = ns_flag(ns.typ());
         match ns.path() {
@@ -222,6 +235,10 @@ pub fn create(cli: &OciCli, a: &CreateArgs) -> Result<Created> {
         }
         Some(pid) => pid,
     };
+    if let Some(fd) = &own_pid_ns {
+        nix::sched::setns(fd, CloneFlags::CLONE_NEWPID)
+            .map_err(|e| format!("setns back to our own pid namespace: {e}"))?;
+    }
     drop(go_r);
     drop(st_w);
     drop(start);

@@ -125,23 +125,7 @@ impl<'a> Containerd<'a> {
 
     /// Imports one layer (`tar`) with this image config as `name:tag` (an OCI archive).
     pub fn import(&self, tar: &[u8], run: Value, name: &str, tag: &str) {
-        let layout = self.env.path(&format!("layout-{}", name.replace('/', "-")));
-        let image = Image {
-            layers: vec![layer(tar, Comp::Gzip)],
-            run,
-            arch: "amd64",
-        };
-        write_single(&layout, &image, tag);
-        let archive = layout.with_extension("tar");
-        let st = Command::new("tar")
-            .arg("-cf")
-            .arg(&archive)
-            .arg("-C")
-            .arg(&layout)
-            .arg(".")
-            .status()
-            .unwrap();
-        assert!(st.success(), "tar of the OCI layout");
+        let archive = oci_archive(self.env, tar, run, name, tag);
         self.ok(&[
             "images",
             "import",
@@ -176,6 +160,28 @@ impl<'a> Containerd<'a> {
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         serde_json::from_slice(&o.stdout).unwrap()
     }
+}
+
+/// An OCI archive (for `ctr images import`) of one layer with this image config.
+pub fn oci_archive(env: &TestEnv, tar: &[u8], run: Value, name: &str, tag: &str) -> PathBuf {
+    let layout = env.path(&format!("layout-{}", name.replace('/', "-")));
+    let image = Image {
+        layers: vec![layer(tar, Comp::Gzip)],
+        run,
+        arch: "amd64",
+    };
+    write_single(&layout, &image, tag);
+    let archive = layout.with_extension("tar");
+    let st = Command::new("tar")
+        .arg("-cf")
+        .arg(&archive)
+        .arg("-C")
+        .arg(&layout)
+        .arg(".")
+        .status()
+        .unwrap();
+    assert!(st.success(), "tar of the OCI layout");
+    archive
 }
 
 /// Processes whose command line mentions `needle` (the shims name our socket).

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-fn shared_tool(rel: &str) -> PathBuf {
+pub fn shared_tool(rel: &str) -> PathBuf {
     let here = Path::new(env!("CARGO_MANIFEST_DIR"));
     [
         here.join("../shared/tools").join(rel),
@@ -24,7 +24,7 @@ fn shared_tool(rel: &str) -> PathBuf {
 }
 
 /// crictl, built (once, cached) by oci-suites like the validation suite.
-fn crictl() -> PathBuf {
+pub fn crictl() -> PathBuf {
     let cache = std::env::var("MDRUN_OCI_SUITES_DIR")
         .unwrap_or_else(|_| "/var/cache/mdrun-oci-suites".into());
     let bin = Path::new(&cache).join("bin/crictl");
@@ -40,7 +40,7 @@ fn crictl() -> PathBuf {
 }
 
 /// The static pause (../shared/tools/oci/pause.c) as a one-file image.
-fn pause_layer(env: &TestEnv) -> Vec<u8> {
+pub fn pause_layer(env: &TestEnv) -> Vec<u8> {
     let out = env.path("pause");
     let st = Command::new("cc")
         .args(["-static", "-O2", "-o"])

@@ -9,6 +9,7 @@
 //! - podman.rs: podman 4.3 with --runtime mdrun-oci: run --rm, --memory, -it, -d, exec, logs, pause, stop, rm
 //! - containerd.rs: containerd 1.6's runc v2 shim via `ctr --runc-binary`: run --rm, -d, exec, ps, pause, kill, delete
 //! - cri.rs: containerd's CRI with mdrun-oci as BinaryName, driven by crictl: pod, container in its namespaces, exec, logs, stopp, rmp
+//! - cri_systemd.rs: the CRI with SystemdCgroup = true in the test systemd: each container a scope in its pod's slice
 //! - systemd_cgroup.rs: `--systemd-cgroup` and `slice:prefix:name` against a private systemd
 //! - validation.rs: runtime-tools' validation suite, built by ../shared/tools/oci-suites
 
@@ -22,6 +23,7 @@ mod bad_config;
 mod confinement;
 mod containerd;
 mod cri;
+mod cri_systemd;
 mod hooks;
 mod lifecycle;
 mod podman;

@@ -9,9 +9,7 @@ use super::state::{self, Saved, START_SOCKET};
 use super::{config, hooks, Result};
 use crate::cli::oci_args::{CreateArgs, OciCli};
 use nix::sched::CloneFlags;
-use nix::sys::socket::{
-    bind, listen, socket, AddressFamily, Backlog, SockFlag, SockType, UnixAddr,
-};
+use nix::sys::socket::{bind, listen, socket, AddressFamily, Backlog, SockFlag, SockType};
 use nix::unistd::Pid;
 use oci_spec::runtime::LinuxNamespaceType;
 use std::os::fd::OwnedFd;
@@ -111,9 +109,12 @@ pub fn create(cli: &OciCli, a: &CreateArgs) -> Result<Created> {
     )
     .map_err(|e| format!("socket: {e}"))?;
     let sock_path = dir.join(START_SOCKET);
-    let addr = UnixAddr::new(&sock_path).map_err(|e| format!("{}: {e}", sock_path.display()))?;
-    bind(std::os::fd::AsRawFd::as_raw_fd(&start), &addr)
-        .map_err(|e| format!("bind {}: {e}", sock_path.display()))?;
+    {
+        // `_via` (a long path's directory) is closed before the init is cloned.
+        let (addr, _via) = super::sockaddr::unix_addr(&sock_path)?;
+        bind(std::os::fd::AsRawFd::as_raw_fd(&start), &addr)
+            .map_err(|e| format!("bind {}: {e}", sock_path.display()))?;
+    }
     listen(&start, Backlog::new(1).unwrap_or(Backlog::MAXCONN))
         .map_err(|e| format!("listen {}: {e}", sock_path.display()))?;
 
@@ -129,7 +130,7 @@ pub fn create(cli: &OciCli, a: &CreateArgs) -> Result<Created> {
                 None,
             )
             .map_err(|e| format!("socket: {e}"))?;
-            let addr = UnixAddr::new(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let (addr, _via) = super::sockaddr::unix_addr(path)?;
             nix::sys::socket::connect(std::os::fd::AsRawFd::as_raw_fd(&s), &addr)
                 .map_err(|e| format!("connect to the console socket {}: {e}", path.display()))?;
             Some(s)
@@ -161,6 +162,19 @@ pub fn create(cli: &OciCli, a: &CreateArgs) -> Result<Created> {
     let mut new_mount_ns = false;
     let mut new_cgroup_ns = false;
     let mut new_uts_ns = false;
+    // Joining a pid namespace (a pod's) changes this process's pid_for_children, and then no
+    // thread can be made (clone(CLONE_THREAD) is EINVAL): the D-Bus connection of
+    // --systemd-cgroup needs threads. Our own is restored once the init is cloned.
+    let own_pid_ns = if linux
+        .namespaces()
+        .iter()
+        .flatten()
+        .any(|n| n.path().is_some() && ns_flag(n.typ()) == CloneFlags::CLONE_NEWPID)
+    {
+        Some(open_ro(Path::new("/proc/self/ns/pid"))?)
+    } else {
+        None
+    };
     for ns in linux.namespaces().iter().flatten() {
         let flag = ns_flag(ns.typ());
         match ns.path() {
@@ -221,6 +235,10 @@ pub fn create(cli: &OciCli, a: &CreateArgs) -> Result<Created> {
         }
         Some(pid) => pid,
     };
+    if let Some(fd) = &own_pid_ns {
+        nix::sched::setns(fd, CloneFlags::CLONE_NEWPID)
+            .map_err(|e| format!("setns back to our own pid namespace: {e}"))?;
+    }
     drop(go_r);
     drop(st_w);
     drop(start);

@@ -1,6 +1,8 @@
 //! `delete [--force]`: a stopped container's cgroup, scope and state directory go, and the
 //! poststop hooks run (a failure is a warning). A created or running one is refused unless
-//! --force, which kills it first.
+//! --force, which kills it first. `delete --force` of a container that does not exist
+//! succeeds, as runc's does: containerd's shim runs it again after its own `delete`, and
+//! warns when it fails.
 
 use super::state::{Saved, Status};
 use super::{hooks, Result};
@@ -27,6 +29,17 @@ fn wait_gone(saved: &Saved, limit: Duration) -> bool {
 }
 
 pub fn delete(root: &Path, id: &str, force: bool) -> Result<()> {
+    super::state::check_id(id)?;
+    if force && !super::state::exists(root, id) {
+        // An aborted create may have left the directory without a state file.
+        let dir = super::state::dir(root, id);
+        return match std::fs::remove_dir_all(&dir) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                Err(format!("remove {}: {e}", dir.display()))
+            }
+            _ => Ok(()),
+        };
+    }
     let saved = Saved::load(root, id)?;
     let status = saved.status(root);
     if status != Status::Stopped {

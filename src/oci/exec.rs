@@ -110,7 +110,7 @@ pub fn exec(root: &Path, a: &ExecArgs) -> Result<i32> {
     }
     let console = match (&a.console_socket, p.terminal() == Some(true)) {
         (Some(path), true) => {
-            use nix::sys::socket::{connect, socket, AddressFamily, SockFlag, SockType, UnixAddr};
+            use nix::sys::socket::{connect, socket, AddressFamily, SockFlag, SockType};
             let s = socket(
                 AddressFamily::Unix,
                 SockType::Stream,
@@ -118,7 +118,7 @@ pub fn exec(root: &Path, a: &ExecArgs) -> Result<i32> {
                 None,
             )
             .map_err(|e| format!("socket: {e}"))?;
-            let addr = UnixAddr::new(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let (addr, _via) = super::sockaddr::unix_addr(path)?;
             connect(s.as_raw_fd(), &addr)
                 .map_err(|e| format!("connect to the console socket {}: {e}", path.display()))?;
             Some(s)

@@ -1,4 +1,6 @@
 //! `kill ID [SIGNAL] [--all]`: the signal by number or name (`TERM`, `SIGTERM`, `15`).
+//! Without --all, a stopped container is an error; with it, whatever is left in the
+//! container's cgroup gets the signal.
 
 use super::state::{Saved, Status};
 use super::Result;
@@ -24,14 +26,17 @@ pub fn parse_signal(s: &str) -> Result<Signal> {
 pub fn kill(root: &Path, a: &KillArgs) -> Result<()> {
     let saved = Saved::load(root, &a.id)?;
     let sig = parse_signal(&a.signal)?;
-    if saved.status(root) == Status::Stopped {
-        return Err(format!("container {} is not running", a.id));
-    }
     if a.all {
+        // Every process in the cgroup, even once the init has gone (runc's --all): a
+        // container sharing its pod's pid namespace leaves its children behind, and
+        // containerd's shim kills them with `kill --all ID KILL` after the init's exit.
         for p in super::cgroup::procs(&saved.cgroup_dirs) {
             let _ = nix::sys::signal::kill(Pid::from_raw(p), sig);
         }
         return Ok(());
+    }
+    if saved.status(root) == Status::Stopped {
+        return Err(format!("container {} is not running", a.id));
     }
     nix::sys::signal::kill(Pid::from_raw(saved.pid), sig)
         .map_err(|e| format!("kill {} ({}) with {sig}: {e}", a.id, saved.pid))

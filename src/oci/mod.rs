@@ -25,6 +25,7 @@ mod pause;
 mod process;
 mod rootfs;
 mod seccomp;
+mod sockaddr;
 mod start;
 mod state;
 mod update;

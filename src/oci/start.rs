@@ -5,7 +5,7 @@
 use super::state::{Saved, Status, START_SOCKET};
 use super::{hooks, Result};
 use crate::cli::oci_args::{OciCli, RunArgs};
-use nix::sys::socket::{connect, socket, AddressFamily, SockFlag, SockType, UnixAddr};
+use nix::sys::socket::{connect, socket, AddressFamily, SockFlag, SockType};
 use std::path::Path;
 
 pub fn start(root: &Path, id: &str) -> Result<()> {
@@ -37,7 +37,7 @@ pub fn start(root: &Path, id: &str) -> Result<()> {
         None,
     )
     .map_err(|e| format!("socket: {e}"))?;
-    let addr = UnixAddr::new(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let (addr, _via) = super::sockaddr::unix_addr(&path)?;
     connect(std::os::fd::AsRawFd::as_raw_fd(&s), &addr)
         .map_err(|e| format!("connect to {}: {e}", path.display()))?;
     let mut got = Vec::new();

@@ -67,6 +67,11 @@ pub fn dir(root: &Path, id: &str) -> PathBuf {
     root.join(id)
 }
 
+/// Has `id` a state file under `root` (a container, in whatever status)?
+pub fn exists(root: &Path, id: &str) -> bool {
+    dir(root, id).join(STATE_FILE).exists()
+}
+
 pub fn start_time(pid: i32) -> Option<u64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // The command may hold spaces and parentheses: fields start after the last ')'.

@@ -149,3 +149,74 @@ fn a_hierarchy_hidden_by_another_mount_is_left_alone() {
     );
     assert!(!o.root.join("h1").exists());
 }
+
+/// runc's `delete --force` of an id that does not exist succeeds (containerd's shim runs it
+/// after its own `delete` and warns when it fails); without --force it is an error.
+#[test]
+fn delete_force_of_a_missing_container_succeeds() {
+    let env = TestEnv::bare();
+    let o = Oci::new(&env, &["true"]);
+    let r = o.oci(&["delete", "nope"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("does not exist"), "{}", r.stderr);
+    o.ok(&["delete", "--force", "nope"]);
+    // A directory without a state file (an aborted create) goes too.
+    std::fs::create_dir_all(o.root.join("half")).unwrap();
+    o.ok(&["delete", "--force", "half"]);
+    assert!(!o.root.join("half").exists());
+    // An id that is no id is still refused.
+    let r = o.oci(&["delete", "--force", "../x"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+}
+
+/// containerd's CRI names containers with 64 hex digits under `<Root>/k8s.io/`: the start
+/// socket's path then exceeds a unix address's 107 bytes, and must still work.
+#[test]
+fn a_container_whose_socket_path_is_long_runs() {
+    let env = TestEnv::bare();
+    let mut o = Oci::new(&env, &["sh", "-c", "exit 4"]);
+    o.root = env.path("runc-root-of-a-long-name/k8s.io");
+    let id = "79b72845483ff352de73f2e3286c9431c037f518c353bfb83efd9e173bc90bea";
+    assert!(o.root.join(id).join("start.sock").as_os_str().len() > 107);
+    let bundle = o.bundle.to_str().unwrap().to_string();
+    o.ok(&["create", "--bundle", &bundle, id]);
+    assert_eq!(o.status(id), "created");
+    o.ok(&["start", id]);
+    o.wait_status(id, "stopped");
+    o.ok(&["delete", id]);
+    assert!(!o.root.join(id).exists());
+}
+
+/// A container without its own pid namespace (a pod's containers share the sandbox's)
+/// leaves its init's children when the init exits: `kill --all ID KILL` still reaches them
+/// (containerd's shim calls it after every such exit, and waits on its success).
+#[test]
+fn kill_all_reaches_what_a_stopped_init_left() {
+    let env = TestEnv::bare();
+    let o = Oci::new(&env, &["sh", "-c", "sleep 1000 & exit 0"]);
+    o.edit(|c| {
+        let ns = c["linux"]["namespaces"].as_array_mut().unwrap();
+        ns.retain(|n| n["type"] != "pid");
+    });
+    o.ok(&["run", "--detach", "k1"]);
+    o.wait_status("k1", "stopped");
+    let procs = std::fs::read_to_string(env.cgroup_dir("pids").join("c1/cgroup.procs")).unwrap();
+    let child: i32 = procs
+        .trim()
+        .parse()
+        .expect("one process left in the cgroup");
+    let r = o.oci(&["kill", "k1", "KILL"]);
+    assert_eq!(r.code, 1, "kill without --all of a stopped container");
+    o.ok(&["kill", "--all", "k1", "KILL"]);
+    // The child was handed to this process (the subreaper): it is gone when reaped.
+    let st = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(child), None).unwrap();
+    assert_eq!(
+        st,
+        nix::sys::wait::WaitStatus::Signaled(
+            nix::unistd::Pid::from_raw(child),
+            nix::sys::signal::Signal::SIGKILL,
+            false
+        )
+    );
+    o.ok(&["delete", "k1"]);
+}

@@ -7,6 +7,9 @@
 //! - confinement.rs: seccomp, user, capabilities, rlimits, read-only root, masked paths, limits
 //! - bad_config.rs: a bad config.json is one error line, exit 1, nothing left
 //! - podman.rs: podman 4.3 with --runtime mdrun-oci: run --rm, --memory, -it, -d, exec, logs, pause, stop, rm
+//! - containerd.rs: containerd 1.6's runc v2 shim via `ctr --runc-binary`: run --rm, -d, exec, ps, pause, kill, delete
+//! - cri.rs: containerd's CRI with mdrun-oci as BinaryName, driven by crictl: pod, container in its namespaces, exec, logs, stopp, rmp
+//! - cri_systemd.rs: the CRI with SystemdCgroup = true in the test systemd: each container a scope in its pod's slice
 //! - systemd_cgroup.rs: `--systemd-cgroup` and `slice:prefix:name` against a private systemd
 //! - validation.rs: runtime-tools' validation suite, built by ../shared/tools/oci-suites
 
@@ -18,6 +21,9 @@ mod util;
 
 mod bad_config;
 mod confinement;
+mod containerd;
+mod cri;
+mod cri_systemd;
 mod hooks;
 mod lifecycle;
 mod podman;

@@ -347,7 +347,16 @@ fn launch_and_wait(
     if let Some(link) = net_link {
         link.detach();
     }
-    drop(p.net.take());
+    if let Some(n) = p.net.take() {
+        // The networks it was connected to while it ran (`network connect`), then its own.
+        crate::network::connect::release_extras(&crate::network::connect::Target {
+            root: &n.root,
+            containers: &n.containers,
+            id: &n.id,
+            name: &record.name,
+            data: &p.dirs.data,
+        });
+    }
     p.dirs.remove_runtime();
     if record.auto_remove {
         p.dirs.remove();

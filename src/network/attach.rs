@@ -3,12 +3,13 @@
 //! container's address and default route, its published ports.
 
 use super::rtnl::Rtnl;
-use super::{def, nat, Planned};
+use super::{def, nat, Assignment, Planned};
 use crate::error::{Error, Result};
 
 use std::io;
+use std::path::Path;
 
-fn net_err(step: &'static str, what: &str) -> impl FnOnce(io::Error) -> Error {
+pub(super) fn net_err(step: &'static str, what: &str) -> impl FnOnce(io::Error) -> Error {
     let what = what.to_string();
     move |e| Error::Usage(format!("network: {step} {what}: {e}"))
 }
@@ -28,7 +29,7 @@ pub struct Attached {
 pub fn attach(planned: &Planned, pid: i32) -> Result<Attached> {
     let a = &planned.assignment;
     let mut rt = Rtnl::open().map_err(net_err("open", "rtnetlink"))?;
-    let master = ensure_bridge(&mut rt, planned)?;
+    let master = ensure_bridge(&mut rt, &planned.root, a)?;
     let mut attached = Attached {
         assignment: a.clone(),
         published: false,
@@ -62,12 +63,11 @@ pub fn attach(planned: &Planned, pid: i32) -> Result<Attached> {
 /// It is brought up last: a bridge that is up is ready, one that is down was left half-made
 /// (a killed mdrun) and is finished here. Under the networks' lock, so that a container
 /// never starts on a bridge another mdrun is still setting up.
-fn ensure_bridge(rt: &mut Rtnl, planned: &Planned) -> Result<u32> {
-    let a = &planned.assignment;
+pub(super) fn ensure_bridge(rt: &mut Rtnl, root: &Path, a: &Assignment) -> Result<u32> {
     if let Some(idx) = rt.index(&a.bridge).filter(|_| rt.is_up(&a.bridge)) {
         return Ok(idx);
     }
-    let _lock = def::lock_defs(&planned.root)?;
+    let _lock = def::lock_defs(root)?;
     if let Some(idx) = rt.index(&a.bridge).filter(|_| rt.is_up(&a.bridge)) {
         return Ok(idx);
     }
@@ -96,7 +96,7 @@ fn ensure_bridge(rt: &mut Rtnl, planned: &Planned) -> Result<u32> {
     ] {
         std::fs::write(&path, "1").map_err(net_err("set", what))?;
     }
-    let net = def::load(&planned.root, &a.network)?;
+    let net = def::load(root, &a.network)?;
     nat::add_network(&net).map_err(|e| Error::Usage(format!("network: nftables: {e}")))?;
     rt.set_up(idx)
         .map_err(net_err("bring up bridge", &a.bridge))?;

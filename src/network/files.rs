@@ -84,11 +84,15 @@ pub fn write(
     }
     let p = data.join(HOSTS_OWN);
     std::fs::write(&p, &lines).ctx("write", &p)?;
-    // A new run starts on its own network only: peers of earlier runs' networks go.
-    let p = data.join(HOSTS_PEERS);
-    match std::fs::remove_dir_all(&p) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e).ctx("remove", &p),
-        _ => {}
+    // A new run starts on its own network only: peers of earlier runs' networks go. Best
+    // effort, file by file: containers joining this run's network write its file here
+    // meanwhile (and `ipam::refresh` writes it again after this).
+    for e in std::fs::read_dir(data.join(HOSTS_PEERS))
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let _ = std::fs::remove_file(e.path());
     }
     let p = data.join(HOSTS);
     std::fs::write(&p, format!("{HEADER}{lines}")).ctx("write", &p)?;

@@ -4,7 +4,7 @@
 //! hosts file, and a record `<data>/networks.d/<NAME>.json`. They last for the run: the
 //! container's end, `rm` and `prune` give them up (`release_extras`).
 
-use super::attach::{delete_veth, ensure_bridge, net_err};
+use super::attach::{add_veth, delete_veth, ensure_bridge, net_err};
 use super::rtnl::Rtnl;
 use super::{def, files, ipam, Assignment};
 use crate::error::{Error, IoContext, Result};
@@ -124,8 +124,7 @@ fn save(data: &Path, a: &Assignment) -> Result<()> {
 fn link(root: &Path, a: &Assignment, pid: i32) -> Result<()> {
     let mut rt = Rtnl::open().map_err(net_err("open", "rtnetlink"))?;
     let master = ensure_bridge(&mut rt, root, a)?;
-    rt.add_veth(&a.veth, master, &a.iface, pid, a.mac)
-        .map_err(net_err("create veth", &a.veth))?;
+    add_veth(&mut rt, a, master, pid)?;
     Rtnl::in_netns(pid, |rt| {
         let idx = rt
             .index(&a.iface)

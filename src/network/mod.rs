@@ -318,7 +318,9 @@ pub fn release_container(root: &Path, containers: &Path, id: &str) -> Result<()>
     let Some(a) = Assignment::load(&data) else {
         return Ok(());
     };
-    nat::unpublish(&a.ports, None);
+    if !a.ports.is_empty() {
+        nat::unpublish(&a.ports, nfset::open().ok().as_ref());
+    }
     attach::delete_veth(&a.veth);
     release_lease(root, containers, id, &a)
 }

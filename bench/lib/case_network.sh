@@ -25,3 +25,11 @@ hyperfine_table "Networks: a bridged container with a published port against \`-
 	echo "container gets a veth, an address lease, hosts and resolv.conf, and with -p one"
 	echo "nfnetlink batch adding its port to mdrun's map (and one removing it at the end)."
 } | tee -a "$MDBENCH_REPORT"
+# Throughput into a container over the bridge against loopback (iperf3), in a throwaway
+# network namespace of its own.
+if command -v iperf3 >/dev/null; then
+	"$BENCH/lib/idle" network-iperf3
+	env MDRUN="$MDRUN" MDRUN_CONFIG="$MDRUN_CONFIG" unshare --net bash "$BENCH/lib/net_iperf.sh" | tee -a "$MDBENCH_REPORT"
+else
+	echo "bench: iperf3 is not installed (apt-get install iperf3): no throughput rows" >&2
+fi

@@ -19,6 +19,30 @@ pub enum NetworkCommand {
     Rm(NetworkNamesArgs),
     /// Remove every user network no container uses
     Prune,
+    /// Connect a running container to a further network (a veth ethN, an address there)
+    Connect(NetworkConnectArgs),
+    /// Disconnect a container from a network it was connected to
+    Disconnect(NetworkDisconnectArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct NetworkConnectArgs {
+    /// The container's IPv4 address on the network (default: the first free one)
+    #[arg(long)]
+    pub ip: Option<String>,
+    /// Another name for the container on this network
+    #[arg(long = "alias")]
+    pub aliases: Vec<String>,
+    pub network: String,
+    /// Container (name, id or id prefix)
+    pub container: String,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct NetworkDisconnectArgs {
+    pub network: String,
+    /// Container (name, id or id prefix)
+    pub container: String,
 }
 
 #[derive(Debug, clap::Args)]

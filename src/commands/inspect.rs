@@ -56,6 +56,7 @@ pub fn describe(paths: &Paths, target: &str) -> Result<serde_json::Value> {
             &record,
             &Store::new(paths.clone()),
             crate::network::Assignment::load(&paths.container(&record.id)),
+            crate::network::connect::extras(&paths.container(&record.id)),
         )),
         Err(Error::State(e)) if matches!(*e, StateError::NoSuchContainer { .. }) => {
             match Store::new(paths.clone()).resolve(target) {

@@ -16,7 +16,13 @@ use serde_json::{json, Value};
 /// Go's zero time, which docker shows for a time that has not happened.
 const ZERO_TIME: &str = "0001-01-01T00:00:00Z";
 
-pub fn container(record: &Record, store: &Store, net: Option<Assignment>) -> Value {
+/// `net`: its first network; `extra_nets`: those it was connected to (`network connect`).
+pub fn container(
+    record: &Record,
+    store: &Store,
+    net: Option<Assignment>,
+    extra_nets: Vec<Assignment>,
+) -> Value {
     let spec = record.spec.clone().unwrap_or_default();
     let image = store.resolve(&record.image_id).ok();
     let config = image.as_ref().map(|i| i.config.clone()).unwrap_or_default();
@@ -92,20 +98,19 @@ pub fn container(record: &Record, store: &Store, net: Option<Assignment>) -> Val
             "CgroupParent": record.cgroup_parent.clone().unwrap_or_default(),
         },
         "Mounts": mounts(record),
-        "NetworkSettings": network_settings(net.as_ref()),
+        "NetworkSettings": network_settings(net.as_ref(), &extra_nets),
         "Mdrun": record,
     })
 }
 
 /// docker's `NetworkSettings`: the address, gateway and MAC (at the top and under
-/// `Networks.<name>`), and `Ports` as `{"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8080"}]}`.
-fn network_settings(net: Option<&Assignment>) -> Value {
+/// `Networks.<name>`), and `Ports` as `{"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8080"}]}`;
+/// the networks it was connected to later (`extra`) under `Networks` too.
+fn network_settings(net: Option<&Assignment>, extra: &[Assignment]) -> Value {
     let Some(a) = net else {
         return json!({"IPAddress": "", "Gateway": "", "MacAddress": "", "Ports": {}, "Networks": {}});
     };
-    let mac = a.mac.map_or_else(String::new, |m| {
-        m.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":")
-    });
+    let mac = mac_text(a);
     let mut ports = serde_json::Map::new();
     for p in &a.ports {
         let key = format!("{}/{}", p.container_port, p.proto.name());
@@ -120,19 +125,35 @@ fn network_settings(net: Option<&Assignment>) -> Value {
             }
         }
     }
-    let endpoint = json!({
-        "IPAddress": a.ip.to_string(),
-        "IPPrefixLen": a.prefix,
-        "Gateway": a.gateway.to_string(),
-        "MacAddress": mac,
-    });
+    let mut networks = serde_json::Map::new();
+    for n in std::iter::once(a).chain(extra) {
+        networks.insert(n.network.clone(), endpoint(n));
+    }
     json!({
         "IPAddress": a.ip.to_string(),
         "IPPrefixLen": a.prefix,
         "Gateway": a.gateway.to_string(),
         "MacAddress": mac,
         "Ports": ports,
-        "Networks": { a.network.clone(): endpoint },
+        "Networks": networks,
+    })
+}
+
+fn mac_text(a: &Assignment) -> String {
+    a.mac.map_or_else(String::new, |m| {
+        m.iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<Vec<_>>()
+            .join(":")
+    })
+}
+
+fn endpoint(a: &Assignment) -> Value {
+    json!({
+        "IPAddress": a.ip.to_string(),
+        "IPPrefixLen": a.prefix,
+        "Gateway": a.gateway.to_string(),
+        "MacAddress": mac_text(a),
     })
 }
 

@@ -2,9 +2,10 @@
 
 use crate::cli::{NetworkArgs, NetworkCommand, PortArgs};
 use crate::config::GlobalConfig;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::network::{self, def, ipam};
 use crate::paths::Paths;
+use crate::state::Status;
 
 fn paths() -> Result<Paths> {
     let global = GlobalConfig::load()?;
@@ -74,8 +75,49 @@ pub fn run(args: &NetworkArgs) -> Result<i32> {
                 println!("{name}");
             }
         }
+        NetworkCommand::Connect(a) => {
+            let ip = match &a.ip {
+                Some(s) => Some(s.parse().map_err(|_| {
+                    Error::Usage(format!("invalid --ip {s:?} (expected an IPv4 address)"))
+                })?),
+                None => None,
+            };
+            let (record, _) = crate::container::lookup(&paths, &a.container)?;
+            let pid = match (record.status, record.pid) {
+                (Status::Running, Some(pid)) => pid,
+                _ => {
+                    return Err(Error::Usage(format!(
+                        "network connect: container {} is not running",
+                        record.name
+                    )))
+                }
+            };
+            let data = paths.container(&record.id);
+            let t = target(&paths, containers, &record, &data);
+            network::connect::connect(&t, pid, &a.network, ip, &a.aliases)?;
+        }
+        NetworkCommand::Disconnect(a) => {
+            let (record, _) = crate::container::lookup(&paths, &a.container)?;
+            let data = paths.container(&record.id);
+            network::connect::disconnect(&target(&paths, containers, &record, &data), &a.network)?;
+        }
     }
     Ok(0)
+}
+
+fn target<'a>(
+    paths: &'a Paths,
+    containers: &'a std::path::Path,
+    record: &'a crate::state::Record,
+    data: &'a std::path::Path,
+) -> network::connect::Target<'a> {
+    network::connect::Target {
+        root: &paths.root,
+        containers,
+        id: &record.id,
+        name: &record.name,
+        data,
+    }
 }
 
 /// `mdrun port NAME`: `80/tcp -> 0.0.0.0:8080`, as docker prints it.

@@ -332,6 +332,9 @@ fn launch_and_wait(
     let status = launch::supervise(running, attach).map_err(launch::sys("wait for container"));
     signals::unblock();
     let status = status?;
+    // Its ports first; the socket they went through is closed last, when this returns
+    // (`Attached::detach`). Its lease goes below, its veth with its network namespace.
+    let _nfnl = net_link.and_then(|link| link.detach());
     crate::systemd::notify_stopping();
     super::health::stop_checks(record);
 
@@ -343,11 +346,16 @@ fn launch_and_wait(
     record.pid = None;
     record.supervisor_pid = None;
     let cgroup_result = cgroup.destroy();
-    // Its ports, then its lease (its veth went with its network namespace).
-    if let Some(link) = net_link {
-        link.detach();
+    if let Some(n) = p.net.take() {
+        // The networks it was connected to while it ran (`network connect`), then its own.
+        crate::network::connect::release_extras(&crate::network::connect::Target {
+            root: &n.root,
+            containers: &n.containers,
+            id: &n.id,
+            name: &record.name,
+            data: &p.dirs.data,
+        });
     }
-    drop(p.net.take());
     p.dirs.remove_runtime();
     if record.auto_remove {
         p.dirs.remove();

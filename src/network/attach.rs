@@ -3,12 +3,13 @@
 //! container's address and default route, its published ports.
 
 use super::rtnl::Rtnl;
-use super::{def, nat, Planned};
+use super::{def, nat, nfset, Assignment, Planned};
 use crate::error::{Error, Result};
 
 use std::io;
+use std::path::Path;
 
-fn net_err(step: &'static str, what: &str) -> impl FnOnce(io::Error) -> Error {
+pub(super) fn net_err(step: &'static str, what: &str) -> impl FnOnce(io::Error) -> Error {
     let what = what.to_string();
     move |e| Error::Usage(format!("network: {step} {what}: {e}"))
 }
@@ -28,15 +29,14 @@ pub struct Attached {
 pub fn attach(planned: &Planned, pid: i32) -> Result<Attached> {
     let a = &planned.assignment;
     let mut rt = Rtnl::open().map_err(net_err("open", "rtnetlink"))?;
-    let master = ensure_bridge(&mut rt, planned)?;
+    let master = ensure_bridge(&mut rt, &planned.root, a)?;
     let mut attached = Attached {
         assignment: a.clone(),
         published: false,
         nfnl: None,
         veth_made: false,
     };
-    rt.add_veth(&a.veth, master, "eth0", pid, a.mac)
-        .map_err(net_err("create veth", &a.veth))?;
+    add_veth(&mut rt, a, master, pid)?;
     attached.veth_made = true;
     crate::stop_point::reached("run:veth");
     let inner = Rtnl::in_netns(pid, |rt| {
@@ -58,16 +58,30 @@ pub fn attach(planned: &Planned, pid: i32) -> Result<Attached> {
     Ok(attached)
 }
 
+/// The container's veth, its peer `a.iface` born in the namespace of `pid`. The veth of an
+/// earlier run of this container may still be there: the kernel removes it with that run's
+/// namespace, from a work queue (see `Attached::detach`); it is deleted here then, and made
+/// again.
+pub(super) fn add_veth(rt: &mut Rtnl, a: &Assignment, master: u32, pid: i32) -> Result<()> {
+    match rt.add_veth(&a.veth, master, &a.iface, pid, a.mac) {
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            delete_veth(&a.veth);
+            rt.add_veth(&a.veth, master, &a.iface, pid, a.mac)
+        }
+        r => r,
+    }
+    .map_err(net_err("create veth", &a.veth))
+}
+
 /// The network's bridge, made with its gateway address, forwarding and NAT the first time.
 /// It is brought up last: a bridge that is up is ready, one that is down was left half-made
 /// (a killed mdrun) and is finished here. Under the networks' lock, so that a container
 /// never starts on a bridge another mdrun is still setting up.
-fn ensure_bridge(rt: &mut Rtnl, planned: &Planned) -> Result<u32> {
-    let a = &planned.assignment;
+pub(super) fn ensure_bridge(rt: &mut Rtnl, root: &Path, a: &Assignment) -> Result<u32> {
     if let Some(idx) = rt.index(&a.bridge).filter(|_| rt.is_up(&a.bridge)) {
         return Ok(idx);
     }
-    let _lock = def::lock_defs(&planned.root)?;
+    let _lock = def::lock_defs(root)?;
     if let Some(idx) = rt.index(&a.bridge).filter(|_| rt.is_up(&a.bridge)) {
         return Ok(idx);
     }
@@ -96,7 +110,7 @@ fn ensure_bridge(rt: &mut Rtnl, planned: &Planned) -> Result<u32> {
     ] {
         std::fs::write(&path, "1").map_err(net_err("set", what))?;
     }
-    let net = def::load(&planned.root, &a.network)?;
+    let net = def::load(root, &a.network)?;
     nat::add_network(&net).map_err(|e| Error::Usage(format!("network: nftables: {e}")))?;
     rt.set_up(idx)
         .map_err(net_err("bring up bridge", &a.bridge))?;
@@ -104,19 +118,35 @@ fn ensure_bridge(rt: &mut Rtnl, planned: &Planned) -> Result<u32> {
 }
 
 impl Attached {
-    /// The container ended: its ports go, and its veth (the kernel removes it with the
-    /// namespace, but later, from a work queue: deleted here, it is gone when mdrun returns);
-    /// its lease goes with the `Planned`.
-    pub fn detach(self) {
-        // Drop does both.
+    /// The container ended: its ports go now (its lease goes with the `Planned`). What is
+    /// returned is the nfnetlink socket they went through: drop it as late as can be.
+    /// Closing it makes the kernel wait for the RCU grace period after that removal
+    /// (nf_tables' transaction clean-up, see `nfset::open`); the rest of the container's
+    /// end (its cgroup, its directories, its record) runs meanwhile.
+    ///
+    /// Its veth is left to the kernel, which deletes the pair with the container's network
+    /// namespace, from a work queue: deleting it here cost every bridged `run` 16-26 ms at
+    /// its end (unregistering a device waits for RCU grace periods; BENCHMARKS.md).
+    pub fn detach(mut self) -> Option<netlink_sys::Socket> {
+        self.veth_made = false;
+        if self.published && !self.assignment.ports.is_empty() {
+            self.published = false;
+            let sock = self.nfnl.take().or_else(|| nfset::open().ok());
+            nat::unpublish(&self.assignment.ports, sock.as_ref());
+            return sock;
+        }
+        None
     }
 }
 
 impl Drop for Attached {
+    /// An error on the way to the exec: the ports and the veth, so that a failed start
+    /// leaves neither.
     fn drop(&mut self) {
         let a = &self.assignment;
-        if self.published {
-            nat::unpublish(&a.ports, self.nfnl.take());
+        if self.published && !a.ports.is_empty() {
+            let sock = self.nfnl.take().or_else(|| nfset::open().ok());
+            nat::unpublish(&a.ports, sock.as_ref());
         }
         if self.veth_made {
             delete_veth(&a.veth);

@@ -1,7 +1,9 @@
 //! A container's /etc/resolv.conf and /etc/hosts: files in its data directory, bind-mounted
 //! over the image's. hosts is rewritten in place (the bind mount keeps the inode) whenever a
 //! container joins or leaves its network, as nerdctl does: every container on a user network
-//! finds every other one, and its aliases, by name.
+//! finds every other one, and its aliases, by name. A container on several networks
+//! (`network connect`) keeps each network's peers in `hosts.d/<network>`; its hosts file is
+//! its own lines and all of those.
 
 use super::ipam::Lease;
 use crate::error::{IoContext, Result};
@@ -11,6 +13,8 @@ use std::path::Path;
 pub const HOSTS: &str = "hosts";
 /// This container's own lines of its hosts file (its name and `--add-host`s).
 const HOSTS_OWN: &str = "hosts.own";
+/// One file a network the container is on: that network's peers.
+const HOSTS_PEERS: &str = "hosts.d";
 pub const RESOLV: &str = "resolv.conf";
 
 const HEADER: &str = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n";
@@ -80,16 +84,26 @@ pub fn write(
     }
     let p = data.join(HOSTS_OWN);
     std::fs::write(&p, &lines).ctx("write", &p)?;
+    // A new run starts on its own network only: peers of earlier runs' networks go. Best
+    // effort, file by file: containers joining this run's network write its file here
+    // meanwhile (and `ipam::refresh` writes it again after this).
+    for e in std::fs::read_dir(data.join(HOSTS_PEERS))
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let _ = std::fs::remove_file(e.path());
+    }
     let p = data.join(HOSTS);
     std::fs::write(&p, format!("{HEADER}{lines}")).ctx("write", &p)?;
     let p = data.join(RESOLV);
     std::fs::write(&p, resolv).ctx("write", &p)
 }
 
-/// Rewrite the hosts file of every container holding a lease: its own lines, then every
-/// container of the network by name and alias. Best effort: a container being removed may
-/// lose its directory meanwhile.
-pub fn refresh_hosts(containers: &Path, leases: &[Lease]) {
+/// Rewrite the hosts file of every container holding a lease on `network`: its own lines,
+/// then every container of each of its networks by name and alias. Best effort: a
+/// container being removed may lose its directory meanwhile.
+pub fn refresh_hosts(containers: &Path, network: &str, leases: &[Lease]) {
     let mut peers = String::new();
     for l in leases {
         let mut names = vec![l.name.clone()];
@@ -98,12 +112,37 @@ pub fn refresh_hosts(containers: &Path, leases: &[Lease]) {
     }
     for l in leases {
         let dir = containers.join(&l.id);
-        let Ok(own) = std::fs::read_to_string(dir.join(HOSTS_OWN)) else {
+        let d = dir.join(HOSTS_PEERS);
+        if crate::private_dirs::create(&d).is_err()
+            || std::fs::write(d.join(network), &peers).is_err()
+        {
             continue;
-        };
-        // In place: the container sees its hosts file through a bind mount of this inode.
-        let _ = std::fs::write(dir.join(HOSTS), format!("{HEADER}{own}{peers}"));
+        }
+        compose_hosts(&dir);
     }
+}
+
+/// The container whose data directory is `dir` left `network`: its peers there go.
+pub fn forget_network(dir: &Path, network: &str) {
+    let _ = std::fs::remove_file(dir.join(HOSTS_PEERS).join(network));
+    compose_hosts(dir);
+}
+
+/// hosts = the header, the container's own lines, the peers of each of its networks.
+fn compose_hosts(dir: &Path) {
+    let Ok(own) = std::fs::read_to_string(dir.join(HOSTS_OWN)) else {
+        return;
+    };
+    let mut text = format!("{HEADER}{own}");
+    if let Ok(rd) = std::fs::read_dir(dir.join(HOSTS_PEERS)) {
+        let mut files: Vec<_> = rd.flatten().map(|e| e.path()).collect();
+        files.sort();
+        for f in files {
+            text.push_str(&std::fs::read_to_string(f).unwrap_or_default());
+        }
+    }
+    // In place: the container sees its hosts file through a bind mount of this inode.
+    let _ = std::fs::write(dir.join(HOSTS), text);
 }
 
 #[cfg(test)]

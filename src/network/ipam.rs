@@ -27,6 +27,7 @@ pub fn leases_path(root: &Path, network: &str) -> PathBuf {
 
 /// The leases file of a network, locked; read, changed, written back in place.
 struct Leases {
+    network: String,
     file: Flock<File>,
     path: PathBuf,
     list: Vec<Lease>,
@@ -52,7 +53,12 @@ impl Leases {
         let mut text = String::new();
         file.read_to_string(&mut text).ctx("read", &path)?;
         let list = text.lines().filter_map(parse_line).collect();
-        Ok(Leases { file, path, list })
+        Ok(Leases {
+            network: network.to_string(),
+            file,
+            path,
+            list,
+        })
     }
 
     fn save(&mut self) -> Result<()> {
@@ -156,7 +162,7 @@ pub fn allocate(
         aliases: want.aliases.to_vec(),
     });
     leases.save()?;
-    files::refresh_hosts(containers, &leases.list);
+    files::refresh_hosts(containers, &leases.network, &leases.list);
     Ok(ip)
 }
 
@@ -171,7 +177,7 @@ pub fn release(root: &Path, containers: &Path, network: &str, id: &str) -> Resul
     leases.list.retain(|l| l.id != id);
     if reclaimed || leases.list.len() != before {
         leases.save()?;
-        files::refresh_hosts(containers, &leases.list);
+        files::refresh_hosts(containers, &leases.network, &leases.list);
     }
     Ok(())
 }
@@ -191,6 +197,6 @@ pub fn current(root: &Path, containers: &Path, network: &str) -> Result<Vec<Leas
 /// Rewrite the hosts files of `network`'s containers from its leases.
 pub fn refresh(root: &Path, containers: &Path, network: &str) -> Result<()> {
     let leases = Leases::open(root, network)?;
-    files::refresh_hosts(containers, &leases.list);
+    files::refresh_hosts(containers, &leases.network, &leases.list);
     Ok(())
 }

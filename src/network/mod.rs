@@ -8,6 +8,7 @@
 //! and `prune` after a crash (`release_container`).
 
 mod attach;
+pub mod connect;
 pub mod def;
 mod files;
 pub mod ipam;
@@ -150,6 +151,14 @@ pub struct Assignment {
     pub veth: String,
     /// Published ports, host ports chosen.
     pub ports: Vec<PortMap>,
+    /// Its name in the container: eth0 on its first network, eth1... on those it was
+    /// connected to later (`connect`).
+    #[serde(default = "first_iface")]
+    pub iface: String,
+}
+
+fn first_iface() -> String {
+    "eth0".into()
 }
 
 const ASSIGNMENT: &str = "network.json";
@@ -263,6 +272,7 @@ pub fn plan(req: &Request<'_>, mounts: &mut Vec<Mount>) -> Result<Option<Planned
         mac,
         veth: format!("vmd{}", &req.id[..12]),
         ports,
+        iface: first_iface(),
     };
     assignment.save(req.data)?;
     let host = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
@@ -298,10 +308,19 @@ pub fn plan(req: &Request<'_>, mounts: &mut Vec<Mount>) -> Result<Option<Planned
 /// network namespace, later; it is deleted here so that it is gone when mdrun returns.
 pub fn release_container(root: &Path, containers: &Path, id: &str) -> Result<()> {
     let data = containers.join(id);
+    connect::release_extras(&connect::Target {
+        root,
+        containers,
+        id,
+        name: "",
+        data: &data,
+    });
     let Some(a) = Assignment::load(&data) else {
         return Ok(());
     };
-    nat::unpublish(&a.ports, None);
+    if !a.ports.is_empty() {
+        nat::unpublish(&a.ports, nfset::open().ok().as_ref());
+    }
     attach::delete_veth(&a.veth);
     release_lease(root, containers, id, &a)
 }

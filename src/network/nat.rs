@@ -156,16 +156,14 @@ pub fn publish(ports: &[PortMap], ip: Ipv4Addr) -> Result<Option<netlink_sys::So
 }
 
 /// Remove exactly the elements `publish` added (best effort: one whose key is gone already
-/// fails its own batch only, so each map goes on its own).
-pub fn unpublish(ports: &[PortMap], sock: Option<netlink_sys::Socket>) {
-    if ports.is_empty() {
-        return;
-    }
-    let Some(sock) = sock.or_else(|| nfset::open().ok()) else {
+/// fails its own batch only, so each map goes on its own), through `sock` (see
+/// `nfset::open` on when to close it).
+pub fn unpublish(ports: &[PortMap], sock: Option<&netlink_sys::Socket>) {
+    let Some(sock) = sock else {
         return;
     };
     for change in changes(ports, None) {
-        let _ = nfset::apply(&sock, std::slice::from_ref(&change), false);
+        let _ = nfset::apply(sock, std::slice::from_ref(&change), false);
     }
 }
 

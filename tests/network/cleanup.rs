@@ -3,7 +3,7 @@
 
 use crate::common::stop_point::spawn_stopped;
 use crate::common::TestEnv;
-use crate::world::World;
+use crate::world::{wait_until, World};
 
 #[test]
 fn bad_input_is_one_line_and_leaves_nothing() {
@@ -112,5 +112,46 @@ fn sigkill_while_the_bridge_is_made_then_the_next_run_finishes_it() {
     ]);
     out.assert_ok();
     assert_eq!(out.stdout, crate::world::OUTSIDE_PAGE);
+    world.assert_no_container_traces();
+}
+
+/// The veth of a container's earlier run may still be there when it starts again: the
+/// kernel removes it with that run's namespace, later, from a work queue. A link of that
+/// name in the host is deleted and made again, not an error.
+#[test]
+fn a_start_replaces_a_veth_its_earlier_run_left() {
+    let world = World::new();
+    let env = TestEnv::new();
+    world.enter(&env);
+    env.mdrun(&[
+        "run",
+        "-d",
+        "--name",
+        "again",
+        "--network",
+        "bridge",
+        "busybox",
+        "sleep",
+        "600",
+    ])
+    .assert_ok();
+    env.mdrun(&["stop", "-t", "1", "again"]).assert_ok();
+    let out = env.mdrun(&["inspect", "again"]);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let id = v[0]["Id"].as_str().unwrap().to_string();
+    let veth = format!("vmd{}", &id[..12]);
+    wait_until("the kernel's removal of the first run's veth", || {
+        world.veths().is_empty()
+    });
+    // What the kernel has not removed yet, as far as mdrun can tell.
+    world
+        .host_sh(&format!("ip link add {veth} type veth peer name stale0"))
+        .assert();
+    env.mdrun(&["start", "again"]).assert_ok();
+    let out = env.mdrun(&["exec", "again", "wget", "-qO-", "http://192.0.2.1/"]);
+    out.assert_ok();
+    assert_eq!(world.veths(), [veth]);
+    assert!(!world.host_links().contains(&"stale0".to_string()));
+    env.mdrun(&["rm", "-f", "again"]).assert_ok();
     world.assert_no_container_traces();
 }

@@ -4,6 +4,7 @@
 //! - bridge.rs: `--network none|bridge|host`, NAT out, `--internal`, addresses, resolv.conf
 //! - ports.rs: `-p` from the host's 127.0.0.1 and from outside, `mdrun port`, `-P`, taken ports
 //! - names.rs: user networks, containers by name and alias
+//! - connect.rs: `network connect`/`disconnect` of a running container, inspect of both
 //! - cleanup.rs: bad input, SIGKILL of mdrun during set-up then prune, `network rm`
 
 #[path = "../common/mod.rs"]
@@ -11,6 +12,7 @@ mod common;
 
 mod bridge;
 mod cleanup;
+mod connect;
 mod names;
 mod ports;
 mod world;

@@ -116,17 +116,21 @@ impl World {
         out.stdout()
     }
 
-    /// Nothing of a container left in the host: no veth, no published port.
-    pub fn assert_no_container_traces(&self) {
-        let veths: Vec<String> = self
-            .host_links()
+    /// The host ends of containers' veths.
+    pub fn veths(&self) -> Vec<String> {
+        self.host_links()
             .into_iter()
             .filter(|l| l.starts_with("vmd"))
-            .collect();
-        assert!(
-            veths.is_empty(),
-            "veths left in the pretend host: {veths:?}"
-        );
+            .collect()
+    }
+
+    /// Nothing of a container left in the host: no veth, no published port. A container
+    /// that ended leaves its veth to the kernel, which deletes it with the container's
+    /// network namespace from a work queue: waited for, not raced.
+    pub fn assert_no_container_traces(&self) {
+        wait_until("the kernel's removal of ended containers' veths", || {
+            self.veths().is_empty()
+        });
         assert_eq!(self.port_elements(), "", "published ports left");
     }
 }

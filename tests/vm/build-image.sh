@@ -21,8 +21,9 @@ cache=${MDRUN_VM_CACHE:-/var/cache/mdrun-test-vm}
 # The guest's packages on top of debootstrap's minbase. systemd, dbus and udev: a real
 # systemd host. kmod: overlay and 9p are modules. linux-image-amd64: the kernel qemu boots.
 # The scenarios use util-linux (mount, findmnt), procps (ps, pgrep) and busybox-static
-# (the busybox image is made from it, as on the host).
-guest_packages=systemd,systemd-sysv,dbus,udev,kmod,linux-image-amd64,busybox-static,util-linux,procps
+# (the busybox image is made from it, as on the host); network_in_scope uses ip and nft
+# (iproute2, nftables).
+guest_packages=systemd,systemd-sysv,dbus,udev,kmod,linux-image-amd64,busybox-static,util-linux,procps,iproute2,nftables
 
 key() {
 	cat "$here/build-image.sh" "$here"/guest/* | sha256sum | cut -c1-16

@@ -1081,9 +1081,8 @@ sc_healthcheck_unhealthy() {
 
 # A bridged container with a published port under the systemd manager (a scope; mdrun has
 # D-Bus threads when it links the container in), all inside a throwaway network namespace:
-# nothing is made in the machine's own. Needs ip and nft (iproute2, nftables): the host tier
-# has them, the guest image does not, so it is not in `all`; run it by name
-# (tests/vm/run-host network_in_scope).
+# nothing is made in the machine's own. Needs ip and nft (iproute2, nftables; both tiers
+# have them).
 sc_network_in_scope() {
 	local out
 	# Not local: the EXIT trap runs after the function has returned.
@@ -1191,7 +1190,7 @@ all=(setup user_three_lines oom_exit_137 cpu_limit cpuset_limit pids_limit
 	default_parent_cgroupfs cgroup_mount_inside device_filter detached_lifecycle exec_sealed
 	commit_and_start_in_scope mdrun_at_web_service logs_100k_lines store_private prune_two_stores
 	registry_pull_run restart_policies healthcheck_unhealthy pause_in_scope update_in_scope
-	events_journal operate_stopped oci_runtime nothing_left)
+	events_journal operate_stopped oci_runtime network_in_scope nothing_left)
 declare -A limit=([logs_100k_lines]=900 [mdrun_at_web_service]=240)
 
 selected=("${all[@]}")
@@ -1207,7 +1206,7 @@ fi
 export S CG CGV
 export -f fail wait_for cid scope_of cg_dir cg_dirs cg_read expect_cg cpu_usec init_cgroup in_scope \
 	unit_cgroup scope_units rc_of cleanup_containers
-for f in "${all[@]}" network_in_scope; do export -f "sc_$f"; done
+for f in "${all[@]}"; do export -f "sc_$f"; done
 
 mkdir -p $S/logs
 : >$S/results

@@ -255,39 +255,19 @@ fn network_spec(
 
 /// Flags over the file over the global defaults, each validated.
 fn limits(args: &RunArgs, file: &Limits, defaults: &Limits) -> Result<Limits> {
-    let cpus = parse::host_cpus();
     let mut l = defaults.clone();
     merge(&mut l, file);
-    if let Some(m) = &args.memory {
-        l.memory = Some(parse::memory(m)?);
-    }
-    if let Some(s) = &args.memory_swap {
-        l.memory_swap = Some(parse::memory_swap(s)?);
-    }
-    if let Some(c) = &args.cpus {
-        let (quota, period) = parse::cpus(c, cpus)?;
-        l.cpu_quota = Some(quota);
-        l.cpu_period = Some(period);
-    }
-    if let Some(s) = args.cpu_shares {
-        if !(2..=262144).contains(&s) {
-            return Err(Error::Usage(format!(
-                "--cpu-shares {s}: must be between 2 and 262144"
-            )));
-        }
-        l.cpu_shares = Some(s);
-    }
-    if let Some(c) = &args.cpuset_cpus {
-        l.cpuset_cpus = Some(parse::cpuset(c, cpus)?);
-    }
-    if let Some(p) = args.pids_limit {
-        if p == 0 || p < -1 {
-            return Err(Error::Usage(format!(
-                "--pids-limit {p}: must be positive, or -1 for unlimited"
-            )));
-        }
-        l.pids_limit = Some(p);
-    }
+    apply_flags(
+        &mut l,
+        &LimitFlags {
+            memory: args.memory.as_deref(),
+            memory_swap: args.memory_swap.as_deref(),
+            cpus: args.cpus.as_deref(),
+            cpu_shares: args.cpu_shares,
+            cpuset_cpus: args.cpuset_cpus.as_deref(),
+            pids_limit: args.pids_limit,
+        },
+    )?;
     if let (Some(mem), Some(swap)) = (l.memory, l.memory_swap) {
         if swap != -1 && (swap as u64) < mem {
             return Err(Error::Usage(
@@ -314,4 +294,49 @@ fn merge(into: &mut Limits, over: &Limits) {
         cpuset_cpus,
         pids_limit
     );
+}
+
+/// The limit flags `run` and `update` share, as given.
+pub(super) struct LimitFlags<'a> {
+    pub memory: Option<&'a str>,
+    pub memory_swap: Option<&'a str>,
+    pub cpus: Option<&'a str>,
+    pub cpu_shares: Option<u64>,
+    pub cpuset_cpus: Option<&'a str>,
+    pub pids_limit: Option<i64>,
+}
+
+/// Each flag given, parsed and checked, over `l`.
+pub(super) fn apply_flags(l: &mut Limits, f: &LimitFlags<'_>) -> Result<()> {
+    if let Some(m) = f.memory {
+        l.memory = Some(parse::memory(m)?);
+    }
+    if let Some(s) = f.memory_swap {
+        l.memory_swap = Some(parse::memory_swap(s)?);
+    }
+    if let Some(c) = f.cpus {
+        let (quota, period) = parse::cpus(c, parse::host_cpus())?;
+        l.cpu_quota = Some(quota);
+        l.cpu_period = Some(period);
+    }
+    if let Some(s) = f.cpu_shares {
+        if !(2..=262144).contains(&s) {
+            return Err(Error::Usage(format!(
+                "--cpu-shares {s}: must be between 2 and 262144"
+            )));
+        }
+        l.cpu_shares = Some(s);
+    }
+    if let Some(c) = f.cpuset_cpus {
+        l.cpuset_cpus = Some(parse::cpuset(c, parse::host_cpus())?);
+    }
+    if let Some(p) = f.pids_limit {
+        if p == 0 || p < -1 {
+            return Err(Error::Usage(format!(
+                "--pids-limit {p}: must be positive, or -1 for unlimited"
+            )));
+        }
+        l.pids_limit = Some(p);
+    }
+    Ok(())
 }

@@ -6,9 +6,8 @@ use crate::cli::UpdateArgs;
 use crate::config::GlobalConfig;
 use crate::container;
 use crate::error::{Error, Result};
-use crate::parse;
-use crate::policy::RestartPolicy;
 use crate::paths::Paths;
+use crate::policy::RestartPolicy;
 use crate::spec::Limits;
 
 pub fn run(args: &UpdateArgs) -> Result<i32> {
@@ -34,37 +33,17 @@ pub fn run(args: &UpdateArgs) -> Result<i32> {
 
 /// The limits the flags set, each parsed and checked as `run` checks it.
 fn limits(args: &UpdateArgs) -> Result<Limits> {
-    let cpus = parse::host_cpus();
     let mut l = Limits::default();
-    if let Some(m) = &args.memory {
-        l.memory = Some(parse::memory(m)?);
-    }
-    if let Some(s) = &args.memory_swap {
-        l.memory_swap = Some(parse::memory_swap(s)?);
-    }
-    if let Some(c) = &args.cpus {
-        let (quota, period) = parse::cpus(c, cpus)?;
-        l.cpu_quota = Some(quota);
-        l.cpu_period = Some(period);
-    }
-    if let Some(s) = args.cpu_shares {
-        if !(2..=262144).contains(&s) {
-            return Err(Error::Usage(format!(
-                "--cpu-shares {s}: must be between 2 and 262144"
-            )));
-        }
-        l.cpu_shares = Some(s);
-    }
-    if let Some(c) = &args.cpuset_cpus {
-        l.cpuset_cpus = Some(parse::cpuset(c, cpus)?);
-    }
-    if let Some(p) = args.pids_limit {
-        if p == 0 || p < -1 {
-            return Err(Error::Usage(format!(
-                "--pids-limit {p}: must be positive, or -1 for unlimited"
-            )));
-        }
-        l.pids_limit = Some(p);
-    }
+    super::run::apply_flags(
+        &mut l,
+        &super::run::LimitFlags {
+            memory: args.memory.as_deref(),
+            memory_swap: args.memory_swap.as_deref(),
+            cpus: args.cpus.as_deref(),
+            cpu_shares: args.cpu_shares,
+            cpuset_cpus: args.cpuset_cpus.as_deref(),
+            pids_limit: args.pids_limit,
+        },
+    )?;
     Ok(l)
 }

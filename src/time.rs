@@ -1,5 +1,19 @@
 //! Timestamps as logs and images show them: RFC 3339 in UTC with nanoseconds, like docker's.
 
+/// The wall clock as a Unix time in seconds, with the fraction (0 if the clock is before 1970).
+pub fn unix_now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+/// The wall clock as whole Unix seconds (image `created` fields, ages in tables).
+pub fn unix_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
 /// `2026-11-23T17:48:01.123456789Z` for a Unix time in seconds.
 pub fn rfc3339(unix: f64) -> String {
     let secs = unix.floor() as i64;

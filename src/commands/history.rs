@@ -22,7 +22,7 @@ pub fn run(args: &HistoryArgs) -> Result<i32> {
     let short = crate::ids::short(&image.id).to_string();
     let text = match args.quiet {
         true => format!("{short}\n"),
-        false => history_table(&rows, &short, now(), args.no_trunc),
+        false => history_table(&rows, &short, crate::time::unix_secs(), args.no_trunc),
     };
     std::io::stdout()
         .write_all(text.as_bytes())
@@ -57,11 +57,6 @@ fn history_table(rows: &[HistoryRow], id: &str, now: u64, no_trunc: bool) -> Str
     table(&out)
 }
 
-fn now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
 
 #[cfg(test)]
 mod tests {

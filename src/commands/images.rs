@@ -21,7 +21,7 @@ pub fn run(args: &ImagesArgs) -> Result<i32> {
         for image in &images {
             digests.push(store.repo_digests(&image.id)?);
         }
-        let text = super::images_format::render(&template, &images, &digests, now())?;
+        let text = super::images_format::render(&template, &images, &digests, crate::time::unix_secs())?;
         std::io::stdout()
             .write_all(text.as_bytes())
             .ctx("write", "standard output")?;
@@ -34,7 +34,7 @@ pub fn run(args: &ImagesArgs) -> Result<i32> {
         for image in &images {
             digests.push(store.repo_digests(&image.id)?);
         }
-        let text = image_table(&images, now(), Some(&digests));
+        let text = image_table(&images, crate::time::unix_secs(), Some(&digests));
         std::io::stdout()
             .write_all(text.as_bytes())
             .ctx("write", "standard output")?;
@@ -67,7 +67,7 @@ pub fn list(paths: &Paths, quiet: bool, format: &str, out: &mut dyn Write) -> Re
     } else if format == "json" {
         serde_json::to_string_pretty(&images).expect("images serialize") + "\n"
     } else {
-        image_table(&images, now(), None)
+        image_table(&images, crate::time::unix_secs(), None)
     };
     out.write_all(text.as_bytes())
         .ctx("write", "standard output")?;
@@ -140,11 +140,6 @@ pub(crate) fn human_size(bytes: u64) -> String {
     format!("{number}{}", UNITS[unit])
 }
 
-fn now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
 
 #[cfg(test)]
 mod tests {

@@ -10,7 +10,7 @@
 //!    nothing outside `tmp/` has changed, so a failed import leaves nothing behind.
 
 use super::files::{sweep_stale, TmpDir};
-use super::layer_add::{now, NewLayer, Publish};
+use super::layer_add::{NewLayer, Publish};
 use super::reference::Reference;
 use super::store::exists;
 use super::unpack::{unpack_recorded, Whiteouts};
@@ -64,7 +64,7 @@ impl Store {
                 unpacked,
             }],
             config: ImageConfig::for_rootfs(),
-            created: now(),
+            created: crate::time::unix_secs(),
             size,
             names: std::slice::from_ref(&reference),
             id: None,

@@ -79,7 +79,7 @@ impl Store {
             layers,
             new: vec![layer],
             config: parent.config.clone(),
-            created: now(),
+            created: crate::time::unix_secs(),
             size: parent.size + layer_size,
             names: std::slice::from_ref(&reference),
             id: None,
@@ -290,8 +290,3 @@ pub(crate) fn stream_tree<T>(
     Ok(((made, written), id))
 }
 
-pub(crate) fn now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}

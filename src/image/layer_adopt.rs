@@ -13,7 +13,7 @@
 //! the stream, so the moved layer and one unpacked from its tarball stack the same way.
 
 use super::files::{io_err, mkdir_p, StoreLock, TmpDir};
-use super::layer_add::{now, Committed, Publish};
+use super::layer_add::{Committed, Publish};
 use super::layer_tar;
 use super::reference::Reference;
 use super::store::exists;
@@ -137,7 +137,7 @@ impl Store {
             layers,
             new: Vec::new(),
             config: parent.config.clone(),
-            created: now(),
+            created: crate::time::unix_secs(),
             size,
             names: std::slice::from_ref(&reference),
             id: None,

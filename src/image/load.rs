@@ -16,7 +16,7 @@
 
 use super::files::{sweep_stale, TmpDir};
 use super::fsops::open_beneath;
-use super::layer_add::{now, NewLayer, Publish};
+use super::layer_add::{NewLayer, Publish};
 use super::oci::{
     sha256_hex, ConfigFile, Descriptor, DockerEntry, Index, Manifest, CONTAINERD_NAME,
     MT_DOCKER_LIST, MT_INDEX, REF_NAME,
@@ -123,7 +123,7 @@ impl Store {
                 layers: layers.clone(),
                 new: new.drain().map(|(_, layer)| layer).collect(),
                 config: wanted.config.image_config(),
-                created: wanted.config.created_secs().unwrap_or_else(now),
+                created: wanted.config.created_secs().unwrap_or_else(crate::time::unix_secs),
                 size,
                 names: &names,
                 id: Some(hex(&Sha256::digest(&wanted.config_blob))),

@@ -88,7 +88,7 @@ impl Store {
             layers,
             new,
             config: config.image_config(),
-            created: config.created_secs().unwrap_or_else(super::layer_add::now),
+            created: config.created_secs().unwrap_or_else(crate::time::unix_secs),
             size,
             names,
             id: Some(id),

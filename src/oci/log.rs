@@ -24,11 +24,7 @@ pub fn init(file: Option<&Path>, format: LogFormat, debug: bool) {
 }
 
 fn now() -> String {
-    let t = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs_f64())
-        .unwrap_or(0.0);
-    crate::time::rfc3339(t)
+    crate::time::rfc3339(crate::time::unix_now())
 }
 
 fn write(level: &str, msg: &str) {

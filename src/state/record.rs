@@ -95,12 +95,7 @@ fn default_log_driver() -> LogDriver {
     LogDriver::None
 }
 
-pub fn now() -> f64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs_f64())
-        .unwrap_or(0.0)
-}
+pub use crate::time::unix_now as now;
 
 impl Record {
     pub fn file(dir: &Path) -> PathBuf {

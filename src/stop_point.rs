@@ -16,7 +16,8 @@
 //! `rm:released` (cgroup and runtime directory gone, record kept), `rm:renamed` (data
 //! directory renamed to `.removing-<id>`, not deleted), `systemd:subscribed` (connected to
 //! the bus and listening for JobRemoved, the scope not asked for yet), `push:chunk` (a
-//! chunk of a layer upload sent, the upload not finished).
+//! chunk of a layer upload sent, the upload not finished), `execve:ready` (an init's or an
+//! `exec`'d process's last step: confined, its program found, not exec'd yet).
 
 use std::sync::OnceLock;
 

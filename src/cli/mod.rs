@@ -6,8 +6,8 @@ mod exec_args;
 mod image_args;
 mod lifecycle_args;
 mod network_args;
-mod operate_args;
 pub mod oci_args;
+mod operate_args;
 mod registry_args;
 mod run_args;
 mod supervision_args;
@@ -25,8 +25,8 @@ pub use operate_args::{
     TopArgs, UpdateArgs,
 };
 pub use registry_args::{LoginArgs, LogoutArgs, PullArgs, PushArgs, RegistryArgs};
-pub use supervision_args::{HealthcheckAction, HealthcheckArgs, RestartArgs, SuperviseArgs};
 pub use run_args::{NetArgs, RunArgs};
+pub use supervision_args::{HealthcheckAction, HealthcheckArgs, RestartArgs, SuperviseArgs};
 
 use clap::{Parser, Subcommand};
 use std::ffi::OsString;

@@ -57,7 +57,6 @@ fn history_table(rows: &[HistoryRow], id: &str, now: u64, no_trunc: bool) -> Str
     table(&out)
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -21,7 +21,8 @@ pub fn run(args: &ImagesArgs) -> Result<i32> {
         for image in &images {
             digests.push(store.repo_digests(&image.id)?);
         }
-        let text = super::images_format::render(&template, &images, &digests, crate::time::unix_secs())?;
+        let text =
+            super::images_format::render(&template, &images, &digests, crate::time::unix_secs())?;
         std::io::stdout()
             .write_all(text.as_bytes())
             .ctx("write", "standard output")?;
@@ -139,7 +140,6 @@ pub(crate) fn human_size(bytes: u64) -> String {
     }
     format!("{number}{}", UNITS[unit])
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -289,4 +289,3 @@ pub(crate) fn stream_tree<T>(
     let (made, id) = result?;
     Ok(((made, written), id))
 }
-

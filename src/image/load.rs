@@ -123,7 +123,10 @@ impl Store {
                 layers: layers.clone(),
                 new: new.drain().map(|(_, layer)| layer).collect(),
                 config: wanted.config.image_config(),
-                created: wanted.config.created_secs().unwrap_or_else(crate::time::unix_secs),
+                created: wanted
+                    .config
+                    .created_secs()
+                    .unwrap_or_else(crate::time::unix_secs),
                 size,
                 names: &names,
                 id: Some(hex(&Sha256::digest(&wanted.config_blob))),

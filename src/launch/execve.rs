@@ -55,6 +55,9 @@ pub fn execve(plan: &ProcessPlan, user: Option<&str>) -> (u8, String) {
     let Ok(prog) = CString::new(program.as_os_str().as_encoded_bytes()) else {
         return (125, format!("bad program path {program:?}"));
     };
+    // Confined as the program will be (capabilities, user, seccomp), mdrun's descriptors
+    // still open: what a container's process could reach if this one were dumpable.
+    crate::stop_point::reached("execve:ready");
     let err = nix::unistd::execve(&prog, &argv, &envp).unwrap_err();
     match err {
         Errno::ENOENT => (127, format!("exec {cmd:?}: no such file or directory")),

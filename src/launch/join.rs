@@ -47,6 +47,9 @@ fn open(path: &str, flags: OFlag) -> Result<OwnedFd, LaunchError> {
 
 /// Start the process; returns it running (exec done) or the reason it could not start.
 pub fn spawn(plan: &JoinPlan) -> Result<Running, LaunchError> {
+    // Before anything of the container's is opened: the child below is visible to the
+    // container's processes from its fork until its exec.
+    super::undumpable()?;
     let pid = plan.target;
     let ns: Vec<(OwnedFd, CloneFlags)> = NAMESPACES
         .iter()

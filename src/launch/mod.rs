@@ -19,6 +19,24 @@ mod sync;
 mod workdir;
 
 pub use init::ProcessPlan;
+
+/// Make this process, and every process it forks or clones from now on, non-dumpable until
+/// one of them execs the container's program (execve of an ordinary program makes it
+/// dumpable again). A process that joins a running container's PID namespace stands there
+/// with mdrun's descriptors, environment and memory until that exec; while it is
+/// non-dumpable, the container's processes cannot open its `/proc/<pid>/fd`, `environ`,
+/// `mem`, `cwd` or `root`, nor ptrace it, whatever capabilities they share with it
+/// (only CAP_SYS_PTRACE over the host's user namespace would). runc does the same.
+pub fn undumpable() -> Result<(), LaunchError> {
+    // SAFETY: prctl(PR_SET_DUMPABLE) changes a flag of this process; no memory is passed.
+    if unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) } < 0 {
+        return Err(LaunchError::Sys {
+            step: "prctl(PR_SET_DUMPABLE, 0)",
+            source: nix::Error::last(),
+        });
+    }
+    Ok(())
+}
 pub use supervise::{stop_requested, supervise, Attach};
 
 use crate::cgroups::Entry;

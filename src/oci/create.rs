@@ -217,6 +217,9 @@ pub fn create(cli: &OciCli, a: &CreateArgs) -> Result<Created> {
         seccomp,
         preserve_fds: a.preserve_fds,
     };
+    // The init waits for `start` with the runtime's descriptors; in a pod's PID namespace
+    // the pod's processes see it: non-dumpable until it execs (as runc's init).
+    crate::launch::undumpable().map_err(|e| e.to_string())?;
     let pid = match crate::launch::clone::clone_with(new.bits() as libc::c_ulong)
         .map_err(|e| e.to_string())?
     {

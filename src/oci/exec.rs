@@ -104,6 +104,8 @@ pub fn exec(root: &Path, a: &ExecArgs) -> Result<i32> {
             .map_err(|e| format!("open {}: {e}", d.join("cgroup.procs").display()))
         })
         .collect::<Result<_>>()?;
+    // The child is visible in the container's PID namespace until its exec.
+    crate::launch::undumpable().map_err(|e| e.to_string())?;
     if ours("pid") != theirs("pid") {
         let pidns = open_ro(&format!("/proc/{pid}/ns/pid"))?;
         setns(&pidns, CloneFlags::CLONE_NEWPID).map_err(|e| format!("setns pid: {e}"))?;

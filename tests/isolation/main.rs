@@ -4,6 +4,7 @@
 //! - rootfs_mounts.rs: the mount table, the cgroup namespace and view, the terminal
 //! - defaults.rs: docker's confinement and the options that change it (`--cap-add`,
 //!   `--cap-drop`, `--privileged`, `--security-opt`, `--read-only`, `--tmpfs`, `--user`)
+//! - escape_exec.rs: a process `exec` is starting cannot be read through /proc before its exec
 //! - escape_host.rs: escapes from the host's side: kernel settings, host processes and
 //!   services, `/proc/<pid>/exe` (CVE-2019-5736)
 //! - escape_syscalls.rs: escapes through system calls, from a probe inside a default container
@@ -16,6 +17,7 @@
 mod common;
 
 mod defaults;
+mod escape_exec;
 mod escape_host;
 mod escape_syscalls;
 mod namespaces;

@@ -307,7 +307,10 @@ fn update_restart_changes_the_policy_of_a_supervised_or_stopped_container() {
     assert_eq!(policy["MaximumRetryCount"], 1, "{policy}");
     let plain = inspect(&md, "plain")["Id"].as_str().unwrap().to_string();
     md.ok("start plain");
-    assert_eq!(sb.unit_property(&service_of(&plain), "ActiveState"), "active");
+    assert_eq!(
+        sb.unit_property(&service_of(&plain), "ActiveState"),
+        "active"
+    );
     let bad = md.sh("update --restart sometimes plain");
     assert_eq!(bad.status.code(), Some(125));
     md.ok("rm -f upd plain");

@@ -5,6 +5,7 @@
 mod exec_args;
 mod image_args;
 mod lifecycle_args;
+mod limit_args;
 mod network_args;
 pub mod oci_args;
 mod operate_args;
@@ -17,6 +18,7 @@ pub use image_args::{CommitArgs, ExportArgs, LoadArgs, SaveArgs};
 pub use lifecycle_args::{
     InspectArgs, KillArgs, LogsArgs, PruneArgs, PsArgs, RmArgs, StartArgs, StopArgs, WaitArgs,
 };
+pub use limit_args::LimitArgs;
 pub use network_args::{
     NetworkArgs, NetworkCommand, NetworkCreateArgs, NetworkLsArgs, NetworkNamesArgs, PortArgs,
 };
@@ -226,7 +228,7 @@ mod tests {
         let Command::Run(r) = cli.command else {
             panic!("not run")
         };
-        assert_eq!(r.memory.as_deref(), Some("100m"));
+        assert_eq!(r.limits.memory.as_deref(), Some("100m"));
         assert_eq!(r.image.as_deref(), Some("busybox"));
         assert_eq!(r.command, vec!["sh"]);
     }

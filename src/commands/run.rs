@@ -5,7 +5,7 @@
 //! `container::create` claims the name and records the container, and
 //! `container::run_attached` or `run_detached` starts it.
 
-use crate::cli::RunArgs;
+use crate::cli::{LimitArgs, RunArgs};
 use crate::config::{self, GlobalConfig};
 use crate::container;
 use crate::error::{Error, Result};
@@ -257,17 +257,7 @@ fn network_spec(
 fn limits(args: &RunArgs, file: &Limits, defaults: &Limits) -> Result<Limits> {
     let mut l = defaults.clone();
     merge(&mut l, file);
-    apply_flags(
-        &mut l,
-        &LimitFlags {
-            memory: args.memory.as_deref(),
-            memory_swap: args.memory_swap.as_deref(),
-            cpus: args.cpus.as_deref(),
-            cpu_shares: args.cpu_shares,
-            cpuset_cpus: args.cpuset_cpus.as_deref(),
-            pids_limit: args.pids_limit,
-        },
-    )?;
+    apply_flags(&mut l, &args.limits)?;
     if let (Some(mem), Some(swap)) = (l.memory, l.memory_swap) {
         if swap != -1 && (swap as u64) < mem {
             return Err(Error::Usage(
@@ -296,25 +286,15 @@ fn merge(into: &mut Limits, over: &Limits) {
     );
 }
 
-/// The limit flags `run` and `update` share, as given.
-pub(super) struct LimitFlags<'a> {
-    pub memory: Option<&'a str>,
-    pub memory_swap: Option<&'a str>,
-    pub cpus: Option<&'a str>,
-    pub cpu_shares: Option<u64>,
-    pub cpuset_cpus: Option<&'a str>,
-    pub pids_limit: Option<i64>,
-}
-
 /// Each flag given, parsed and checked, over `l`.
-pub(super) fn apply_flags(l: &mut Limits, f: &LimitFlags<'_>) -> Result<()> {
-    if let Some(m) = f.memory {
+pub(super) fn apply_flags(l: &mut Limits, f: &LimitArgs) -> Result<()> {
+    if let Some(m) = f.memory.as_deref() {
         l.memory = Some(parse::memory(m)?);
     }
-    if let Some(s) = f.memory_swap {
+    if let Some(s) = f.memory_swap.as_deref() {
         l.memory_swap = Some(parse::memory_swap(s)?);
     }
-    if let Some(c) = f.cpus {
+    if let Some(c) = f.cpus.as_deref() {
         let (quota, period) = parse::cpus(c, parse::host_cpus())?;
         l.cpu_quota = Some(quota);
         l.cpu_period = Some(period);
@@ -327,7 +307,7 @@ pub(super) fn apply_flags(l: &mut Limits, f: &LimitFlags<'_>) -> Result<()> {
         }
         l.cpu_shares = Some(s);
     }
-    if let Some(c) = f.cpuset_cpus {
+    if let Some(c) = f.cpuset_cpus.as_deref() {
         l.cpuset_cpus = Some(parse::cpuset(c, parse::host_cpus())?);
     }
     if let Some(p) = f.pids_limit {

@@ -34,16 +34,6 @@ pub fn run(args: &UpdateArgs) -> Result<i32> {
 /// The limits the flags set, each parsed and checked as `run` checks it.
 fn limits(args: &UpdateArgs) -> Result<Limits> {
     let mut l = Limits::default();
-    super::run::apply_flags(
-        &mut l,
-        &super::run::LimitFlags {
-            memory: args.memory.as_deref(),
-            memory_swap: args.memory_swap.as_deref(),
-            cpus: args.cpus.as_deref(),
-            cpu_shares: args.cpu_shares,
-            cpuset_cpus: args.cpuset_cpus.as_deref(),
-            pids_limit: args.pids_limit,
-        },
-    )?;
+    super::run::apply_flags(&mut l, &args.limits)?;
     Ok(l)
 }

@@ -34,8 +34,8 @@ pub(crate) use own::parse_proc_cgroup;
 mod update;
 pub mod usage;
 pub use limits::validate as validate_limits;
+pub(crate) use own::{cgroup_mounts, dir_under_mount, CgroupMount};
 pub use update::update;
-pub(crate) use own::{cgroup_mounts, dir_under_mount};
 pub mod v1;
 #[cfg(test)]
 mod v1_tests;

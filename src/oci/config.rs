@@ -125,9 +125,6 @@ fn check(spec: &Spec) -> Result<()> {
             );
         }
         for ns in linux.namespaces().iter().flatten() {
-            if ns.typ() == LinuxNamespaceType::User {
-                return Err("config.json: user namespaces are not supported yet".into());
-            }
             if ns.typ() == LinuxNamespaceType::Time && ns.path().is_none() {
                 // A new time namespace applies to children only: not supported yet.
                 return Err("config.json: time namespaces are not supported yet".into());
@@ -141,6 +138,7 @@ fn check(spec: &Spec) -> Result<()> {
                 }
             }
         }
+        super::userns::check(linux)?;
         if let Some(sc) = linux.seccomp() {
             super::seccomp::compile(sc)?;
         }

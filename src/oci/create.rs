@@ -175,8 +175,17 @@ pub fn create(cli: &OciCli, a: &CreateArgs) -> Result<Created> {
     } else {
         None
     };
+    // The user namespace: a new one is made by the clone with the others (and owns them);
+    // one given by path is joined by a helper that clones the init (`userns`).
+    let userns = super::userns::UserNs::of(&linux)?;
     for ns in linux.namespaces().iter().flatten() {
         let flag = ns_flag(ns.typ());
+        if flag == CloneFlags::CLONE_NEWUSER {
+            if ns.path().is_none() {
+                new |= flag;
+            }
+            continue;
+        }
         match ns.path() {
             Some(p) => {
                 let fd = open_ro(p)?;
@@ -216,10 +225,14 @@ pub fn create(cli: &OciCli, a: &CreateArgs) -> Result<Created> {
         new_uts_ns,
         seccomp,
         preserve_fds: a.preserve_fds,
+        userns: userns.any(),
     };
-    let pid = match crate::launch::clone::clone_with(new.bits() as libc::c_ulong)
-        .map_err(|e| e.to_string())?
-    {
+    let cloned = match &userns {
+        super::userns::UserNs::Join(fd) => super::userns::clone_in(fd, new)?,
+        _ => crate::launch::clone::clone_with(new.bits() as libc::c_ulong)
+            .map_err(|e| e.to_string())?,
+    };
+    let pid = match cloned {
         None => {
             drop(go_w);
             drop(st_r);
@@ -244,6 +257,22 @@ pub fn create(cli: &OciCli, a: &CreateArgs) -> Result<Created> {
     drop(start);
     drop(console);
     undo.pid = Some(pid);
+    if let super::userns::UserNs::New = userns {
+        super::userns::write_maps(pid, &linux)?;
+    }
+    if userns.any() {
+        // What the init could do for itself as root on the host, but not from inside a user
+        // namespace (runc does these from its parent too): rlimits above the hard limit,
+        // and a lower oom_score_adj.
+        if let Some(p) = spec.process() {
+            super::process::rlimits(p, Some(pid))?;
+            if let Some(adj) = p.oom_score_adj() {
+                let f = format!("/proc/{pid}/oom_score_adj");
+                std::fs::write(&f, adj.to_string())
+                    .map_err(|e| format!("write {adj} to {f}: {e}"))?;
+            }
+        }
+    }
 
     // Place it, then let it go on.
     let (dirs, scope) = match &placement {

@@ -12,7 +12,9 @@ use oci_spec::runtime::{Process, User};
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::Path;
 
+/// User first: the rights in the others are then those of its root (runc's order).
 const NAMESPACES: &[(&str, CloneFlags)] = &[
+    ("user", CloneFlags::CLONE_NEWUSER),
     ("cgroup", CloneFlags::CLONE_NEWCGROUP),
     ("ipc", CloneFlags::CLONE_NEWIPC),
     ("uts", CloneFlags::CLONE_NEWUTS),
@@ -201,7 +203,7 @@ fn child(
             Err(e) => return format!("allocate a terminal in /dev/pts: {e}"),
         }
     }
-    if let Err(e) = super::process::rlimits(p) {
+    if let Err(e) = super::process::rlimits(p, None) {
         return e;
     }
     super::process::exec(p, seccomp, preserve_fds)

@@ -22,6 +22,9 @@ pub struct InitPlan {
     pub seccomp: Option<Compiled>,
     /// `--preserve-fds`: descriptors 3 .. 3+N stay open in the process.
     pub preserve_fds: u32,
+    /// In a user namespace (new, its maps written by `create` before `go`, or joined):
+    /// become its root first; rlimits and oom_score_adj are `create`'s.
+    pub userns: bool,
 }
 
 pub struct InitFds {
@@ -104,20 +107,39 @@ fn prepare(plan: &InitPlan, fds: &InitFds) -> super::Result<()> {
             nix::sys::signal::SigHandler::SigDfl,
         )
     };
+    if plan.userns {
+        super::userns::become_root()?;
+    }
     for (fd, flag) in &plan.join {
         nix::sched::setns(fd, *flag).map_err(|e| format!("setns {flag:?}: {e}"))?;
     }
+    // Our cgroup as the host sees it, for binding it in a user namespace (rootfs.rs).
+    let own_cgroup = if plan.userns {
+        std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default()
+    } else {
+        String::new()
+    };
     if plan.new_cgroup_ns {
         nix::sched::unshare(CloneFlags::CLONE_NEWCGROUP)
             .map_err(|e| format!("unshare cgroup namespace: {e}"))?;
     }
     nix::unistd::setsid().map_err(|e| format!("setsid: {e}"))?;
-    if let Some(adj) = plan.spec.process().as_ref().and_then(|p| p.oom_score_adj()) {
+    if let Some(adj) = plan
+        .spec
+        .process()
+        .as_ref()
+        .and_then(|p| p.oom_score_adj())
+        .filter(|_| !plan.userns)
+    {
         std::fs::write("/proc/self/oom_score_adj", adj.to_string())
             .map_err(|e| format!("write oom_score_adj {adj}: {e}"))?;
     }
     if plan.new_mount_ns {
-        super::rootfs::setup(&plan.spec, &plan.rootfs)?;
+        let ctx = super::rootfs::Ctx {
+            userns: plan.userns,
+            own_cgroup,
+        };
+        super::rootfs::setup(&plan.spec, &plan.rootfs, &ctx)?;
     } else {
         nix::unistd::chroot(&plan.rootfs)
             .map_err(|e| format!("chroot {}: {e}", plan.rootfs.display()))?;
@@ -152,7 +174,9 @@ fn prepare(plan: &InitPlan, fds: &InitFds) -> super::Result<()> {
                     .map_err(|e| format!("send the terminal to the console socket: {e}"))?;
             }
         }
-        super::process::rlimits(p)?;
+        if !plan.userns {
+            super::process::rlimits(p, None)?;
+        }
     }
     Ok(())
 }

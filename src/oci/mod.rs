@@ -13,6 +13,7 @@ mod cgroup;
 mod config;
 mod create;
 mod delete;
+mod devices;
 mod events;
 mod exec;
 mod features;
@@ -29,6 +30,7 @@ mod sockaddr;
 mod start;
 mod state;
 mod update;
+mod userns;
 
 use crate::cli::oci_args::{OciCli, Verb};
 use clap::Parser;

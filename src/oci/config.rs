@@ -3,7 +3,7 @@
 //! lacks, the namespaces' paths, the seccomp profile.
 
 use super::Result;
-use oci_spec::runtime::{LinuxNamespaceType, Spec};
+use oci_spec::runtime::Spec;
 use std::path::{Component, Path, PathBuf};
 use std::str::FromStr;
 
@@ -125,10 +125,6 @@ fn check(spec: &Spec) -> Result<()> {
             );
         }
         for ns in linux.namespaces().iter().flatten() {
-            if ns.typ() == LinuxNamespaceType::Time && ns.path().is_none() {
-                // A new time namespace applies to children only: not supported yet.
-                return Err("config.json: time namespaces are not supported yet".into());
-            }
             if let Some(path) = ns.path() {
                 if !path.exists() {
                     return Err(format!(
@@ -139,6 +135,7 @@ fn check(spec: &Spec) -> Result<()> {
             }
         }
         super::userns::check(linux)?;
+        super::timens::check(linux)?;
         if let Some(sc) = linux.seccomp() {
             super::seccomp::compile(sc)?;
         }

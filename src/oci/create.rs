@@ -55,7 +55,7 @@ fn ns_flag(t: LinuxNamespaceType) -> CloneFlags {
         LinuxNamespaceType::Uts => CloneFlags::CLONE_NEWUTS,
         LinuxNamespaceType::Cgroup => CloneFlags::CLONE_NEWCGROUP,
         LinuxNamespaceType::User => CloneFlags::CLONE_NEWUSER,
-        LinuxNamespaceType::Time => CloneFlags::empty(),
+        LinuxNamespaceType::Time => super::timens::CLONE_NEWTIME,
     }
 }
 
@@ -186,6 +186,10 @@ pub fn create(cli: &OciCli, a: &CreateArgs) -> Result<Created> {
             }
             continue;
         }
+        if flag == super::timens::CLONE_NEWTIME && ns.path().is_none() {
+            // Not a clone flag (clone's low byte is the exit signal): the init makes it.
+            continue;
+        }
         match ns.path() {
             Some(p) => {
                 let fd = open_ro(p)?;
@@ -226,6 +230,7 @@ pub fn create(cli: &OciCli, a: &CreateArgs) -> Result<Created> {
         seccomp,
         preserve_fds: a.preserve_fds,
         userns: userns.any(),
+        new_time_ns: super::timens::wants_new(&linux),
     };
     let cloned = match &userns {
         super::userns::UserNs::Join(fd) => super::userns::clone_in(fd, new)?,

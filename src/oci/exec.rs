@@ -19,6 +19,7 @@ const NAMESPACES: &[(&str, CloneFlags)] = &[
     ("ipc", CloneFlags::CLONE_NEWIPC),
     ("uts", CloneFlags::CLONE_NEWUTS),
     ("net", CloneFlags::CLONE_NEWNET),
+    ("time", super::timens::CLONE_NEWTIME),
     ("mnt", CloneFlags::CLONE_NEWNS),
 ];
 

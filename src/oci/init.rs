@@ -25,6 +25,8 @@ pub struct InitPlan {
     /// In a user namespace (new, its maps written by `create` before `go`, or joined):
     /// become its root first; rlimits and oom_score_adj are `create`'s.
     pub userns: bool,
+    /// A new time namespace with linux.timeOffsets (`timens`).
+    pub new_time_ns: bool,
 }
 
 pub struct InitFds {
@@ -112,6 +114,14 @@ fn prepare(plan: &InitPlan, fds: &InitFds) -> super::Result<()> {
     }
     for (fd, flag) in &plan.join {
         nix::sched::setns(fd, *flag).map_err(|e| format!("setns {flag:?}: {e}"))?;
+    }
+    if plan.new_time_ns {
+        let offsets = plan
+            .spec
+            .linux()
+            .as_ref()
+            .and_then(|l| l.time_offsets().as_ref());
+        super::timens::enter_new(offsets)?;
     }
     // Our cgroup as the host sees it, for binding it in a user namespace (rootfs.rs).
     let own_cgroup = if plan.userns {

@@ -29,6 +29,7 @@ mod seccomp;
 mod sockaddr;
 mod start;
 mod state;
+mod timens;
 mod update;
 mod userns;
 

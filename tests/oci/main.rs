@@ -11,6 +11,7 @@
 //! - cri.rs: containerd's CRI with mdrun-oci as BinaryName, driven by crictl: pod, container in its namespaces, exec, logs, stopp, rmp
 //! - cri_systemd.rs: the CRI with SystemdCgroup = true in the test systemd: each container a scope in its pod's slice
 //! - systemd_cgroup.rs: `--systemd-cgroup` and `slice:prefix:name` against a private systemd
+//! - timens.rs: time namespaces and linux.timeOffsets
 //! - userns.rs: user namespaces, new with uid/gid mappings or joined by path; exec enters them
 //! - validation.rs: runtime-tools' validation suite, built by ../shared/tools/oci-suites
 
@@ -29,5 +30,6 @@ mod hooks;
 mod lifecycle;
 mod podman;
 mod systemd_cgroup;
+mod timens;
 mod userns;
 mod validation;

@@ -231,6 +231,8 @@ pub fn create(cli: &OciCli, a: &CreateArgs) -> Result<Created> {
         preserve_fds: a.preserve_fds,
         userns: userns.any(),
         new_time_ns: super::timens::wants_new(&linux),
+        no_pivot: a.no_pivot,
+        keyring: (!a.no_new_keyring).then(|| super::keyring::name(&a.id)),
     };
     let cloned = match &userns {
         super::userns::UserNs::Join(fd) => super::userns::clone_in(fd, new)?,
@@ -353,6 +355,7 @@ pub fn create(cli: &OciCli, a: &CreateArgs) -> Result<Created> {
         scope,
         annotations: spec.annotations().clone().unwrap_or_default(),
         hooks: spec.hooks().clone(),
+        keyring: plan.keyring.clone(),
     };
     saved.save(&cli.root)?;
     let doc = saved.document(state::Status::Created);

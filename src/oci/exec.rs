@@ -134,7 +134,15 @@ pub fn exec(root: &Path, a: &ExecArgs) -> Result<i32> {
     match unsafe { fork() }.map_err(|e| format!("fork: {e}"))? {
         ForkResult::Child => {
             drop(st_r);
-            let msg = child(&p, &ns, &procs, console, seccomp.as_ref(), a.preserve_fds);
+            let msg = child(
+                &p,
+                &ns,
+                &procs,
+                console,
+                seccomp.as_ref(),
+                a.preserve_fds,
+                &saved,
+            );
             let _ = nix::unistd::write(&st_w, msg.as_bytes());
             // SAFETY: _exit is always safe.
             unsafe { libc::_exit(127) }
@@ -182,6 +190,7 @@ fn child(
     console: Option<OwnedFd>,
     seccomp: Option<&super::seccomp::Compiled>,
     preserve_fds: u32,
+    saved: &Saved,
 ) -> String {
     for fd in procs {
         if let Err(e) = nix::unistd::write(fd, b"0") {
@@ -191,6 +200,11 @@ fn child(
     for (fd, flag) in ns {
         if let Err(e) = setns(fd, *flag) {
             return format!("setns {flag:?}: {e}");
+        }
+    }
+    if let Some(name) = &saved.keyring {
+        if let Err(e) = super::keyring::join(name, None) {
+            return e;
         }
     }
     let _ = nix::unistd::setsid();

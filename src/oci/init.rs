@@ -27,6 +27,10 @@ pub struct InitPlan {
     pub userns: bool,
     /// A new time namespace with linux.timeOffsets (`timens`).
     pub new_time_ns: bool,
+    /// `create --no-pivot`.
+    pub no_pivot: bool,
+    /// The session keyring to join (`keyring`); None with `--no-new-keyring`.
+    pub keyring: Option<String>,
 }
 
 pub struct InitFds {
@@ -148,6 +152,7 @@ fn prepare(plan: &InitPlan, fds: &InitFds) -> super::Result<()> {
         let ctx = super::rootfs::Ctx {
             userns: plan.userns,
             own_cgroup,
+            no_pivot: plan.no_pivot,
         };
         super::rootfs::setup(&plan.spec, &plan.rootfs, &ctx)?;
     } else {
@@ -165,6 +170,9 @@ fn prepare(plan: &InitPlan, fds: &InitFds) -> super::Result<()> {
                 return Err(format!("setdomainname {d}: {}", nix::Error::last()));
             }
         }
+    }
+    if let Some(name) = &plan.keyring {
+        super::keyring::join(name, Some(plan.userns))?;
     }
     if let Some(p) = plan.spec.process() {
         if let Some(sock) = &fds.console {

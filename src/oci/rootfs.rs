@@ -19,6 +19,8 @@ pub struct Ctx {
     pub userns: bool,
     /// /proc/self/cgroup as read before the cgroup namespace was entered.
     pub own_cgroup: String,
+    /// `create --no-pivot`: MS_MOVE and chroot instead of pivot_root (`moveroot`).
+    pub no_pivot: bool,
 }
 
 pub(super) fn err(step: &str, path: &Path, e: impl std::fmt::Display) -> String {
@@ -382,7 +384,11 @@ pub fn setup(spec: &Spec, rootfs: &Path, ctx: &Ctx) -> Result<()> {
         linux.devices().as_deref().unwrap_or(&[]),
         ctx.userns,
     )?;
-    crate::rootfs::pivot::enter(rootfs).map_err(|e| e.to_string())?;
+    if ctx.no_pivot {
+        super::moveroot::enter(rootfs)?;
+    } else {
+        crate::rootfs::pivot::enter(rootfs).map_err(|e| e.to_string())?;
+    }
     for (k, v) in linux.sysctl().iter().flatten() {
         let p = PathBuf::from("/proc/sys").join(k.replace('.', "/"));
         std::fs::write(&p, v).map_err(|e| err("sysctl", &p, e))?;

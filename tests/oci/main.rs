@@ -3,6 +3,7 @@
 //!
 //! - util.rs: bundles (`mdrun-oci spec` edited as JSON) and the runner
 //! - lifecycle.rs: create / state / start / kill / delete, run, exec, pause / resume
+//! - create_flags.rs: create --no-pivot (a root pivot_root refuses) and --no-new-keyring
 //! - hooks.rs: the hooks' order and the state on their stdin
 //! - confinement.rs: seccomp, user, capabilities, rlimits, read-only root, masked paths, limits
 //! - bad_config.rs: a bad config.json is one error line, exit 1, nothing left
@@ -24,6 +25,7 @@ mod util;
 mod bad_config;
 mod confinement;
 mod containerd;
+mod create_flags;
 mod cri;
 mod cri_systemd;
 mod hooks;

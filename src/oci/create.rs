@@ -301,7 +301,8 @@ pub fn create(cli: &OciCli, a: &CreateArgs) -> Result<Created> {
                 limits: Default::default(),
                 version: crate::cgroups::detect(),
             };
-            crate::systemd::scope::start(&conn, &sspec)
+            // A slice that does not exist yet is made by systemd, as runc lets it be.
+            crate::systemd::scope::start_unchecked(&conn, &sspec)
                 .map_err(|e| format!("start scope {unit} in {slice}: {e}"))?;
             undo.scope = Some(unit.clone());
             let dirs = crate::cgroups::dirs_of_process(pid.as_raw());

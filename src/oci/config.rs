@@ -102,6 +102,7 @@ fn check(spec: &Spec) -> Result<()> {
                     .into(),
             );
         }
+        super::sched::check_io_priority(p)?;
         if p.args().as_ref().is_none_or(|a| a.is_empty()) {
             return Err("config.json: process.args is empty".into());
         }

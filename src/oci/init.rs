@@ -171,6 +171,9 @@ fn prepare(plan: &InitPlan, fds: &InitFds) -> super::Result<()> {
             }
         }
     }
+    if let Some(linux) = plan.spec.linux() {
+        super::sched::personality(linux)?;
+    }
     if let Some(name) = &plan.keyring {
         super::keyring::join(name, Some(plan.userns))?;
     }

@@ -27,6 +27,7 @@ mod moveroot;
 mod pause;
 mod process;
 mod rootfs;
+mod sched;
 mod seccomp;
 mod sockaddr;
 mod start;

@@ -7,6 +7,7 @@
 //! - hooks.rs: the hooks' order and the state on their stdin
 //! - confinement.rs: seccomp, user, capabilities, rlimits, read-only root, masked paths, limits
 //! - bad_config.rs: a bad config.json is one error line, exit 1, nothing left
+//! - process_attrs.rs: linux.personality and process.ioPriority
 //! - podman.rs: podman 4.3 with --runtime mdrun-oci: run --rm, --memory, -it, -d, exec, logs, pause, stop, rm
 //! - containerd.rs: containerd 1.6's runc v2 shim via `ctr --runc-binary`: run --rm, -d, exec, ps, pause, kill, delete
 //! - cri.rs: containerd's CRI with mdrun-oci as BinaryName, driven by crictl: pod, container in its namespaces, exec, logs, stopp, rmp
@@ -31,6 +32,7 @@ mod cri_systemd;
 mod hooks;
 mod lifecycle;
 mod podman;
+mod process_attrs;
 mod systemd_cgroup;
 mod timens;
 mod userns;

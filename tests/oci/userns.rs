@@ -139,3 +139,30 @@ fn mappings_without_a_user_namespace_are_refused() {
     assert!(r.stderr.contains("no user namespace"), "{}", r.stderr);
     assert!(!o.root.join("m1").exists());
 }
+
+/// sysfs cannot be mounted in a new user namespace that does not own the network
+/// namespace (here the host's, joined by path): the host's /sys is bound instead, as runc
+/// does.
+#[test]
+fn sysfs_without_a_network_namespace_of_its_own_is_bound() {
+    let env = TestEnv::bare();
+    let o = mapped(
+        &env,
+        &[
+            "sh",
+            "-c",
+            "grep ' /sys ' /proc/self/mounts; ls /sys/kernel",
+        ],
+    );
+    o.edit(|c| {
+        for n in c["linux"]["namespaces"].as_array_mut().unwrap() {
+            if n["type"] == "network" {
+                n["path"] = "/proc/self/ns/net".into();
+            }
+        }
+    });
+    let r = o.oci(&["run", "q1"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains(" /sys sysfs "), "{}", r.stdout);
+    assert!(r.stdout.contains("mm"), "{}", r.stdout);
+}

@@ -113,12 +113,9 @@ fn prepare(plan: &InitPlan, fds: &InitFds) -> super::Result<()> {
             nix::sys::signal::SigHandler::SigDfl,
         )
     };
-    if plan.userns {
-        super::userns::become_root()?;
-    }
-    for (fd, flag) in &plan.join {
-        nix::sched::setns(fd, *flag).map_err(|e| format!("setns {flag:?}: {e}"))?;
-    }
+    // The time namespace before we become root of a user namespace: /proc/self/
+    // timens_offsets is then still ours to open (after the uid change the process is not
+    // dumpable and its /proc files are the host root's, out of the namespace's reach).
     if plan.new_time_ns {
         let offsets = plan
             .spec
@@ -126,6 +123,12 @@ fn prepare(plan: &InitPlan, fds: &InitFds) -> super::Result<()> {
             .as_ref()
             .and_then(|l| l.time_offsets().as_ref());
         super::timens::enter_new(offsets)?;
+    }
+    if plan.userns {
+        super::userns::become_root()?;
+    }
+    for (fd, flag) in &plan.join {
+        nix::sched::setns(fd, *flag).map_err(|e| format!("setns {flag:?}: {e}"))?;
     }
     // Our cgroup as the host sees it, for binding it in a user namespace (rootfs.rs).
     let own_cgroup = if plan.userns {

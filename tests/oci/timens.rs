@@ -63,3 +63,29 @@ fn time_offsets_without_a_time_namespace_are_refused() {
     );
     assert!(!o.root.join("t2").exists());
 }
+
+/// With a user namespace too: the offsets are written before the init becomes the user
+/// namespace's root (its /proc/self files are then no longer its own).
+#[test]
+fn a_time_namespace_inside_a_user_namespace() {
+    let env = TestEnv::bare();
+    let o = crate::userns::mapped(&env, &["sh", "-c", "id -u; cat /proc/uptime"]);
+    o.edit(|c| {
+        c["linux"]["namespaces"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"type": "time"}));
+        c["linux"]["timeOffsets"] = json!({"boottime": {"secs": YEAR as i64}});
+    });
+    let before = host_uptime();
+    let r = o.oci(&["run", "tu"]);
+    let after = host_uptime();
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let mut lines = r.stdout.lines();
+    assert_eq!(lines.next(), Some("0"), "{}", r.stdout);
+    let inside = uptime(lines.next().unwrap_or_default());
+    assert!(
+        inside - YEAR >= before - 1.0 && inside - YEAR <= after + 1.0,
+        "inside {inside}, host {before}..{after}"
+    );
+}

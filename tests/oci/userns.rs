@@ -10,7 +10,7 @@ use std::process::Command;
 const HOST_ID: u32 = 100000;
 
 /// A bundle whose root belongs to the mapped root, with a new user namespace.
-fn mapped<'a>(env: &'a TestEnv, args: &[&str]) -> Oci<'a> {
+pub fn mapped<'a>(env: &'a TestEnv, args: &[&str]) -> Oci<'a> {
     let o = Oci::new(env, args);
     let st = Command::new("chown")
         .args(["-R", &format!("{HOST_ID}:{HOST_ID}")])

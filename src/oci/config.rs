@@ -103,6 +103,7 @@ fn check(spec: &Spec) -> Result<()> {
             );
         }
         super::sched::check_io_priority(p)?;
+        super::sched::check_scheduler(p)?;
         if p.args().as_ref().is_none_or(|a| a.is_empty()) {
             return Err("config.json: process.args is empty".into());
         }

@@ -131,6 +131,7 @@ fn prepare_and_exec(
     preserve_fds: u32,
 ) -> Result<std::convert::Infallible> {
     super::sched::io_priority(p)?;
+    super::sched::scheduler(p)?;
     let umask = p.user().umask().unwrap_or(0o022);
     nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(umask));
     let nnp = p.no_new_privileges() == Some(true);

@@ -1,4 +1,5 @@
-//! linux.personality and process.ioPriority, read back from inside the container.
+//! linux.personality, process.ioPriority and process.scheduler, read back from inside the
+//! container.
 
 use crate::common::TestEnv;
 use crate::util::Oci;
@@ -28,4 +29,20 @@ fn personality_and_io_priority_are_applied() {
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(r.stderr.contains("ioPriority"), "{}", r.stderr);
     assert!(!o.root.join("a2").exists());
+}
+
+#[test]
+fn the_scheduler_policy_and_nice_value_are_applied() {
+    let env = TestEnv::bare();
+    // Fields 19 and 41 of /proc/self/stat: nice and policy (SCHED_BATCH is 3).
+    let o = Oci::new(&env, &["sh", "-c", "cut -d' ' -f19,41 /proc/self/stat"]);
+    o.edit(|c| c["process"]["scheduler"] = json!({"policy": "SCHED_BATCH", "nice": 7}));
+    let r = o.oci(&["run", "s1"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout.trim(), "7 3", "{}", r.stdout);
+    o.edit(|c| c["process"]["scheduler"] = json!({"policy": "SCHED_OTHER", "nice": 40}));
+    let r = o.oci(&["create", "s2"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("nice 40"), "{}", r.stderr);
+    assert!(!o.root.join("s2").exists());
 }

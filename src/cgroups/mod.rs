@@ -34,7 +34,7 @@ pub(crate) use own::parse_proc_cgroup;
 mod update;
 pub mod usage;
 pub use limits::validate as validate_limits;
-pub(crate) use own::{cgroup_mounts, dir_under_mount};
+pub(crate) use own::{cgroup_mounts, dir_under_mount, CgroupMount};
 pub use update::update;
 pub mod v1;
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! lacks, the namespaces' paths, the seccomp profile.
 
 use super::Result;
-use oci_spec::runtime::{LinuxNamespaceType, Spec};
+use oci_spec::runtime::Spec;
 use std::path::{Component, Path, PathBuf};
 use std::str::FromStr;
 
@@ -102,6 +102,8 @@ fn check(spec: &Spec) -> Result<()> {
                     .into(),
             );
         }
+        super::sched::check_io_priority(p)?;
+        super::sched::check_scheduler(p)?;
         if p.args().as_ref().is_none_or(|a| a.is_empty()) {
             return Err("config.json: process.args is empty".into());
         }
@@ -125,13 +127,6 @@ fn check(spec: &Spec) -> Result<()> {
             );
         }
         for ns in linux.namespaces().iter().flatten() {
-            if ns.typ() == LinuxNamespaceType::User {
-                return Err("config.json: user namespaces are not supported yet".into());
-            }
-            if ns.typ() == LinuxNamespaceType::Time && ns.path().is_none() {
-                // A new time namespace applies to children only: not supported yet.
-                return Err("config.json: time namespaces are not supported yet".into());
-            }
             if let Some(path) = ns.path() {
                 if !path.exists() {
                     return Err(format!(
@@ -141,6 +136,8 @@ fn check(spec: &Spec) -> Result<()> {
                 }
             }
         }
+        super::userns::check(linux)?;
+        super::timens::check(linux)?;
         if let Some(sc) = linux.seccomp() {
             super::seccomp::compile(sc)?;
         }

@@ -55,7 +55,7 @@ fn ns_flag(t: LinuxNamespaceType) -> CloneFlags {
         LinuxNamespaceType::Uts => CloneFlags::CLONE_NEWUTS,
         LinuxNamespaceType::Cgroup => CloneFlags::CLONE_NEWCGROUP,
         LinuxNamespaceType::User => CloneFlags::CLONE_NEWUSER,
-        LinuxNamespaceType::Time => CloneFlags::empty(),
+        LinuxNamespaceType::Time => super::timens::CLONE_NEWTIME,
     }
 }
 
@@ -175,8 +175,21 @@ pub fn create(cli: &OciCli, a: &CreateArgs) -> Result<Created> {
     } else {
         None
     };
+    // The user namespace: a new one is made by the clone with the others (and owns them);
+    // one given by path is joined by a helper that clones the init (`userns`).
+    let userns = super::userns::UserNs::of(&linux)?;
     for ns in linux.namespaces().iter().flatten() {
         let flag = ns_flag(ns.typ());
+        if flag == CloneFlags::CLONE_NEWUSER {
+            if ns.path().is_none() {
+                new |= flag;
+            }
+            continue;
+        }
+        if flag == super::timens::CLONE_NEWTIME && ns.path().is_none() {
+            // Not a clone flag (clone's low byte is the exit signal): the init makes it.
+            continue;
+        }
         match ns.path() {
             Some(p) => {
                 let fd = open_ro(p)?;
@@ -216,13 +229,20 @@ pub fn create(cli: &OciCli, a: &CreateArgs) -> Result<Created> {
         new_uts_ns,
         seccomp,
         preserve_fds: a.preserve_fds,
+        userns: userns.any(),
+        new_time_ns: super::timens::wants_new(&linux),
+        no_pivot: a.no_pivot,
+        keyring: (!a.no_new_keyring).then(|| super::keyring::name(&a.id)),
     };
     // The init waits for `start` with the runtime's descriptors; in a pod's PID namespace
     // the pod's processes see it: non-dumpable until it execs (as runc's init).
     crate::launch::undumpable().map_err(|e| e.to_string())?;
-    let pid = match crate::launch::clone::clone_with(new.bits() as libc::c_ulong)
-        .map_err(|e| e.to_string())?
-    {
+    let cloned = match &userns {
+        super::userns::UserNs::Join(fd) => super::userns::clone_in(fd, new)?,
+        _ => crate::launch::clone::clone_with(new.bits() as libc::c_ulong)
+            .map_err(|e| e.to_string())?,
+    };
+    let pid = match cloned {
         None => {
             drop(go_w);
             drop(st_r);
@@ -247,6 +267,22 @@ pub fn create(cli: &OciCli, a: &CreateArgs) -> Result<Created> {
     drop(start);
     drop(console);
     undo.pid = Some(pid);
+    if let super::userns::UserNs::New = userns {
+        super::userns::write_maps(pid, &linux)?;
+    }
+    if userns.any() {
+        // What the init could do for itself as root on the host, but not from inside a user
+        // namespace (runc does these from its parent too): rlimits above the hard limit,
+        // and a lower oom_score_adj.
+        if let Some(p) = spec.process() {
+            super::process::rlimits(p, Some(pid))?;
+            if let Some(adj) = p.oom_score_adj() {
+                let f = format!("/proc/{pid}/oom_score_adj");
+                std::fs::write(&f, adj.to_string())
+                    .map_err(|e| format!("write {adj} to {f}: {e}"))?;
+            }
+        }
+    }
 
     // Place it, then let it go on.
     let (dirs, scope) = match &placement {
@@ -268,7 +304,8 @@ pub fn create(cli: &OciCli, a: &CreateArgs) -> Result<Created> {
                 limits: Default::default(),
                 version: crate::cgroups::detect(),
             };
-            crate::systemd::scope::start(&conn, &sspec)
+            // A slice that does not exist yet is made by systemd, as runc lets it be.
+            crate::systemd::scope::start_unchecked(&conn, &sspec)
                 .map_err(|e| format!("start scope {unit} in {slice}: {e}"))?;
             undo.scope = Some(unit.clone());
             let dirs = crate::cgroups::dirs_of_process(pid.as_raw());
@@ -322,6 +359,7 @@ pub fn create(cli: &OciCli, a: &CreateArgs) -> Result<Created> {
         scope,
         annotations: spec.annotations().clone().unwrap_or_default(),
         hooks: spec.hooks().clone(),
+        keyring: plan.keyring.clone(),
     };
     saved.save(&cli.root)?;
     let doc = saved.document(state::Status::Created);

@@ -12,11 +12,14 @@ use oci_spec::runtime::{Process, User};
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::Path;
 
+/// User first: the rights in the others are then those of its root (runc's order).
 const NAMESPACES: &[(&str, CloneFlags)] = &[
+    ("user", CloneFlags::CLONE_NEWUSER),
     ("cgroup", CloneFlags::CLONE_NEWCGROUP),
     ("ipc", CloneFlags::CLONE_NEWIPC),
     ("uts", CloneFlags::CLONE_NEWUTS),
     ("net", CloneFlags::CLONE_NEWNET),
+    ("time", super::timens::CLONE_NEWTIME),
     ("mnt", CloneFlags::CLONE_NEWNS),
 ];
 
@@ -133,7 +136,15 @@ pub fn exec(root: &Path, a: &ExecArgs) -> Result<i32> {
     match unsafe { fork() }.map_err(|e| format!("fork: {e}"))? {
         ForkResult::Child => {
             drop(st_r);
-            let msg = child(&p, &ns, &procs, console, seccomp.as_ref(), a.preserve_fds);
+            let msg = child(
+                &p,
+                &ns,
+                &procs,
+                console,
+                seccomp.as_ref(),
+                a.preserve_fds,
+                &saved,
+            );
             let _ = nix::unistd::write(&st_w, msg.as_bytes());
             // SAFETY: _exit is always safe.
             unsafe { libc::_exit(127) }
@@ -181,6 +192,7 @@ fn child(
     console: Option<OwnedFd>,
     seccomp: Option<&super::seccomp::Compiled>,
     preserve_fds: u32,
+    saved: &Saved,
 ) -> String {
     for fd in procs {
         if let Err(e) = nix::unistd::write(fd, b"0") {
@@ -190,6 +202,11 @@ fn child(
     for (fd, flag) in ns {
         if let Err(e) = setns(fd, *flag) {
             return format!("setns {flag:?}: {e}");
+        }
+    }
+    if let Some(name) = &saved.keyring {
+        if let Err(e) = super::keyring::join(name, None) {
+            return e;
         }
     }
     let _ = nix::unistd::setsid();
@@ -203,7 +220,7 @@ fn child(
             Err(e) => return format!("allocate a terminal in /dev/pts: {e}"),
         }
     }
-    if let Err(e) = super::process::rlimits(p) {
+    if let Err(e) = super::process::rlimits(p, None) {
         return e;
     }
     super::process::exec(p, seccomp, preserve_fds)

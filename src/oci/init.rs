@@ -22,6 +22,15 @@ pub struct InitPlan {
     pub seccomp: Option<Compiled>,
     /// `--preserve-fds`: descriptors 3 .. 3+N stay open in the process.
     pub preserve_fds: u32,
+    /// In a user namespace (new, its maps written by `create` before `go`, or joined):
+    /// become its root first; rlimits and oom_score_adj are `create`'s.
+    pub userns: bool,
+    /// A new time namespace with linux.timeOffsets (`timens`).
+    pub new_time_ns: bool,
+    /// `create --no-pivot`.
+    pub no_pivot: bool,
+    /// The session keyring to join (`keyring`); None with `--no-new-keyring`.
+    pub keyring: Option<String>,
 }
 
 pub struct InitFds {
@@ -104,20 +113,51 @@ fn prepare(plan: &InitPlan, fds: &InitFds) -> super::Result<()> {
             nix::sys::signal::SigHandler::SigDfl,
         )
     };
+    // The time namespace before we become root of a user namespace: /proc/self/
+    // timens_offsets is then still ours to open (after the uid change the process is not
+    // dumpable and its /proc files are the host root's, out of the namespace's reach).
+    if plan.new_time_ns {
+        let offsets = plan
+            .spec
+            .linux()
+            .as_ref()
+            .and_then(|l| l.time_offsets().as_ref());
+        super::timens::enter_new(offsets)?;
+    }
+    if plan.userns {
+        super::userns::become_root()?;
+    }
     for (fd, flag) in &plan.join {
         nix::sched::setns(fd, *flag).map_err(|e| format!("setns {flag:?}: {e}"))?;
     }
+    // Our cgroup as the host sees it, for binding it in a user namespace (rootfs.rs).
+    let own_cgroup = if plan.userns {
+        std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default()
+    } else {
+        String::new()
+    };
     if plan.new_cgroup_ns {
         nix::sched::unshare(CloneFlags::CLONE_NEWCGROUP)
             .map_err(|e| format!("unshare cgroup namespace: {e}"))?;
     }
     nix::unistd::setsid().map_err(|e| format!("setsid: {e}"))?;
-    if let Some(adj) = plan.spec.process().as_ref().and_then(|p| p.oom_score_adj()) {
+    if let Some(adj) = plan
+        .spec
+        .process()
+        .as_ref()
+        .and_then(|p| p.oom_score_adj())
+        .filter(|_| !plan.userns)
+    {
         std::fs::write("/proc/self/oom_score_adj", adj.to_string())
             .map_err(|e| format!("write oom_score_adj {adj}: {e}"))?;
     }
     if plan.new_mount_ns {
-        super::rootfs::setup(&plan.spec, &plan.rootfs)?;
+        let ctx = super::rootfs::Ctx {
+            userns: plan.userns,
+            own_cgroup,
+            no_pivot: plan.no_pivot,
+        };
+        super::rootfs::setup(&plan.spec, &plan.rootfs, &ctx)?;
     } else {
         nix::unistd::chroot(&plan.rootfs)
             .map_err(|e| format!("chroot {}: {e}", plan.rootfs.display()))?;
@@ -133,6 +173,12 @@ fn prepare(plan: &InitPlan, fds: &InitFds) -> super::Result<()> {
                 return Err(format!("setdomainname {d}: {}", nix::Error::last()));
             }
         }
+    }
+    if let Some(linux) = plan.spec.linux() {
+        super::sched::personality(linux)?;
+    }
+    if let Some(name) = &plan.keyring {
+        super::keyring::join(name, Some(plan.userns))?;
     }
     if let Some(p) = plan.spec.process() {
         if let Some(sock) = &fds.console {
@@ -152,7 +198,9 @@ fn prepare(plan: &InitPlan, fds: &InitFds) -> super::Result<()> {
                     .map_err(|e| format!("send the terminal to the console socket: {e}"))?;
             }
         }
-        super::process::rlimits(p)?;
+        if !plan.userns {
+            super::process::rlimits(p, None)?;
+        }
     }
     Ok(())
 }

@@ -25,7 +25,8 @@ fn set_of(list: &Option<oci_spec::runtime::Capabilities>) -> CapsHashSet {
         .collect()
 }
 
-pub fn rlimits(p: &Process) -> Result<()> {
+/// config.json's rlimits, on this process or (`pid`) on another, with prlimit(2).
+pub fn rlimits(p: &Process, pid: Option<nix::unistd::Pid>) -> Result<()> {
     for r in p.rlimits().iter().flatten() {
         let name = format!("{:?}", r.typ()).to_uppercase();
         let res = match name.as_str() {
@@ -51,8 +52,9 @@ pub fn rlimits(p: &Process) -> Result<()> {
             rlim_cur: r.soft(),
             rlim_max: r.hard(),
         };
-        // SAFETY: setrlimit reads the struct we pass; it changes only this process.
-        if unsafe { libc::setrlimit(res, &lim) } != 0 {
+        let target = pid.map_or(0, |p| p.as_raw());
+        // SAFETY: prlimit reads the struct we pass and writes nothing (null old limit).
+        if unsafe { libc::prlimit(target, res, &lim, std::ptr::null_mut()) } != 0 {
             return Err(format!(
                 "setrlimit {name} {}:{}: {}",
                 r.soft(),
@@ -97,7 +99,11 @@ fn switch_user(p: &Process) -> Result<()> {
         .map(|g| nix::unistd::Gid::from_raw(*g))
         .collect();
     groups.dedup();
-    nix::unistd::setgroups(&groups).map_err(|e| format!("setgroups: {e}"))?;
+    // In a user namespace whose setgroups is "deny" (userns.rs) the groups cannot change:
+    // fine while none are asked for.
+    if !(groups.is_empty() && super::userns::setgroups_denied()) {
+        nix::unistd::setgroups(&groups).map_err(|e| format!("setgroups: {e}"))?;
+    }
     let gid = nix::unistd::Gid::from_raw(u.gid());
     let uid = nix::unistd::Uid::from_raw(u.uid());
     nix::unistd::setresgid(gid, gid, gid).map_err(|e| format!("setgid {}: {e}", u.gid()))?;
@@ -124,6 +130,8 @@ fn prepare_and_exec(
     seccomp: Option<&Compiled>,
     preserve_fds: u32,
 ) -> Result<std::convert::Infallible> {
+    super::sched::io_priority(p)?;
+    super::sched::scheduler(p)?;
     let umask = p.user().umask().unwrap_or(0o022);
     nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(umask));
     let nnp = p.no_new_privileges() == Some(true);

@@ -7,17 +7,28 @@
 use super::Result;
 use nix::fcntl::OFlag;
 use nix::mount::{mount, MsFlags};
-use nix::sys::stat::{makedev, Mode, SFlag};
-use oci_spec::runtime::{LinuxDevice, LinuxDeviceType, Mount, Spec};
+use nix::sys::stat::Mode;
+use oci_spec::runtime::{Mount, Spec};
 use std::os::fd::OwnedFd;
 use std::path::{Component, Path, PathBuf};
 
-fn err(step: &str, path: &Path, e: impl std::fmt::Display) -> String {
+/// What the init knows of where it runs, for the mounts that differ in a user namespace.
+pub struct Ctx {
+    /// In a user namespace (new or joined): no mknod, no new cgroup v1 mount, and sysfs
+    /// only with a network namespace of its own.
+    pub userns: bool,
+    /// /proc/self/cgroup as read before the cgroup namespace was entered.
+    pub own_cgroup: String,
+    /// `create --no-pivot`: MS_MOVE and chroot instead of pivot_root (`moveroot`).
+    pub no_pivot: bool,
+}
+
+pub(super) fn err(step: &str, path: &Path, e: impl std::fmt::Display) -> String {
     format!("{step} {}: {e}", path.display())
 }
 
 /// `dest` inside `root`, without leaving it lexically.
-fn inside(root: &Path, dest: &Path) -> PathBuf {
+pub(super) fn inside(root: &Path, dest: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for c in dest.components() {
         match c {
@@ -29,6 +40,32 @@ fn inside(root: &Path, dest: &Path) -> PathBuf {
         }
     }
     root.join(out)
+}
+
+/// The container's own cgroup directory in the host's hierarchy `m`, bound onto `dir`.
+fn bind_own_cgroup(m: &crate::cgroups::CgroupMount, dir: &Path, ctx: &Ctx) -> nix::Result<()> {
+    let own = crate::cgroups::parse_proc_cgroup(&ctx.own_cgroup);
+    let ctl: Vec<&str> = m.super_opts.iter().map(String::as_str).collect();
+    let path = own
+        .iter()
+        .find(|e| {
+            if m.fs_type == "cgroup2" {
+                e.controllers.is_empty()
+            } else {
+                !e.controllers.is_empty() && e.controllers.iter().all(|c| ctl.contains(&c.as_str()))
+            }
+        })
+        .map(|e| e.path.clone())
+        .unwrap_or_else(|| "/".into());
+    let src = crate::cgroups::dir_under_mount(&m.mount_point, &m.mount_root, &path)
+        .map_err(|_| nix::Error::EPERM)?;
+    mount(
+        Some(&src),
+        dir,
+        None::<&str>,
+        MsFlags::MS_BIND | MsFlags::MS_REC,
+        None::<&str>,
+    )
 }
 
 const PROPAGATION: &[(&str, MsFlags)] = &[
@@ -119,7 +156,7 @@ fn target(root: &Path, dest: &Path, file: bool) -> Result<OwnedFd> {
 }
 
 /// The directory holding `path` inside `root` (made when missing), and the last name.
-fn parent_in_root(root: &Path, path: &Path) -> Result<(OwnedFd, std::ffi::OsString)> {
+pub(super) fn parent_in_root(root: &Path, path: &Path) -> Result<(OwnedFd, std::ffi::OsString)> {
     let path = Path::new("/").join(inside(Path::new(""), path));
     let name = path
         .file_name()
@@ -130,8 +167,25 @@ fn parent_in_root(root: &Path, path: &Path) -> Result<(OwnedFd, std::ffi::OsStri
     Ok((dir, name))
 }
 
+/// A bind remount read-only, keeping `flags` and the mount's own nosuid, nodev, noexec and
+/// atime flags: in a user namespace those are locked, and a remount that drops one is EPERM.
 fn remount_ro(target: &Path, flags: MsFlags) -> Result<()> {
-    let keep = flags & (MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC);
+    let mut keep = flags & (MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC);
+    if let Ok(st) = nix::sys::statvfs::statvfs(target) {
+        use nix::sys::statvfs::FsFlags;
+        for (f, m) in [
+            (FsFlags::ST_NOSUID, MsFlags::MS_NOSUID),
+            (FsFlags::ST_NODEV, MsFlags::MS_NODEV),
+            (FsFlags::ST_NOEXEC, MsFlags::MS_NOEXEC),
+            (FsFlags::ST_NOATIME, MsFlags::MS_NOATIME),
+            (FsFlags::ST_NODIRATIME, MsFlags::MS_NODIRATIME),
+            (FsFlags::ST_RELATIME, MsFlags::MS_RELATIME),
+        ] {
+            if st.flags().contains(f) {
+                keep |= m;
+            }
+        }
+    }
     mount(
         None::<&str>,
         target,
@@ -142,7 +196,7 @@ fn remount_ro(target: &Path, flags: MsFlags) -> Result<()> {
     .map_err(|e| err("remount read-only", target, e))
 }
 
-fn mount_one(root: &Path, m: &Mount) -> Result<()> {
+fn mount_one(root: &Path, m: &Mount, ctx: &Ctx) -> Result<()> {
     let opts = m.options().clone().unwrap_or_default();
     let (flags, _clear, prop, data) = options(&opts);
     let typ = m.typ().clone().unwrap_or_default();
@@ -180,6 +234,18 @@ fn mount_one(root: &Path, m: &Mount) -> Result<()> {
             fs_flags,
             (!data.is_empty()).then_some(data.as_str()),
         )
+        .or_else(|e| match (e, typ.as_str()) {
+            // sysfs in a user namespace needs a network namespace of its own: else the
+            // host's /sys, bound (runc does the same).
+            (nix::Error::EPERM, "sysfs") if ctx.userns => mount(
+                Some("/sys"),
+                &at,
+                None::<&str>,
+                MsFlags::MS_BIND | MsFlags::MS_REC,
+                None::<&str>,
+            ),
+            (e, _) => Err(e),
+        })
         .map_err(|e| {
             err(
                 &format!("mount {typ} on"),
@@ -191,7 +257,7 @@ fn mount_one(root: &Path, m: &Mount) -> Result<()> {
     let top = target(root, dest, file)?;
     let top = crate::rootfs::fd_path(&top);
     if cgroup {
-        mount_cgroup_hierarchies(&top, fs_flags)?;
+        mount_cgroup_hierarchies(&top, fs_flags, ctx)?;
     }
     let rest = flags & !(MsFlags::MS_BIND | MsFlags::MS_REC);
     if rest.contains(MsFlags::MS_RDONLY) {
@@ -225,7 +291,7 @@ fn mount_cgroup_root(target: &Path, flags: MsFlags) -> Result<()> {
         .map_err(|e| err("mount tmpfs", target, e))
 }
 
-fn mount_cgroup_hierarchies(target: &Path, flags: MsFlags) -> Result<()> {
+fn mount_cgroup_hierarchies(target: &Path, flags: MsFlags, ctx: &Ctx) -> Result<()> {
     if crate::cgroups::detect() == crate::cgroups::Version::V2 {
         return Ok(());
     }
@@ -261,6 +327,13 @@ fn mount_cgroup_hierarchies(target: &Path, flags: MsFlags) -> Result<()> {
             base,
             (!data.is_empty()).then_some(data.as_str()),
         )
+        .or_else(|e| match e {
+            // A cgroup v1 hierarchy cannot be mounted in a user namespace (nor cgroup2
+            // without a cgroup namespace of its own): the container's own directory of
+            // it, bound, as runc's mountCgroupV1 does.
+            nix::Error::EPERM if ctx.userns => bind_own_cgroup(&m, &dir, ctx),
+            e => Err(e),
+        })
         .map_err(|e| err("mount cgroup", &dir, e))?;
         if flags.contains(MsFlags::MS_RDONLY) {
             remount_ro(&dir, base)?;
@@ -275,122 +348,9 @@ fn mount_cgroup_hierarchies(target: &Path, flags: MsFlags) -> Result<()> {
     Ok(())
 }
 
-const DEFAULT_DEVICES: &[(&str, u64, u64)] = &[
-    ("/dev/null", 1, 3),
-    ("/dev/zero", 1, 5),
-    ("/dev/full", 1, 7),
-    ("/dev/random", 1, 8),
-    ("/dev/urandom", 1, 9),
-    ("/dev/tty", 5, 0),
-];
-
-fn make_device(
-    root: &Path,
-    path: &Path,
-    kind: SFlag,
-    (major, minor): (u64, u64),
-    mode: u32,
-    (uid, gid): (u32, u32),
-) -> Result<()> {
-    let (dir, name) = parent_in_root(root, path)?;
-    let shown = root.join(inside(Path::new(""), path));
-    let _ = nix::unistd::unlinkat(
-        &dir,
-        name.as_os_str(),
-        nix::unistd::UnlinkatFlags::NoRemoveDir,
-    );
-    nix::sys::stat::mknodat(
-        &dir,
-        name.as_os_str(),
-        kind,
-        Mode::from_bits_truncate(mode),
-        makedev(major, minor),
-    )
-    .map_err(|e| err("mknod", &shown, e))?;
-    // mknod's mode is cut by our umask.
-    nix::sys::stat::fchmodat(
-        &dir,
-        name.as_os_str(),
-        Mode::from_bits_truncate(mode),
-        nix::sys::stat::FchmodatFlags::NoFollowSymlink,
-    )
-    .or_else(|_| {
-        nix::sys::stat::fchmodat(
-            &dir,
-            name.as_os_str(),
-            Mode::from_bits_truncate(mode),
-            nix::sys::stat::FchmodatFlags::FollowSymlink,
-        )
-    })
-    .map_err(|e| err("chmod", &shown, e))?;
-    nix::unistd::fchownat(
-        &dir,
-        name.as_os_str(),
-        Some(uid.into()),
-        Some(gid.into()),
-        nix::fcntl::AtFlags::AT_SYMLINK_NOFOLLOW,
-    )
-    .map_err(|e| err("chown", &shown, e))
-}
-
-fn devices(root: &Path, list: &[LinuxDevice]) -> Result<()> {
-    for (p, ma, mi) in DEFAULT_DEVICES {
-        if !list.iter().any(|d| d.path() == Path::new(p)) {
-            make_device(
-                root,
-                Path::new(p),
-                SFlag::S_IFCHR,
-                (*ma, *mi),
-                0o666,
-                (0, 0),
-            )?;
-        }
-    }
-    for d in list {
-        let kind = match d.typ() {
-            LinuxDeviceType::B => SFlag::S_IFBLK,
-            LinuxDeviceType::P => SFlag::S_IFIFO,
-            _ => SFlag::S_IFCHR,
-        };
-        make_device(
-            root,
-            d.path(),
-            kind,
-            (d.major() as u64, d.minor() as u64),
-            d.file_mode().unwrap_or(0o666),
-            (d.uid().unwrap_or(0), d.gid().unwrap_or(0)),
-        )?;
-    }
-    let links = [
-        ("/proc/self/fd", "dev/fd"),
-        ("/proc/self/fd/0", "dev/stdin"),
-        ("/proc/self/fd/1", "dev/stdout"),
-        ("/proc/self/fd/2", "dev/stderr"),
-    ];
-    let link = |src: &str, dst: &str| -> Result<()> {
-        let (dir, name) = parent_in_root(root, Path::new(dst))?;
-        let _ = nix::unistd::unlinkat(
-            &dir,
-            name.as_os_str(),
-            nix::unistd::UnlinkatFlags::NoRemoveDir,
-        );
-        let _ = nix::unistd::symlinkat(src, &dir, name.as_os_str());
-        Ok(())
-    };
-    for (src, dst) in links {
-        link(src, dst)?;
-    }
-    if crate::rootfs::open_or_make_dir(root, Path::new("/dev/pts")).is_ok_and(|d| {
-        nix::sys::stat::fstatat(&d, "ptmx", nix::fcntl::AtFlags::AT_SYMLINK_NOFOLLOW).is_ok()
-    }) {
-        link("pts/ptmx", "dev/ptmx")?;
-    }
-    Ok(())
-}
-
 /// Before pivot_root: `/` made rslave (or as rootfsPropagation says), the root bound onto
 /// itself, the mounts, the devices; then pivot_root and what happens inside.
-pub fn setup(spec: &Spec, rootfs: &Path) -> Result<()> {
+pub fn setup(spec: &Spec, rootfs: &Path, ctx: &Ctx) -> Result<()> {
     let linux = spec.linux().clone().unwrap_or_default();
     let prop = linux.rootfs_propagation().clone().unwrap_or_default();
     let root_prop = match prop.as_str() {
@@ -417,10 +377,18 @@ pub fn setup(spec: &Spec, rootfs: &Path) -> Result<()> {
         None::<&str>,
     );
     for m in spec.mounts().iter().flatten() {
-        mount_one(rootfs, m)?;
+        mount_one(rootfs, m, ctx)?;
     }
-    devices(rootfs, linux.devices().as_deref().unwrap_or(&[]))?;
-    crate::rootfs::pivot::enter(rootfs).map_err(|e| e.to_string())?;
+    super::devices::devices(
+        rootfs,
+        linux.devices().as_deref().unwrap_or(&[]),
+        ctx.userns,
+    )?;
+    if ctx.no_pivot {
+        super::moveroot::enter(rootfs)?;
+    } else {
+        crate::rootfs::pivot::enter(rootfs).map_err(|e| e.to_string())?;
+    }
     for (k, v) in linux.sysctl().iter().flatten() {
         let p = PathBuf::from("/proc/sys").join(k.replace('.', "/"));
         std::fs::write(&p, v).map_err(|e| err("sysctl", &p, e))?;

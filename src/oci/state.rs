@@ -28,6 +28,9 @@ pub struct Saved {
     pub annotations: HashMap<String, String>,
     /// The poststart/poststop hooks, kept for `start` and `delete` (the bundle may be gone).
     pub hooks: Option<oci_spec::runtime::Hooks>,
+    /// The session keyring the init joined, which `exec` joins too (none: the caller's).
+    #[serde(default)]
+    pub keyring: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -32,6 +32,21 @@ pub fn start(conn: &Connection, spec: &ScopeSpec) -> Result<Scope, SystemdError>
     })
 }
 
+/// `start` without the check that the slice exists: systemd then makes a missing slice and
+/// its parents itself (active, empty, and left so after the scope stops, as with runc's
+/// systemd driver). For mdrun-oci, whose callers (runc's command line) expect that.
+pub fn start_unchecked(conn: &Connection, spec: &ScopeSpec) -> Result<Scope, SystemdError> {
+    let began = Instant::now();
+    let manager = bus::manager(conn)?;
+    let control_group = start_listening(conn, &manager, spec)?;
+    Ok(Scope {
+        unit: spec.unit.clone(),
+        control_group,
+        start_latency: began.elapsed(),
+        conn: conn.clone(),
+    })
+}
+
 fn start_listening(
     conn: &Connection,
     manager: &SystemdManagerProxy<'_>,

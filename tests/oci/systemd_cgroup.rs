@@ -40,3 +40,59 @@ fn systemd_cgroups_path_makes_a_scope_in_the_slice() {
     assert!(left.trim().is_empty(), "left: {left}");
     sb.ok(&format!("test ! -e {root}/s1"));
 }
+
+/// A slice that does not exist yet: runc's systemd driver lets systemd make it (and its
+/// parents) and so does mdrun-oci. After delete the scope is gone and the slice is empty;
+/// systemd leaves such an implicit slice active, as it does after runc 1.1.5's delete
+/// (seen in this sandbox), so the test stops it.
+#[test]
+fn a_slice_that_does_not_exist_yet_is_made_by_systemd() {
+    let env = TestEnv::bare();
+    let o = Oci::new(&env, &["sleep", "1000"]);
+    o.edit(|c| c["linux"]["cgroupsPath"] = "mdocinew-pod1.slice:mdoci:n1".into());
+    let guard = crate::sandbox::shared();
+    let sb = guard.as_ref().unwrap();
+    let root = "/run/mdrun-oci-test-new";
+    let oci = format!("{OCI} --systemd-cgroup --root {root}");
+    let b = o.bundle.display();
+    assert_eq!(
+        sb.unit_property("mdocinew-pod1.slice", "ActiveState"),
+        "inactive"
+    );
+    let made = sb.sh(&format!(
+        "{oci} create --bundle {b} n1 </dev/null >/run/n1.out 2>&1 || {{ cat /run/n1.out; exit 1; }}"
+    ));
+    let out = String::from_utf8_lossy(&made.stdout).into_owned();
+    let cleanup = || {
+        let _ = sb.sh(&format!(
+            "{oci} delete --force n1; systemctl stop mdocinew-pod1.slice mdocinew.slice; rm -rf {root}"
+        ));
+    };
+    if !made.status.success() {
+        cleanup();
+        panic!("create in a slice that does not exist: {out}");
+    }
+    let state: serde_json::Value =
+        serde_json::from_str(&sb.ok(&format!("{oci} start n1 && {oci} state n1"))).unwrap();
+    let pid = state["pid"].as_i64().unwrap();
+    assert_eq!(sb.unit_property("mdoci-n1.scope", "ActiveState"), "active");
+    assert_eq!(
+        sb.unit_property("mdoci-n1.scope", "Slice"),
+        "mdocinew-pod1.slice"
+    );
+    let cg = sb.ok(&format!("cat /proc/{pid}/cgroup"));
+    assert!(
+        cg.contains("/mdocinew.slice/mdocinew-pod1.slice/mdoci-n1.scope"),
+        "{cg}"
+    );
+    sb.ok(&format!("{oci} delete --force n1"));
+    let left = sb.ok("systemctl list-units --all --plain --no-legend 'mdoci-*' | grep . ; true");
+    assert!(left.trim().is_empty(), "left: {left}");
+    let ctl = sb.unit_property("mdocinew-pod1.slice", "ControlGroup");
+    let inside = sb.ok(&format!(
+        "find /sys/fs/cgroup/unified{ctl} /sys/fs/cgroup/systemd{ctl} /sys/fs/cgroup{ctl} \
+         -mindepth 1 -type d 2>/dev/null; true"
+    ));
+    assert!(inside.trim().is_empty(), "the slice is not empty: {inside}");
+    cleanup();
+}

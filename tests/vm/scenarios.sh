@@ -1183,6 +1183,49 @@ sc_oci_runtime() {
 	rmdir $(cg_dirs /mdrun-oci-scenario 2>/dev/null) 2>/dev/null || true
 }
 
+# mdrun-oci's user and time namespaces on this host's cgroups, with --systemd-cgroup into a
+# slice that does not exist yet: the container's root is the host's 100000 (its rootfs
+# chowned to it), its boottime a year ahead, its cgroup file system mounted inside (cgroup2
+# in its own cgroup namespace on a v2 host, the container's directories bound on v1); the
+# scope is gone after delete and the slice empty (systemd leaves it, as after runc's).
+sc_oci_userns() {
+	oci_b=/tmp/oci-userns oci_root=/run/oci-userns
+	trap 'mdrun-oci --root $oci_root delete --force u1 >/dev/null 2>&1 || true; systemctl stop mdocins-new.slice mdocins.slice 2>/dev/null || true; rm -rf $oci_b $oci_root' EXIT
+	install -m 0755 $S/mdrun-oci /usr/local/bin/mdrun-oci
+	mkdir -p $oci_b/rootfs
+	tar -xf $S/busybox.tar -C $oci_b/rootfs
+	chown -R 100000:100000 $oci_b/rootfs
+	cat >$oci_b/config.json <<-'JSON'
+	{"ociVersion": "1.2.0",
+	 "process": {"terminal": false, "user": {"uid": 0, "gid": 0}, "cwd": "/",
+	   "args": ["sh", "-c", "id -u; cat /proc/self/uid_map; cut -d. -f1 /proc/uptime; grep -c ' /sys/fs/cgroup' /proc/self/mounts; ls /sys/fs/cgroup | grep -c ."],
+	   "env": ["PATH=/usr/bin:/bin:/usr/sbin:/sbin"]},
+	 "root": {"path": "rootfs"}, "hostname": "oci",
+	 "mounts": [{"destination": "/proc", "type": "proc", "source": "proc"},
+	   {"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "mode=755"]},
+	   {"destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid", "noexec", "nodev", "ro"]},
+	   {"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup", "options": ["nosuid", "noexec", "nodev", "relatime", "ro"]}],
+	 "linux": {"cgroupsPath": "mdocins-new.slice:mdoci:u1",
+	   "uidMappings": [{"containerID": 0, "hostID": 100000, "size": 65536}],
+	   "gidMappings": [{"containerID": 0, "hostID": 100000, "size": 65536}],
+	   "timeOffsets": {"boottime": {"secs": 31536000}},
+	   "namespaces": [{"type": "user"}, {"type": "time"}, {"type": "pid"}, {"type": "mount"}, {"type": "ipc"},
+	     {"type": "uts"}, {"type": "network"}, {"type": "cgroup"}]}}
+	JSON
+	local out up
+	out=$(mdrun-oci --systemd-cgroup --root $oci_root run --bundle $oci_b u1 </dev/null)
+	echo "$out"
+	[ "$(sed -n 1p <<<"$out")" = 0 ] || fail "not root in the user namespace"
+	[ "$(sed -n 2p <<<"$out" | tr -s ' ' | sed 's/^ //')" = "0 100000 65536" ] || fail "uid_map"
+	up=$(sed -n 3p <<<"$out")
+	[ "$up" -ge 31536000 ] || fail "uptime $up is not shifted by the boottime offset"
+	[ "$(sed -n 4p <<<"$out")" -ge 1 ] || fail "no cgroup file system inside"
+	[ "$(sed -n 5p <<<"$out")" -ge 1 ] || fail "/sys/fs/cgroup is empty inside"
+	wait_for 10 sh -c '! systemctl is-active -q mdoci-u1.scope'
+	[ ! -e $oci_root/u1 ] || fail "u1's state directory is left"
+	[ -z "$(systemctl list-units --plain --no-legend 'mdoci-u1*')" ] || fail "the scope is left"
+}
+
 # ---------------------------------------------------------------- runner
 
 all=(setup user_three_lines oom_exit_137 cpu_limit cpuset_limit pids_limit
@@ -1191,6 +1234,7 @@ all=(setup user_three_lines oom_exit_137 cpu_limit cpuset_limit pids_limit
 	commit_and_start_in_scope mdrun_at_web_service logs_100k_lines store_private prune_two_stores
 	registry_pull_run restart_policies healthcheck_unhealthy pause_in_scope update_in_scope
 	events_journal operate_stopped oci_runtime network_in_scope nothing_left)
+all+=(oci_userns)
 declare -A limit=([logs_100k_lines]=900 [mdrun_at_web_service]=240)
 
 selected=("${all[@]}")

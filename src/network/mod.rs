@@ -290,17 +290,7 @@ pub fn plan(req: &Request<'_>, mounts: &mut Vec<Mount>) -> Result<Option<Planned
         &req.spec.add_hosts,
     )?;
     ipam::refresh(req.root, req.containers, &net.name)?;
-    for (file, target) in [
-        (files::HOSTS, "/etc/hosts"),
-        (files::RESOLV, "/etc/resolv.conf"),
-    ] {
-        mounts.push(Mount {
-            source: req.data.join(file),
-            target: PathBuf::from(target),
-            read_only: false,
-            copy_up: false,
-        });
-    }
+    push_file_mounts(req.data, mounts);
     Ok(Some(Planned {
         root: req.root.to_path_buf(),
         containers: req.containers.to_path_buf(),
@@ -308,6 +298,28 @@ pub fn plan(req: &Request<'_>, mounts: &mut Vec<Mount>) -> Result<Option<Planned
         assignment,
         kept: false,
     }))
+}
+
+/// `--network host`: the host's /etc/hosts and /etc/resolv.conf, as docker gives them
+/// (`files::write_host`), mounted from the container's data directory.
+pub fn plan_host(data: &Path, spec: &NetworkSpec, mounts: &mut Vec<Mount>) -> Result<()> {
+    files::write_host(data, &spec.add_hosts)?;
+    push_file_mounts(data, mounts);
+    Ok(())
+}
+
+fn push_file_mounts(data: &Path, mounts: &mut Vec<Mount>) {
+    for (file, target) in [
+        (files::HOSTS, "/etc/hosts"),
+        (files::RESOLV, "/etc/resolv.conf"),
+    ] {
+        mounts.push(Mount {
+            source: data.join(file),
+            target: PathBuf::from(target),
+            read_only: false,
+            copy_up: false,
+        });
+    }
 }
 
 /// Give up what container `id` holds on its network (its ports, its leases, its veths),

@@ -18,6 +18,9 @@ pub(super) fn net_err(step: &'static str, what: &str) -> impl FnOnce(io::Error) 
 /// exec), it removes the veth and the ports; the lease is the `Planned`'s.
 pub struct Attached {
     assignment: super::Assignment,
+    /// The container's data directory: its network.json tells whether the ports are still
+    /// its own at the end (`network disconnect` may have taken them).
+    data: std::path::PathBuf,
     published: bool,
     /// The nfnetlink socket the ports went through, kept open until they are removed
     /// (closing it right away would cost a grace period on the start path: `nfset::open`).
@@ -32,6 +35,7 @@ pub fn attach(planned: &Planned, pid: i32) -> Result<Attached> {
     let master = ensure_bridge(&mut rt, &planned.root, a)?;
     let mut attached = Attached {
         assignment: a.clone(),
+        data: planned.containers.join(&planned.id),
         published: false,
         nfnl: None,
         veth_made: false,
@@ -128,6 +132,18 @@ impl Attached {
     /// its end (unregistering a device waits for RCU grace periods; BENCHMARKS.md).
     pub fn detach(mut self) {
         self.veth_made = false;
+        // Disconnected from its first network meanwhile: the ports went then, and their
+        // host ports may be another container's by now.
+        let still_ours = Assignment::load(&self.data)
+            .is_some_and(|a| a.network == self.assignment.network && a.ip == self.assignment.ip);
+        if !still_ours {
+            self.published = false;
+        }
+        if !self.published {
+            if let Some(sock) = self.nfnl.take() {
+                handoff::close_elsewhere(sock);
+            }
+        }
         if self.published && !self.assignment.ports.is_empty() {
             self.published = false;
             let sock = self.nfnl.take().or_else(|| nfset::open().ok());

@@ -147,14 +147,11 @@ fn give_up(t: &Target<'_>, a: &Assignment, links: bool) {
     let _ = std::fs::remove_file(extra_path(t.data, &a.network));
 }
 
-/// Disconnect container `t` from `network`, one it joined with `network connect`.
+/// Disconnect container `t` from `network`: one it joined with `network connect`, or the one
+/// it started on, whose published ports go with it (as docker: `super::leave_first`).
 pub fn disconnect(t: &Target<'_>, network: &str) -> Result<()> {
     if Assignment::load(t.data).is_some_and(|a| a.network == network) {
-        return Err(Error::Usage(format!(
-            "container {} started on network {network}: only networks joined with \
-             `network connect` can be left",
-            t.name
-        )));
+        return super::leave_first(t.root, t.containers, t.id);
     }
     let Some(a) = extras(t.data).into_iter().find(|a| a.network == network) else {
         return Err(Error::Usage(format!(

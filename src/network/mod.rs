@@ -345,6 +345,45 @@ pub fn release_container(root: &Path, containers: &Path, id: &str) -> Result<()>
     }
 }
 
+/// `network disconnect` of a running container's first network, as docker allows (it
+/// revokes the leaving endpoint's external connectivity, published ports included): its
+/// ports and its veth go (eth0, and the default route with it), in the namespace its run ran
+/// in, then its lease, its record and that network's peers in its hosts file. The
+/// container's supervisor finds the record gone when the container ends and removes no
+/// port then (`Attached::detach`).
+pub fn leave_first(root: &Path, containers: &Path, id: &str) -> Result<()> {
+    let data = containers.join(id);
+    let Some(a) = Assignment::load(&data) else {
+        return Ok(());
+    };
+    match netns::locate(a.netns) {
+        netns::Place::Here => first_links(&a),
+        netns::Place::Gone => {}
+        netns::Place::Elsewhere(ns) => {
+            netns::run_in(&ns, || first_links(&a)).map_err(|e| Error::Io {
+                step: "enter the network namespace of the container's run",
+                path: ns.clone(),
+                source: e,
+            })?
+        }
+    }
+    release_lease(root, containers, id, &a)?;
+    files::forget_network(&data, &a.network);
+    Ok(())
+}
+
+/// The first network's ports and veth, in this thread's network namespace.
+fn first_links(a: &Assignment) {
+    if !a.ports.is_empty() {
+        let sock = nfset::open().ok();
+        nat::unpublish(&a.ports, sock.as_ref());
+        if let Some(sock) = sock {
+            handoff::close_elsewhere(sock);
+        }
+    }
+    attach::delete_veth(&a.veth);
+}
+
 /// `release_container` in the right namespace; `links`: its ports and veths are there to be
 /// removed.
 fn release_here(
@@ -369,14 +408,7 @@ fn release_here(
         return Ok(());
     };
     if links {
-        if !a.ports.is_empty() {
-            let sock = nfset::open().ok();
-            nat::unpublish(&a.ports, sock.as_ref());
-            if let Some(sock) = sock {
-                handoff::close_elsewhere(sock);
-            }
-        }
-        attach::delete_veth(&a.veth);
+        first_links(a);
     }
     release_lease(root, containers, id, a)
 }

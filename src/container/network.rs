@@ -25,7 +25,10 @@ pub fn plan(
     };
     match mode {
         Mode::None => Ok((None, NetNs::New)),
-        Mode::Host => Ok((None, NetNs::Host)),
+        Mode::Host => {
+            network::plan_host(&dirs.data, &spec.network, mounts)?;
+            Ok((None, NetNs::Host))
+        }
         Mode::Container(other) => {
             let (r, _) = super::lookup(paths, &other)?;
             let pid = match (r.status, r.pid) {

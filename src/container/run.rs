@@ -332,9 +332,11 @@ fn launch_and_wait(
     let status = launch::supervise(running, attach).map_err(launch::sys("wait for container"));
     signals::unblock();
     let status = status?;
-    // Its ports first; the socket they went through is closed last, when this returns
-    // (`Attached::detach`). Its lease goes below, its veth with its network namespace.
-    let _nfnl = net_link.and_then(|link| link.detach());
+    // Its ports first (`Attached::detach`). Its lease goes below, its veth with its
+    // network namespace.
+    if let Some(link) = net_link {
+        link.detach();
+    }
     crate::systemd::notify_stopping();
     super::health::stop_checks(record);
 
@@ -348,13 +350,16 @@ fn launch_and_wait(
     let cgroup_result = cgroup.destroy();
     if let Some(n) = p.net.take() {
         // The networks it was connected to while it ran (`network connect`), then its own.
-        crate::network::connect::release_extras(&crate::network::connect::Target {
-            root: &n.root,
-            containers: &n.containers,
-            id: &n.id,
-            name: &record.name,
-            data: &p.dirs.data,
-        });
+        crate::network::connect::release_extras(
+            &crate::network::connect::Target {
+                root: &n.root,
+                containers: &n.containers,
+                id: &n.id,
+                name: &record.name,
+                data: &p.dirs.data,
+            },
+            true,
+        );
     }
     p.dirs.remove_runtime();
     if record.auto_remove {

@@ -3,7 +3,7 @@
 //! container's address and default route, its published ports.
 
 use super::rtnl::Rtnl;
-use super::{def, nat, nfset, Assignment, Planned};
+use super::{def, handoff, nat, nfset, Assignment, Planned};
 use crate::error::{Error, Result};
 
 use std::io;
@@ -18,6 +18,9 @@ pub(super) fn net_err(step: &'static str, what: &str) -> impl FnOnce(io::Error) 
 /// exec), it removes the veth and the ports; the lease is the `Planned`'s.
 pub struct Attached {
     assignment: super::Assignment,
+    /// The container's data directory: its network.json tells whether the ports are still
+    /// its own at the end (`network disconnect` may have taken them).
+    data: std::path::PathBuf,
     published: bool,
     /// The nfnetlink socket the ports went through, kept open until they are removed
     /// (closing it right away would cost a grace period on the start path: `nfset::open`).
@@ -32,6 +35,7 @@ pub fn attach(planned: &Planned, pid: i32) -> Result<Attached> {
     let master = ensure_bridge(&mut rt, &planned.root, a)?;
     let mut attached = Attached {
         assignment: a.clone(),
+        data: planned.containers.join(&planned.id),
         published: false,
         nfnl: None,
         veth_made: false,
@@ -118,24 +122,36 @@ pub(super) fn ensure_bridge(rt: &mut Rtnl, root: &Path, a: &Assignment) -> Resul
 }
 
 impl Attached {
-    /// The container ended: its ports go now (its lease goes with the `Planned`). What is
-    /// returned is the nfnetlink socket they went through: drop it as late as can be.
-    /// Closing it makes the kernel wait for the RCU grace period after that removal
-    /// (nf_tables' transaction clean-up, see `nfset::open`); the rest of the container's
-    /// end (its cgroup, its directories, its record) runs meanwhile.
+    /// The container ended: its ports go now (its lease goes with the `Planned`). The
+    /// nfnetlink socket they went through is closed by a short-lived child: closing it
+    /// makes the kernel wait for the RCU grace period after that removal (nf_tables'
+    /// transaction clean-up, see `handoff`), and mdrun does not wait for that.
     ///
     /// Its veth is left to the kernel, which deletes the pair with the container's network
     /// namespace, from a work queue: deleting it here cost every bridged `run` 16-26 ms at
     /// its end (unregistering a device waits for RCU grace periods; BENCHMARKS.md).
-    pub fn detach(mut self) -> Option<netlink_sys::Socket> {
+    pub fn detach(mut self) {
         self.veth_made = false;
+        // Disconnected from its first network meanwhile: the ports went then, and their
+        // host ports may be another container's by now.
+        let still_ours = Assignment::load(&self.data)
+            .is_some_and(|a| a.network == self.assignment.network && a.ip == self.assignment.ip);
+        if !still_ours {
+            self.published = false;
+        }
+        if !self.published {
+            if let Some(sock) = self.nfnl.take() {
+                handoff::close_elsewhere(sock);
+            }
+        }
         if self.published && !self.assignment.ports.is_empty() {
             self.published = false;
             let sock = self.nfnl.take().or_else(|| nfset::open().ok());
             nat::unpublish(&self.assignment.ports, sock.as_ref());
-            return sock;
+            if let Some(sock) = sock {
+                handoff::close_elsewhere(sock);
+            }
         }
-        None
     }
 }
 

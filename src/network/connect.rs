@@ -102,12 +102,13 @@ pub fn connect(
         veth: format!("vmd{}{}", &t.id[..11], (b'f' + n) as char),
         ports: Vec::new(),
         iface: format!("eth{n}"),
+        netns: super::netns::NetNsId::current(),
     };
     // Recorded before the link is made: after a killed mdrun, rm and prune find it.
     let saved = save(t.data, &a);
     let linked = saved.and_then(|()| link(t.root, &a, pid));
     if let Err(e) = linked {
-        give_up(t, &a);
+        give_up(t, &a, true);
         return Err(e);
     }
     Ok(a)
@@ -135,22 +136,22 @@ fn link(root: &Path, a: &Assignment, pid: i32) -> Result<()> {
     .map_err(|e| Error::Usage(format!("network: configure {} of {}: {e}", a.iface, a.veth)))
 }
 
-/// Everything of `a`: its veth, its lease, its peers in the hosts file, its record.
-fn give_up(t: &Target<'_>, a: &Assignment) {
-    delete_veth(&a.veth);
+/// Everything of `a`: its veth (unless `links` is false: its namespace is gone, and the
+/// veth with it), its lease, its peers in the hosts file, its record.
+fn give_up(t: &Target<'_>, a: &Assignment, links: bool) {
+    if links {
+        delete_veth(&a.veth);
+    }
     let _ = ipam::release(t.root, t.containers, &a.network, t.id);
     files::forget_network(t.data, &a.network);
     let _ = std::fs::remove_file(extra_path(t.data, &a.network));
 }
 
-/// Disconnect container `t` from `network`, one it joined with `network connect`.
+/// Disconnect container `t` from `network`: one it joined with `network connect`, or the one
+/// it started on, whose published ports go with it (as docker: `super::leave_first`).
 pub fn disconnect(t: &Target<'_>, network: &str) -> Result<()> {
     if Assignment::load(t.data).is_some_and(|a| a.network == network) {
-        return Err(Error::Usage(format!(
-            "container {} started on network {network}: only networks joined with \
-             `network connect` can be left",
-            t.name
-        )));
+        return super::leave_first(t.root, t.containers, t.id);
     }
     let Some(a) = extras(t.data).into_iter().find(|a| a.network == network) else {
         return Err(Error::Usage(format!(
@@ -158,14 +159,15 @@ pub fn disconnect(t: &Target<'_>, network: &str) -> Result<()> {
             t.name
         )));
     };
-    give_up(t, &a);
+    give_up(t, &a, true);
     Ok(())
 }
 
-/// The container ended (or is removed): every network it joined is given up.
-pub fn release_extras(t: &Target<'_>) {
+/// The container ended (or is removed): every network it joined is given up (`links`: as
+/// `give_up`).
+pub fn release_extras(t: &Target<'_>, links: bool) {
     for a in extras(t.data) {
-        give_up(t, &a);
+        give_up(t, &a, links);
     }
     let _ = std::fs::remove_dir(t.data.join(EXTRA_DIR));
 }

@@ -100,6 +100,25 @@ pub fn write(
     std::fs::write(&p, resolv).ctx("write", &p)
 }
 
+/// The files of a container on `--network host`, as docker makes them: the host's
+/// /etc/hosts and /etc/resolv.conf as they are (its resolvers are reachable from there,
+/// loopback ones included), then `--add-host` lines. Copies in `data`: the container may
+/// change its own, never the host's.
+pub fn write_host(data: &Path, add_hosts: &[(String, String)]) -> Result<()> {
+    let mut hosts = std::fs::read_to_string("/etc/hosts").unwrap_or_else(|_| HEADER.to_string());
+    if !hosts.is_empty() && !hosts.ends_with('\n') {
+        hosts.push('\n');
+    }
+    for (host, ip) in add_hosts {
+        hosts.push_str(&format!("{ip}\t{host}\n"));
+    }
+    let p = data.join(HOSTS);
+    std::fs::write(&p, hosts).ctx("write", &p)?;
+    let resolv = std::fs::read("/etc/resolv.conf").unwrap_or_default();
+    let p = data.join(RESOLV);
+    std::fs::write(&p, resolv).ctx("write", &p)
+}
+
 /// Rewrite the hosts file of every container holding a lease on `network`: its own lines,
 /// then every container of each of its networks by name and alias. Best effort: a
 /// container being removed may lose its directory meanwhile.

@@ -11,9 +11,11 @@ mod attach;
 pub mod connect;
 pub mod def;
 mod files;
+mod handoff;
 pub mod ipam;
 pub mod manage;
 pub mod nat;
+pub mod netns;
 mod nfset;
 pub mod ports;
 mod rtnl;
@@ -155,6 +157,10 @@ pub struct Assignment {
     /// connected to later (`connect`).
     #[serde(default = "first_iface")]
     pub iface: String,
+    /// The network namespace its veth and ports are in: the one `run` (or `network
+    /// connect`) ran in. `rm` and `prune` remove them there, from wherever they run.
+    #[serde(default)]
+    pub netns: Option<netns::NetNsId>,
 }
 
 fn first_iface() -> String {
@@ -273,6 +279,7 @@ pub fn plan(req: &Request<'_>, mounts: &mut Vec<Mount>) -> Result<Option<Planned
         veth: format!("vmd{}", &req.id[..12]),
         ports,
         iface: first_iface(),
+        netns: netns::NetNsId::current(),
     };
     assignment.save(req.data)?;
     let host = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
@@ -283,17 +290,7 @@ pub fn plan(req: &Request<'_>, mounts: &mut Vec<Mount>) -> Result<Option<Planned
         &req.spec.add_hosts,
     )?;
     ipam::refresh(req.root, req.containers, &net.name)?;
-    for (file, target) in [
-        (files::HOSTS, "/etc/hosts"),
-        (files::RESOLV, "/etc/resolv.conf"),
-    ] {
-        mounts.push(Mount {
-            source: req.data.join(file),
-            target: PathBuf::from(target),
-            read_only: false,
-            copy_up: false,
-        });
-    }
+    push_file_mounts(req.data, mounts);
     Ok(Some(Planned {
         root: req.root.to_path_buf(),
         containers: req.containers.to_path_buf(),
@@ -303,26 +300,117 @@ pub fn plan(req: &Request<'_>, mounts: &mut Vec<Mount>) -> Result<Option<Planned
     }))
 }
 
-/// Give up what container `id` holds on its network (its ports, its lease), when it ended
-/// without doing so itself (`rm`, `prune` after a killed mdrun). Its veth goes with its
-/// network namespace, later; it is deleted here so that it is gone when mdrun returns.
+/// `--network host`: the host's /etc/hosts and /etc/resolv.conf, as docker gives them
+/// (`files::write_host`), mounted from the container's data directory.
+pub fn plan_host(data: &Path, spec: &NetworkSpec, mounts: &mut Vec<Mount>) -> Result<()> {
+    files::write_host(data, &spec.add_hosts)?;
+    push_file_mounts(data, mounts);
+    Ok(())
+}
+
+fn push_file_mounts(data: &Path, mounts: &mut Vec<Mount>) {
+    for (file, target) in [
+        (files::HOSTS, "/etc/hosts"),
+        (files::RESOLV, "/etc/resolv.conf"),
+    ] {
+        mounts.push(Mount {
+            source: data.join(file),
+            target: PathBuf::from(target),
+            read_only: false,
+            copy_up: false,
+        });
+    }
+}
+
+/// Give up what container `id` holds on its network (its ports, its leases, its veths),
+/// when it ended without doing so itself (`rm`, `prune` after a killed mdrun). Its veth goes
+/// with its network namespace, later; it is deleted here so that it is gone when mdrun
+/// returns. Ports and veths are removed in the network namespace the container's `run` ran
+/// in, wherever this runs (`netns`): entered if it is another one, left alone if it is gone
+/// (they went with it).
 pub fn release_container(root: &Path, containers: &Path, id: &str) -> Result<()> {
     let data = containers.join(id);
-    connect::release_extras(&connect::Target {
-        root,
-        containers,
-        id,
-        name: "",
-        data: &data,
-    });
+    let first = Assignment::load(&data);
+    let release = |links: bool| release_here(root, containers, id, &data, first.as_ref(), links);
+    match netns::locate(first.as_ref().and_then(|a| a.netns)) {
+        netns::Place::Here => release(true),
+        netns::Place::Gone => release(false),
+        netns::Place::Elsewhere(ns) => {
+            netns::run_in(&ns, || release(true)).map_err(|e| Error::Io {
+                step: "enter the network namespace of the container's run",
+                path: ns.clone(),
+                source: e,
+            })?
+        }
+    }
+}
+
+/// `network disconnect` of a running container's first network, as docker allows (it
+/// revokes the leaving endpoint's external connectivity, published ports included): its
+/// ports and its veth go (eth0, and the default route with it), in the namespace its run ran
+/// in, then its lease, its record and that network's peers in its hosts file. The
+/// container's supervisor finds the record gone when the container ends and removes no
+/// port then (`Attached::detach`).
+pub fn leave_first(root: &Path, containers: &Path, id: &str) -> Result<()> {
+    let data = containers.join(id);
     let Some(a) = Assignment::load(&data) else {
         return Ok(());
     };
+    match netns::locate(a.netns) {
+        netns::Place::Here => first_links(&a),
+        netns::Place::Gone => {}
+        netns::Place::Elsewhere(ns) => {
+            netns::run_in(&ns, || first_links(&a)).map_err(|e| Error::Io {
+                step: "enter the network namespace of the container's run",
+                path: ns.clone(),
+                source: e,
+            })?
+        }
+    }
+    release_lease(root, containers, id, &a)?;
+    files::forget_network(&data, &a.network);
+    Ok(())
+}
+
+/// The first network's ports and veth, in this thread's network namespace.
+fn first_links(a: &Assignment) {
     if !a.ports.is_empty() {
-        nat::unpublish(&a.ports, nfset::open().ok().as_ref());
+        let sock = nfset::open().ok();
+        nat::unpublish(&a.ports, sock.as_ref());
+        if let Some(sock) = sock {
+            handoff::close_elsewhere(sock);
+        }
     }
     attach::delete_veth(&a.veth);
-    release_lease(root, containers, id, &a)
+}
+
+/// `release_container` in the right namespace; `links`: its ports and veths are there to be
+/// removed.
+fn release_here(
+    root: &Path,
+    containers: &Path,
+    id: &str,
+    data: &Path,
+    first: Option<&Assignment>,
+    links: bool,
+) -> Result<()> {
+    connect::release_extras(
+        &connect::Target {
+            root,
+            containers,
+            id,
+            name: "",
+            data,
+        },
+        links,
+    );
+    let Some(a) = first else {
+        return Ok(());
+    };
+    if links {
+        first_links(a);
+    }
+    release_lease(root, containers, id, a)
 }
 
 /// The lease and the record of it (its ports are not touched).

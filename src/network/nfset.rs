@@ -81,8 +81,8 @@ fn message(kind: u16, flags: u16, seq: u32, family: u8, res_id: u16, attrs: &[u8
 /// A socket for `apply`. Closing it soon after a change costs an RCU grace period: the
 /// kernel then waits for nf_tables' pending transaction clean-up (nft_rcv_nl_event flushes
 /// its destroy work, which calls synchronize_rcu; 29 ms seen here). So a container keeps
-/// the socket its ports were published with until it ends, and closes it after the removal,
-/// off its start path.
+/// the socket its ports were published with until it ends, and after their removal hands
+/// it to a child to close (`handoff`), off its start and end paths.
 pub fn open() -> io::Result<Socket> {
     let mut sock = Socket::new(NETLINK_NETFILTER)?;
     sock.bind_auto()?;

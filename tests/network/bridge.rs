@@ -213,3 +213,31 @@ fn container_network_shares_another_containers_namespace_and_start_gets_an_addre
     env.mdrun(&["rm", "-f", "pod"]).assert_ok();
     world.assert_no_container_traces();
 }
+
+/// As docker: `--network host` sees the host's /etc/hosts and /etc/resolv.conf, as its own
+/// copies (a change stays inside), with `--add-host` lines added.
+#[test]
+fn host_network_gets_the_hosts_hosts_and_resolv_conf() {
+    let world = World::new();
+    let env = TestEnv::new();
+    world.enter(&env);
+    let host_hosts = std::fs::read_to_string("/etc/hosts").unwrap();
+    let host_resolv = std::fs::read_to_string("/etc/resolv.conf").unwrap();
+    let out = env.run(&[
+        "--network",
+        "host",
+        "--add-host",
+        "db:192.0.2.9",
+        "busybox",
+        "sh",
+        "-c",
+        "cat /etc/hosts; echo ---; cat /etc/resolv.conf; echo '1.2.3.4 mine' >> /etc/hosts",
+    ]);
+    out.assert_ok();
+    let (hosts, resolv) = out.stdout.split_once("---\n").unwrap();
+    let expected = format!("{}\n192.0.2.9\tdb", host_hosts.trim_end());
+    assert_eq!(hosts.trim_end(), expected);
+    assert_eq!(resolv, host_resolv);
+    assert_eq!(std::fs::read_to_string("/etc/hosts").unwrap(), host_hosts);
+    env.assert_clean();
+}

@@ -155,3 +155,75 @@ fn a_start_replaces_a_veth_its_earlier_run_left() {
     env.mdrun(&["rm", "-f", "again"]).assert_ok();
     world.assert_no_container_traces();
 }
+
+/// SIGKILL `step` of a `run --rm -p PORT:80` in `env`'s network namespace now.
+fn killed_with_port(env: &TestEnv, port: &str) {
+    let publish = format!("{port}:80");
+    let (running, pid) = spawn_stopped(
+        env,
+        "run:ports",
+        &[
+            "run",
+            "--rm",
+            "--network",
+            "bridge",
+            "-p",
+            &publish,
+            "busybox",
+            "true",
+        ],
+    );
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    let _ = running.wait();
+}
+
+/// A container's ports live in the network namespace its run ran in; `prune` (and `rm`)
+/// run from another one remove them there, and never touch the same port of a container
+/// in their own. When that namespace is gone (its ports with it), only the lease is left
+/// to free.
+#[test]
+fn prune_from_another_network_namespace_removes_ports_in_the_runs() {
+    let here = World::new();
+    let there = World::new();
+    let env = TestEnv::new();
+    // A run in `there`, killed after its port went in.
+    env.enter_netns(there.host.id() as i32);
+    killed_with_port(&env, "8080");
+    assert!(there.port_elements().contains("8080"));
+    // A live container in `here` holding the same host port.
+    here.enter(&env);
+    env.mdrun(&[
+        "run",
+        "-d",
+        "--name",
+        "live",
+        "--network",
+        "bridge",
+        "-p",
+        "8080:80",
+        "busybox",
+        "sleep",
+        "600",
+    ])
+    .assert_ok();
+    env.mdrun(&["prune"]).assert_ok();
+    assert!(
+        here.port_elements().contains("8080"),
+        "prune removed the port of the live container in its own namespace"
+    );
+    there.assert_no_container_traces();
+    // Another run in `there`, killed; then `there` goes, and its ports with it.
+    env.enter_netns(there.host.id() as i32);
+    killed_with_port(&env, "9090");
+    drop(there);
+    here.enter(&env);
+    env.mdrun(&["prune"]).assert_ok();
+    assert!(here.port_elements().contains("8080"));
+    env.mdrun(&["rm", "-f", "live"]).assert_ok();
+    here.assert_no_container_traces();
+    env.assert_clean();
+}

@@ -63,8 +63,6 @@ fn connect_and_disconnect_a_running_container() {
         &["connect", "nosuchnet", "web"],
         &["connect", "appnet", "nosuchcontainer"],
         &["connect", "--ip", "10.89.7.2", "mdrun", "db"],
-        &["disconnect", "mdrun", "web"],
-        &["disconnect", "appnet", "db"],
         &["disconnect", "mdrun", "db"],
     ] {
         let mut all = vec!["network"];
@@ -112,4 +110,51 @@ fn connect_and_disconnect_a_running_container() {
     env.mdrun(&["network", "rm", "appnet"]).assert_ok();
     world.assert_no_container_traces();
     assert_eq!(world.host_links(), ["lo", "ext0", "mdrun0"]);
+}
+
+/// As docker: a container may leave the network it started on; its published ports go with
+/// it (docker revokes the leaving endpoint's external connectivity), its eth0 and lease too.
+/// When it ends later, it removes no port: the host port may be another container's by then.
+#[test]
+fn disconnect_of_the_first_network_takes_its_ports_with_it() {
+    let world = World::new();
+    let env = TestEnv::new();
+    world.enter(&env);
+    for name in ["web", "web2"] {
+        if name == "web2" {
+            // The port is free again: another container takes it.
+            assert_eq!(world.port_elements(), "");
+        }
+        env.mdrun(&[
+            "run",
+            "-d",
+            "--name",
+            name,
+            "--network",
+            "bridge",
+            "-p",
+            "8080:80",
+            "busybox",
+            "sleep",
+            "600",
+        ])
+        .assert_ok();
+        assert!(world.port_elements().contains("8080"), "{name}");
+        if name == "web" {
+            env.mdrun(&["network", "disconnect", "mdrun", "web"])
+                .assert_ok();
+            let out = env.mdrun(&["exec", "web", "ip", "link", "show", "eth0"]);
+            assert_ne!(out.code, 0, "eth0 still there: {out}");
+            assert_eq!(networks(&env, "web").as_object().map_or(0, |m| m.len()), 0);
+            assert_eq!(env.mdrun(&["port", "web"]).stdout, "");
+            let users = env.mdrun(&["network", "inspect", "mdrun"]).stdout;
+            assert!(!users.contains("\"web\""), "{users}");
+        }
+    }
+    // web ends: web2's port stays.
+    env.mdrun(&["stop", "-t", "1", "web"]).assert_ok();
+    assert!(world.port_elements().contains("8080"));
+    env.mdrun(&["rm", "-f", "web", "web2"]).assert_ok();
+    world.assert_no_container_traces();
+    env.assert_clean();
 }

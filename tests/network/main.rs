@@ -6,6 +6,7 @@
 //! - names.rs: user networks, containers by name and alias
 //! - connect.rs: `network connect`/`disconnect` of a running container, inspect of both
 //! - cleanup.rs: bad input, SIGKILL of mdrun during set-up then prune, `network rm`
+//! - socket_close.rs: the ports' nfnetlink socket is closed by a short-lived child (strace)
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -15,4 +16,5 @@ mod cleanup;
 mod connect;
 mod names;
 mod ports;
+mod socket_close;
 mod world;

@@ -108,10 +108,15 @@ impl World {
             .collect()
     }
 
-    /// The host's mdrun port maps, as `nft` lists their elements (empty when none).
+    /// The host's mdrun port maps, as `nft` lists their elements (empty when none): the
+    /// lines inside each `map *_ports { ... }` block but its `type` line. (nft puts the
+    /// elements two lines below the map's name, after its type, and breaks long lists.)
     pub fn port_elements(&self) -> String {
         let out = self.host_sh(
-            "nft list table inet mdrun 2>/dev/null | grep -A1 '_ports {' | grep elements || true",
+            "nft list table inet mdrun 2>/dev/null | awk '\
+             /map [a-z_]*_ports [{]/ { m = 1; next } \
+             m && /^[[:space:]]*[}][[:space:]]*$/ { m = 0; next } \
+             m && !/^[[:space:]]*type / { print }'",
         );
         out.stdout()
     }

@@ -7,8 +7,8 @@
 use super::entry::Meta;
 use nix::errno::Errno;
 use nix::fcntl::{openat2, AtFlags, OFlag, OpenHow, ResolveFlag};
-use nix::sys::stat::{fchmod, fchmodat, fstatat, futimens, utimensat};
-use nix::sys::stat::{FchmodatFlags, Mode, SFlag, UtimensatFlags};
+use nix::sys::stat::{fchmod, fstatat, futimens, utimensat};
+use nix::sys::stat::{Mode, SFlag, UtimensatFlags};
 use nix::unistd::{fchown, fchownat, unlinkat, Gid, Uid, UnlinkatFlags};
 use std::ffi::OsStr;
 use std::fs::File;
@@ -41,6 +41,25 @@ pub(crate) fn open_beneath(root: &OwnedFd, rel: &Path, flags: OFlag) -> nix::Res
             other => return other,
         }
     }
+}
+
+/// chmod of the node (device, fifo) at `dir/name`, never of what a symlink there points
+/// at. `cp` into a running container unpacks into a directory the container writes to as
+/// well: it can swap the node just made for a symlink to a host file, and a chmod that
+/// follows it (Linux has no lchmod; fchmodat's AT_SYMLINK_NOFOLLOW needs fchmodat2, 6.6)
+/// would give that file the entry's mode, setuid bits and all. So: the name opened
+/// O_PATH|O_NOFOLLOW, refused if a symlink, and changed through its fd's /proc link, which
+/// leads to exactly that inode.
+pub(crate) fn chmod_node(dir: &OwnedFd, name: &OsStr, mode: u32) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let flags = OFlag::O_PATH | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
+    let fd = nix::fcntl::openat(dir, name, flags, Mode::empty())?;
+    let st = nix::sys::stat::fstat(&fd)?;
+    if SFlag::from_bits_truncate(st.st_mode & SFlag::S_IFMT.bits()) == SFlag::S_IFLNK {
+        return Err(Errno::ELOOP.into());
+    }
+    let path = format!("/proc/self/fd/{}", fd.as_raw_fd());
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode & 0o7777))
 }
 
 /// Removes whatever is at `dir/name` (a directory only if empty), not following symlinks.
@@ -98,15 +117,7 @@ impl Applier {
                 .map_err(|e| ("chown", e.into()))?;
         }
         if !symlink {
-            // Follows a symlink at `name`, but `name` is the node we made a moment ago in a
-            // directory only this import writes to; Linux has no lchmod to use instead.
-            fchmodat(
-                dir,
-                name,
-                Mode::from_bits_truncate(meta.mode),
-                FchmodatFlags::FollowSymlink,
-            )
-            .map_err(|e| ("chmod", e.into()))?;
+            chmod_node(dir, name, meta.mode).map_err(|e| ("chmod", e))?;
         }
         if !meta.xattrs.is_empty() {
             // lsetxattr through the directory fd's /proc link: no fd-based call takes a

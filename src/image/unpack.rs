@@ -261,6 +261,7 @@ impl Unpacker {
                 self.replacing(&parent, file_name, &name, "mknod", |dir| {
                     mknodat(dir, file_name, kind_flag, perm, dev)
                 })?;
+                crate::stop_point::reached("unpack:node-made");
                 self.apply
                     .apply_at(&parent, file_name, &meta, false)
                     .map_err(|(s, e)| io_entry(&name, s, e))

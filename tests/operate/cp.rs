@@ -1,9 +1,11 @@
 //! `mdrun cp`: files both ways and as tar streams, and a container's symlinks never
 //! followed out of its root.
 
+use crate::common::stop_point::*;
 use crate::common::*;
 use crate::util::*;
 use std::fs;
+use std::os::unix::fs::PermissionsExt;
 
 fn files_under(dir: &std::path::Path) -> Vec<String> {
     let mut out = Vec::new();
@@ -159,5 +161,52 @@ fn cp_never_follows_a_containers_symlink_out_of_its_root() {
     assert_eq!(left, ["secret"], "something was written through a symlink");
 
     env.mdrun(&["rm", "-f", "sym"]).assert_ok();
+    env.assert_clean();
+}
+
+/// A fifo or device node that `cp` makes in a running container is the container's to
+/// replace before its mode is set: with a symlink to a host file there, that file must
+/// keep its mode (it used to take the entry's mode, setuid bits and all: a host user could
+/// then write /etc/shadow or run a setuid copy of a shell).
+#[test]
+fn cp_in_sets_a_nodes_mode_on_the_node_never_through_a_symlink() {
+    let env = TestEnv::new();
+    let id = detached(
+        &env,
+        "node",
+        &[],
+        &["sh", "-c", "mkdir /drop; touch /ready; sleep 1000"],
+    );
+    until("ready", || upper_file(&env, &id, "ready").exists());
+    let victim = env.path("victim");
+    fs::write(&victim, "host file\n").unwrap();
+    fs::set_permissions(&victim, fs::Permissions::from_mode(0o600)).unwrap();
+
+    let mut stream = tar::Builder::new(Vec::new());
+    let mut h = tar::Header::new_gnu();
+    h.set_entry_type(tar::EntryType::Fifo);
+    h.set_size(0);
+    h.set_mode(0o6777);
+    h.set_uid(0);
+    h.set_gid(0);
+    h.set_mtime(0);
+    h.set_cksum();
+    stream.append_data(&mut h, "f", &b""[..]).unwrap();
+    let bytes = stream.into_inner().unwrap();
+    let (step, args) = ("unpack:node-made", ["cp", "-", "node:/drop"]);
+    let cmd = env.cmd(&args).env(STOP_AT, step).stdin(bytes);
+    let (running, pid) = spawn_stopped_cmd(cmd, step, &args);
+    // The container swaps the fifo for a symlink to the host file, by its host path.
+    let swap = format!("rm /drop/f && ln -s {} /drop/f", victim.display());
+    env.mdrun(&["exec", "node", "sh", "-c", &swap]).assert_ok();
+    signal(pid, libc::SIGCONT);
+    let out = running.wait();
+    let mode = fs::metadata(&victim).unwrap().permissions().mode() & 0o7777;
+    assert_eq!(mode, 0o600, "the host file's mode was changed: {out}");
+    // Refused, naming the entry.
+    out.assert_one_line_error(125);
+    assert!(out.stderr.contains("unpack \"f\": chmod"), "{out}");
+
+    env.mdrun(&["rm", "-f", "node"]).assert_ok();
     env.assert_clean();
 }

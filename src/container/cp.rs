@@ -10,7 +10,10 @@
 //! container. What is read is walked through directory fds with O_NOFOLLOW
 //! (`image::write_dir`); what is written goes through the layer unpacker, which opens
 //! every parent with RESOLVE_BENEATH (a symlink pointing out fails, EXDEV) and creates
-//! nothing through a symlink (CVE-2018-15664 is this race, in `docker cp`).
+//! nothing through a symlink (CVE-2018-15664 is this race, in `docker cp`). What comes out
+//! onto the host loses what root in the container could turn against it: device nodes,
+//! setuid and setgid bits, file capabilities (`image::unpack_on_host`); a tar stream on
+//! stdout is left as it is.
 
 use super::cp_stopped::{self, StoppedRoot};
 use super::lookup::lookup;
@@ -52,7 +55,7 @@ pub fn copy_out(paths: &Paths, query: &str, src: &str, dest: CopyOut<'_>) -> Res
         CopyOut::Stream(out) => item.write(item.default_prefix(), out),
         CopyOut::Host(dest) => {
             let (dir, prefix) = host_target(dest, item.is_dir(), item.default_prefix())?;
-            through_pipe(|w| item.write(prefix, w), &dir)
+            through_pipe(|w| item.write(prefix, w), &dir, true)
         }
     }
 }
@@ -90,7 +93,7 @@ pub fn copy_in(paths: &Paths, query: &str, src: CopyIn<'_>, dest: &str) -> Resul
                 }
             };
             let target = fd_path(&dir);
-            through_pipe(|w| item.write(prefix, w), &target)
+            through_pipe(|w| item.write(prefix, w), &target, false)
         }
     }
 }
@@ -348,10 +351,12 @@ fn unpack_into(input: &mut dyn Read, dir: &OwnedFd) -> Result<()> {
 }
 
 /// Run `produce` on one end of a pipe in a thread, and unpack what comes out of the other
-/// into `dir`.
+/// into `dir`; `to_host`: a copy out of the container, unpacked as `image::unpack_on_host`
+/// does (no device nodes, no setuid or setgid bits, no file capabilities).
 fn through_pipe(
     produce: impl FnOnce(Box<dyn Write + Send + '_>) -> Result<()> + Send,
     dir: &Path,
+    to_host: bool,
 ) -> Result<()> {
     let (reader, writer) = nix::unistd::pipe2(OFlag::O_CLOEXEC)
         .map_err(|e| io_err("make a pipe for", dir, e.into()))?;
@@ -359,13 +364,22 @@ fn through_pipe(
     std::thread::scope(|scope| {
         let producer = scope.spawn(move || produce(Box::new(writer)));
         let mut reader = reader;
-        let unpacked = image::unpack(&mut reader, dir, Whiteouts::Literal);
+        let unpacked = match to_host {
+            true => image::unpack_on_host(&mut reader, dir),
+            false => image::unpack(&mut reader, dir, Whiteouts::Literal),
+        };
         drop(reader);
         let produced = producer
             .join()
             .unwrap_or_else(|_| Err(Error::Usage("the copy thread panicked".into())));
         // The producer's error says what went wrong first (a broken pipe is the unpacker's).
-        unpacked?;
+        let unpacked = unpacked?;
+        if !unpacked.devices_skipped.is_empty() {
+            eprintln!(
+                "mdrun: device nodes are not copied to the host; left out: {}",
+                unpacked.devices_skipped.join(", ")
+            );
+        }
         produced
     })
 }

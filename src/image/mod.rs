@@ -65,8 +65,8 @@ pub use remove::Removed;
 pub(crate) use save::hex;
 pub use save::Saved;
 pub use store::Store;
-pub(crate) use unpack::unpack;
 pub use unpack::Whiteouts;
+pub(crate) use unpack::{unpack, unpack_on_host};
 
 use crate::quote::quoted;
 use std::collections::BTreeMap;

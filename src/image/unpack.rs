@@ -52,6 +52,17 @@ pub(crate) struct Unpacked {
     pub xattrs_skipped: u64,
     /// The stream without its file content (see `tar_split`), when asked for.
     pub split: Option<Vec<u8>>,
+    /// Device nodes left out ([`unpack_on_host`]), by their names in the stream.
+    pub devices_skipped: Vec<String>,
+}
+
+/// [`unpack`] of what comes out of a container onto the host (`cp CONTAINER:SRC HOST`):
+/// what root in the container made must not give a host user root. Device nodes are left
+/// out (a node of the host's disk, mode 0666, would be a way into it: the container's own
+/// device filter does not apply on the host), setuid and setgid bits are dropped, and so
+/// are file capabilities (`security.capability`).
+pub(crate) fn unpack_on_host(input: &mut dyn Read, dir: &Path) -> Result<Unpacked, ImageError> {
+    unpack_inner(input, dir, Whiteouts::Literal, false, true)
 }
 
 /// Unpacks `input` into the existing, empty directory `dir`.
@@ -79,6 +90,16 @@ fn unpack_with(
     whiteouts: Whiteouts,
     record: bool,
 ) -> Result<Unpacked, ImageError> {
+    unpack_inner(input, dir, whiteouts, record, false)
+}
+
+fn unpack_inner(
+    input: &mut dyn Read,
+    dir: &Path,
+    whiteouts: Whiteouts,
+    record: bool,
+    to_host: bool,
+) -> Result<Unpacked, ImageError> {
     let root = nix::fcntl::open(
         dir,
         OFlag::O_DIRECTORY | OFlag::O_PATH | OFlag::O_CLOEXEC,
@@ -101,6 +122,8 @@ fn unpack_with(
         buf: vec![0u8; 256 << 10],
         size: 0,
         recorder: record.then(Recorder::new),
+        to_host,
+        devices_skipped: Vec::new(),
     };
     let mut watch = EofWatch {
         inner: input,
@@ -139,6 +162,7 @@ fn unpack_with(
         size: un.size,
         xattrs_skipped: un.apply.xattrs_skipped,
         split: un.recorder.take().and_then(Recorder::finish),
+        devices_skipped: un.devices_skipped,
     })
 }
 
@@ -168,6 +192,9 @@ struct Unpacker {
     buf: Vec<u8>,
     size: u64,
     recorder: Option<Rc<RefCell<Recorder>>>,
+    /// See [`unpack_on_host`].
+    to_host: bool,
+    devices_skipped: Vec<String>,
 }
 
 fn unsafe_entry(entry: &str, reason: &'static str) -> ImageError {
@@ -214,7 +241,15 @@ impl Unpacker {
         ) {
             return Ok(());
         }
-        let meta = read_meta(entry, &name)?;
+        let mut meta = read_meta(entry, &name)?;
+        if self.to_host {
+            if matches!(kind, EntryType::Char | EntryType::Block) {
+                self.devices_skipped.push(name);
+                return Ok(());
+            }
+            meta.mode &= !0o6000;
+            meta.xattrs.retain(|(key, _)| key != "security.capability");
+        }
         if rel.as_os_str().is_empty() {
             // "./": the layer root itself. Only its metadata can be taken.
             return match kind {

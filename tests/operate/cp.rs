@@ -210,3 +210,48 @@ fn cp_in_sets_a_nodes_mode_on_the_node_never_through_a_symlink() {
     env.mdrun(&["rm", "-f", "node"]).assert_ok();
     env.assert_clean();
 }
+
+/// What root in a container makes must not give a host user root once copied out: a
+/// setuid-root program keeps its content but not its setuid bit, and a device node (here
+/// one of the host's loop devices, mode 0666: the container's device filter does not
+/// apply on the host) is left out, with a warning.
+#[test]
+fn cp_out_drops_setuid_bits_and_device_nodes() {
+    use std::os::unix::fs::FileTypeExt;
+    let env = TestEnv::new();
+    let script = "mkdir /d && cp /bin/busybox /d/sh && chmod 6755 /d/sh && \
+                  mknod /d/disk b 7 0 && chmod 666 /d/disk && echo data > /d/plain && \
+                  touch /ready; sleep 1000";
+    let id = detached(&env, "suid", &[], &["sh", "-c", script]);
+    until("ready", || upper_file(&env, &id, "ready").exists());
+    assert!(fs::metadata(upper_file(&env, &id, "d/disk"))
+        .unwrap()
+        .file_type()
+        .is_block_device());
+    let out = env.path("out");
+    fs::create_dir(&out).unwrap();
+    let r = env.mdrun(&["cp", "suid:/d", out.to_str().unwrap()]);
+    r.assert_ok();
+    let sh = fs::metadata(out.join("d/sh")).unwrap();
+    assert_eq!(sh.permissions().mode() & 0o7777, 0o755, "{r}");
+    assert!(fs::symlink_metadata(out.join("d/disk")).is_err(), "{r}");
+    assert!(r.stderr.contains("left out: d/disk"), "{r}");
+    assert_eq!(fs::read_to_string(out.join("d/plain")).unwrap(), "data\n");
+    // One file on its own, too.
+    let one = env.path("one");
+    env.mdrun(&["cp", "suid:/d/sh", one.to_str().unwrap()])
+        .assert_ok();
+    assert_eq!(
+        fs::metadata(&one).unwrap().permissions().mode() & 0o7777,
+        0o755
+    );
+    // As a tar stream it is what the container has: nothing is made on the host.
+    let tar = env.mdrun(&["cp", "suid:/d/sh", "-"]);
+    tar.assert_ok();
+    let mut archive = tar::Archive::new(tar.stdout.as_bytes());
+    let entry = archive.entries().unwrap().next().unwrap().unwrap();
+    assert_eq!(entry.header().mode().unwrap() & 0o7777, 0o6755);
+
+    env.mdrun(&["rm", "-f", "suid"]).assert_ok();
+    env.assert_clean();
+}

@@ -24,6 +24,7 @@ mod entry;
 mod export;
 mod files;
 mod fsops;
+mod header_budget;
 mod import;
 mod layer_add;
 mod layer_adopt;

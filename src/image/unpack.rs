@@ -14,6 +14,7 @@
 
 use super::entry::{clean, device, io_entry, read_meta, Meta};
 use super::fsops::{is_dir_at, open_beneath, remove_existing, Applier};
+use super::header_budget::{EofWatch, HeaderBudget};
 use super::tar_split::{Recorder, Tee};
 use super::ImageError;
 use nix::errno::Errno;
@@ -125,9 +126,11 @@ fn unpack_inner(
         to_host,
         devices_skipped: Vec::new(),
     };
+    let budget = Rc::new(HeaderBudget::default());
     let mut watch = EofWatch {
         inner: input,
         hit_eof: false,
+        budget: budget.clone(),
     };
     let mut tee = Tee {
         inner: &mut watch,
@@ -137,7 +140,11 @@ fn unpack_inner(
         let mut archive = tar::Archive::new(&mut tee);
         for entry in archive.entries().map_err(ImageError::Archive)? {
             let mut entry = entry.map_err(ImageError::Archive)?;
+            // What the entry's own content costs is not the headers'.
+            budget.counting.set(false);
             un.entry(&mut entry)?;
+            budget.used.set(0);
+            budget.counting.set(true);
         }
     }
     // The tar crate ends both at the end-of-archive block and at a plain EOF between
@@ -148,6 +155,7 @@ fn unpack_inner(
     // What follows the end-of-archive block (its second block, a record's padding) is
     // part of the layer's digest: the tar-split keeps it.
     if let Some(recorder) = tee.recorder.take() {
+        budget.counting.set(false);
         io::copy(
             &mut Tee {
                 inner: &mut tee.inner,
@@ -164,19 +172,6 @@ fn unpack_inner(
         split: un.recorder.take().and_then(Recorder::finish),
         devices_skipped: un.devices_skipped,
     })
-}
-
-struct EofWatch<'a> {
-    inner: &'a mut dyn Read,
-    hit_eof: bool,
-}
-
-impl Read for EofWatch<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.hit_eof |= n == 0 && !buf.is_empty();
-        Ok(n)
-    }
 }
 
 struct Unpacker {

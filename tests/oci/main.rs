@@ -11,6 +11,7 @@
 //! - cri.rs: containerd's CRI with mdrun-oci as BinaryName, driven by crictl: pod, container in its namespaces, exec, logs, stopp, rmp
 //! - cri_systemd.rs: the CRI with SystemdCgroup = true in the test systemd: each container a scope in its pod's slice
 //! - systemd_cgroup.rs: `--systemd-cgroup` and `slice:prefix:name` against a private systemd
+//! - state_files.rs: the state under --root is root's alone
 //! - validation.rs: runtime-tools' validation suite, built by ../shared/tools/oci-suites
 
 #[path = "../common/mod.rs"]
@@ -27,5 +28,6 @@ mod cri_systemd;
 mod hooks;
 mod lifecycle;
 mod podman;
+mod state_files;
 mod systemd_cgroup;
 mod validation;

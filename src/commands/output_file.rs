@@ -3,7 +3,7 @@
 use crate::error::{IoContext, Result};
 use std::fs::OpenOptions;
 use std::io::{self, Write};
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 /// Runs `write` into `path`. A regular file (new, or already there, through a symlink or
@@ -17,6 +17,8 @@ pub fn to_file(path: &Path, write: impl FnOnce(Box<dyn Write + Send>) -> Result<
         Err(e) if e.kind() == io::ErrorKind::NotFound => path.to_path_buf(),
         Err(e) => return Err(e).ctx("resolve", path),
     };
+    // A file already there keeps its permissions (a private archive stays private).
+    let mut mode = 0o666;
     match std::fs::metadata(&target) {
         Ok(meta) if !meta.is_file() => {
             let file = OpenOptions::new()
@@ -25,13 +27,14 @@ pub fn to_file(path: &Path, write: impl FnOnce(Box<dyn Write + Send>) -> Result<
                 .ctx("open", path)?;
             return write(Box::new(file));
         }
-        _ => {}
+        Ok(meta) => mode = meta.permissions().mode() & 0o777,
+        Err(_) => {}
     }
     let scratch = scratch_path(&target);
     let file = OpenOptions::new()
         .write(true)
         .create_new(true)
-        .mode(0o666)
+        .mode(mode)
         .open(&scratch)
         .ctx("create", &scratch)?;
     let result = write(Box::new(file))

@@ -177,10 +177,17 @@ fn a_failed_save_or_export_leaves_an_existing_output_file_as_it_was() {
     assert!(fs::symlink_metadata(&link).unwrap().is_symlink());
     assert_eq!(fs::read_to_string(&target).unwrap(), "also precious\n");
 
-    // Success: the archive, in place of what was there (through the link: its target).
+    // Success: the archive, in place of what was there (through the link: its target),
+    // with its permissions.
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(&keep, fs::Permissions::from_mode(0o600)).unwrap();
     env.mdrun(&["save", "-o", keep.to_str().unwrap(), "busybox"])
         .assert_ok();
     assert!(members(&keep).contains("index.json"));
+    assert_eq!(
+        fs::metadata(&keep).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
     env.mdrun(&["save", "-o", link.to_str().unwrap(), "busybox"])
         .assert_ok();
     assert!(fs::symlink_metadata(&link).unwrap().is_symlink());

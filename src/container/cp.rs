@@ -24,6 +24,7 @@ use crate::state::{Liveness, StateError, Status};
 use nix::dir::Dir;
 use nix::fcntl::{openat, openat2, AtFlags, OFlag, OpenHow, ResolveFlag};
 use nix::sys::stat::{fstatat, FileStat, Mode};
+use std::ffi::OsStr;
 use std::io::{BufWriter, Read, Write};
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::{Component, Path, PathBuf};
@@ -269,7 +270,18 @@ impl Item {
                 out.flush().map_err(|e| io_err("write", shown, e))
             }
             libc::S_IFREG => {
-                let file = std::fs::File::from(open(OFlag::O_RDONLY).map_err(err("open"))?);
+                let name = self.name.as_deref().unwrap_or(".");
+                crate::stop_point::reached("tar:file-statted");
+                let file =
+                    image::open_regular(&self.parent, OsStr::new(name), &self.st).map_err(|e| {
+                        match e {
+                            nix::Error::ESTALE => Error::Usage(format!(
+                                "{}: changed while it was copied (no longer that file)",
+                                self.shown
+                            )),
+                            e => err("open")(e),
+                        }
+                    })?;
                 let mut tar = tar::Builder::new(out);
                 let mut header = self.header(tar::EntryType::Regular);
                 header.set_size(self.st.st_size as u64);
@@ -372,7 +384,12 @@ fn through_pipe(
         let produced = producer
             .join()
             .unwrap_or_else(|_| Err(Error::Usage("the copy thread panicked".into())));
-        // The producer's error says what went wrong first (a broken pipe is the unpacker's).
+        // A refusal of the producer's says what went wrong first (an archive it left
+        // unfinished is the unpacker's complaint); else the unpacker's error (a broken pipe
+        // is the producer's complaint).
+        if let Err(e @ Error::Usage(_)) = produced {
+            return Err(e);
+        }
         let unpacked = unpacked?;
         if !unpacked.devices_skipped.is_empty() {
             eprintln!(

@@ -51,6 +51,7 @@ mod layer_tests;
 pub(crate) mod tests;
 
 pub use digests::HistoryRow;
+pub(crate) use fsops::open_regular;
 pub use import::Imported;
 pub use layer_add::Committed;
 pub(crate) use layer_add::NewLayer;

@@ -255,3 +255,44 @@ fn cp_out_drops_setuid_bits_and_device_nodes() {
     env.mdrun(&["rm", "-f", "suid"]).assert_ok();
     env.assert_clean();
 }
+
+/// A running container may swap a file it is copying out for a device node (here
+/// /dev/zero's numbers) or a fifo between the moment `cp` sees the file and the moment it
+/// opens it: root on the host must never open the node (the host's disk, a watchdog, a
+/// fifo that blocks forever). A file in a directory so replaced is left out; a file copied
+/// on its own is refused.
+#[test]
+fn cp_out_never_opens_a_node_swapped_in_for_a_file() {
+    let env = TestEnv::new();
+    let script = "mkdir /d && echo hello > /d/f && echo hello > /g && touch /ready; sleep 1000";
+    let id = detached(&env, "swap", &[], &["sh", "-c", script]);
+    until("ready", || upper_file(&env, &id, "ready").exists());
+    let out = env.path("out");
+    fs::create_dir(&out).unwrap();
+    let o = out.to_str().unwrap();
+    for (src, file) in [("swap:/d", "/d/f"), ("swap:/g", "/g")] {
+        let (step, args) = ("tar:file-statted", ["cp", src, o]);
+        let cmd = env.cmd(&args).env(STOP_AT, step);
+        let (running, pid) = spawn_stopped_cmd(cmd, step, &args);
+        let swap = format!("rm {file} && mknod {file} c 1 5");
+        env.mdrun(&["exec", "swap", "sh", "-c", &swap]).assert_ok();
+        signal(pid, libc::SIGCONT);
+        let r = running.wait();
+        let copied = out.join(file.trim_start_matches('/'));
+        let content = fs::read(&copied).ok();
+        assert_ne!(content, Some(vec![0u8; 6]), "the host read the node: {r}");
+        assert_eq!(content, None, "{r}");
+        match file {
+            "/d/f" => {
+                r.assert_ok();
+                assert!(out.join("d").is_dir(), "{r}");
+            }
+            _ => {
+                r.assert_one_line_error(125);
+                assert!(r.stderr.contains("changed while it was copied"), "{r}");
+            }
+        }
+    }
+    env.mdrun(&["rm", "-f", "swap"]).assert_ok();
+    env.assert_clean();
+}

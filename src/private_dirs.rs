@@ -60,6 +60,11 @@ pub fn create(dir: &Path) -> io::Result<()> {
     DirBuilder::new().recursive(true).mode(MODE).create(dir)
 }
 
+/// `mkdir` (its parent must exist; AlreadyExists if it does) with mode 0700.
+pub fn create_one(dir: &Path) -> io::Result<()> {
+    DirBuilder::new().mode(MODE).create(dir)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

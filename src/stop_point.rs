@@ -17,7 +17,9 @@
 //! directory renamed to `.removing-<id>`, not deleted), `systemd:subscribed` (connected to
 //! the bus and listening for JobRemoved, the scope not asked for yet), `push:chunk` (a
 //! chunk of a layer upload sent, the upload not finished), `execve:ready` (an init's or an
-//! `exec`'d process's last step: confined, its program found, not exec'd yet).
+//! `exec`'d process's last step: confined, its program found, not exec'd yet),
+//! `unpack:node-made` (a device node or fifo of a tar stream made, its mode not set yet),
+//! `tar:file-statted` (a tree written as tar: a regular file seen, not opened yet).
 
 use std::sync::OnceLock;
 

@@ -10,7 +10,10 @@
 //! container. What is read is walked through directory fds with O_NOFOLLOW
 //! (`image::write_dir`); what is written goes through the layer unpacker, which opens
 //! every parent with RESOLVE_BENEATH (a symlink pointing out fails, EXDEV) and creates
-//! nothing through a symlink (CVE-2018-15664 is this race, in `docker cp`).
+//! nothing through a symlink (CVE-2018-15664 is this race, in `docker cp`). What comes out
+//! onto the host loses what root in the container could turn against it: device nodes,
+//! setuid and setgid bits, file capabilities (`image::unpack_on_host`); a tar stream on
+//! stdout is left as it is.
 
 use super::cp_stopped::{self, StoppedRoot};
 use super::lookup::lookup;
@@ -21,6 +24,7 @@ use crate::state::{Liveness, StateError, Status};
 use nix::dir::Dir;
 use nix::fcntl::{openat, openat2, AtFlags, OFlag, OpenHow, ResolveFlag};
 use nix::sys::stat::{fstatat, FileStat, Mode};
+use std::ffi::OsStr;
 use std::io::{BufWriter, Read, Write};
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::{Component, Path, PathBuf};
@@ -52,7 +56,7 @@ pub fn copy_out(paths: &Paths, query: &str, src: &str, dest: CopyOut<'_>) -> Res
         CopyOut::Stream(out) => item.write(item.default_prefix(), out),
         CopyOut::Host(dest) => {
             let (dir, prefix) = host_target(dest, item.is_dir(), item.default_prefix())?;
-            through_pipe(|w| item.write(prefix, w), &dir)
+            through_pipe(|w| item.write(prefix, w), &dir, true)
         }
     }
 }
@@ -90,7 +94,7 @@ pub fn copy_in(paths: &Paths, query: &str, src: CopyIn<'_>, dest: &str) -> Resul
                 }
             };
             let target = fd_path(&dir);
-            through_pipe(|w| item.write(prefix, w), &target)
+            through_pipe(|w| item.write(prefix, w), &target, false)
         }
     }
 }
@@ -266,7 +270,18 @@ impl Item {
                 out.flush().map_err(|e| io_err("write", shown, e))
             }
             libc::S_IFREG => {
-                let file = std::fs::File::from(open(OFlag::O_RDONLY).map_err(err("open"))?);
+                let name = self.name.as_deref().unwrap_or(".");
+                crate::stop_point::reached("tar:file-statted");
+                let file =
+                    image::open_regular(&self.parent, OsStr::new(name), &self.st).map_err(|e| {
+                        match e {
+                            nix::Error::ESTALE => Error::Usage(format!(
+                                "{}: changed while it was copied (no longer that file)",
+                                self.shown
+                            )),
+                            e => err("open")(e),
+                        }
+                    })?;
                 let mut tar = tar::Builder::new(out);
                 let mut header = self.header(tar::EntryType::Regular);
                 header.set_size(self.st.st_size as u64);
@@ -348,10 +363,12 @@ fn unpack_into(input: &mut dyn Read, dir: &OwnedFd) -> Result<()> {
 }
 
 /// Run `produce` on one end of a pipe in a thread, and unpack what comes out of the other
-/// into `dir`.
+/// into `dir`; `to_host`: a copy out of the container, unpacked as `image::unpack_on_host`
+/// does (no device nodes, no setuid or setgid bits, no file capabilities).
 fn through_pipe(
     produce: impl FnOnce(Box<dyn Write + Send + '_>) -> Result<()> + Send,
     dir: &Path,
+    to_host: bool,
 ) -> Result<()> {
     let (reader, writer) = nix::unistd::pipe2(OFlag::O_CLOEXEC)
         .map_err(|e| io_err("make a pipe for", dir, e.into()))?;
@@ -359,13 +376,27 @@ fn through_pipe(
     std::thread::scope(|scope| {
         let producer = scope.spawn(move || produce(Box::new(writer)));
         let mut reader = reader;
-        let unpacked = image::unpack(&mut reader, dir, Whiteouts::Literal);
+        let unpacked = match to_host {
+            true => image::unpack_on_host(&mut reader, dir),
+            false => image::unpack(&mut reader, dir, Whiteouts::Literal),
+        };
         drop(reader);
         let produced = producer
             .join()
             .unwrap_or_else(|_| Err(Error::Usage("the copy thread panicked".into())));
-        // The producer's error says what went wrong first (a broken pipe is the unpacker's).
-        unpacked?;
+        // A refusal of the producer's says what went wrong first (an archive it left
+        // unfinished is the unpacker's complaint); else the unpacker's error (a broken pipe
+        // is the producer's complaint).
+        if let Err(e @ Error::Usage(_)) = produced {
+            return Err(e);
+        }
+        let unpacked = unpacked?;
+        if !unpacked.devices_skipped.is_empty() {
+            eprintln!(
+                "mdrun: device nodes are not copied to the host; left out: {}",
+                unpacked.devices_skipped.join(", ")
+            );
+        }
         produced
     })
 }

@@ -6,13 +6,13 @@
 
 use super::entry::Meta;
 use nix::errno::Errno;
-use nix::fcntl::{openat2, AtFlags, OFlag, OpenHow, ResolveFlag};
-use nix::sys::stat::{fchmod, fchmodat, fstatat, futimens, utimensat};
-use nix::sys::stat::{FchmodatFlags, Mode, SFlag, UtimensatFlags};
+use nix::fcntl::{openat, openat2, AtFlags, OFlag, OpenHow, ResolveFlag};
+use nix::sys::stat::{fchmod, fstatat, futimens, utimensat, FileStat};
+use nix::sys::stat::{Mode, SFlag, UtimensatFlags};
 use nix::unistd::{fchown, fchownat, unlinkat, Gid, Uid, UnlinkatFlags};
 use std::ffi::OsStr;
 use std::fs::File;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::path::Path;
 
 /// How the metadata is applied: ownership only as root (as GNU tar), xattrs that the
@@ -41,6 +41,54 @@ pub(crate) fn open_beneath(root: &OwnedFd, rel: &Path, flags: OFlag) -> nix::Res
             other => return other,
         }
     }
+}
+
+/// chmod of the node (device, fifo) at `dir/name`, never of what a symlink there points
+/// at. `cp` into a running container unpacks into a directory the container writes to as
+/// well: it can swap the node just made for a symlink to a host file, and a chmod that
+/// follows it (Linux has no lchmod; fchmodat's AT_SYMLINK_NOFOLLOW needs fchmodat2, 6.6)
+/// would give that file the entry's mode, setuid bits and all. So: the name opened
+/// O_PATH|O_NOFOLLOW, refused if a symlink, and changed through its fd's /proc link, which
+/// leads to exactly that inode.
+pub(crate) fn chmod_node(dir: &OwnedFd, name: &OsStr, mode: u32) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let flags = OFlag::O_PATH | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
+    let fd = nix::fcntl::openat(dir, name, flags, Mode::empty())?;
+    let st = nix::sys::stat::fstat(&fd)?;
+    if SFlag::from_bits_truncate(st.st_mode & SFlag::S_IFMT.bits()) == SFlag::S_IFLNK {
+        return Err(Errno::ELOOP.into());
+    }
+    let path = format!("/proc/self/fd/{}", fd.as_raw_fd());
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode & 0o7777))
+}
+
+/// Opens `dir/name` to read it, only if it is still the regular file `st` (from an
+/// earlier `fstatat`) describes: in a running container's tree it may have been swapped
+/// since for a fifo (an open that never returns) or a device node (the host's disk, a
+/// watchdog: opened by root on the host, outside the container's device filter). Opened
+/// O_PATH first, checked, then reopened through its /proc link, so nothing else is ever
+/// opened. ESTALE: it is not that file any more.
+pub(crate) fn open_regular(dir: &impl AsFd, name: &OsStr, st: &FileStat) -> nix::Result<File> {
+    let path_fd = openat(
+        dir,
+        name,
+        OFlag::O_PATH | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )?;
+    let now = nix::sys::stat::fstat(&path_fd)?;
+    if now.st_mode & libc::S_IFMT != libc::S_IFREG
+        || (now.st_dev, now.st_ino) != (st.st_dev, st.st_ino)
+    {
+        return Err(Errno::ESTALE);
+    }
+    let link = format!("/proc/self/fd/{}", path_fd.as_raw_fd());
+    let flags = OFlag::O_RDONLY | OFlag::O_CLOEXEC | OFlag::O_NOCTTY;
+    // O_NOATIME: reading a layer does not write its inodes back (EPERM: not the owner).
+    let fd = match nix::fcntl::open(link.as_str(), flags | OFlag::O_NOATIME, Mode::empty()) {
+        Err(Errno::EPERM) => nix::fcntl::open(link.as_str(), flags, Mode::empty()),
+        other => other,
+    }?;
+    Ok(File::from(fd))
 }
 
 /// Removes whatever is at `dir/name` (a directory only if empty), not following symlinks.
@@ -98,15 +146,7 @@ impl Applier {
                 .map_err(|e| ("chown", e.into()))?;
         }
         if !symlink {
-            // Follows a symlink at `name`, but `name` is the node we made a moment ago in a
-            // directory only this import writes to; Linux has no lchmod to use instead.
-            fchmodat(
-                dir,
-                name,
-                Mode::from_bits_truncate(meta.mode),
-                FchmodatFlags::FollowSymlink,
-            )
-            .map_err(|e| ("chmod", e.into()))?;
+            chmod_node(dir, name, meta.mode).map_err(|e| ("chmod", e))?;
         }
         if !meta.xattrs.is_empty() {
             // lsetxattr through the directory fd's /proc link: no fd-based call takes a

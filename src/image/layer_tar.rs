@@ -6,7 +6,9 @@
 //!   the sha256 of this stream, so committing an unchanged tree twice reuses the layer.
 //! - Nothing is followed: every directory is opened relative to its parent with
 //!   `O_NOFOLLOW | O_DIRECTORY`, and files with `O_NOFOLLOW`, so a running container that
-//!   swaps a directory for a symlink to `/etc` cannot make us read the host's files.
+//!   swaps a directory for a symlink to `/etc` cannot make us read the host's files; a file
+//!   is opened only once checked to be the regular file the walk saw (`fsops::open_regular`),
+//!   so one swapped for a device node or fifo is never opened on the host.
 //! - With `oci_whiteouts`, overlayfs whiteouts (character device 0:0) become OCI `.wh.`
 //!   files and opaque directories get a `.wh..wh..opq` entry (see `whiteout`).
 //! - overlayfs' own xattrs (`trusted.overlay.*`) are dropped; others go into PAX
@@ -19,7 +21,7 @@ use super::whiteout::{
 };
 use super::ImageError;
 use nix::dir::Dir;
-use nix::fcntl::{openat, readlinkat, AtFlags, OFlag};
+use nix::fcntl::{readlinkat, AtFlags, OFlag};
 use nix::sys::stat::{fstat, fstatat, FileStat, Mode};
 use std::collections::HashMap;
 use std::ffi::{OsStr, OsString};
@@ -244,10 +246,11 @@ impl<W: TarOut> TreeWriter<W> {
             }
             self.links.insert(key, rel.to_path_buf());
         }
-        let flags = OFlag::O_RDONLY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC | OFlag::O_NOCTTY;
-        let file = match without_atime(flags, |f| openat(dir, name, f, Mode::empty())) {
-            Ok(fd) => File::from(fd),
-            Err(nix::Error::ENOENT) => return Ok(()),
+        crate::stop_point::reached("tar:file-statted");
+        let file = match super::fsops::open_regular(dir, name, st) {
+            Ok(file) => file,
+            // Gone, or no longer that regular file (a running container): not there.
+            Err(nix::Error::ENOENT | nix::Error::ESTALE) => return Ok(()),
             Err(e) => return Err(errno_err("open", &path)(e)),
         };
         // The header's metadata is the walk's `fstatat` (one call fewer per file). Should the

@@ -24,6 +24,7 @@ mod entry;
 mod export;
 mod files;
 mod fsops;
+mod header_budget;
 mod import;
 mod layer_add;
 mod layer_adopt;
@@ -50,6 +51,7 @@ mod layer_tests;
 pub(crate) mod tests;
 
 pub use digests::HistoryRow;
+pub(crate) use fsops::open_regular;
 pub use import::Imported;
 pub use layer_add::Committed;
 pub(crate) use layer_add::NewLayer;
@@ -65,8 +67,8 @@ pub use remove::Removed;
 pub(crate) use save::hex;
 pub use save::Saved;
 pub use store::Store;
-pub(crate) use unpack::unpack;
 pub use unpack::Whiteouts;
+pub(crate) use unpack::{unpack, unpack_on_host};
 
 use crate::quote::quoted;
 use std::collections::BTreeMap;

@@ -14,6 +14,7 @@
 
 use super::entry::{clean, device, io_entry, read_meta, Meta};
 use super::fsops::{is_dir_at, open_beneath, remove_existing, Applier};
+use super::header_budget::{EofWatch, HeaderBudget};
 use super::tar_split::{Recorder, Tee};
 use super::ImageError;
 use nix::errno::Errno;
@@ -52,6 +53,17 @@ pub(crate) struct Unpacked {
     pub xattrs_skipped: u64,
     /// The stream without its file content (see `tar_split`), when asked for.
     pub split: Option<Vec<u8>>,
+    /// Device nodes left out ([`unpack_on_host`]), by their names in the stream.
+    pub devices_skipped: Vec<String>,
+}
+
+/// [`unpack`] of what comes out of a container onto the host (`cp CONTAINER:SRC HOST`):
+/// what root in the container made must not give a host user root. Device nodes are left
+/// out (a node of the host's disk, mode 0666, would be a way into it: the container's own
+/// device filter does not apply on the host), setuid and setgid bits are dropped, and so
+/// are file capabilities (`security.capability`).
+pub(crate) fn unpack_on_host(input: &mut dyn Read, dir: &Path) -> Result<Unpacked, ImageError> {
+    unpack_inner(input, dir, Whiteouts::Literal, false, true)
 }
 
 /// Unpacks `input` into the existing, empty directory `dir`.
@@ -79,6 +91,16 @@ fn unpack_with(
     whiteouts: Whiteouts,
     record: bool,
 ) -> Result<Unpacked, ImageError> {
+    unpack_inner(input, dir, whiteouts, record, false)
+}
+
+fn unpack_inner(
+    input: &mut dyn Read,
+    dir: &Path,
+    whiteouts: Whiteouts,
+    record: bool,
+    to_host: bool,
+) -> Result<Unpacked, ImageError> {
     let root = nix::fcntl::open(
         dir,
         OFlag::O_DIRECTORY | OFlag::O_PATH | OFlag::O_CLOEXEC,
@@ -101,10 +123,14 @@ fn unpack_with(
         buf: vec![0u8; 256 << 10],
         size: 0,
         recorder: record.then(Recorder::new),
+        to_host,
+        devices_skipped: Vec::new(),
     };
+    let budget = Rc::new(HeaderBudget::default());
     let mut watch = EofWatch {
         inner: input,
         hit_eof: false,
+        budget: budget.clone(),
     };
     let mut tee = Tee {
         inner: &mut watch,
@@ -114,7 +140,11 @@ fn unpack_with(
         let mut archive = tar::Archive::new(&mut tee);
         for entry in archive.entries().map_err(ImageError::Archive)? {
             let mut entry = entry.map_err(ImageError::Archive)?;
+            // What the entry's own content costs is not the headers'.
+            budget.counting.set(false);
             un.entry(&mut entry)?;
+            budget.used.set(0);
+            budget.counting.set(true);
         }
     }
     // The tar crate ends both at the end-of-archive block and at a plain EOF between
@@ -125,6 +155,7 @@ fn unpack_with(
     // What follows the end-of-archive block (its second block, a record's padding) is
     // part of the layer's digest: the tar-split keeps it.
     if let Some(recorder) = tee.recorder.take() {
+        budget.counting.set(false);
         io::copy(
             &mut Tee {
                 inner: &mut tee.inner,
@@ -139,20 +170,8 @@ fn unpack_with(
         size: un.size,
         xattrs_skipped: un.apply.xattrs_skipped,
         split: un.recorder.take().and_then(Recorder::finish),
+        devices_skipped: un.devices_skipped,
     })
-}
-
-struct EofWatch<'a> {
-    inner: &'a mut dyn Read,
-    hit_eof: bool,
-}
-
-impl Read for EofWatch<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.hit_eof |= n == 0 && !buf.is_empty();
-        Ok(n)
-    }
 }
 
 struct Unpacker {
@@ -168,6 +187,9 @@ struct Unpacker {
     buf: Vec<u8>,
     size: u64,
     recorder: Option<Rc<RefCell<Recorder>>>,
+    /// See [`unpack_on_host`].
+    to_host: bool,
+    devices_skipped: Vec<String>,
 }
 
 fn unsafe_entry(entry: &str, reason: &'static str) -> ImageError {
@@ -214,7 +236,15 @@ impl Unpacker {
         ) {
             return Ok(());
         }
-        let meta = read_meta(entry, &name)?;
+        let mut meta = read_meta(entry, &name)?;
+        if self.to_host {
+            if matches!(kind, EntryType::Char | EntryType::Block) {
+                self.devices_skipped.push(name);
+                return Ok(());
+            }
+            meta.mode &= !0o6000;
+            meta.xattrs.retain(|(key, _)| key != "security.capability");
+        }
         if rel.as_os_str().is_empty() {
             // "./": the layer root itself. Only its metadata can be taken.
             return match kind {
@@ -261,6 +291,7 @@ impl Unpacker {
                 self.replacing(&parent, file_name, &name, "mknod", |dir| {
                     mknodat(dir, file_name, kind_flag, perm, dev)
                 })?;
+                crate::stop_point::reached("unpack:node-made");
                 self.apply
                     .apply_at(&parent, file_name, &meta, false)
                     .map_err(|(s, e)| io_entry(&name, s, e))

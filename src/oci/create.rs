@@ -84,9 +84,11 @@ pub fn create(cli: &OciCli, a: &CreateArgs) -> Result<Created> {
         .map(super::seccomp::compile)
         .transpose()?;
 
-    std::fs::create_dir_all(&cli.root).map_err(|e| format!("mkdir {}: {e}", cli.root.display()))?;
+    // Root's alone, as runc's: the state holds the hooks' environment (see state_files).
+    crate::private_dirs::create(&cli.root)
+        .map_err(|e| format!("mkdir {}: {e}", cli.root.display()))?;
     let dir = state::dir(&cli.root, &a.id);
-    match std::fs::create_dir(&dir) {
+    match crate::private_dirs::create_one(&dir) {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
             return Err(format!("container with id {} already exists", a.id))

@@ -102,7 +102,19 @@ impl Saved {
         let d = dir(root, &self.id);
         let tmp = d.join(".state.json.tmp");
         let text = serde_json::to_vec(self).map_err(|e| e.to_string())?;
-        std::fs::write(&tmp, text).map_err(|e| format!("write {}: {e}", tmp.display()))?;
+        // 0600: it holds the hooks' environment (runc's state.json is 0600 too).
+        let write = || -> std::io::Result<()> {
+            use std::io::Write;
+            use std::os::unix::fs::OpenOptionsExt;
+            let _ = std::fs::remove_file(&tmp);
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&tmp)?;
+            f.write_all(&text)
+        };
+        write().map_err(|e| format!("write {}: {e}", tmp.display()))?;
         std::fs::rename(&tmp, d.join(STATE_FILE))
             .map_err(|e| format!("rename {}: {e}", tmp.display()))
     }

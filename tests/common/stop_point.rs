@@ -12,7 +12,13 @@ pub const STOP_AT: &str = "MDRUN_TEST_STOP_AT";
 /// `mdrun ARGS` with `MDRUN_TEST_STOP_AT=step`, returned once it (or a process it forked: a
 /// detached container's supervisor) has stopped itself there, with the stopped pid.
 pub fn spawn_stopped(env: &TestEnv, step: &str, args: &[&str]) -> (Running, i32) {
-    let mut running = env.cmd(args).env(STOP_AT, step).spawn();
+    spawn_stopped_cmd(env.cmd(args).env(STOP_AT, step), step, args)
+}
+
+/// [`spawn_stopped`] of a command already made (`mdrun ARGS` with stdin, say) with
+/// `STOP_AT` set to `step`.
+pub fn spawn_stopped_cmd(cmd: super::process::Cmd, step: &str, args: &[&str]) -> (Running, i32) {
+    let mut running = cmd.spawn();
     let pid = running.pid() as i32;
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {

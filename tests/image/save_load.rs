@@ -153,3 +153,53 @@ fn bad_archives_are_refused_with_one_line_and_change_nothing() {
     assert_absent(&out_file);
     env.assert_clean();
 }
+
+/// `save -o FILE` and `export -o FILE` that fail (an unknown image or container, say)
+/// leave a FILE that was already there as it was: it used to be truncated, then removed
+/// (and through a symlink, the file it names emptied). One that succeeds replaces it whole.
+#[test]
+fn a_failed_save_or_export_leaves_an_existing_output_file_as_it_was() {
+    let env = TestEnv::new();
+    let keep = env.path("keep.tar");
+    let target = env.path("target");
+    let link = env.path("link.tar");
+    fs::write(&keep, "precious\n").unwrap();
+    fs::write(&target, "also precious\n").unwrap();
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    for path in [&keep, &link] {
+        let p = path.to_str().unwrap();
+        env.mdrun(&["save", "-o", p, "no-such-image"])
+            .assert_one_line_error(125);
+        env.mdrun(&["export", "-o", p, "no-such-container"])
+            .assert_one_line_error(125);
+    }
+    assert_eq!(fs::read_to_string(&keep).unwrap(), "precious\n");
+    assert!(fs::symlink_metadata(&link).unwrap().is_symlink());
+    assert_eq!(fs::read_to_string(&target).unwrap(), "also precious\n");
+
+    // Success: the archive, in place of what was there (through the link: its target),
+    // with its permissions.
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(&keep, fs::Permissions::from_mode(0o600)).unwrap();
+    env.mdrun(&["save", "-o", keep.to_str().unwrap(), "busybox"])
+        .assert_ok();
+    assert!(members(&keep).contains("index.json"));
+    assert_eq!(
+        fs::metadata(&keep).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    env.mdrun(&["save", "-o", link.to_str().unwrap(), "busybox"])
+        .assert_ok();
+    assert!(fs::symlink_metadata(&link).unwrap().is_symlink());
+    assert!(members(&target).contains("index.json"));
+    // No scratch file left beside them.
+    let mut names: Vec<String> = fs::read_dir(keep.parent().unwrap())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| ["keep.tar", "target", "link.tar"].contains(&n.as_str()) || n.contains("tmp"))
+        .collect();
+    names.sort();
+    assert_eq!(names, ["keep.tar", "link.tar", "target"]);
+    env.assert_clean();
+}

@@ -15,6 +15,7 @@
 //! - systemd_cgroup.rs: `--systemd-cgroup` and `slice:prefix:name` against a private systemd
 //! - timens.rs: time namespaces and linux.timeOffsets
 //! - userns.rs: user namespaces, new with uid/gid mappings or joined by path; exec enters them
+//! - state_files.rs: the state under --root is root's alone
 //! - validation.rs: runtime-tools' validation suite, built by ../shared/tools/oci-suites
 
 #[path = "../common/mod.rs"]
@@ -33,6 +34,7 @@ mod hooks;
 mod lifecycle;
 mod podman;
 mod process_attrs;
+mod state_files;
 mod systemd_cgroup;
 mod timens;
 mod userns;

@@ -6,7 +6,8 @@
 //! - rename.rs: `rename`
 //! - diff.rs: `diff` (A/C/D of the write layer)
 //! - events.rs: `events` (each step, in order, filtered, as JSON lines)
-//! - cp.rs: `cp` both ways and as tar streams; symlinks never followed out of the root
+//! - cp.rs: `cp` both ways and as tar streams; symlinks never followed out of the root; no
+//!   setuid bit or device node copied out onto the host, no node opened in a file's stead
 //! - cp_stopped.rs: `cp` both ways on a container that does not run
 //! - update.rs: `update` (new limits the kernel enforces, refused ones)
 //! - completion.rs: `completion bash|zsh|fish`, the man pages (`__man`)

@@ -7,6 +7,7 @@
 //! - tty.rs: `-t`, `-i`: a terminal of its own, resizes, settings restored
 //! - overlay.rs: the root: the image's layers below, a write layer of its own
 //! - bad_input.rs: refused flags, names, sizes and tarballs: exit 125, nothing left
+//! - bad_input_headers.rs: tar headers too large to hold in memory (PAX, long names)
 //! - bad_input_rootfs.rs: refused images and working directories the init finds
 //!
 //! `run -d`: tests/lifecycle/detach.rs; `--memory`, `--cpus` and the other limits:
@@ -17,6 +18,7 @@
 mod common;
 
 mod bad_input;
+mod bad_input_headers;
 mod bad_input_rootfs;
 mod basics;
 mod config;

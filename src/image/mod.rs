@@ -23,7 +23,7 @@ mod digests;
 mod entry;
 mod export;
 mod files;
-mod fsops;
+pub(crate) mod fsops;
 mod header_budget;
 mod import;
 mod layer_add;

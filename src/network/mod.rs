@@ -111,6 +111,14 @@ pub fn validate(spec: &NetworkSpec) -> Result<()> {
     for a in &spec.aliases {
         crate::parse::hostname(a)?;
     }
+    // Each becomes a word of resolv.conf's `search` line: a domain name ("." for none).
+    for d in spec.dns_search.iter().filter(|d| d.as_str() != ".") {
+        crate::parse::hostname(d).map_err(|e| {
+            Error::Usage(format!(
+                "invalid --dns-search {d:?}: not a domain name ({e})"
+            ))
+        })?;
+    }
     Ok(())
 }
 

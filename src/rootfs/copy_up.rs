@@ -12,8 +12,7 @@ use super::{Mount, NixContext, RootfsError};
 use nix::dir::Dir;
 use nix::fcntl::{openat, openat2, AtFlags, OFlag, OpenHow, ResolveFlag};
 use nix::sys::stat::{
-    fchmodat, fstat, fstatat, mkdirat, mknodat, utimensat, FchmodatFlags, FileStat, Mode, SFlag,
-    UtimensatFlags,
+    fstat, fstatat, mkdirat, mknodat, utimensat, FileStat, Mode, SFlag, UtimensatFlags,
 };
 use nix::sys::time::TimeSpec;
 use nix::unistd::{fchownat, symlinkat, Gid, Uid};
@@ -102,9 +101,11 @@ fn set_meta(dir: &OwnedFd, name: &OsStr, st: &FileStat) -> nix::Result<()> {
         AtFlags::AT_SYMLINK_NOFOLLOW,
     )?;
     if !link {
-        // After the chown, which clears setuid and setgid bits.
-        let mode = Mode::from_bits_truncate(st.st_mode & 0o7777);
-        fchmodat(dir, name, mode, FchmodatFlags::FollowSymlink)?;
+        // After the chown, which clears setuid and setgid bits. On the entry itself, never
+        // through a symlink another container sharing the volume swapped in meanwhile
+        // (fchmodat cannot refuse to follow one).
+        crate::image::fsops::chmod_node(dir, name, st.st_mode)
+            .map_err(|e| nix::errno::Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)))?;
     }
     let atime = TimeSpec::new(st.st_atime, st.st_atime_nsec);
     let mtime = TimeSpec::new(st.st_mtime, st.st_mtime_nsec);

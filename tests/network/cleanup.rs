@@ -34,6 +34,10 @@ fn bad_input_is_one_line_and_leaves_nothing() {
         &["--mac-address", "zz:zz"],
         &["--network", "nosuchnet"],
         &["--network", "none", "-p", "80"],
+        // A newline would add lines of its own to the container's resolv.conf.
+        &["--dns-search", "example.com\nnameserver 192.0.2.66"],
+        &["--dns-search", "-x.example"],
+        &["--dns", "192.0.2.1\n"],
     ] {
         let mut all = vec!["--network", "bridge"];
         if args[0] == "--network" {

@@ -23,6 +23,7 @@ mod list;
 mod log;
 mod pause;
 mod process;
+mod propagation;
 mod rootfs;
 mod seccomp;
 mod sockaddr;

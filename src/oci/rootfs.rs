@@ -388,18 +388,12 @@ fn devices(root: &Path, list: &[LinuxDevice]) -> Result<()> {
     Ok(())
 }
 
-/// Before pivot_root: `/` made rslave (or as rootfsPropagation says), the root bound onto
-/// itself, the mounts, the devices; then pivot_root and what happens inside.
+/// Before pivot_root: `/` made rslave (or as rootfsPropagation says: `propagation`), the
+/// root bound onto itself, the mounts, the devices; then pivot_root and what happens inside.
 pub fn setup(spec: &Spec, rootfs: &Path) -> Result<()> {
     let linux = spec.linux().clone().unwrap_or_default();
     let prop = linux.rootfs_propagation().clone().unwrap_or_default();
-    let root_prop = match prop.as_str() {
-        "shared" | "rshared" => MsFlags::MS_SLAVE | MsFlags::MS_REC,
-        "private" | "rprivate" => MsFlags::MS_PRIVATE | MsFlags::MS_REC,
-        _ => MsFlags::MS_SLAVE | MsFlags::MS_REC,
-    };
-    mount(None::<&str>, "/", None::<&str>, root_prop, None::<&str>)
-        .map_err(|e| err("set propagation of", Path::new("/"), e))?;
+    let shared = super::propagation::prepare_root(&prop, rootfs)?;
     mount(
         Some(rootfs),
         rootfs,
@@ -420,7 +414,12 @@ pub fn setup(spec: &Spec, rootfs: &Path) -> Result<()> {
         mount_one(rootfs, m)?;
     }
     devices(rootfs, linux.devices().as_deref().unwrap_or(&[]))?;
-    crate::rootfs::pivot::enter(rootfs).map_err(|e| e.to_string())?;
+    if shared {
+        crate::rootfs::pivot::enter_from_shared(rootfs)
+    } else {
+        crate::rootfs::pivot::enter(rootfs)
+    }
+    .map_err(|e| e.to_string())?;
     for (k, v) in linux.sysctl().iter().flatten() {
         let p = PathBuf::from("/proc/sys").join(k.replace('.', "/"));
         std::fs::write(&p, v).map_err(|e| err("sysctl", &p, e))?;

@@ -10,6 +10,7 @@
 //! - containerd.rs: containerd 1.6's runc v2 shim via `ctr --runc-binary`: run --rm, -d, exec, ps, pause, kill, delete
 //! - cri.rs: containerd's CRI with mdrun-oci as BinaryName, driven by crictl: pod, container in its namespaces, exec, logs, stopp, rmp
 //! - cri_systemd.rs: the CRI with SystemdCgroup = true in the test systemd: each container a scope in its pod's slice
+//! - propagation.rs: an `rbind,rshared` volume with rootfsPropagation rshared (critest's Bidirectional case)
 //! - systemd_cgroup.rs: `--systemd-cgroup` and `slice:prefix:name` against a private systemd
 //! - validation.rs: runtime-tools' validation suite, built by ../shared/tools/oci-suites
 
@@ -27,5 +28,6 @@ mod cri_systemd;
 mod hooks;
 mod lifecycle;
 mod podman;
+mod propagation;
 mod systemd_cgroup;
 mod validation;

@@ -45,6 +45,9 @@ hyperfine_table "\`podman run --rm\` with each runtime as podman's --runtime" "$
 cgroupfs, conmon $(conmon --version | awk 'NR==1{print $3}')); the same for each runtime; the difference between rows is the
 runtime's \`create\`, \`start\`, \`state\` and \`delete\` as conmon and podman call them."
 
+# The same, each call of the runtime timed, in interleaved rounds (robust on a busy machine).
+source "$BENCH/lib/oci_verbs.sh"
+
 # ctr run --rm through the runc v2 shim. crun 1.8.1 refuses hybrid cgroups; bench/run's
 # namespace hides the unified hierarchy, so it may run here: it gets a row when one trial
 # run succeeds, else the table says why not.

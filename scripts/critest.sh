@@ -26,7 +26,7 @@
 # Leaves nothing behind: it runs in a private mount namespace with tmpfs over /run/containerd
 # and /run/netns (the shim's sockets, the pods' netns pins); containerd's root, state and
 # socket, the registry's storage and the runtime's --root live in one work directory under
-# /var/lib; one cgroup <our memory cgroup>/mdcritest-<pid> is made in every v1 hierarchy
+# /var/lib; one cgroup <our memory cgroup>/mdbench-<pid> is made in every v1 hierarchy
 # (bench/lib/cgroups.sh) and the runtime is called through a wrapper that puts containerd's
 # absolute cgroupsPath (/k8s.io/<id>) under it. At exit it removes the pods, stops the shims,
 # containerd and the registry by pid, removes the cgroups, and fails if anything is left.

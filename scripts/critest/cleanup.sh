@@ -54,7 +54,16 @@ critest_cleanup() {
 	for d in "${MADE_DIRS[@]}"; do
 		rmdir "$d" 2>/dev/null || echo "critest.sh: $d (made here) now holds another user's files: left" >&2
 	done
-	if [ -n "${MDB_CG:-}" ]; then cg_teardown || leaked=1; fi
+	if [ -n "${MDB_CG:-}" ]; then
+		cg_teardown || leaked=1
+		# On a hybrid host the runtimes also make the container's cgroup in the unified
+		# hierarchy (no controllers), which cg_setup does not list: remove what is below ours.
+		if [ -d "/sys/fs/cgroup/unified$MDB_CG" ]; then
+			while read -r d; do
+				rmdir "$d" 2>/dev/null || { echo "leak: cannot remove cgroup $d" >&2; leaked=1; }
+			done < <(find "/sys/fs/cgroup/unified$MDB_CG" -depth -type d)
+		fi
+	fi
 	rm -rf "$W"
 	[ -e "$W" ] && { echo "leak: cannot remove $W" >&2; leaked=1; }
 	rmdir /var/lib/mdcritest 2>/dev/null

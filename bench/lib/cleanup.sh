@@ -21,7 +21,9 @@ cleanup_all() {
 		[ -n "$($PODMAN ps -aq 2>/dev/null)" ] && { echo "leak: podman containers left" >&2; leaked=1; }
 		[ -n "$($PODMAN images -q 2>/dev/null)" ] && { echo "leak: podman images left" >&2; leaked=1; }
 	fi
-	for rt in "${CRUN:-}" "${RUNC:-}"; do
+	# containerd and its shims (the oci metric's ctr rows), before the process check.
+	declare -F ctr_teardown >/dev/null && { ctr_teardown || leaked=1; }
+	for rt in "${CRUN:-}" "${RUNC:-}" ${MDRUN_OCI:+"$MDRUN_OCI --root $W/mdrun-oci"}; do
 		[ -z "$rt" ] && continue
 		for id in $($rt list -q 2>/dev/null); do
 			echo "leak: $rt container $id left" >&2

@@ -41,6 +41,7 @@ tools_prepare() {
 		netns = "none"
 		[engine]
 		cgroup_manager = "cgroupfs"
+		runtime_supports_json = ["crun", "runc", "mdrun-oci"]
 		events_logger = "file"
 	CONF
 	export CONTAINERS_CONF=$W/podman/containers.conf

@@ -26,6 +26,7 @@ mod log;
 mod moveroot;
 mod pause;
 mod process;
+mod propagation;
 mod rootfs;
 mod sched;
 mod seccomp;

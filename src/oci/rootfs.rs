@@ -348,18 +348,12 @@ fn mount_cgroup_hierarchies(target: &Path, flags: MsFlags, ctx: &Ctx) -> Result<
     Ok(())
 }
 
-/// Before pivot_root: `/` made rslave (or as rootfsPropagation says), the root bound onto
-/// itself, the mounts, the devices; then pivot_root and what happens inside.
+/// Before pivot_root: `/` made rslave (or as rootfsPropagation says: `propagation`), the
+/// root bound onto itself, the mounts, the devices; then pivot_root and what happens inside.
 pub fn setup(spec: &Spec, rootfs: &Path, ctx: &Ctx) -> Result<()> {
     let linux = spec.linux().clone().unwrap_or_default();
     let prop = linux.rootfs_propagation().clone().unwrap_or_default();
-    let root_prop = match prop.as_str() {
-        "shared" | "rshared" => MsFlags::MS_SLAVE | MsFlags::MS_REC,
-        "private" | "rprivate" => MsFlags::MS_PRIVATE | MsFlags::MS_REC,
-        _ => MsFlags::MS_SLAVE | MsFlags::MS_REC,
-    };
-    mount(None::<&str>, "/", None::<&str>, root_prop, None::<&str>)
-        .map_err(|e| err("set propagation of", Path::new("/"), e))?;
+    let shared = super::propagation::prepare_root(&prop, rootfs)?;
     mount(
         Some(rootfs),
         rootfs,
@@ -386,6 +380,8 @@ pub fn setup(spec: &Spec, rootfs: &Path, ctx: &Ctx) -> Result<()> {
     )?;
     if ctx.no_pivot {
         super::moveroot::enter(rootfs)?;
+    } else if shared {
+        crate::rootfs::pivot::enter_from_shared(rootfs).map_err(|e| e.to_string())?;
     } else {
         crate::rootfs::pivot::enter(rootfs).map_err(|e| e.to_string())?;
     }

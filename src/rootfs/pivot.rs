@@ -27,6 +27,17 @@ pub fn make_private() -> Result<(), RootfsError> {
 /// container's write layer and removed again (two metadata writes to the upper file system
 /// on every start).
 pub fn enter(root: &Path) -> Result<(), RootfsError> {
+    enter_with(root, false)
+}
+
+/// `enter` for a namespace whose `/` is still shared with the host (OCI rootfsPropagation
+/// shared/rshared): the old root is made rslave before it is detached, as runc's pivotRoot
+/// does, so that detaching it unmounts nothing on the host.
+pub fn enter_from_shared(root: &Path) -> Result<(), RootfsError> {
+    enter_with(root, true)
+}
+
+fn enter_with(root: &Path, slave_old_root: bool) -> Result<(), RootfsError> {
     mount(
         Some(root),
         root,
@@ -47,6 +58,16 @@ pub fn enter(root: &Path) -> Result<(), RootfsError> {
     // it (lazily: something may still hold it open). Its mounts are private to us (see
     // make_private), so this affects nothing else.
     nix::unistd::fchdir(&old_root).at("fchdir", "the old root")?;
+    if slave_old_root {
+        mount(
+            None::<&str>,
+            ".",
+            None::<&str>,
+            MsFlags::MS_SLAVE | MsFlags::MS_REC,
+            None::<&str>,
+        )
+        .at("make the old root rslave", "/")?;
+    }
     umount2(".", MntFlags::MNT_DETACH).at("umount", "the old root")?;
     nix::unistd::chdir("/").at("chdir", "/")
 }

@@ -12,6 +12,7 @@
 //! - containerd.rs: containerd 1.6's runc v2 shim via `ctr --runc-binary`: run --rm, -d, exec, ps, pause, kill, delete
 //! - cri.rs: containerd's CRI with mdrun-oci as BinaryName, driven by crictl: pod, container in its namespaces, exec, logs, stopp, rmp
 //! - cri_systemd.rs: the CRI with SystemdCgroup = true in the test systemd: each container a scope in its pod's slice
+//! - propagation.rs: an `rbind,rshared` volume with rootfsPropagation rshared (critest's Bidirectional case)
 //! - systemd_cgroup.rs: `--systemd-cgroup` and `slice:prefix:name` against a private systemd
 //! - timens.rs: time namespaces and linux.timeOffsets
 //! - userns.rs: user namespaces, new with uid/gid mappings or joined by path; exec enters them
@@ -35,6 +36,7 @@ mod lifecycle;
 mod podman;
 mod process_attrs;
 mod state_files;
+mod propagation;
 mod systemd_cgroup;
 mod timens;
 mod userns;

@@ -325,7 +325,7 @@ mod tests {
     }
 
     #[test]
-    fn shipped_example_parses_to_the_defaults() {
+    fn shipped_example_is_the_defaults_with_dockers_network() {
         let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/config/mdrun.toml"));
         let config = GlobalConfig::load_file(path, true).unwrap();
         let defaults = GlobalConfig::default();
@@ -336,6 +336,10 @@ mod tests {
         assert_eq!(config.log_driver, defaults.log_driver);
         assert_eq!(config.slice, defaults.slice);
         assert_eq!(config.default_limits, defaults.default_limits);
+        // The one setting a fresh install changes: docker's default network. Built in, it
+        // is none, so that a mdrun without a config file leaves the machine's network alone.
+        assert_eq!(config.network, "bridge");
+        assert_eq!(defaults.network, "none");
     }
 
     /// The example settings left commented out in the shipped file (`# key = value`) must be

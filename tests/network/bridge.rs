@@ -241,3 +241,38 @@ fn host_network_gets_the_hosts_hosts_and_resolv_conf() {
     assert_eq!(std::fs::read_to_string("/etc/hosts").unwrap(), host_hosts);
     env.assert_clean();
 }
+
+/// The README's first command after install.sh: install.sh's config (config/mdrun.toml)
+/// makes the bridge the default network, as docker's, so `mdrun --memory 100m busybox sh`
+/// gets an address on mdrun0 and reaches the outside (here in a namespace playing the host).
+#[test]
+fn a_fresh_installs_default_network_is_the_bridge() {
+    let world = World::new();
+    let env = TestEnv::new();
+    world.enter(&env);
+    // install.sh's setting, beside this scenario's store, run directory and cgroup parent.
+    let shipped = concat!(env!("CARGO_MANIFEST_DIR"), "/config/mdrun.toml");
+    let shipped = std::fs::read_to_string(shipped).unwrap();
+    let network = shipped
+        .lines()
+        .find(|l| l.starts_with("network = "))
+        .expect("config/mdrun.toml sets no network");
+    let mut text = std::fs::read_to_string(&env.config).unwrap();
+    text = format!("{text}{network}\n");
+    std::fs::write(&env.config, text).unwrap();
+    let out = env.mdrun(&[
+        "--memory",
+        "100m",
+        "--name",
+        "main",
+        "busybox",
+        "sh",
+        "-c",
+        "ip -o -4 addr show eth0; wget -qO- http://192.0.2.1/",
+    ]);
+    out.assert_ok();
+    assert!(out.stdout.contains("inet 10.88.0.2/16"), "{out}");
+    assert!(out.stdout.ends_with(OUTSIDE_PAGE), "{out}");
+    env.mdrun(&["rm", "main"]).assert_ok();
+    world.assert_no_container_traces();
+}

@@ -23,6 +23,7 @@ use std::io;
 use std::os::fd::OwnedFd;
 use std::path::PathBuf;
 
+pub mod bpf_prog;
 pub mod device_bpf;
 pub mod devices;
 mod dirs;
@@ -34,8 +35,8 @@ pub(crate) use own::parse_proc_cgroup;
 mod update;
 pub mod usage;
 pub use limits::validate as validate_limits;
-pub use update::update;
 pub(crate) use own::{cgroup_mounts, dir_under_mount};
+pub use update::update;
 pub mod v1;
 #[cfg(test)]
 mod v1_tests;

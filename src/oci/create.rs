@@ -83,6 +83,16 @@ pub fn create(cli: &OciCli, a: &CreateArgs) -> Result<Created> {
         .as_ref()
         .map(super::seccomp::compile)
         .transpose()?;
+    let linux_devices = linux.devices().clone().unwrap_or_default();
+    let dev_rules = super::devices::rule_list(
+        linux
+            .resources()
+            .as_ref()
+            .and_then(|r| r.devices().as_deref())
+            .unwrap_or(&[]),
+        &linux_devices,
+    )?;
+    let dev_filter = super::devices::Filter::new(&dev_rules)?;
 
     std::fs::create_dir_all(&cli.root).map_err(|e| format!("mkdir {}: {e}", cli.root.display()))?;
     let dir = state::dir(&cli.root, &a.id);
@@ -149,7 +159,11 @@ pub fn create(cli: &OciCli, a: &CreateArgs) -> Result<Created> {
             if let Some(r) = linux.resources() {
                 super::update::apply(&dirs, r)?;
             }
-            super::update::allow_default_devices(&dirs, linux.devices().as_deref().unwrap_or(&[]))?;
+            super::update::allow_default_devices(&dirs, &linux_devices)?;
+            if super::update::is_v2(&dirs) {
+                // No devices.allow on v2: the rules as a program, before the init is placed.
+                dev_filter.attach(&dirs[0], false)?;
+            }
             dirs
         }
         Placement::Systemd { .. } => Vec::new(),
@@ -257,13 +271,20 @@ pub fn create(cli: &OciCli, a: &CreateArgs) -> Result<Created> {
         }
         Placement::Systemd { slice, unit } => {
             let conn = crate::systemd::connect().map_err(|e| e.to_string())?;
+            let version = crate::cgroups::detect();
+            // v2: systemd's own device filter, from DevicePolicy= and DeviceAllow=.
+            let dev_props = match version {
+                crate::cgroups::Version::V2 => dev_filter.systemd_properties(),
+                crate::cgroups::Version::V1 => None,
+            };
             let sspec = crate::systemd::ScopeSpec {
                 unit: unit.clone(),
                 description: format!("mdrun-oci container {}", a.id),
                 slice: slice.clone(),
                 pids: vec![pid.as_raw() as u32],
                 limits: Default::default(),
-                version: crate::cgroups::detect(),
+                version,
+                extra: dev_props.clone().unwrap_or_default(),
             };
             crate::systemd::scope::start(&conn, &sspec)
                 .map_err(|e| format!("start scope {unit} in {slice}: {e}"))?;
@@ -272,7 +293,11 @@ pub fn create(cli: &OciCli, a: &CreateArgs) -> Result<Created> {
             if let Some(r) = linux.resources() {
                 super::update::apply(&dirs, r)?;
             }
-            super::update::allow_default_devices(&dirs, linux.devices().as_deref().unwrap_or(&[]))?;
+            super::update::allow_default_devices(&dirs, &linux_devices)?;
+            if dev_props.is_none() && super::update::is_v2(&dirs) {
+                // What systemd cannot say: our program on the scope's cgroup.
+                dev_filter.attach(&dirs[0], false)?;
+            }
             (dirs, Some(unit.clone()))
         }
     };
@@ -319,6 +344,7 @@ pub fn create(cli: &OciCli, a: &CreateArgs) -> Result<Created> {
         scope,
         annotations: spec.annotations().clone().unwrap_or_default(),
         hooks: spec.hooks().clone(),
+        devices: linux_devices,
     };
     saved.save(&cli.root)?;
     let doc = saved.document(state::Status::Created);

@@ -28,6 +28,9 @@ pub struct Saved {
     pub annotations: HashMap<String, String>,
     /// The poststart/poststop hooks, kept for `start` and `delete` (the bundle may be gone).
     pub hooks: Option<oci_spec::runtime::Hooks>,
+    /// `linux.devices`: their nodes stay allowed when `update` replaces the device rules.
+    #[serde(default)]
+    pub devices: Vec<oci_spec::runtime::LinuxDevice>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

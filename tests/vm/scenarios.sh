@@ -1183,6 +1183,91 @@ sc_oci_runtime() {
 	rmdir $(cg_dirs /mdrun-oci-scenario 2>/dev/null) 2>/dev/null || true
 }
 
+# linux.resources.devices through the device controller (pure v2: a BPF_CGROUP_DEVICE program
+# mdrun-oci attaches; v1: the devices hierarchy): the rules in order, the last match winning
+# (an allow then a deny of writes to /dev/kmsg denies them), runc's default devices still
+# usable, a disk node made but not readable; `update` replaces the rules (a second program
+# attached beside the first would still deny). d1 with a cgroupfs path; d2 with
+# --systemd-cgroup, on v2 through the scope's DevicePolicy=strict and DeviceAllow=; d3 with
+# --systemd-cgroup and an allow-all list with one denial, which systemd cannot say (v2: our
+# program on the scope's cgroup, until `update` makes it an allow list systemd takes over).
+# Each probe says ok, eperm or the error.
+sc_oci_devices() {
+	oci_b=/tmp/oci-dev-bundle oci_root=/run/oci-dev
+	trap 'for i in d1 d2 d3; do mdrun-oci --root $oci_root delete --force $i >/dev/null 2>&1 || true; done; rm -rf $oci_b $oci_root; rmdir $(cg_dirs /mdrun-oci-dev) 2>/dev/null || true' EXIT
+	install -m 0755 $S/mdrun-oci /usr/local/bin/mdrun-oci
+	local disk out id oci rules first then
+	disk=$(awk 'NR > 2 && $2 == 0 && $1 != 1 && $1 != 7 { print $1 ":" $2; exit }' /proc/partitions)
+	[ -n "$disk" ] || fail "no whole disk in /proc/partitions"
+	mkdir -p $oci_b/rootfs
+	tar -xf $S/busybox.tar -C $oci_b/rootfs
+	cat >$oci_b/rootfs/probe <<-'EOF'
+	try() { if e=$( (eval "$2") 2>&1 >/dev/null); then echo "$1-ok"; else case $e in *"not permitted"*) echo "$1-eperm" ;; *) echo "$1-error[$e]" ;; esac; fi; }
+	try null 'echo x >/dev/null'
+	try kmsg ': >/kmsg'
+	try disk 'head -c 1 /disk'
+	EOF
+	oci_dev_config() { # CGROUPS_PATH DEVICE_RULES
+		cat >$oci_b/config.json <<-JSON
+		{"ociVersion": "1.2.0",
+		 "process": {"terminal": false, "user": {"uid": 0, "gid": 0}, "cwd": "/",
+		   "args": ["sh", "-c", "rm -f /kmsg /disk && mknod /kmsg c 1 11 && mknod /disk b ${disk%:*} ${disk#*:} && exec sleep 1000"],
+		   "env": ["PATH=/usr/bin:/bin:/usr/sbin:/sbin"],
+		   "capabilities": {"bounding": ["CAP_MKNOD"], "effective": ["CAP_MKNOD"], "permitted": ["CAP_MKNOD"]}},
+		 "root": {"path": "rootfs"}, "hostname": "oci",
+		 "mounts": [{"destination": "/proc", "type": "proc", "source": "proc"},
+		   {"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "mode=755"]}],
+		 "linux": {"cgroupsPath": "$1", "resources": {"devices": $2},
+		   "namespaces": [{"type": "pid"}, {"type": "mount"}, {"type": "ipc"}, {"type": "uts"}, {"type": "network"}]}}
+		JSON
+	}
+	probe() { # ID WANT (a case pattern)
+		wait_for 10 mdrun-oci --root $oci_root exec $1 test -b /disk
+		out=$(mdrun-oci --root $oci_root exec $1 sh /probe)
+		out=$(echo $out)
+		echo "$1: $out"
+		# shellcheck disable=SC2254 # WANT is a pattern
+		case $out in $2) ;; *) fail "$1: the probe got '$out', expected '$2'" ;; esac
+	}
+	for id in d1 d2 d3; do
+		oci="mdrun-oci --root $oci_root"
+		rules='[{"allow": false, "access": "rwm"},
+			{"allow": true, "type": "c", "major": 1, "minor": 11, "access": "rwm"},
+			{"allow": false, "type": "c", "major": 1, "minor": 11, "access": "w"}]'
+		first="null-ok kmsg-eperm disk-eperm" then="null-ok kmsg-ok disk-eperm"
+		case $id in
+		d1)
+			oci_dev_config /mdrun-oci-dev/d1 "$rules"
+			$oci create --bundle $oci_b d1 </dev/null >/dev/null
+			;;
+		d2)
+			oci_dev_config system.slice:mdoci:d2 "$rules"
+			$oci --systemd-cgroup create --bundle $oci_b d2 </dev/null >/dev/null
+			if [ $CGV = 2 ]; then
+				systemctl show -p DevicePolicy -p DeviceAllow mdoci-d2.scope
+				[ "$(systemctl show -P DevicePolicy mdoci-d2.scope)" = strict ] || fail "mdoci-d2.scope's DevicePolicy is not strict"
+				systemctl show -P DeviceAllow mdoci-d2.scope | grep -q '^/dev/char/1:11 rm$' ||
+					fail "mdoci-d2.scope does not allow /dev/kmsg rm"
+			fi
+			;;
+		d3)
+			oci_dev_config system.slice:mdoci:d3 '[{"allow": true, "access": "rwm"},
+				{"allow": false, "type": "c", "major": 1, "minor": 11, "access": "w"}]'
+			$oci --systemd-cgroup create --bundle $oci_b d3 </dev/null >/dev/null
+			first="null-ok kmsg-eperm disk-*" # the disk as the machine's root may read it
+			# v1's update adds the rule to what the cgroup has (allow all): v2's replaces.
+			[ $CGV = 2 ] || then="null-ok kmsg-ok disk-*"
+			;;
+		esac
+		$oci start $id
+		probe $id "$first"
+		$oci update --resources - $id <<<'{"devices": [{"allow": true, "type": "c", "major": 1, "minor": 11, "access": "w"}]}'
+		probe $id "$then"
+		$oci delete --force $id
+	done
+	[ ! -e $oci_root/d1 ] && [ ! -e $oci_root/d2 ] && [ ! -e $oci_root/d3 ] || fail "a state directory is left"
+}
+
 # ---------------------------------------------------------------- runner
 
 all=(setup user_three_lines oom_exit_137 cpu_limit cpuset_limit pids_limit
@@ -1190,7 +1275,7 @@ all=(setup user_three_lines oom_exit_137 cpu_limit cpuset_limit pids_limit
 	default_parent_cgroupfs cgroup_mount_inside device_filter detached_lifecycle exec_sealed
 	commit_and_start_in_scope mdrun_at_web_service logs_100k_lines store_private prune_two_stores
 	registry_pull_run restart_policies healthcheck_unhealthy pause_in_scope update_in_scope
-	events_journal operate_stopped oci_runtime network_in_scope nothing_left)
+	events_journal operate_stopped oci_runtime oci_devices network_in_scope nothing_left)
 declare -A limit=([logs_100k_lines]=900 [mdrun_at_web_service]=240)
 
 selected=("${all[@]}")

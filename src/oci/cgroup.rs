@@ -172,8 +172,8 @@ fn init_dir(dir: &Path) -> Result<()> {
     // cgroupsPath): it cannot hand the domain controllers down (no internal processes), and
     // the threaded ones (cpu, cpuset, pids) it can would make it a thread root, under which
     // a new cgroup is "domain invalid" and takes no process (EOPNOTSUPP).
-    let parent_busy = std::fs::read_to_string(parent.join("cgroup.procs"))
-        .map_or(true, |t| !t.trim().is_empty());
+    let parent_busy =
+        std::fs::read_to_string(parent.join("cgroup.procs")).map_or(true, |t| !t.trim().is_empty());
     if dir.join("cgroup.controllers").exists() && !parent_busy {
         let avail = std::fs::read_to_string(parent.join("cgroup.controllers")).unwrap_or_default();
         for c in avail.split_whitespace() {

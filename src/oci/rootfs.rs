@@ -420,7 +420,9 @@ pub fn setup(spec: &Spec, rootfs: &Path) -> Result<()> {
         mount_one(rootfs, m)?;
     }
     devices(rootfs, linux.devices().as_deref().unwrap_or(&[]))?;
-    crate::rootfs::pivot::enter(rootfs).map_err(|e| e.to_string())?;
+    // The root was bound onto itself above, before its mounts: binding it again would drop
+    // the unbindable ones.
+    crate::rootfs::pivot::enter_mount_point(rootfs).map_err(|e| e.to_string())?;
     for (k, v) in linux.sysctl().iter().flatten() {
         let p = PathBuf::from("/proc/sys").join(k.replace('.', "/"));
         std::fs::write(&p, v).map_err(|e| err("sysctl", &p, e))?;

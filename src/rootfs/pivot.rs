@@ -35,6 +35,13 @@ pub fn enter(root: &Path) -> Result<(), RootfsError> {
         None::<&str>,
     )
     .at("bind new root onto itself", root)?;
+    enter_mount_point(root)
+}
+
+/// `enter` for a root that is a mount point of its own already, with mounts made inside it
+/// (mdrun-oci binds the bundle's root first): a second recursive bind would leave out the
+/// unbindable ones among them.
+pub fn enter_mount_point(root: &Path) -> Result<(), RootfsError> {
     let old_root = nix::fcntl::open(
         "/",
         nix::fcntl::OFlag::O_DIRECTORY | nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_CLOEXEC,

@@ -6,11 +6,11 @@
 //! major; u32 minor; }`, where `access_type` is `access << 16 | type`; it returns 1 to allow.
 //! The program is one block per rule of the allow list, as runc's
 //! (libcontainer/cgroups/devices/devicefilter.go) is: each block falls through to the next
-//! on a mismatch; the end denies. Attached with BPF_F_ALLOW_MULTI, so that the programs of
-//! the cgroups above (systemd's, for a unit with DevicePolicy=) run too and all must allow.
+//! on a mismatch; the end denies. `filter` makes the general form mdrun-oci needs: a default
+//! of allow with exceptions that deny (any of their access requested). The bpf(2) calls that
+//! load and attach it are `bpf_prog`'s.
 
 use super::CgroupError;
-use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 use std::path::Path;
 
 /// `BPF_DEVCG_DEV_*` and `BPF_DEVCG_ACC_*` (include/uapi/linux/bpf.h).
@@ -48,6 +48,7 @@ const ALU_MOV_K: u8 = 0xb4; // BPF_ALU | BPF_MOV | BPF_K
 const ALU_MOV_X: u8 = 0xbc; // BPF_ALU | BPF_MOV | BPF_X
 const JMP_JNE_K: u8 = 0x55; // BPF_JMP | BPF_JNE | BPF_K
 const JMP_JNE_X: u8 = 0x5d; // BPF_JMP | BPF_JNE | BPF_X
+const JMP_JEQ_K: u8 = 0x15; // BPF_JMP | BPF_JEQ | BPF_K
 const JMP_EXIT: u8 = 0x95; // BPF_JMP | BPF_EXIT
 
 fn insn(code: u8, dst: u8, src: u8, off: i16, imm: i32) -> Insn {
@@ -62,6 +63,14 @@ fn insn(code: u8, dst: u8, src: u8, off: i16, imm: i32) -> Insn {
 /// The program for `rules`: r2 = type, r3 = access, r4 = major, r5 = minor; then a block per
 /// rule; then deny.
 pub fn program(rules: &[Rule]) -> Vec<Insn> {
+    filter(false, rules)
+}
+
+/// The program for a default and its exceptions (v1's model, as runc emits it): with
+/// `default_allow` false each exception allows a request within its access; with it true
+/// each denies a request for any of its access. The first exception that matches decides;
+/// none matching, the default does.
+pub fn filter(default_allow: bool, exceptions: &[Rule]) -> Vec<Insn> {
     let mut p = vec![
         insn(LDX_MEM_W, 2, 1, 0, 0),
         insn(ALU_AND_K, 2, 0, 0, 0xffff),
@@ -71,7 +80,7 @@ pub fn program(rules: &[Rule]) -> Vec<Insn> {
         insn(LDX_MEM_W, 5, 1, 8, 0),
     ];
     const ALL: u32 = ACC_MKNOD | ACC_READ | ACC_WRITE;
-    for r in rules {
+    for r in exceptions {
         // The tests, each a jump to the next block on a mismatch (offsets filled in below).
         let mut block: Vec<Insn> = Vec::new();
         let mut jumps: Vec<usize> = Vec::new();
@@ -79,12 +88,19 @@ pub fn program(rules: &[Rule]) -> Vec<Insn> {
             jumps.push(block.len());
             block.push(insn(JMP_JNE_K, 2, 0, 0, ty as i32));
         }
-        if r.access & ALL != ALL {
-            // The request must be within the rule's access: (access & allowed) == access.
+        if !default_allow && r.access & ALL != ALL {
+            // An allow: the request must be within the rule's access, (access & allowed) ==
+            // access.
             block.push(insn(ALU_MOV_X, 1, 3, 0, 0));
             block.push(insn(ALU_AND_K, 1, 0, 0, r.access as i32));
             jumps.push(block.len());
             block.push(insn(JMP_JNE_X, 1, 3, 0, 0));
+        } else if default_allow && r.access & ALL != ALL {
+            // A deny: any of the rule's access requested, (access & denied) != 0.
+            block.push(insn(ALU_MOV_X, 1, 3, 0, 0));
+            block.push(insn(ALU_AND_K, 1, 0, 0, r.access as i32));
+            jumps.push(block.len());
+            block.push(insn(JMP_JEQ_K, 1, 0, 0, 0));
         }
         if let Some(major) = r.major {
             jumps.push(block.len());
@@ -94,7 +110,7 @@ pub fn program(rules: &[Rule]) -> Vec<Insn> {
             jumps.push(block.len());
             block.push(insn(JMP_JNE_K, 5, 0, 0, minor as i32));
         }
-        block.push(insn(ALU_MOV_K, 0, 0, 0, 1));
+        block.push(insn(ALU_MOV_K, 0, 0, 0, i32::from(!default_allow)));
         block.push(insn(JMP_EXIT, 0, 0, 0, 0));
         let len = block.len();
         for j in jumps {
@@ -103,7 +119,7 @@ pub fn program(rules: &[Rule]) -> Vec<Insn> {
         }
         p.extend(block);
     }
-    p.push(insn(ALU_MOV_K, 0, 0, 0, 0));
+    p.push(insn(ALU_MOV_K, 0, 0, 0, i32::from(default_allow)));
     p.push(insn(JMP_EXIT, 0, 0, 0, 0));
     p
 }
@@ -126,125 +142,18 @@ pub fn evaluate(prog: &[Insn], ty: u32, access: u32, major: u32, minor: u32) -> 
             ALU_MOV_X => r[dst] = r[src],
             JMP_JNE_K if r[dst] != i.imm as u32 => pc += i.off as usize,
             JMP_JNE_X if r[dst] != r[src] => pc += i.off as usize,
-            JMP_JNE_K | JMP_JNE_X => {}
+            JMP_JEQ_K if r[dst] == i.imm as u32 => pc += i.off as usize,
+            JMP_JNE_K | JMP_JNE_X | JMP_JEQ_K => {}
             JMP_EXIT => return r[0],
             c => panic!("opcode {c:#x} not emitted by program()"),
         }
     }
 }
 
-// bpf(2) commands, program and attach types, flags.
-const BPF_PROG_LOAD: libc::c_long = 5;
-const BPF_PROG_ATTACH: libc::c_long = 8;
-const BPF_PROG_TYPE_CGROUP_DEVICE: u32 = 15;
-const BPF_CGROUP_DEVICE: u32 = 6;
-const BPF_F_ALLOW_MULTI: u32 = 2;
-
-/// The BPF_PROG_LOAD part of `union bpf_attr`, up to expected_attach_type.
-#[repr(C)]
-#[derive(Default)]
-struct ProgLoadAttr {
-    prog_type: u32,
-    insn_cnt: u32,
-    insns: u64,
-    license: u64,
-    log_level: u32,
-    log_size: u32,
-    log_buf: u64,
-    kern_version: u32,
-    prog_flags: u32,
-    prog_name: [u8; 16],
-    prog_ifindex: u32,
-    expected_attach_type: u32,
-}
-
-/// The BPF_PROG_ATTACH part of `union bpf_attr`.
-#[repr(C)]
-#[derive(Default)]
-struct ProgAttachAttr {
-    target_fd: u32,
-    attach_bpf_fd: u32,
-    attach_type: u32,
-    attach_flags: u32,
-}
-
-fn bpf<T>(cmd: libc::c_long, attr: &mut T) -> libc::c_long {
-    // SAFETY: `attr` is a live, zero-padded `union bpf_attr` prefix of the size passed; the
-    // kernel reads it (and for PROG_LOAD writes only into the log buffer it points to).
-    unsafe {
-        libc::syscall(
-            libc::SYS_bpf,
-            cmd,
-            attr as *mut T as *mut libc::c_void,
-            std::mem::size_of::<T>() as libc::c_uint,
-        )
-    }
-}
-
-fn load(prog: &[Insn], log: Option<&mut Vec<u8>>) -> Result<OwnedFd, nix::Error> {
-    let license = b"Apache\0"; // the verifier only wants one for GPL-only helpers (none here)
-    let mut attr = ProgLoadAttr {
-        prog_type: BPF_PROG_TYPE_CGROUP_DEVICE,
-        insn_cnt: prog.len() as u32,
-        insns: prog.as_ptr() as u64,
-        license: license.as_ptr() as u64,
-        expected_attach_type: BPF_CGROUP_DEVICE,
-        ..Default::default()
-    };
-    attr.prog_name[..11].copy_from_slice(b"mdrun_devcg");
-    if let Some(buf) = log {
-        attr.log_level = 1;
-        attr.log_size = buf.len() as u32;
-        attr.log_buf = buf.as_mut_ptr() as u64;
-    }
-    let fd = bpf(BPF_PROG_LOAD, &mut attr);
-    if fd < 0 {
-        return Err(nix::Error::last());
-    }
-    // SAFETY: the kernel just returned this descriptor to us and nobody else owns it.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
-}
-
-/// Load the program for `rules` and attach it to the cgroup2 directory `dir`. The cgroup
-/// holds the program from then on; our descriptor is closed on return.
+/// Load the program for `rules` and attach it to the cgroup2 directory `dir`
+/// (`bpf_prog::attach`).
 pub fn attach(dir: &Path, rules: &[Rule]) -> Result<(), CgroupError> {
-    let fail = |reason: String| CgroupError::Devices {
-        path: dir.to_path_buf(),
-        reason,
-    };
-    let prog = program(rules);
-    let prog_fd = load(&prog, None).map_err(|e| {
-        // Again with the verifier's log, to say why.
-        let mut log = vec![0u8; 8192];
-        let _ = load(&prog, Some(&mut log));
-        let end = log.iter().position(|&b| b == 0).unwrap_or(log.len());
-        let text = String::from_utf8_lossy(&log[..end]);
-        let last = text
-            .lines()
-            .rev()
-            .find(|l| !l.trim().is_empty())
-            .unwrap_or("");
-        fail(format!("load the BPF_CGROUP_DEVICE program: {e} {last}"))
-    })?;
-    let cg = nix::fcntl::open(
-        dir,
-        nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_DIRECTORY | nix::fcntl::OFlag::O_CLOEXEC,
-        nix::sys::stat::Mode::empty(),
-    )
-    .map_err(|e| fail(format!("open the cgroup: {e}")))?;
-    let mut attr = ProgAttachAttr {
-        target_fd: cg.as_fd().as_raw_fd() as u32,
-        attach_bpf_fd: prog_fd.as_raw_fd() as u32,
-        attach_type: BPF_CGROUP_DEVICE,
-        attach_flags: BPF_F_ALLOW_MULTI,
-    };
-    if bpf(BPF_PROG_ATTACH, &mut attr) < 0 {
-        return Err(fail(format!(
-            "attach the BPF_CGROUP_DEVICE program: {}",
-            nix::Error::last()
-        )));
-    }
-    Ok(())
+    super::bpf_prog::attach(dir, &program(rules))
 }
 
 #[cfg(test)]
@@ -372,7 +281,7 @@ mod tests {
     fn jumps_stay_inside_the_program() {
         let p = program(&rules());
         for (pc, i) in p.iter().enumerate() {
-            if i.code == JMP_JNE_K || i.code == JMP_JNE_X {
+            if matches!(i.code, JMP_JNE_K | JMP_JNE_X | JMP_JEQ_K) {
                 assert!(pc + 1 + (i.off as usize) < p.len(), "jump at {pc} leaves");
             }
         }

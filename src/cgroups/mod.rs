@@ -23,6 +23,7 @@ use std::io;
 use std::os::fd::OwnedFd;
 use std::path::PathBuf;
 
+pub mod bpf_prog;
 pub mod device_bpf;
 pub mod devices;
 mod dirs;

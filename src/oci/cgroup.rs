@@ -168,10 +168,16 @@ fn init_dir(dir: &Path) -> Result<()> {
             }
         }
     }
-    if dir.join("cgroup.controllers").exists() {
+    // Not in a parent with processes of its own (mdrun-oci's own cgroup, for a relative
+    // cgroupsPath): it cannot hand the domain controllers down (no internal processes), and
+    // the threaded ones (cpu, cpuset, pids) it can would make it a thread root, under which
+    // a new cgroup is "domain invalid" and takes no process (EOPNOTSUPP).
+    let parent_busy =
+        std::fs::read_to_string(parent.join("cgroup.procs")).map_or(true, |t| !t.trim().is_empty());
+    if dir.join("cgroup.controllers").exists() && !parent_busy {
         let avail = std::fs::read_to_string(parent.join("cgroup.controllers")).unwrap_or_default();
         for c in avail.split_whitespace() {
-            // Best effort: a parent with processes of its own cannot hand controllers down.
+            // Best effort: what the parent's own parent has not handed down is not there.
             let _ = std::fs::write(parent.join("cgroup.subtree_control"), format!("+{c}"));
         }
     }

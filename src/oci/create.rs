@@ -83,6 +83,16 @@ pub fn create(cli: &OciCli, a: &CreateArgs) -> Result<Created> {
         .as_ref()
         .map(super::seccomp::compile)
         .transpose()?;
+    let linux_devices = linux.devices().clone().unwrap_or_default();
+    let dev_rules = super::device_rules::rule_list(
+        linux
+            .resources()
+            .as_ref()
+            .and_then(|r| r.devices().as_deref())
+            .unwrap_or(&[]),
+        &linux_devices,
+    )?;
+    let dev_filter = super::device_rules::Filter::new(&dev_rules)?;
 
     // Root's alone, as runc's: the state holds the hooks' environment (see state_files).
     crate::private_dirs::create(&cli.root)
@@ -151,7 +161,11 @@ pub fn create(cli: &OciCli, a: &CreateArgs) -> Result<Created> {
             if let Some(r) = linux.resources() {
                 super::update::apply(&dirs, r)?;
             }
-            super::update::allow_default_devices(&dirs, linux.devices().as_deref().unwrap_or(&[]))?;
+            super::update::allow_default_devices(&dirs, &linux_devices)?;
+            if super::update::is_v2(&dirs) {
+                // No devices.allow on v2: the rules as a program, before the init is placed.
+                dev_filter.attach(&dirs[0], false)?;
+            }
             dirs
         }
         Placement::Systemd { .. } => Vec::new(),
@@ -298,13 +312,20 @@ pub fn create(cli: &OciCli, a: &CreateArgs) -> Result<Created> {
         }
         Placement::Systemd { slice, unit } => {
             let conn = crate::systemd::connect().map_err(|e| e.to_string())?;
+            let version = crate::cgroups::detect();
+            // v2: systemd's own device filter, from DevicePolicy= and DeviceAllow=.
+            let dev_props = match version {
+                crate::cgroups::Version::V2 => dev_filter.systemd_properties(),
+                crate::cgroups::Version::V1 => None,
+            };
             let sspec = crate::systemd::ScopeSpec {
                 unit: unit.clone(),
                 description: format!("mdrun-oci container {}", a.id),
                 slice: slice.clone(),
                 pids: vec![pid.as_raw() as u32],
                 limits: Default::default(),
-                version: crate::cgroups::detect(),
+                version,
+                extra: dev_props.clone().unwrap_or_default(),
             };
             // A slice that does not exist yet is made by systemd, as runc lets it be.
             crate::systemd::scope::start_unchecked(&conn, &sspec)
@@ -314,7 +335,11 @@ pub fn create(cli: &OciCli, a: &CreateArgs) -> Result<Created> {
             if let Some(r) = linux.resources() {
                 super::update::apply(&dirs, r)?;
             }
-            super::update::allow_default_devices(&dirs, linux.devices().as_deref().unwrap_or(&[]))?;
+            super::update::allow_default_devices(&dirs, &linux_devices)?;
+            if dev_props.is_none() && super::update::is_v2(&dirs) {
+                // What systemd cannot say: our program on the scope's cgroup.
+                dev_filter.attach(&dirs[0], false)?;
+            }
             (dirs, Some(unit.clone()))
         }
     };
@@ -362,6 +387,7 @@ pub fn create(cli: &OciCli, a: &CreateArgs) -> Result<Created> {
         annotations: spec.annotations().clone().unwrap_or_default(),
         hooks: spec.hooks().clone(),
         keyring: plan.keyring.clone(),
+        devices: linux_devices,
     };
     saved.save(&cli.root)?;
     let doc = saved.document(state::Status::Created);

@@ -13,6 +13,7 @@ mod cgroup;
 mod config;
 mod create;
 mod delete;
+mod device_rules;
 mod devices;
 mod events;
 mod exec;

@@ -378,12 +378,14 @@ pub fn setup(spec: &Spec, rootfs: &Path, ctx: &Ctx) -> Result<()> {
         linux.devices().as_deref().unwrap_or(&[]),
         ctx.userns,
     )?;
+    // The root was bound onto itself above, before its mounts: binding it again would drop
+    // the unbindable ones.
     if ctx.no_pivot {
         super::moveroot::enter(rootfs)?;
     } else if shared {
-        crate::rootfs::pivot::enter_from_shared(rootfs).map_err(|e| e.to_string())?;
+        crate::rootfs::pivot::enter_mount_point_from_shared(rootfs).map_err(|e| e.to_string())?;
     } else {
-        crate::rootfs::pivot::enter(rootfs).map_err(|e| e.to_string())?;
+        crate::rootfs::pivot::enter_mount_point(rootfs).map_err(|e| e.to_string())?;
     }
     for (k, v) in linux.sysctl().iter().flatten() {
         let p = PathBuf::from("/proc/sys").join(k.replace('.', "/"));

@@ -31,6 +31,9 @@ pub struct Saved {
     /// The session keyring the init joined, which `exec` joins too (none: the caller's).
     #[serde(default)]
     pub keyring: Option<String>,
+    /// `linux.devices`: their nodes stay allowed when `update` replaces the device rules.
+    #[serde(default)]
+    pub devices: Vec<oci_spec::runtime::LinuxDevice>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

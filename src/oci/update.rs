@@ -19,7 +19,8 @@ fn put(dirs: &[PathBuf], file: &str, value: impl ToString) -> Result<()> {
         .map_err(|e| format!("write {value:?} to {}: {e}", dir.join(file).display()))
 }
 
-fn is_v2(dirs: &[PathBuf]) -> bool {
+/// One cgroup2 directory: a pure v2 host (a hybrid one has the v1 hierarchies too).
+pub fn is_v2(dirs: &[PathBuf]) -> bool {
     dirs.len() == 1 && dirs[0].join("cgroup.controllers").exists()
 }
 
@@ -174,34 +175,37 @@ pub fn allow_default_devices(
     if !dirs.iter().any(|d| d.join("devices.allow").exists()) {
         return Ok(());
     }
-    let mut rules: Vec<String> = [
-        "c *:* m",
-        "b *:* m",
-        "c 1:3 rwm",
-        "c 1:5 rwm",
-        "c 1:7 rwm",
-        "c 1:8 rwm",
-        "c 1:9 rwm",
-        "c 5:0 rwm",
-        "c 5:1 rwm",
-        "c 5:2 rwm",
-        "c 136:* rwm",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    for d in devices {
-        let t = match d.typ() {
-            oci_spec::runtime::LinuxDeviceType::B => "b",
-            oci_spec::runtime::LinuxDeviceType::P => continue,
-            _ => "c",
-        };
-        rules.push(format!("{t} {}:{} rwm", d.major(), d.minor()));
-    }
-    for r in rules {
-        put(dirs, "devices.allow", r)?;
+    for r in super::device_rules::defaults(devices) {
+        put(dirs, "devices.allow", r.line())?;
     }
     Ok(())
+}
+
+/// `update` with device rules (`filter`, made from them before anything is written): v1
+/// has them written by `apply` (then the defaults again); v2 gets a new program in place of
+/// the old one, or the scope new DeviceAllow=.
+fn update_devices(saved: &Saved, filter: &super::device_rules::Filter) -> Result<()> {
+    let dirs = &saved.cgroup_dirs;
+    if !is_v2(dirs) {
+        return allow_default_devices(dirs, &saved.devices);
+    }
+    let props = saved
+        .scope
+        .as_ref()
+        .and_then(|unit| filter.systemd_properties().map(|p| (unit, p)));
+    match props {
+        Some((unit, p)) => {
+            // An empty DeviceAllow= first: it clears the list the scope had.
+            let mut all: Vec<(&str, zbus::zvariant::Value<'_>)> =
+                vec![("DeviceAllow", Vec::<(String, String)>::new().into())];
+            all.extend(p);
+            crate::systemd::control::set_properties(unit, &all)
+                .map_err(|e| format!("set the device rules of {unit}: {e}"))?;
+            // A program of ours from before (rules systemd could not say) goes.
+            crate::cgroups::bpf_prog::detach_ours(&dirs[0]).map_err(|e| e.to_string())
+        }
+        None => filter.attach(&dirs[0], true),
+    }
 }
 
 fn apply_v2(dirs: &[PathBuf], r: &LinuxResources) -> Result<()> {
@@ -306,5 +310,14 @@ pub fn update(root: &Path, a: &UpdateArgs) -> Result<()> {
         p.set_limit(l);
         r.set_pids(Some(p));
     }
-    apply(&saved.cgroup_dirs, &r)
+    // Bad device rules fail the update before anything is written.
+    let filter = match r.devices() {
+        Some(list) => Some(super::device_rules::Filter::new(&super::device_rules::rule_list(
+            list,
+            &saved.devices,
+        )?)?),
+        None => None,
+    };
+    apply(&saved.cgroup_dirs, &r)?;
+    filter.map_or(Ok(()), |f| update_devices(&saved, &f))
 }

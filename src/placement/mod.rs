@@ -166,6 +166,7 @@ fn place_systemd(req: &Request, slice: &str, late_entry: bool) -> Result<Placed>
         pids: vec![req.pid as u32],
         limits: req.limits.clone(),
         version: backend.version(),
+        extra: Vec::new(),
     };
     let conn = systemd::connect()?;
     let scope = systemd::scope::start(&conn, &spec)?;

@@ -27,17 +27,6 @@ pub fn make_private() -> Result<(), RootfsError> {
 /// container's write layer and removed again (two metadata writes to the upper file system
 /// on every start).
 pub fn enter(root: &Path) -> Result<(), RootfsError> {
-    enter_with(root, false)
-}
-
-/// `enter` for a namespace whose `/` is still shared with the host (OCI rootfsPropagation
-/// shared/rshared): the old root is made rslave before it is detached, as runc's pivotRoot
-/// does, so that detaching it unmounts nothing on the host.
-pub fn enter_from_shared(root: &Path) -> Result<(), RootfsError> {
-    enter_with(root, true)
-}
-
-fn enter_with(root: &Path, slave_old_root: bool) -> Result<(), RootfsError> {
     mount(
         Some(root),
         root,
@@ -46,6 +35,24 @@ fn enter_with(root: &Path, slave_old_root: bool) -> Result<(), RootfsError> {
         None::<&str>,
     )
     .at("bind new root onto itself", root)?;
+    pivot_into(root, false)
+}
+
+/// `enter` for a root that is a mount point of its own already, with mounts made inside it
+/// (mdrun-oci binds the bundle's root first): a second recursive bind would leave out the
+/// unbindable ones among them.
+pub fn enter_mount_point(root: &Path) -> Result<(), RootfsError> {
+    pivot_into(root, false)
+}
+
+/// `enter_mount_point` for a namespace whose `/` is still shared with the host (OCI
+/// rootfsPropagation shared/rshared): the old root is made rslave before it is detached,
+/// as runc's pivotRoot does, so that detaching it unmounts nothing on the host.
+pub fn enter_mount_point_from_shared(root: &Path) -> Result<(), RootfsError> {
+    pivot_into(root, true)
+}
+
+fn pivot_into(root: &Path, slave_old_root: bool) -> Result<(), RootfsError> {
     let old_root = nix::fcntl::open(
         "/",
         nix::fcntl::OFlag::O_DIRECTORY | nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_CLOEXEC,

@@ -22,6 +22,8 @@ pub struct ScopeSpec {
     pub limits: Limits,
     /// Which cgroup version the host runs: some properties only exist on one.
     pub version: Version,
+    /// More properties, sent last (mdrun-oci's DevicePolicy= and DeviceAllow=).
+    pub extra: Vec<(&'static str, Value<'static>)>,
 }
 
 /// "mdrun container web (0123456789ab): sh -c 'sleep 1'"
@@ -55,6 +57,7 @@ pub fn build(spec: &ScopeSpec) -> Vec<(&'static str, Value<'static>)> {
         ("TimeoutStopUSec", Value::from(STOP_TIMEOUT_USEC)),
     ];
     p.extend(limits(&spec.limits, spec.version));
+    p.extend(spec.extra.iter().cloned());
     p
 }
 
@@ -148,6 +151,7 @@ mod tests {
             pids: vec![42],
             limits,
             version,
+            extra: Vec::new(),
         }
     }
 

@@ -41,4 +41,14 @@ fn bad_configs_leave_nothing() {
     // A resource the cgroup refuses: the cgroup made for it is removed again.
     o.edit(|c| c["linux"]["resources"] = serde_json::json!({"cpu": {"cpus": "4096"}}));
     refused(&o, "b4", "cpuset.cpus");
+    o.edit(|c| *c = good.clone());
+    // Device rules v1 cannot keep (a hole in a wildcard), refused on v2 too, before
+    // anything is made.
+    o.edit(|c| {
+        c["linux"]["resources"] = serde_json::json!({"devices": [
+            {"allow": false, "access": "rwm"},
+            {"allow": true, "type": "c", "access": "rwm"},
+            {"allow": false, "type": "c", "major": 1, "minor": 3, "access": "w"}]})
+    });
+    refused(&o, "b5", "punch a hole");
 }

@@ -127,3 +127,33 @@ fn symlinks_in_the_root_do_not_lead_mounts_out_of_it() {
         "not made inside the root either"
     );
 }
+
+/// An unbindable bind mount (runtime-tools' mounts file) is in the container's mount table:
+/// entering the root must not bind it recursively once more, which leaves such mounts out.
+#[test]
+fn unbindable_mounts_stay_in_the_container() {
+    let env = TestEnv::bare();
+    let o = Oci::new(&env, &["cat", "/proc/self/mountinfo"]);
+    let src = env.path("etc-copy");
+    std::fs::create_dir(&src).unwrap();
+    o.edit(|c| {
+        let mounts = c["mounts"].as_array_mut().unwrap();
+        for (dest, opts) in [
+            ("/mnt/u", ["bind", "unbindable"]),
+            ("/mnt/ru", ["rbind", "runbindable"]),
+        ] {
+            mounts
+                .push(json!({"destination": dest, "type": "bind", "source": src, "options": opts}));
+        }
+    });
+    let r = o.oci(&["run", "u1"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    for dest in ["/mnt/u", "/mnt/ru"] {
+        let line = r
+            .stdout
+            .lines()
+            .find(|l| l.split_whitespace().nth(4) == Some(dest))
+            .unwrap_or_else(|| panic!("{dest} is not mounted:\n{}", r.stdout));
+        assert!(line.contains("unbindable"), "{line}");
+    }
+}

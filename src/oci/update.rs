@@ -312,10 +312,9 @@ pub fn update(root: &Path, a: &UpdateArgs) -> Result<()> {
     }
     // Bad device rules fail the update before anything is written.
     let filter = match r.devices() {
-        Some(list) => Some(super::device_rules::Filter::new(&super::device_rules::rule_list(
-            list,
-            &saved.devices,
-        )?)?),
+        Some(list) => Some(super::device_rules::Filter::new(
+            &super::device_rules::rule_list(list, &saved.devices)?,
+        )?),
         None => None,
     };
     apply(&saved.cgroup_dirs, &r)?;

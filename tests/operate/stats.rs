@@ -55,12 +55,12 @@ fn stats_no_stream_json_matches_the_cgroup() {
         .find_map(|l| l.strip_prefix(inactive)?.strip_prefix(' ')?.parse().ok())
         .unwrap();
     assert!(inactive >= 8 << 20, "the file cache is inactive: {stat}");
-    // Three sleeping processes: their memory does not move.
-    assert_eq!(
-        row["MemoryBytes"],
-        read_number(&mem, usage) - inactive,
-        "{row}"
-    );
+    // Docker's figure: usage less the inactive file cache. Three sleeping processes, but the
+    // kernel's own charges move a little between mdrun's read and ours (228 KiB seen on a
+    // loaded machine): within 1 MiB, far less than the 8 MiB of inactive cache left out.
+    let ours = read_number(&mem, usage) - inactive;
+    let theirs = row["MemoryBytes"].as_u64().unwrap();
+    assert!(theirs.abs_diff(ours) < 1 << 20, "{row}: ours {ours}");
     assert_eq!(row["MemoryLimitBytes"], read_number(&mem, limit));
     assert_eq!(row["MemoryLimitBytes"], 64u64 << 20);
     assert!(

@@ -156,7 +156,7 @@ pub fn make(path: &str) -> Result<(Vec<PathBuf>, Vec<PathBuf>)> {
 
 /// A new cpuset cgroup starts with no cpus and no mems (v1): copy its parent's.
 /// A new v2 cgroup gets its parent's controllers enabled.
-fn init_dir(dir: &Path) -> Result<()> {
+pub(super) fn init_dir(dir: &Path) -> Result<()> {
     let parent = dir.parent().unwrap_or(dir);
     for f in ["cpuset.cpus", "cpuset.mems"] {
         if dir.join(f).exists() && !dir.join("cgroup.controllers").exists() {

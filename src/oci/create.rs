@@ -328,9 +328,17 @@ pub fn create(cli: &OciCli, a: &CreateArgs) -> Result<Created> {
                 extra: dev_props.clone().unwrap_or_default(),
             };
             // A slice that does not exist yet is made by systemd, as runc lets it be.
-            crate::systemd::scope::start_unchecked(&conn, &sspec)
+            let started = crate::systemd::scope::start_unchecked(&conn, &sspec)
                 .map_err(|e| format!("start scope {unit} in {slice}: {e}"))?;
             undo.scope = Some(unit.clone());
+            if version == crate::cgroups::Version::V1 {
+                let mut made = Vec::new();
+                let joined =
+                    super::scope_join::join_all_v1(pid.as_raw(), &started.control_group, &mut made);
+                made.reverse();
+                undo.cgroup = Some((Vec::new(), made));
+                joined?;
+            }
             let dirs = crate::cgroups::dirs_of_process(pid.as_raw());
             if let Some(r) = linux.resources() {
                 super::update::apply(&dirs, r)?;

@@ -66,11 +66,8 @@ pub fn delete(root: &Path, id: &str, force: bool) -> Result<()> {
     if let Some(unit) = &saved.scope {
         let _ = crate::systemd::stop_unit(unit);
     }
-    let parents = if saved.scope.is_some() {
-        Vec::new()
-    } else {
-        saved.cgroup_parents.clone()
-    };
+    // With a scope: the v1 directories made for it that systemd does not manage.
+    let parents = saved.cgroup_parents.clone();
     let dirs = if saved.scope.is_some() {
         Vec::new()
     } else {

@@ -30,6 +30,7 @@ mod process;
 mod propagation;
 mod rootfs;
 mod sched;
+mod scope_join;
 mod seccomp;
 mod sockaddr;
 mod start;

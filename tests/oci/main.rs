@@ -9,6 +9,7 @@
 //! - bad_config.rs: a bad config.json is one error line, exit 1, nothing left
 //! - process_attrs.rs: linux.personality and process.ioPriority
 //! - podman.rs: podman 4.3 with --runtime mdrun-oci: run --rm, --memory, -it, -d, exec, logs, pause, stop, rm
+//! - podman_systemd.rs: the same with --cgroup-manager systemd in the test systemd: each container the scope libpod-<id>.scope in machine.slice, frozen by pause
 //! - containerd.rs: containerd 1.6's runc v2 shim via `ctr --runc-binary`: run --rm, -d, exec, ps, pause, kill, delete
 //! - cri.rs: containerd's CRI with mdrun-oci as BinaryName, driven by crictl: pod, container in its namespaces, exec, logs, stopp, rmp
 //! - cri_systemd.rs: the CRI with SystemdCgroup = true in the test systemd: each container a scope in its pod's slice
@@ -34,6 +35,7 @@ mod cri_systemd;
 mod hooks;
 mod lifecycle;
 mod podman;
+mod podman_systemd;
 mod process_attrs;
 mod propagation;
 mod state_files;

@@ -1171,19 +1171,33 @@ sc_oci_runtime() {
 	expect_cg /mdrun-oci-scenario/c1 pids.max 9
 	mdrun-oci --root $oci_root delete --force c1
 	[ -z "$(cg_dirs /mdrun-oci-scenario/c1 2>/dev/null | xargs -r ls -d 2>/dev/null)" ] || fail "c1's cgroup is left"
-	# No cgroupsPath: <id> below mdrun-oci's own cgroup, this scenario's, which has processes
-	# (on v2 it must not become a thread root, where the new cgroup takes no process).
-	local own stc
-	own=$(cg_dir @$$ pids)
-	stc=$(cat $own/cgroup.subtree_control 2>/dev/null || true)
+	# No cgroupsPath: <id> below mdrun-oci's own cgroup, which has processes (on v2 it must
+	# not become a thread root, where the new cgroup takes no process). From a transient
+	# service of its own: this scenario's cgroup may have had a threaded controller enabled
+	# by an earlier scenario, and a busy cgroup with one is a thread root already, under
+	# which no runtime's new cgroup takes a process (EOPNOTSUPP, runc's too).
 	oci_config "" '{}'
-	mdrun-oci --root $oci_root run -d --bundle $oci_b c2 </dev/null >/dev/null
-	mdrun-oci --root $oci_root state c2 | grep "\"running\"" >/dev/null || fail "c2 is not running"
-	[ -d $own/c2 ] || fail "c2's cgroup is not $own/c2"
-	mdrun-oci --root $oci_root delete --force c2
-	[ ! -d $own/c2 ] || fail "c2's cgroup is left"
-	[ "$(cat $own/cgroup.subtree_control 2>/dev/null || true)" = "$stc" ] ||
-		fail "controllers were enabled in $own, which has processes: $(cat $own/cgroup.subtree_control)"
+	local c2_script c2_out
+	# shellcheck disable=SC2016 # expanded by the service's shell (from a file: systemd would
+	# expand ${...} in a command line itself)
+	c2_script='if [ "$CGV" = 2 ]; then own=$CG$(sed -n "s/^0:://p" /proc/self/cgroup)
+		else own=$CG/pids$(awk -F: "\$2 ~ /(^|,)pids(,|\$)/ { print \$3 }" /proc/self/cgroup); fi
+		own=${own%/}
+		stc=$(cat $own/cgroup.subtree_control 2>/dev/null || true)
+		mdrun-oci --root $R run -d --bundle $B c2 </dev/null >/dev/null || exit 1
+		mdrun-oci --root $R state c2 | grep -q "\"running\"" || { echo "c2 is not running"; exit 1; }
+		[ -d $own/c2 ] || { echo "c2 has no cgroup $own/c2"; exit 1; }
+		mdrun-oci --root $R delete --force c2
+		[ ! -d $own/c2 ] || { echo "c2 cgroup is left"; exit 1; }
+		[ "$(cat $own/cgroup.subtree_control 2>/dev/null || true)" = "$stc" ] ||
+			{ echo "controllers were enabled in $own, which has processes"; exit 1; }
+		echo c2-ok'
+	echo "$c2_script" >$oci_b.c2.sh
+	c2_out=$(systemd-run --quiet --wait --pipe --collect -p Delegate=yes -E CGV=$CGV -E CG=$CG \
+		-E R=$oci_root -E B=$oci_b bash $oci_b.c2.sh 2>&1 </dev/null) || true
+	rm -f $oci_b.c2.sh
+	echo "$c2_out"
+	[ "$c2_out" = c2-ok ] || fail "a container without cgroupsPath: $c2_out"
 	oci_config system.slice:mdoci:s1
 	mdrun-oci --systemd-cgroup --root $oci_root create --bundle $oci_b s1 </dev/null >/dev/null 2>&1
 	mdrun-oci --root $oci_root start s1

@@ -175,13 +175,11 @@ fn podman_in_systemd_makes_each_container_a_libpod_scope() {
     let pm = podman(&conf.display().to_string());
     let guard = crate::sandbox::shared();
     let sb = guard.as_ref().unwrap();
-    let result = (|| {
-        sb.ok(&format!(
-            "mkdir -p {D} {ROOT} && {pm} import {} localhost/mdoci-bb >/dev/null",
-            busybox_tarball().display()
-        ));
-        checks(sb, &pm)
-    })();
+    sb.ok(&format!(
+        "mkdir -p {D} {ROOT} && {pm} import {} localhost/mdoci-bb >/dev/null",
+        busybox_tarball().display()
+    ));
+    let result = checks(sb, &pm);
     // Whatever happened: every container gone, podman's store and mounts removed.
     let cleanup = sb.sh(&format!(
         "{pm} rm -af -t 0 >/dev/null 2>&1; {pm} system reset -f >/dev/null 2>&1; \

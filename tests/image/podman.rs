@@ -18,6 +18,20 @@ const RUN_FLAGS: &[&str] = &[
     "nproc=1024:1024",
 ];
 
+/// podman's cgroups (cgroupfs here: `<parent>/libpod-<id>` and `<parent>/conmon`) under the
+/// scenario's own, not at the top of every hierarchy (`/libpod_parent`, podman's default).
+fn cgroup_parent(env: &TestEnv) -> String {
+    format!("/{}", env.cgroup.path.trim_matches('/'))
+}
+
+/// conmon's cgroup, which podman leaves when conmon is gone: removed (empty by then).
+fn remove_conmon_cgroup(env: &TestEnv) {
+    for h in crate::common::cgroup::hierarchies() {
+        let _ =
+            std::fs::remove_dir(h.dir(&format!("{}/conmon", env.cgroup.path.trim_matches('/'))));
+    }
+}
+
 fn podman(args: &[&str]) -> Output {
     let out = Command::new("timeout")
         .arg("120")
@@ -95,6 +109,7 @@ fn unique(prefix: &str) -> String {
 #[test]
 fn an_oci_archive_from_podman_loads_into_mdrun_and_runs() {
     let env = TestEnv::bare();
+    let parent = cgroup_parent(&env);
     let base = format!("localhost/{}:1", unique("mdrun-test-base"));
     let top = format!("localhost/{}:1", unique("mdrun-test-top"));
     let container = unique("mdrun-test-c");
@@ -116,6 +131,7 @@ fn an_oci_archive_from_podman_loads_into_mdrun_and_runs() {
         format!("rm /bin/ls && mkdir -p /opt/app && echo podman > /opt/app/marker && {OPAQUE}");
     let mut run = vec!["run", "--name", &container];
     run.extend_from_slice(RUN_FLAGS);
+    run.extend_from_slice(&["--cgroup-parent", &parent]);
     run.extend_from_slice(&[&base, "sh", "-c", &changes]);
     podman_ok(&run);
     made.images.push(top.clone());
@@ -179,12 +195,14 @@ fn an_oci_archive_from_podman_loads_into_mdrun_and_runs() {
         .assert_ok();
     env.run(&[&top, "cat", "/opt/app/marker"]).assert_ok();
     drop(made);
+    remove_conmon_cgroup(&env);
     env.assert_clean();
 }
 
 #[test]
 fn an_image_saved_by_mdrun_loads_into_podman_and_runs() {
     let env = TestEnv::new();
+    let parent = cgroup_parent(&env);
     let name = format!("{}:v1", unique("mdrun-test-saved"));
     let made = Made {
         images: vec![format!("localhost/{name}")],
@@ -223,6 +241,7 @@ fn an_image_saved_by_mdrun_loads_into_podman_and_runs() {
     assert_eq!(inspect.trim(), "[sh] 2");
     let mut run = vec!["run", "--rm"];
     run.extend_from_slice(RUN_FLAGS);
+    run.extend_from_slice(&["--cgroup-parent", &parent]);
     run.extend_from_slice(&[&name, "sh", "-c", "cat /marker; ls /bin/ls 2>&1; true"]);
     let out = podman_ok(&run);
     assert!(
@@ -232,9 +251,11 @@ fn an_image_saved_by_mdrun_loads_into_podman_and_runs() {
     // Under podman's overlay the opaque directory hides the base layer's entries.
     let mut run = vec!["run", "--rm"];
     run.extend_from_slice(RUN_FLAGS);
+    run.extend_from_slice(&["--cgroup-parent", &parent]);
     run.extend_from_slice(&[&name, "sh", "-c", OPAQUE_PROBE]);
     let out = podman_ok(&run);
     assert_eq!(out.trim(), "marker\nnew\nsh", "{out}");
     drop(made);
+    remove_conmon_cgroup(&env);
     env.assert_clean();
 }

@@ -95,6 +95,9 @@ impl Drop for Podman<'_> {
         let _ = self.run(&["rm", "-af", "-t", "0"]);
         let _ = self.run(&["system", "reset", "-f"]);
         let _ = std::fs::remove_dir_all(&self.run_dir);
+        // mdrun-oci's default --root, where podman has it keep its state (podman's exit
+        // command for a container, run by conmon, passes no --runtime-flag): empty by now.
+        let _ = std::fs::remove_dir("/run/mdrun-oci");
         // podman's conmon cgroup under our parent (cgroupfs): empty once conmon is gone.
         for h in crate::common::cgroup::hierarchies() {
             let dir = h.dir(&format!(

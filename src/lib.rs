@@ -20,6 +20,7 @@ pub mod ids;
 pub mod image;
 pub mod launch;
 pub mod logs;
+pub mod mountinfo;
 pub mod network;
 pub mod oci;
 pub mod parse;

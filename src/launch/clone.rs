@@ -13,20 +13,22 @@ const FLAGS: libc::c_ulong = (libc::CLONE_NEWNS
     | libc::CLONE_NEWIPC
     | libc::CLONE_NEWNET) as libc::c_ulong;
 
-/// `clone_args` of clone3(2), up to `cgroup` (Linux 5.7).
+/// `clone_args` of clone3(2), up to `cgroup` (Linux 5.7). Also mdrun-oci's, for the init it
+/// clones in a joined user namespace (`oci::userns`).
 #[repr(C)]
-struct CloneArgs {
-    flags: u64,
-    pidfd: u64,
-    child_tid: u64,
-    parent_tid: u64,
-    exit_signal: u64,
-    stack: u64,
-    stack_size: u64,
-    tls: u64,
-    set_tid: u64,
-    set_tid_size: u64,
-    cgroup: u64,
+#[derive(Default)]
+pub(crate) struct CloneArgs {
+    pub flags: u64,
+    pub pidfd: u64,
+    pub child_tid: u64,
+    pub parent_tid: u64,
+    pub exit_signal: u64,
+    pub stack: u64,
+    pub stack_size: u64,
+    pub tls: u64,
+    pub set_tid: u64,
+    pub set_tid_size: u64,
+    pub cgroup: u64,
 }
 
 /// FLAGS, without a new network namespace for `--network host` and `container:`.
@@ -51,16 +53,9 @@ pub fn clone_namespaces_into(
     let args = CloneArgs {
         #[allow(clippy::unnecessary_cast)] // c_ulong is u64 here, not on every target
         flags: flags(new_net) as u64 | CLONE_INTO_CGROUP,
-        pidfd: 0,
-        child_tid: 0,
-        parent_tid: 0,
         exit_signal: libc::SIGCHLD as u64,
-        stack: 0,
-        stack_size: 0,
-        tls: 0,
-        set_tid: 0,
-        set_tid_size: 0,
         cgroup: cgroup.as_raw_fd() as u64,
+        ..Default::default()
     };
     // SAFETY: fork-like clone3 (no stack, no CLONE_VM; see clone_namespaces on threads);
     // `args` is a valid clone_args of the size passed, alive for the call.

@@ -68,29 +68,11 @@ fn find(want: NetNsId) -> Option<PathBuf> {
         let (fields, fs) = l.split_once(" - ")?;
         let point = fields.split(' ').nth(4)?;
         fs.starts_with("nsfs ")
-            .then(|| PathBuf::from(unescape(point)))
+            .then(|| PathBuf::from(crate::mountinfo::unescape(point)))
     });
     procs
         .chain(nsfs.collect::<Vec<_>>())
         .find(|p| NetNsId::of(p) == Some(want))
-}
-
-/// mountinfo escapes space, tab, newline and backslash as octal.
-fn unescape(s: &str) -> String {
-    let mut out = Vec::new();
-    let b = s.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'\\' && i + 3 < b.len() && b[i + 1..i + 4].iter().all(u8::is_ascii_digit) {
-            let v = (b[i + 1] - b'0') * 64 + (b[i + 2] - b'0') * 8 + (b[i + 3] - b'0');
-            out.push(v);
-            i += 4;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Run `f` with this thread in the network namespace at `path`, then come back.
@@ -120,6 +102,9 @@ mod tests {
         let mut other = NetNsId::current().unwrap();
         other.ino = other.ino.wrapping_add(0x7fff_0000);
         assert_eq!(locate(Some(other)), Place::Gone);
-        assert_eq!(unescape(r"/run/netns/a\040b"), "/run/netns/a b");
+        assert_eq!(
+            crate::mountinfo::unescape(r"/run/netns/a\040b"),
+            "/run/netns/a b"
+        );
     }
 }

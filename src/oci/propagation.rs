@@ -44,7 +44,7 @@ pub fn prepare_root(prop: &str, rootfs: &Path) -> Result<bool> {
 fn holding_mount(info: &str, path: &Path) -> Option<PathBuf> {
     let mut best: Option<PathBuf> = None;
     for line in info.lines() {
-        let Some(mp) = line.split(' ').nth(4).map(unescape) else {
+        let Some(mp) = line.split(' ').nth(4).map(crate::mountinfo::unescape) else {
             continue;
         };
         let mp = PathBuf::from(mp);
@@ -56,24 +56,6 @@ fn holding_mount(info: &str, path: &Path) -> Option<PathBuf> {
         }
     }
     best
-}
-
-/// mountinfo's octal escapes (`\040` for a space, `\011`, `\012`, `\134`).
-fn unescape(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'\\' && i + 3 < b.len() && b[i + 1..i + 4].iter().all(u8::is_ascii_digit) {
-            let v = (b[i + 1] - b'0') * 64 + (b[i + 2] - b'0') * 8 + (b[i + 3] - b'0');
-            out.push(v);
-            i += 4;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@
 //! Then the init becomes root of the namespace (`become_root`) before it builds the root.
 
 use super::Result;
+use crate::launch::clone::CloneArgs;
 use nix::sched::CloneFlags;
 use nix::unistd::Pid;
 use oci_spec::runtime::{Linux, LinuxIdMapping, LinuxNamespaceType};
@@ -117,22 +118,6 @@ pub fn setgroups_denied() -> bool {
     std::fs::read_to_string("/proc/self/setgroups").is_ok_and(|s| s.trim() == "deny")
 }
 
-/// `clone_args` of clone3(2), up to `cgroup` (Linux 5.7).
-#[repr(C)]
-struct CloneArgs {
-    flags: u64,
-    pidfd: u64,
-    child_tid: u64,
-    parent_tid: u64,
-    exit_signal: u64,
-    stack: u64,
-    stack_size: u64,
-    tls: u64,
-    set_tid: u64,
-    set_tid_size: u64,
-    cgroup: u64,
-}
-
 /// A helper joins the user namespace `userns` and clones the init into `flags` (new
 /// namespaces, owned by the joined one) with CLONE_PARENT: `None` in the init, the init's
 /// pid (in our pid namespace, from a pidfd the helper passes back) in the caller. Like
@@ -187,17 +172,9 @@ fn helper(userns: &OwnedFd, flags: CloneFlags, sock: &OwnedFd) -> Result<Option<
     let args = CloneArgs {
         flags: flags.bits() as u64 | libc::CLONE_PARENT as u64 | libc::CLONE_PIDFD as u64,
         pidfd: &mut pidfd as *mut libc::c_int as u64,
-        child_tid: 0,
-        parent_tid: 0,
-        // With CLONE_PARENT clone3 wants 0 here: the init takes ours (SIGCHLD, a fork's),
-        // and it goes to our parent.
-        exit_signal: 0,
-        stack: 0,
-        stack_size: 0,
-        tls: 0,
-        set_tid: 0,
-        set_tid_size: 0,
-        cgroup: 0,
+        // With CLONE_PARENT clone3 wants exit_signal 0: the init takes ours (SIGCHLD, a
+        // fork's), and it goes to our parent.
+        ..Default::default()
     };
     // SAFETY: fork-like clone3 (no stack, no CLONE_VM) in a single-threaded process;
     // `args` and `pidfd` outlive the call.

@@ -20,24 +20,26 @@ pub struct Scope {
 
 /// Start `spec` as a transient scope and wait for its start job to end in "done".
 pub fn start(conn: &Connection, spec: &ScopeSpec) -> Result<Scope, SystemdError> {
-    let began = Instant::now();
-    let manager = bus::manager(conn)?;
-    check_slice(conn, &manager, &spec.slice)?;
-    let control_group = start_listening(conn, &manager, spec)?;
-    Ok(Scope {
-        unit: spec.unit.clone(),
-        control_group,
-        start_latency: began.elapsed(),
-        conn: conn.clone(),
-    })
+    start_in(conn, spec, true)
 }
 
 /// `start` without the check that the slice exists: systemd then makes a missing slice and
 /// its parents itself (active, empty, and left so after the scope stops, as with runc's
 /// systemd driver). For mdrun-oci, whose callers (runc's command line) expect that.
 pub fn start_unchecked(conn: &Connection, spec: &ScopeSpec) -> Result<Scope, SystemdError> {
+    start_in(conn, spec, false)
+}
+
+fn start_in(
+    conn: &Connection,
+    spec: &ScopeSpec,
+    slice_must_exist: bool,
+) -> Result<Scope, SystemdError> {
     let began = Instant::now();
     let manager = bus::manager(conn)?;
+    if slice_must_exist {
+        check_slice(conn, &manager, &spec.slice)?;
+    }
     let control_group = start_listening(conn, &manager, spec)?;
     Ok(Scope {
         unit: spec.unit.clone(),

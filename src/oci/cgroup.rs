@@ -125,38 +125,39 @@ fn dirs_for(path: &str) -> Result<Vec<PathBuf>> {
 /// Make `path`'s directories; returns them and the parents made for them (deepest first).
 pub fn make(path: &str) -> Result<(Vec<PathBuf>, Vec<PathBuf>)> {
     let dirs = dirs_for(path)?;
-    let mut made_parents = Vec::new();
     let mut made = Vec::new();
-    let result = dirs.iter().try_for_each(|dir| {
-        let mut missing = Vec::new();
-        let mut d = dir.as_path();
-        while !d.exists() {
-            missing.push(d.to_path_buf());
-            d = d.parent().ok_or("no parent")?;
-        }
-        for m in missing.iter().rev() {
-            std::fs::create_dir(m).map_err(|e| format!("mkdir cgroup {}: {e}", m.display()))?;
-            if m != dir {
-                made_parents.push(m.clone());
-            }
-            made.push(m.clone());
-            init_dir(m)?;
-        }
-        Ok::<(), String>(())
-    });
+    let result = dirs.iter().try_for_each(|dir| make_missing(dir, &mut made));
     if let Err(e) = result {
         for m in made.iter().rev() {
             let _ = std::fs::remove_dir(m);
         }
         return Err(e);
     }
+    let mut made_parents: Vec<PathBuf> = made.into_iter().filter(|m| !dirs.contains(m)).collect();
     made_parents.reverse();
     Ok((dirs, made_parents))
 }
 
+/// Make `dir` and whichever of its parents are missing, outermost first, each set up by
+/// `init_dir`; each one made goes on `made` (those made before a failure too).
+pub(super) fn make_missing(dir: &Path, made: &mut Vec<PathBuf>) -> Result<()> {
+    let mut missing = Vec::new();
+    let mut d = dir;
+    while !d.exists() {
+        missing.push(d.to_path_buf());
+        d = d.parent().ok_or("no parent")?;
+    }
+    for m in missing.iter().rev() {
+        std::fs::create_dir(m).map_err(|e| format!("mkdir cgroup {}: {e}", m.display()))?;
+        made.push(m.clone());
+        init_dir(m)?;
+    }
+    Ok(())
+}
+
 /// A new cpuset cgroup starts with no cpus and no mems (v1): copy its parent's.
 /// A new v2 cgroup gets its parent's controllers enabled.
-pub(super) fn init_dir(dir: &Path) -> Result<()> {
+fn init_dir(dir: &Path) -> Result<()> {
     let parent = dir.parent().unwrap_or(dir);
     for f in ["cpuset.cpus", "cpuset.mems"] {
         if dir.join(f).exists() && !dir.join("cgroup.controllers").exists() {

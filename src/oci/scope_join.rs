@@ -33,18 +33,7 @@ pub fn join_all_v1(pid: i32, scope: &str, made: &mut Vec<PathBuf>) -> Result<()>
                     m.mount_point.display()
                 )
             })?;
-            let mut missing = Vec::new();
-            let mut d = dir.as_path();
-            while !d.exists() {
-                missing.push(d.to_path_buf());
-                d = d.parent().ok_or("no parent")?;
-            }
-            for m in missing.iter().rev() {
-                std::fs::create_dir(m)
-                    .map_err(|err| format!("mkdir cgroup {}: {err}", m.display()))?;
-                made.push(m.clone());
-                super::cgroup::init_dir(m)?;
-            }
+            super::cgroup::make_missing(&dir, made)?;
             let f = dir.join("cgroup.procs");
             std::fs::write(&f, pid.to_string())
                 .map_err(|err| format!("write {pid} to {}: {err}", f.display()))

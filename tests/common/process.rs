@@ -245,3 +245,71 @@ impl Drop for Running {
         }
     }
 }
+
+/// Run any command (not only mdrun) with a deadline, its output captured: the test fails
+/// after `timeout` with what it printed so far, instead of hanging the suite. The command
+/// runs in a process group of its own, killed as a whole at the deadline. Once it has
+/// exited, a pipe something it started still holds open is waited for 10 s at most: its
+/// output up to then is returned.
+pub fn output_within(command: &mut Command, timeout: Duration) -> std::process::Output {
+    use std::os::unix::process::CommandExt;
+    use std::sync::{Arc, Mutex};
+    let shown = format!("{command:?}");
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .unwrap_or_else(|e| panic!("spawn {shown}: {e}"));
+    let collect = |pipe: Box<dyn Read + Send>| {
+        let buf = Arc::new(Mutex::new(Vec::new()));
+        let (done_tx, done) = mpsc::channel::<()>();
+        let b = buf.clone();
+        std::thread::spawn(move || {
+            let mut pipe = pipe;
+            let mut chunk = [0u8; 8192];
+            while let Ok(n) = pipe.read(&mut chunk) {
+                if n == 0 {
+                    break;
+                }
+                b.lock().unwrap().extend_from_slice(&chunk[..n]);
+            }
+            let _ = done_tx.send(());
+        });
+        (buf, done)
+    };
+    let (out, out_done) = collect(Box::new(child.stdout.take().expect("piped stdout")));
+    let (err, err_done) = collect(Box::new(child.stderr.take().expect("piped stderr")));
+    let text = |b: &Arc<Mutex<Vec<u8>>>| String::from_utf8_lossy(&b.lock().unwrap()).into_owned();
+    let deadline = Instant::now() + timeout;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("waitpid") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            // SAFETY: kill(2) of the process group we made for this child; no memory involved.
+            unsafe { libc::kill(-(child.id() as i32), libc::SIGKILL) };
+            let _ = child.wait();
+            panic!(
+                "{shown} still running after {timeout:?}: killed it\n--- stdout ---\n{}\n--- stderr ---\n{}",
+                text(&out),
+                text(&err)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let grace = Instant::now() + Duration::from_secs(10);
+    for done in [&out_done, &err_done] {
+        let left = grace.saturating_duration_since(Instant::now());
+        if done.recv_timeout(left).is_err() {
+            eprintln!("{shown}: exited, but something it started holds its output open");
+        }
+    }
+    let stdout = out.lock().unwrap().clone();
+    let stderr = err.lock().unwrap().clone();
+    std::process::Output {
+        status,
+        stdout,
+        stderr,
+    }
+}

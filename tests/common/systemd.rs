@@ -118,6 +118,9 @@ impl Sandbox {
     /// mdrun's storage inside: a tmpfs.
     pub const SCRATCH: &'static str = "/var/lib/mdrun-sandbox";
 
+    /// How long one command inside may take ([`Sandbox::sh`]).
+    pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(300);
+
     /// Boot one and wait until the system bus answers and systemd is up.
     pub fn boot() -> Sandbox {
         let tag = random_hex(8);
@@ -233,11 +236,13 @@ impl Sandbox {
         c
     }
 
-    /// Run `script` with sh inside; output captured.
+    /// Run `script` with sh inside; output captured. A script still running after
+    /// [`Sandbox::COMMAND_TIMEOUT`] is killed and fails the test with what it printed.
     pub fn sh(&self, script: &str) -> Output {
-        self.command(&["sh", "-c", script])
-            .output()
-            .expect("run nsenter")
+        crate::common::process::output_within(
+            &mut self.command(&["sh", "-c", script]),
+            Self::COMMAND_TIMEOUT,
+        )
     }
 
     /// Run `script` inside and return its stdout; panics (with its stderr) unless it succeeds.

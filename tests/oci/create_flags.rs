@@ -20,9 +20,26 @@ fn in_unpivotable_root(env: &TestEnv, o: &Oci, args: &str) -> (i32, String) {
         p = parent.display(),
         j = jail.display()
     );
-    for d in [
-        "/usr", "/lib", "/lib64", "/bin", "/proc", "/sys", "/dev", "/var", "/tmp", "/work",
+    // The system's directories, then wherever this checkout, its binaries and the test's
+    // files are (a clone can be anywhere) unless one of those holds them already.
+    let mut dirs: Vec<String> = [
+        "/usr", "/lib", "/lib64", "/bin", "/proc", "/sys", "/dev", "/var", "/tmp",
+    ]
+    .map(String::from)
+    .to_vec();
+    let oci_dir = std::path::Path::new(OCI).parent().unwrap().to_path_buf();
+    for extra in [
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")),
+        oci_dir,
+        env.dir.clone(),
     ] {
+        let extra = extra.canonicalize().unwrap();
+        if !dirs.iter().any(|d| extra.starts_with(d)) {
+            dirs.push(extra.display().to_string());
+        }
+    }
+    for d in &dirs {
+        let d = d.as_str();
         if std::path::Path::new(d).exists() && !std::fs::symlink_metadata(d).unwrap().is_symlink() {
             binds.push_str(&format!(
                 "mkdir -p {j}{d} && mount --rbind {d} {j}{d} && ",

@@ -36,26 +36,16 @@ fn text(o: &Output) -> String {
 
 /// `podman run -it` under `script`, inside the sandbox: a terminal on both ends. script's
 /// stdin stays open until it ends (at EOF it would end the session before the output).
+/// `timeout --foreground`: a plain `timeout` puts podman in a process group of its own, in
+/// the background of script's terminal, where setting the terminal raw stops it (SIGTTOU)
+/// with the container created and never started.
 fn run_it(sb: &Sandbox, line: &str) -> Output {
-    let mut child = sb
-        .command(&["script", "-qec", line, "/dev/null"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let keep_stdin = child.stdin.take();
-    let mut stdout = Vec::new();
-    std::io::Read::read_to_end(&mut child.stdout.take().unwrap(), &mut stdout).unwrap();
-    let mut stderr = Vec::new();
-    std::io::Read::read_to_end(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
-    let status = child.wait().unwrap();
-    drop(keep_stdin);
-    Output {
-        status,
-        stdout,
-        stderr,
-    }
+    let line = line.replacen("timeout 120 podman", "timeout --foreground 120 podman", 1);
+    crate::common::process::output_within(
+        sb.command(&["script", "-qec", &line, "/dev/null"])
+            .stdin(Stdio::piped()),
+        Sandbox::COMMAND_TIMEOUT,
+    )
 }
 
 fn checks(sb: &Sandbox, pm: &str) -> Result<(), String> {

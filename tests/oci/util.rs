@@ -95,7 +95,7 @@ impl<'a> Oci<'a> {
         self.n.set(i + 1);
         let out = self.env.path(&format!("oci-out-{i}"));
         let err = self.env.path(&format!("oci-err-{i}"));
-        let status = Command::new(OCI)
+        let mut child = Command::new(OCI)
             .arg("--root")
             .arg(&self.root)
             .args(args)
@@ -103,8 +103,25 @@ impl<'a> Oci<'a> {
             .stdin(Stdio::null())
             .stdout(std::fs::File::create(&out).unwrap())
             .stderr(std::fs::File::create(&err).unwrap())
-            .status()
+            .spawn()
             .unwrap();
+        // A hung runtime fails this test with what it printed, not the whole area.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!(
+                    "mdrun-oci {args:?} still running after 120 s: killed it\n{}{}",
+                    std::fs::read_to_string(&out).unwrap_or_default(),
+                    std::fs::read_to_string(&err).unwrap_or_default()
+                );
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        };
         Res {
             code: status.code().unwrap_or(-1),
             stdout: std::fs::read_to_string(&out).unwrap_or_default(),

@@ -7,37 +7,11 @@
 use crate::common::oci_layout::files_tar;
 use crate::common::TestEnv;
 use crate::containerd::Containerd;
+use crate::suites::{crictl, shared_tool};
 use crate::util::OCI;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-
-pub fn shared_tool(rel: &str) -> PathBuf {
-    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
-    [
-        here.join("../shared/tools").join(rel),
-        here.join("../../shared/tools").join(rel),
-    ]
-    .into_iter()
-    .find(|p| p.exists())
-    .unwrap_or_else(|| panic!("../shared/tools/{rel} not found"))
-}
-
-/// crictl, built (once, cached) by oci-suites like the validation suite.
-pub fn crictl() -> PathBuf {
-    let cache = std::env::var("MDRUN_OCI_SUITES_DIR")
-        .unwrap_or_else(|_| "/var/cache/mdrun-oci-suites".into());
-    let bin = Path::new(&cache).join("bin/crictl");
-    if !bin.exists() {
-        let st = Command::new("bash")
-            .arg(shared_tool("oci-suites"))
-            .args(["build", &cache])
-            .status()
-            .unwrap();
-        assert!(st.success(), "oci-suites build {cache} failed: {st}");
-    }
-    bin
-}
 
 /// The static pause (../shared/tools/oci/pause.c) as a one-file image.
 pub fn pause_layer(env: &TestEnv) -> Vec<u8> {

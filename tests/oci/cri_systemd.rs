@@ -7,7 +7,8 @@
 
 use crate::common::{busybox_tarball, TestEnv};
 use crate::containerd::oci_archive;
-use crate::cri::{crictl, pause_layer};
+use crate::cri::pause_layer;
+use crate::suites::crictl;
 use crate::util::OCI;
 use serde_json::json;
 

@@ -18,6 +18,7 @@
 //! - timens.rs: time namespaces and linux.timeOffsets
 //! - userns.rs: user namespaces, new with uid/gid mappings or joined by path; exec enters them
 //! - state_files.rs: the state under --root is root's alone
+//! - suites.rs: ../shared/tools, and the conformance suites oci-suites builds (once, under a lock)
 //! - validation.rs: runtime-tools' validation suite, built by ../shared/tools/oci-suites
 
 #[path = "../common/mod.rs"]
@@ -39,6 +40,7 @@ mod podman_systemd;
 mod process_attrs;
 mod propagation;
 mod state_files;
+mod suites;
 mod systemd_cgroup;
 mod timens;
 mod userns;

@@ -5,25 +5,11 @@
 //! kind of host (../shared/docs/oci.md); the pass list is in BENCHMARKS.md.
 
 use crate::util::OCI;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 /// runc's 25 passing files on the same host (../shared/docs/oci.md), less none.
 const RUNC_PASSES: usize = 25;
-
-fn tool() -> PathBuf {
-    if let Some(p) = std::env::var_os("MDRUN_OCI_SUITES_TOOL") {
-        return p.into();
-    }
-    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
-    [
-        here.join("../shared/tools/oci-suites"),
-        here.join("../../shared/tools/oci-suites"),
-    ]
-    .into_iter()
-    .find(|p| p.exists())
-    .expect("oci-suites not found (../shared/tools/oci-suites); set MDRUN_OCI_SUITES_TOOL")
-}
 
 /// Force-deletes every container left under the suite's --root.
 struct Cleanup(PathBuf);
@@ -45,14 +31,7 @@ impl Drop for Cleanup {
 fn runtime_tools_validation_passes_more_than_runc() {
     crate::common::require_root();
     let _heavy = crate::common::heavy_lock();
-    let cache = std::env::var("MDRUN_OCI_SUITES_DIR")
-        .unwrap_or_else(|_| "/var/cache/mdrun-oci-suites".into());
-    let st = Command::new("bash")
-        .arg(tool())
-        .args(["build", &cache])
-        .status()
-        .unwrap();
-    assert!(st.success(), "oci-suites build {cache} failed: {st}");
+    let cache = crate::suites::built();
     let out = tempfile::tempdir_in("/var/tmp").unwrap();
     // The user namespace files map the container's root to uid 1000: it must be able to
     // reach the bundles (tempdir makes 0700), as runc's own tests chmod theirs.
@@ -77,7 +56,7 @@ fn runtime_tools_validation_passes_more_than_runc() {
     .unwrap();
     let _cleanup = Cleanup(root.clone());
     let st = Command::new("bash")
-        .arg(tool())
+        .arg(crate::suites::shared_tool("oci-suites"))
         .arg("run")
         .arg(&wrapper)
         .arg(out.path())

@@ -21,7 +21,7 @@ for t in "$repo/../shared/tools/oci-suites" "$repo/../../shared/tools/oci-suites
 done
 [ -n "$tool" ] || { echo "ship-oci-suites: no ../shared/tools/oci-suites: oci_validation will fail" >&2; exit 0; }
 suites=${MDRUN_OCI_SUITES_DIR:-/var/cache/mdrun-oci-suites}
-[ -x "$suites/rt/src/runtimetest" ] || bash "$tool" build "$suites" >&2
+[ -x "$suites/rt/src/runtimetest" ] || flock "$suites.lock" bash "$tool" build "$suites" >&2 # the lock: as tests/oci/suites.rs
 src=$suites/rt/src dst=$share/oci-suites/rt/src
 ship() { # FROM TO: stripped when strip can
 	mkdir -p "$(dirname "$2")"

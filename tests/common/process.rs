@@ -247,11 +247,20 @@ impl Drop for Running {
 }
 
 /// Run any command (not only mdrun) with a deadline, its output captured: the test fails
-/// after `timeout` with what it printed so far, instead of hanging the suite. The command
-/// runs in a process group of its own, killed as a whole at the deadline. Once it has
-/// exited, a pipe something it started still holds open is waited for 10 s at most: its
-/// output up to then is returned.
+/// after `timeout` with what it printed so far, instead of hanging the suite.
+#[track_caller]
 pub fn output_within(command: &mut Command, timeout: Duration) -> std::process::Output {
+    try_output_within(command, timeout).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// [`output_within`], with the timeout as an error (the command, the time, what it printed
+/// so far). The command runs in a process group of its own, killed as a whole at the
+/// deadline. Once it has exited, a pipe something it started still holds open is waited for
+/// 10 s at most: its output up to then is returned.
+pub fn try_output_within(
+    command: &mut Command,
+    timeout: Duration,
+) -> Result<std::process::Output, String> {
     use std::os::unix::process::CommandExt;
     use std::sync::{Arc, Mutex};
     let shown = format!("{command:?}");
@@ -289,12 +298,17 @@ pub fn output_within(command: &mut Command, timeout: Duration) -> std::process::
         if Instant::now() > deadline {
             // SAFETY: kill(2) of the process group we made for this child; no memory involved.
             unsafe { libc::kill(-(child.id() as i32), libc::SIGKILL) };
-            let _ = child.wait();
-            panic!(
+            // Reaped if it can be: a process in a frozen cgroup cannot die until thawed, and
+            // must not hang the test in turn.
+            let reap = Instant::now() + Duration::from_secs(10);
+            while child.try_wait().ok().flatten().is_none() && Instant::now() < reap {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            return Err(format!(
                 "{shown} still running after {timeout:?}: killed it\n--- stdout ---\n{}\n--- stderr ---\n{}",
                 text(&out),
                 text(&err)
-            );
+            ));
         }
         std::thread::sleep(Duration::from_millis(5));
     };
@@ -307,9 +321,9 @@ pub fn output_within(command: &mut Command, timeout: Duration) -> std::process::
     }
     let stdout = out.lock().unwrap().clone();
     let stderr = err.lock().unwrap().clone();
-    std::process::Output {
+    Ok(std::process::Output {
         status,
         stdout,
         stderr,
-    }
+    })
 }

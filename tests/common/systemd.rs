@@ -238,11 +238,40 @@ impl Sandbox {
 
     /// Run `script` with sh inside; output captured. A script still running after
     /// [`Sandbox::COMMAND_TIMEOUT`] is killed and fails the test with what it printed.
+    #[track_caller]
     pub fn sh(&self, script: &str) -> Output {
-        crate::common::process::output_within(
-            &mut self.command(&["sh", "-c", script]),
-            Self::COMMAND_TIMEOUT,
-        )
+        self.output_within(&mut self.command(&["sh", "-c", script]))
+    }
+
+    /// Run a [`Sandbox::command`] with the deadline [`Sandbox::COMMAND_TIMEOUT`]; at the
+    /// deadline the test fails with what it printed and what runs inside (processes, their
+    /// states and where they wait; frozen cgroups), for a hang seen only elsewhere.
+    #[track_caller]
+    pub fn output_within(&self, command: &mut Command) -> Output {
+        match crate::common::process::try_output_within(command, Self::COMMAND_TIMEOUT) {
+            Ok(out) => out,
+            Err(e) => {
+                // Without command()'s cgroup joins: the arguments after nsenter's.
+                let e = match e.split_once("-a \\\"$@\\\"\" ") {
+                    Some((_, rest)) => format!("in the sandbox: {rest}"),
+                    None => e,
+                };
+                let diag = crate::common::process::try_output_within(
+                    &mut self.command(&[
+                        "sh",
+                        "-c",
+                        "ps -eo pid,ppid,stat,wchan:24,etime,args; \
+                         grep -l FROZEN -r /sys/fs/cgroup/freezer --include freezer.state 2>/dev/null; \
+                         grep -l '^1' -r /sys/fs/cgroup --include cgroup.freeze 2>/dev/null; \
+                         systemctl list-jobs --no-pager 2>&1 | head -20",
+                    ]),
+                    Duration::from_secs(30),
+                )
+                .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+                .unwrap_or_else(|e| format!("(no diagnosis either: {e})"));
+                panic!("{e}\n--- inside the sandbox ---\n{diag}");
+            }
+        }
     }
 
     /// Run `script` inside and return its stdout; panics (with its stderr) unless it succeeds.

@@ -41,10 +41,9 @@ fn text(o: &Output) -> String {
 /// with the container created and never started.
 fn run_it(sb: &Sandbox, line: &str) -> Output {
     let line = line.replacen("timeout 120 podman", "timeout --foreground 120 podman", 1);
-    crate::common::process::output_within(
+    sb.output_within(
         sb.command(&["script", "-qec", &line, "/dev/null"])
             .stdin(Stdio::piped()),
-        Sandbox::COMMAND_TIMEOUT,
     )
 }
 
@@ -171,8 +170,11 @@ fn podman_in_systemd_makes_each_container_a_libpod_scope() {
     ));
     let result = checks(sb, &pm);
     // Whatever happened: every container gone, podman's store and mounts removed.
+    // A container left paused is thawed first: a frozen process cannot be killed.
     let cleanup = sb.sh(&format!(
-        "{pm} rm -af -t 0 >/dev/null 2>&1; {pm} system reset -f >/dev/null 2>&1; \
+        "for f in $(grep -l FROZEN -r /sys/fs/cgroup/freezer --include freezer.state 2>/dev/null); do echo THAWED > $f; done; \
+         for f in $(grep -l '^1' -r /sys/fs/cgroup --include cgroup.freeze 2>/dev/null); do echo 0 > $f; done; \
+         {pm} rm -af -t 0 >/dev/null 2>&1; {pm} system reset -f >/dev/null 2>&1; \
          for m in $(awk '{{print $5}}' /proc/self/mountinfo | grep -E '^({D}|{ROOT})/' | sort -r); do umount -l $m; done; \
          rm -rf {D} {ROOT}"
     ));

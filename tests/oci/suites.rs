@@ -42,8 +42,16 @@ pub fn built() -> PathBuf {
             .arg(&cache)
             .status()
             .unwrap();
-        assert!(st.success(), "oci-suites build {} failed: {st}", cache.display());
-        assert!(ready(&cache), "oci-suites build {} made no suites", cache.display());
+        assert!(
+            st.success(),
+            "oci-suites build {} failed: {st}",
+            cache.display()
+        );
+        assert!(
+            ready(&cache),
+            "oci-suites build {} made no suites",
+            cache.display()
+        );
     }
     cache
 }

@@ -130,10 +130,9 @@ fn the_images_healthcheck_runs_unless_turned_off() {
         .status()
         .unwrap();
     assert!(tar.success());
-    let out = crate::common::process::output_within(
+    let out = sb.output_within(
         sb.command(&["sh", "-c", &md.line("load")])
             .stdin(std::fs::File::open(&archive).unwrap()),
-        crate::sandbox::Sandbox::COMMAND_TIMEOUT,
     );
     assert!(out.status.success(), "{out:?}");
     let images = md.ok("images");

@@ -337,10 +337,7 @@ fn journald_entries_carry_the_container_fields_and_show_under_its_scope() {
     let sb = guard.as_ref().unwrap();
     let id = random_id();
     let unit = format!("md-{}.scope", &id[..12]);
-    let out = crate::common::process::output_within(
-        &mut helper_command(sb, "journal", &[&id, &unit, "3"]),
-        Sandbox::COMMAND_TIMEOUT,
-    );
+    let out = sb.output_within(&mut helper_command(sb, "journal", &[&id, &unit, "3"]));
     assert!(
         out.status.success(),
         "{}",
@@ -403,10 +400,7 @@ fn hundred_thousand_lines_all_arrive_in_order_and_read_back() {
         "journalctl --no-pager -o cat -u {unit} | grep -c '^line '"
     ));
     assert_eq!(count.trim(), "100000");
-    let out = crate::common::process::output_within(
-        &mut helper_command(sb, "read", &[&id]),
-        Sandbox::COMMAND_TIMEOUT,
-    );
+    let out = sb.output_within(&mut helper_command(sb, "read", &[&id]));
     let summary = helper_line(&String::from_utf8_lossy(&out.stdout));
     assert_eq!(
         summary, "100000 true no newline",

@@ -28,6 +28,7 @@ pub mod paths;
 pub mod placement;
 pub mod policy;
 pub mod private_dirs;
+pub mod private_overlay;
 pub mod quote;
 pub mod registry;
 pub mod rootfs;

@@ -1,6 +1,6 @@
 //! `cp` on a container that does not run: its root is its image's layers and its write
 //! layer, merged by an overlay mounted in a mount namespace private to one thread of ours
-//! (as `export` does, `image/export.rs`), detached at once and reached through one open
+//! (`private_overlay`, as `export` uses it), detached at once and reached through one open
 //! directory fd; when the fd is closed the overlay goes. Nothing is ever mounted on the
 //! host, and a SIGKILL cannot leave a mount behind.
 //!
@@ -16,13 +16,13 @@ use super::wait::is_starting;
 use crate::error::{Error, Result};
 use crate::image::Store;
 use crate::paths::Paths;
+use crate::private_overlay::{escape, lower_dirs};
 use crate::state::{Record, StateError, Status, StoreLock};
 use nix::fcntl::OFlag;
-use nix::mount::{mount, umount2, MntFlags, MsFlags};
-use nix::sched::{unshare, CloneFlags};
+use nix::mount::{umount2, MntFlags};
 use nix::sys::stat::Mode;
 use std::os::fd::OwnedFd;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// The root of a container that does not run, and (when writable) the lock that keeps it
 /// from being started while it is written.
@@ -52,11 +52,11 @@ pub fn open(paths: &Paths, record: &Record, writable: bool) -> Result<StoppedRoo
     let options = match writable {
         true => format!(
             "lowerdir={},upperdir={},workdir={}",
-            join(&lowers),
+            lower_dirs(&lowers),
             escape(&upper),
             escape(&work)
         ),
-        false => format!("lowerdir={}:{}", escape(&upper), join(&lowers)),
+        false => format!("lowerdir={}:{}", escape(&upper), lower_dirs(&lowers)),
     };
     // Any directory serves as the mount point: the mount is seen by that thread only.
     let target = paths.tmp();
@@ -86,29 +86,8 @@ fn mount_detached(target: &Path, options: &str, writable: bool) -> Result<OwnedF
             source: e.into(),
         }
     };
-    // CLONE_NEWNS also unshares this thread's fs_struct: only it moves.
-    unshare(CloneFlags::CLONE_NEWNS).map_err(io("unshare the mount namespace for"))?;
-    // Else the overlay would propagate to the host through shared mounts.
-    mount(
-        None::<&str>,
-        "/",
-        None::<&str>,
-        MsFlags::MS_REC | MsFlags::MS_PRIVATE,
-        None::<&str>,
-    )
-    .map_err(io("make mounts private before mounting"))?;
-    let mut flags = MsFlags::MS_NODEV | MsFlags::MS_NOSUID;
-    if !writable {
-        flags |= MsFlags::MS_RDONLY;
-    }
-    mount(
-        Some("overlay"),
-        target,
-        Some("overlay"),
-        flags,
-        Some(options),
-    )
-    .map_err(io("mount the container's layers on"))?;
+    crate::private_overlay::mount_for_this_thread(target, options, writable)
+        .map_err(|(step, e)| io(step)(e))?;
     let fd = nix::fcntl::open(
         target,
         OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
@@ -117,16 +96,4 @@ fn mount_detached(target: &Path, options: &str, writable: bool) -> Result<OwnedF
     // Detached: it lives as long as the fd (and what is opened through it).
     let _ = umount2(target, MntFlags::MNT_DETACH);
     fd.map_err(io("open the overlay on"))
-}
-
-fn join(dirs: &[PathBuf]) -> String {
-    dirs.iter().map(|d| escape(d)).collect::<Vec<_>>().join(":")
-}
-
-/// overlayfs splits its options on `,` and lowerdir on `:`; both need a backslash escape.
-fn escape(path: &Path) -> String {
-    path.to_string_lossy()
-        .replace('\\', "\\\\")
-        .replace(',', "\\,")
-        .replace(':', "\\:")
 }

@@ -14,9 +14,8 @@
 use super::files::{sweep_stale, TmpDir};
 use super::layer_tar::{self, Written};
 use super::{ImageError, Store};
-use nix::mount::{mount, umount2, MntFlags, MsFlags};
-use nix::sched::{unshare, CloneFlags};
-use std::path::{Path, PathBuf};
+use nix::mount::{umount2, MntFlags};
+use std::path::PathBuf;
 
 const TMP_PREFIX: &str = "export";
 
@@ -30,38 +29,16 @@ impl Store {
         sweep_stale(&self.paths.tmp(), TMP_PREFIX);
         let scratch = TmpDir::create(&self.paths.tmp(), TMP_PREFIX)?;
         let target = scratch.path().to_path_buf();
-        let options = lower_options(dirs);
+        let options = format!("lowerdir={}", crate::private_overlay::lower_dirs(dirs));
         std::thread::scope(|scope| {
             scope
                 .spawn(move || {
-                    let io = |step| {
-                        let path = target.clone();
-                        move |e: nix::Error| ImageError::Io {
+                    crate::private_overlay::mount_for_this_thread(&target, &options, false)
+                        .map_err(|(step, e)| ImageError::Io {
                             step,
-                            path,
+                            path: target.clone(),
                             source: e.into(),
-                        }
-                    };
-                    // CLONE_NEWNS also unshares this thread's fs_struct: only it moves.
-                    unshare(CloneFlags::CLONE_NEWNS)
-                        .map_err(io("unshare the mount namespace for"))?;
-                    // Else the overlay would propagate to the host through shared mounts.
-                    mount(
-                        None::<&str>,
-                        "/",
-                        None::<&str>,
-                        MsFlags::MS_REC | MsFlags::MS_PRIVATE,
-                        None::<&str>,
-                    )
-                    .map_err(io("make mounts private before mounting"))?;
-                    mount(
-                        Some("overlay"),
-                        &target,
-                        Some("overlay"),
-                        MsFlags::MS_RDONLY | MsFlags::MS_NODEV | MsFlags::MS_NOSUID,
-                        Some(options.as_str()),
-                    )
-                    .map_err(io("mount the container's layers on"))?;
+                        })?;
                     let result = layer_tar::write_tree(&target, out, false);
                     let _ = umount2(&target, MntFlags::MNT_DETACH);
                     result
@@ -73,29 +50,5 @@ impl Store {
                     )))
                 })
         })
-    }
-}
-
-/// `lowerdir=a:b:c`, topmost first, with overlayfs' separators escaped.
-fn lower_options(dirs: &[PathBuf]) -> String {
-    let escaped: Vec<String> = dirs.iter().map(|d| escape(d)).collect();
-    format!("lowerdir={}", escaped.join(":"))
-}
-
-fn escape(path: &Path) -> String {
-    path.to_string_lossy()
-        .replace('\\', "\\\\")
-        .replace(',', "\\,")
-        .replace(':', "\\:")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn lower_dirs_are_listed_topmost_first_and_escaped() {
-        let dirs = [PathBuf::from("/c/up:per"), PathBuf::from("/l/a,b")];
-        assert_eq!(lower_options(&dirs), "lowerdir=/c/up\\:per:/l/a\\,b");
     }
 }

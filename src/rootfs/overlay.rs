@@ -1,34 +1,22 @@
 //! The union mount: read-only image layers below, the container's write layer on top.
 
 use super::{NixContext, RootfsError, RootfsPlan};
+use crate::private_overlay::{escape, lower_dirs};
 use nix::mount::{mount as sys_mount, MsFlags};
 use std::fmt::Write;
 
 pub fn options(plan: &RootfsPlan) -> String {
-    let mut opts = String::from("lowerdir=");
-    for (i, dir) in plan.lower_dirs.iter().enumerate() {
-        if i > 0 {
-            opts.push(':');
-        }
-        opts.push_str(&escape(&dir.to_string_lossy()));
-    }
+    let mut opts = format!("lowerdir={}", lower_dirs(&plan.lower_dirs));
     let _ = write!(
         opts,
         ",upperdir={},workdir={}",
-        escape(&plan.upper_dir.to_string_lossy()),
-        escape(&plan.work_dir.to_string_lossy())
+        escape(&plan.upper_dir),
+        escape(&plan.work_dir)
     );
     if plan.volatile {
         opts.push_str(",volatile");
     }
     opts
-}
-
-/// overlayfs splits its options on `,` and lowerdir on `:`; both need a backslash escape.
-fn escape(path: &str) -> String {
-    path.replace('\\', "\\\\")
-        .replace(',', "\\,")
-        .replace(':', "\\:")
 }
 
 pub fn mount(plan: &RootfsPlan) -> Result<(), RootfsError> {

@@ -59,25 +59,32 @@ pub fn send_fd(sock: &OwnedFd, fd: &OwnedFd) -> nix::Result<()> {
 
 /// None when the init closed the socket without sending (it failed; its status says why).
 pub fn recv_fd(sock: &OwnedFd) -> Option<OwnedFd> {
-    let mut byte = [0u8; 1];
-    let mut iov = [std::io::IoSliceMut::new(&mut byte)];
+    recv_with_fd(sock, 1).ok().and_then(|(_, fd)| fd)
+}
+
+/// One message of at most `len` bytes, and the descriptor that came with it, if one did.
+pub fn recv_with_fd(sock: &OwnedFd, len: usize) -> nix::Result<(Vec<u8>, Option<OwnedFd>)> {
+    let mut buf = vec![0u8; len];
+    let mut iov = [std::io::IoSliceMut::new(&mut buf)];
     let mut space = nix::cmsg_space!([std::os::fd::RawFd; 1]);
     let msg = recvmsg::<()>(
         sock.as_raw_fd(),
         &mut iov,
         Some(&mut space),
         MsgFlags::MSG_CMSG_CLOEXEC,
-    )
-    .ok()?;
-    for c in msg.cmsgs().ok()? {
+    )?;
+    let n = msg.bytes;
+    let mut fd = None;
+    for c in msg.cmsgs()? {
         if let ControlMessageOwned::ScmRights(fds) = c {
-            if let Some(&fd) = fds.first() {
+            if let Some(&f) = fds.first() {
                 // SAFETY: the kernel just installed this descriptor in our table for us.
-                return Some(unsafe { OwnedFd::from_raw_fd(fd) });
+                fd = Some(unsafe { OwnedFd::from_raw_fd(f) });
             }
         }
     }
-    None
+    buf.truncate(n);
+    Ok((buf, fd))
 }
 
 pub fn window_size(fd: i32) -> Option<Winsize> {

@@ -150,7 +150,7 @@ pub fn clone_in(userns: &OwnedFd, flags: CloneFlags) -> Result<Option<Pid>> {
         }
         nix::unistd::ForkResult::Parent { child } => {
             drop(theirs);
-            let got = recv(&ours);
+            let got = crate::launch::pty::recv_with_fd(&ours, 4096);
             let _ = nix::sys::wait::waitpid(child, None);
             match got {
                 Ok((_, Some(pidfd))) => pid_of(&pidfd).map(Some),
@@ -198,32 +198,6 @@ fn helper(userns: &OwnedFd, flags: CloneFlags, sock: &OwnedFd) -> Result<Option<
             Ok(Some(()))
         }
     }
-}
-
-/// A message and at most one descriptor.
-fn recv(sock: &OwnedFd) -> nix::Result<(Vec<u8>, Option<OwnedFd>)> {
-    use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags};
-    let mut buf = vec![0u8; 4096];
-    let mut iov = [std::io::IoSliceMut::new(&mut buf)];
-    let mut space = nix::cmsg_space!([std::os::fd::RawFd; 1]);
-    let msg = recvmsg::<()>(
-        sock.as_raw_fd(),
-        &mut iov,
-        Some(&mut space),
-        MsgFlags::MSG_CMSG_CLOEXEC,
-    )?;
-    let n = msg.bytes;
-    let mut fd = None;
-    for c in msg.cmsgs()? {
-        if let ControlMessageOwned::ScmRights(fds) = c {
-            if let Some(&f) = fds.first() {
-                // SAFETY: the kernel just installed this descriptor in our table for us.
-                fd = Some(unsafe { OwnedFd::from_raw_fd(f) });
-            }
-        }
-    }
-    buf.truncate(n);
-    Ok((buf, fd))
 }
 
 /// The pid of a pidfd in our pid namespace (its fdinfo's `Pid:` line).

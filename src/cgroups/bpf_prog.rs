@@ -288,13 +288,13 @@ pub fn detach_ours(dir: &Path) -> Result<(), CgroupError> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::cgroups::device_bpf::{program, Rule, ACC_READ, ACC_WRITE, DEV_CHAR};
 
     /// A new directory below our own cgroup2 cgroup (the unified hierarchy of a hybrid host,
     /// or the only one on v2).
-    fn own_cgroup2_dir(name: &str) -> std::path::PathBuf {
+    pub(in crate::cgroups) fn own_cgroup2_dir(name: &str) -> std::path::PathBuf {
         let info = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
         let mount = info
             .lines()

@@ -233,26 +233,7 @@ mod tests {
             nix::unistd::geteuid().is_root(),
             "needs root (bash tests/run)"
         );
-        let info = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
-        let mount = info
-            .lines()
-            .find(|l| {
-                l.split_once(" - ")
-                    .is_some_and(|(_, a)| a.starts_with("cgroup2 "))
-            })
-            .and_then(|l| l.split_whitespace().nth(4))
-            .expect("a cgroup2 mount")
-            .to_string();
-        let own = std::fs::read_to_string("/proc/self/cgroup").unwrap();
-        let own = own
-            .lines()
-            .find_map(|l| l.strip_prefix("0::"))
-            .unwrap()
-            .to_string();
-        let dir = Path::new(&mount)
-            .join(own.trim_start_matches('/'))
-            .join(format!("mdrun-devtest-{}", std::process::id()));
-        std::fs::create_dir(&dir).unwrap();
+        let dir = crate::cgroups::bpf_prog::tests::own_cgroup2_dir("mdrun-devtest");
         let only_null = [Rule {
             ty: Some(DEV_CHAR),
             major: Some(1),

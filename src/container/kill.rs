@@ -40,11 +40,11 @@ pub fn kill(paths: &Paths, query: &str, signal: i32) -> Result<()> {
     if holds_policy {
         supervised::hold_restarts(paths, &record)?;
     }
+    // The event goes first: the container may die of the signal, and its supervisor record
+    // `die`, before this process would get to write `kill` (seen under load).
+    emit();
     match init.signal(signal)? {
-        true => {
-            emit();
-            Ok(())
-        }
+        true => Ok(()),
         false => Err(not_running().into()),
     }
 }

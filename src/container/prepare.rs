@@ -31,6 +31,7 @@ pub fn prepare(
         proxy
     });
     let (net, netns) = super::network::plan(paths, spec, image, &record, &dirs, &mut volumes)?;
+    let init_layer = init_layer(&dirs, &volumes)?;
     let mut plan = plan(
         &record.id,
         spec,
@@ -42,6 +43,9 @@ pub fn prepare(
         record.log_driver != LogDriver::None || spec.detach,
     );
     plan.net = netns;
+    if let Some(init) = init_layer {
+        plan.rootfs.lower_dirs.insert(0, init);
+    }
     record.limits.restrict_devices = plan.process.security.device_filter;
     let manager = record.cgroup_manager;
     Ok(Prepared {
@@ -55,6 +59,32 @@ pub fn prepare(
         notify,
         net,
     })
+}
+
+/// The files mdrun mounts over the image's (a network's /etc/hosts and /etc/resolv.conf,
+/// the notification socket) need mount points; made by the init in the write layer they would show in `diff` and be
+/// committed as empty files. As docker's init layer: a lower layer of the container's own,
+/// topmost, holding the empty mount points (made once; a restart finds them).
+fn init_layer(dirs: &ContainerDirs, mounts: &[Mount]) -> Result<Option<PathBuf>> {
+    let init = dirs.data.join("init");
+    let ours = mounts
+        .iter()
+        .filter(|m| m.source.starts_with(&dirs.data) || m.source.starts_with(&dirs.runtime));
+    let mut any = false;
+    for m in ours {
+        let Ok(rel) = m.target.strip_prefix("/") else {
+            continue;
+        };
+        let point = init.join(rel);
+        if let Some(parent) = point.parent() {
+            std::fs::create_dir_all(parent).ctx("create the init layer's directory", parent)?;
+        }
+        if point.symlink_metadata().is_err() {
+            std::fs::File::create(&point).ctx("create a mount point in the init layer", &point)?;
+        }
+        any = true;
+    }
+    Ok(any.then_some(init))
 }
 
 /// Host directories of the volumes: created when missing, resolved to their real path (a

@@ -36,8 +36,9 @@ pub fn mount_all(root: &Path, volumes: &[Mount]) -> Result<(), RootfsError> {
     Ok(())
 }
 
-/// A single file (the sd_notify socket of `--sdnotify container`): its mount point is an
-/// empty file made in the container's write layer, in a directory resolved inside the root.
+/// A single file (a network's /etc/hosts and /etc/resolv.conf, the sd_notify socket of
+/// `--sdnotify container`): its mount point is the regular file there (the container's init
+/// layer's), or an empty file made in the write layer, in a directory resolved inside the root.
 fn mount_file(root: &Path, vol: &Mount) -> Result<(), RootfsError> {
     use nix::fcntl::OFlag;
     use nix::sys::stat::Mode;
@@ -46,21 +47,38 @@ fn mount_file(root: &Path, vol: &Mount) -> Result<(), RootfsError> {
         return Err(nix::Error::EINVAL).at("bind mount file on", &shown);
     };
     let dir = mkdir_all(root, parent)?;
-    // O_PATH parent descriptors cannot create files: reopen it as a directory.
-    let dir = nix::fcntl::openat(
-        &dir,
-        ".",
-        OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
-        Mode::empty(),
-    )
-    .at("open", &shown)?;
-    let file = nix::fcntl::openat(
+    // A regular file there already (the container's init layer has one) is the mount point
+    // as it is: opened with O_PATH, it is not copied up into the write layer.
+    let existing = nix::fcntl::openat(
         &dir,
         name,
-        OFlag::O_CREAT | OFlag::O_WRONLY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
-        Mode::from_bits_truncate(0o600),
+        OFlag::O_PATH | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
+        Mode::empty(),
     )
-    .at("create mount point", &shown)?;
+    .ok()
+    .filter(|fd| {
+        nix::sys::stat::fstat(fd).is_ok_and(|st| st.st_mode & libc::S_IFMT == libc::S_IFREG)
+    });
+    let file = match existing {
+        Some(fd) => fd,
+        None => {
+            // O_PATH parent descriptors cannot create files: reopen it as a directory.
+            let dir = nix::fcntl::openat(
+                &dir,
+                ".",
+                OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+                Mode::empty(),
+            )
+            .at("open", &shown)?;
+            nix::fcntl::openat(
+                &dir,
+                name,
+                OFlag::O_CREAT | OFlag::O_WRONLY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
+                Mode::from_bits_truncate(0o600),
+            )
+            .at("create mount point", &shown)?
+        }
+    };
     mount(
         Some(&vol.source),
         &fd_path(&file),

@@ -214,6 +214,53 @@ fn container_network_shares_another_containers_namespace_and_start_gets_an_addre
     world.assert_no_container_traces();
 }
 
+/// The mount points of a network's /etc/hosts and /etc/resolv.conf are in an init layer of
+/// the container's own, as docker's: not in its write layer, so `diff` does not list them and
+/// `commit` does not put empty files into the image (the busybox image has neither file).
+#[test]
+fn network_files_stay_out_of_diff_and_commit() {
+    let world = World::new();
+    let env = TestEnv::new();
+    world.enter(&env);
+    for network in ["bridge", "host"] {
+        let name = format!("files-{network}");
+        env.mdrun(&[
+            "run",
+            "--name",
+            &name,
+            "--network",
+            network,
+            "busybox",
+            "sh",
+            "-c",
+            "test -s /etc/resolv.conf && touch /made",
+        ])
+        .assert_ok();
+        let diff = env.mdrun(&["diff", &name]);
+        diff.assert_ok();
+        assert_eq!(diff.stdout, "A /made\n", "{network}: {diff}");
+        let image = format!("localhost/files-{network}");
+        env.mdrun(&["commit", &name, &image]).assert_ok();
+        let out = env.run(&[
+            "--network",
+            "none",
+            &image,
+            "sh",
+            "-c",
+            "ls /made; ls /etc/hosts /etc/resolv.conf 2>&1; true",
+        ]);
+        out.assert_ok();
+        assert!(out.stdout.starts_with("/made\n"), "{out}");
+        assert_eq!(out.stdout.matches("No such file").count(), 2, "{out}");
+        // Started again: the same init layer, the files mounted again.
+        env.mdrun(&["start", "-a", &name]).assert_ok();
+        env.mdrun(&["rm", &name]).assert_ok();
+        env.mdrun(&["rmi", &image]).assert_ok();
+    }
+    world.assert_no_container_traces();
+    env.assert_clean();
+}
+
 /// As docker: `--network host` sees the host's /etc/hosts and /etc/resolv.conf, as its own
 /// copies (a change stays inside), with `--add-host` lines added.
 #[test]

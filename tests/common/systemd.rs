@@ -298,6 +298,10 @@ impl Sandbox {
 
 impl Drop for Sandbox {
     fn drop(&mut self) {
+        // A frozen process cannot die: whatever a test left paused is thawed first.
+        for cg in &self.cgroups {
+            thaw_below(cg);
+        }
         if self.pid > 0 {
             // SAFETY: kill(2) on the PID 1 we started; no memory is involved.
             unsafe { libc::kill(self.pid, libc::SIGRTMIN() + 4) };
@@ -312,7 +316,10 @@ impl Drop for Sandbox {
             unsafe { libc::kill(self.pid, libc::SIGKILL) };
         }
         let _ = self.launcher.kill();
-        let _ = self.launcher.wait();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.launcher.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
         // Its cgroups, depth-first (the processes are gone once the pid namespace is).
         for cg in self.cgroups.iter().rev() {
             let deadline = Instant::now() + Duration::from_secs(5);
@@ -327,6 +334,16 @@ impl Drop for Sandbox {
         }
         if std::env::var_os("MDRUN_TEST_KEEP").is_none() {
             let _ = fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+fn thaw_below(dir: &Path) {
+    let _ = fs::write(dir.join("freezer.state"), "THAWED");
+    let _ = fs::write(dir.join("cgroup.freeze"), "0");
+    for e in fs::read_dir(dir).into_iter().flatten().flatten() {
+        if e.file_type().map(|t| t.is_dir()).unwrap_or(false) {
+            thaw_below(&e.path());
         }
     }
 }

@@ -34,7 +34,7 @@ fn remove_conmon_cgroup(env: &TestEnv) {
 
 fn podman(args: &[&str]) -> Output {
     let out = Command::new("timeout")
-        .arg("120")
+        .args(["-k", "10", "120"])
         .arg("podman")
         .args(["--runtime", "runc"])
         .args(args)

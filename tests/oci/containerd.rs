@@ -94,7 +94,7 @@ impl<'a> Containerd<'a> {
 
     pub fn run(&self, args: &[&str]) -> Output {
         Command::new("timeout")
-            .arg("120")
+            .args(["-k", "10", "120"])
             .arg("ctr")
             .arg("-a")
             .arg(&self.sock)

@@ -83,7 +83,7 @@ struct Crictl {
 impl Crictl {
     fn run(&self, args: &[&str]) -> Output {
         Command::new("timeout")
-            .arg("120")
+            .args(["-k", "10", "120"])
             .arg(&self.bin)
             .args(["--runtime-endpoint", &self.endpoint])
             .args(["--image-endpoint", &self.endpoint])

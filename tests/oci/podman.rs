@@ -51,7 +51,7 @@ impl<'a> Podman<'a> {
 
     fn cmd(&self, args: &[&str]) -> Command {
         let mut c = Command::new("timeout");
-        c.arg("120")
+        c.args(["-k", "10", "120"])
             .arg("podman")
             .args(&self.global)
             .args(args)

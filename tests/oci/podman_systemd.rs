@@ -14,9 +14,11 @@ use std::process::{Output, Stdio};
 const D: &str = "/run/mdoci-podman";
 const ROOT: &str = "/var/lib/mdrun-sandbox/mdoci-podman";
 
+/// Every podman call has 120 s, then SIGTERM, then SIGKILL 10 s later: an attached `podman
+/// run` hands SIGTERM to the container (sig-proxy), whose PID 1 ignores it, and would go on.
 fn podman(conf: &str) -> String {
     format!(
-        "CONTAINERS_CONF={conf} timeout 120 podman --root={ROOT} --runroot={D}/run --tmpdir={D}/tmp \
+        "CONTAINERS_CONF={conf} timeout -k 10 120 podman --root={ROOT} --runroot={D}/run --tmpdir={D}/tmp \
          --storage-driver=overlay --cgroup-manager=systemd --events-backend=file --runtime={OCI}"
     )
 }
@@ -40,7 +42,11 @@ fn text(o: &Output) -> String {
 /// the background of script's terminal, where setting the terminal raw stops it (SIGTTOU)
 /// with the container created and never started.
 fn run_it(sb: &Sandbox, line: &str) -> Output {
-    let line = line.replacen("timeout 120 podman", "timeout --foreground 120 podman", 1);
+    let line = line.replacen(
+        "timeout -k 10 120 podman",
+        "timeout --foreground -k 10 120 podman",
+        1,
+    );
     sb.output_within(
         sb.command(&["script", "-qec", &line, "/dev/null"])
             .stdin(Stdio::piped()),

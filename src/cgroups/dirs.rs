@@ -249,6 +249,11 @@ pub(crate) fn read_words(path: &Path) -> Result<Vec<String>, CgroupError> {
     }
 }
 
+/// Does the cgroup `dir` itself hold a process (its cgroup.procs is not empty)?
+pub(crate) fn has_processes(dir: &Path) -> bool {
+    fs::read_to_string(dir.join("cgroup.procs")).is_ok_and(|t| !t.trim().is_empty())
+}
+
 /// The value of `key` in a flat keyed file (`oom_kill 3`, `usage_usec 1234`).
 pub(crate) fn keyed_value(text: &str, key: &str) -> Option<u64> {
     text.lines().find_map(|line| {

@@ -214,6 +214,21 @@ pub(crate) fn enable_controllers(
                 path: dir.clone(),
             }
         })?;
+        // A cgroup below the root that holds processes can hand no controller down: a domain
+        // one is refused (EBUSY), and a threaded one (pids, cpu, cpuset) is taken, but makes
+        // it a thread root, under which no new domain cgroup takes a process (EOPNOTSUPP);
+        // the failed run would leave a service's or session's cgroup changed that way. So
+        // nothing is written there: the error says to set cgroup_parent.
+        if dir != root && !wanted.is_empty() && dirs::has_processes(&dir) {
+            let controller = wanted
+                .iter()
+                .find(|c| required.contains(c))
+                .unwrap_or(&wanted[0]);
+            return Err(CgroupError::InternalProcess {
+                controller,
+                path: dir,
+            });
+        }
         for c in wanted {
             // One controller per write: a refused one must not take the others with it.
             let Err(source) = std::fs::write(&file, format!("+{c}")) else {
@@ -393,6 +408,62 @@ mod tests {
         assert!(
             root.join("existing").is_dir(),
             "a parent that was there stays"
+        );
+        fs::remove_dir_all(&root).unwrap();
+    }
+
+    /// A cgroup that holds processes (a session's scope, mdrun's own cgroup by default) is
+    /// handed no controller, not even an optional one (pids would make it a thread root): an
+    /// error naming the required one (else the first), before anything is written.
+    #[test]
+    fn a_cgroup_with_processes_is_handed_no_controller() {
+        let root = std::env::temp_dir().join(format!("mdrun-v2-busy-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&root);
+        let busy = root.join("user.slice/s.scope");
+        fs::create_dir_all(&busy).unwrap();
+        for d in [&root, &root.join("user.slice"), &busy] {
+            fs::write(d.join("cgroup.controllers"), "memory pids\n").unwrap();
+        }
+        fs::write(root.join("cgroup.subtree_control"), "memory pids\n").unwrap();
+        fs::write(
+            root.join("user.slice/cgroup.subtree_control"),
+            "memory pids\n",
+        )
+        .unwrap();
+        fs::write(busy.join("cgroup.subtree_control"), "").unwrap();
+        fs::write(busy.join("cgroup.procs"), "4242\n").unwrap();
+        let optional = enable_controllers(&root, &busy.join("c"), &[]);
+        assert!(
+            matches!(
+                optional,
+                Err(CgroupError::InternalProcess {
+                    controller: "memory",
+                    ..
+                })
+            ),
+            "{optional:?}"
+        );
+        assert_eq!(
+            fs::read_to_string(busy.join("cgroup.subtree_control")).unwrap(),
+            ""
+        );
+        match enable_controllers(&root, &busy.join("c"), &["pids"]) {
+            Err(CgroupError::InternalProcess { controller, path }) => {
+                assert_eq!(controller, "pids");
+                assert_eq!(path, busy);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            fs::read_to_string(busy.join("cgroup.subtree_control")).unwrap(),
+            ""
+        );
+        // Empty, it is handed them.
+        fs::write(busy.join("cgroup.procs"), "").unwrap();
+        enable_controllers(&root, &busy.join("c"), &["pids"]).unwrap();
+        assert_ne!(
+            fs::read_to_string(busy.join("cgroup.subtree_control")).unwrap(),
+            ""
         );
         fs::remove_dir_all(&root).unwrap();
     }

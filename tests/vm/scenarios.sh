@@ -466,13 +466,16 @@ sc_acceptance_cgroupfs() {
 # runs in. On v1 that works whatever is in it. On cgroup v2, mdrun's own cgroup (here this
 # scenario's service) holds processes, and the kernel takes no process into a child of it
 # (the no-internal-process rule): mdrun says so in one line, exit 125, naming
-# cgroup_parent, and leaves nothing.
+# cgroup_parent, and leaves nothing, its own cgroup's subtree_control included (it once
+# enabled pids there, which a populated cgroup takes and becomes a thread root, under which
+# no new cgroup takes a process: later scenarios in this service failed with EOPNOTSUPP).
 sc_default_parent_cgroupfs() {
 	export MDRUN_CONFIG=/tmp/default-parent.toml
 	printf 'cgroup_manager = "cgroupfs"\n' >$MDRUN_CONFIG
 	trap 'rm -f $MDRUN_CONFIG /tmp/dp.err' EXIT
-	local own out rc args
+	local own out rc args ctl
 	own=$(cg_dir @$$)
+	ctl=$(cat "$own/cgroup.subtree_control" 2>/dev/null || true)
 	for args in "" "--memory 64m"; do
 		rc=0
 		# shellcheck disable=SC2086
@@ -489,6 +492,8 @@ sc_default_parent_cgroupfs() {
 	done
 	[ -z "$(find "$own" -mindepth 1 -maxdepth 1 -type d -name 'mdrun-*')" ] ||
 		fail "container cgroups left under our own cgroup $own"
+	[ "$(cat "$own/cgroup.subtree_control" 2>/dev/null || true)" = "$ctl" ] ||
+		fail "our own cgroup's subtree_control changed: '$ctl' -> '$(cat "$own/cgroup.subtree_control")'"
 	[ -z "$(mdrun ps -aq)" ] || fail "records left: $(mdrun ps -a)"
 }
 

@@ -246,15 +246,8 @@ impl Drop for Running {
     }
 }
 
-/// Run any command (not only mdrun) with a deadline, its output captured: the test fails
-/// after `timeout` with what it printed so far, instead of hanging the suite.
-#[track_caller]
-pub fn output_within(command: &mut Command, timeout: Duration) -> std::process::Output {
-    try_output_within(command, timeout).unwrap_or_else(|e| panic!("{e}"))
-}
-
-/// [`output_within`], with the timeout as an error (the command, the time, what it printed
-/// so far). The command runs in a process group of its own, killed as a whole at the
+/// Run any command (not only mdrun) with a deadline, its output captured; past the deadline
+/// an error (the command, the time, what it printed so far) instead of a hung suite. The command runs in a process group of its own, killed as a whole at the
 /// deadline. Once it has exited, a pipe something it started still holds open is waited for
 /// 10 s at most: its output up to then is returned.
 pub fn try_output_within(

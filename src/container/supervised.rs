@@ -40,12 +40,35 @@ pub fn start_supervised_new(paths: &Paths, prepared: Prepared) -> Result<()> {
 /// `mdrun start` of a stopped container with a policy: under its service again.
 pub fn start_supervised(paths: &Paths, query: &str) -> Result<Started> {
     let (record, _) = lookup(paths, query)?;
-    if record.status == Status::Running || is_restarting(&record) {
+    if record.status == Status::Running {
         return Ok(Started::WasRunning);
+    }
+    if is_restarting(&record) {
+        if !record.stopped_by_user {
+            return Ok(Started::WasRunning);
+        }
+        // Stopped or killed by a user (`mdrun restart` is a stop, then this): its service
+        // is on its way out, its supervisor still writing the end. Starting now would find
+        // it there and start nothing (seen under load); its end is waited for.
+        wait_service_gone(&record);
     }
     update(paths, &record.id, |r| r.stopped_by_user = false)?;
     start_service(&record)?;
     Ok(Started::Detached)
+}
+
+/// Until `record`'s service is gone, for its stop timeout and 10 s more at most (after
+/// that, starting it says that it still runs).
+fn wait_service_gone(record: &Record) {
+    let stop = record
+        .spec
+        .as_ref()
+        .and_then(|s| s.stop_timeout)
+        .unwrap_or(super::run::DEFAULT_STOP_TIMEOUT);
+    let end = std::time::Instant::now() + Duration::from_secs(stop + 10);
+    while is_restarting(record) && std::time::Instant::now() < end {
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 fn start_service(record: &Record) -> Result<()> {

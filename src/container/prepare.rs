@@ -62,9 +62,10 @@ pub fn prepare(
 }
 
 /// The files mdrun mounts over the image's (a network's /etc/hosts and /etc/resolv.conf,
-/// the notification socket) need mount points; made by the init in the write layer they would show in `diff` and be
-/// committed as empty files. As docker's init layer: a lower layer of the container's own,
-/// topmost, holding the empty mount points (made once; a restart finds them).
+/// the notification socket) need mount points; made by the init in the write layer they
+/// would show in `diff` and be committed as empty files. As docker's init layer: a lower
+/// layer of the container's own, topmost, holding the empty mount points (made once; a
+/// restart finds them).
 fn init_layer(dirs: &ContainerDirs, mounts: &[Mount]) -> Result<Option<PathBuf>> {
     let init = dirs.data.join("init");
     let ours = mounts

@@ -60,24 +60,24 @@ pub fn start_supervised(paths: &Paths, query: &str) -> Result<Started> {
 /// Until `record`'s service is gone, for its stop timeout and 10 s more at most (after
 /// that, starting it says that it still runs).
 fn wait_service_gone(record: &Record) {
-    let stop = record
-        .spec
-        .as_ref()
-        .and_then(|s| s.stop_timeout)
-        .unwrap_or(super::run::DEFAULT_STOP_TIMEOUT);
-    let end = std::time::Instant::now() + Duration::from_secs(stop + 10);
+    let end = std::time::Instant::now() + stop_timeout(record) + Duration::from_secs(10);
     while is_restarting(record) && std::time::Instant::now() < end {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
 
-fn start_service(record: &Record) -> Result<()> {
-    let stop = record
+/// The container's `--stop-timeout`, else the default.
+fn stop_timeout(record: &Record) -> Duration {
+    let secs = record
         .spec
         .as_ref()
         .and_then(|s| s.stop_timeout)
         .unwrap_or(super::run::DEFAULT_STOP_TIMEOUT);
-    service::start_supervisor(&record.id, &record.name, Duration::from_secs(stop)).map_err(|e| {
+    Duration::from_secs(secs)
+}
+
+fn start_service(record: &Record) -> Result<()> {
+    service::start_supervisor(&record.id, &record.name, stop_timeout(record)).map_err(|e| {
         Error::Usage(format!(
             "container {} did not start under systemd ({e}); see journalctl -u {}",
             record.name,
